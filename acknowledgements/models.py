@@ -1,0 +1,350 @@
+"""What people owe, what they signed, what they declared, and the evidence.
+
+``Obligation`` is bookkeeping: one row per person per code version they owe,
+opened by an adoption or by someone joining, so dashboards and reminders are
+set-based queries. Everything else here is evidence and append-only: the ORM
+refuses updates and deletes (``AppendOnly``), the admin offers neither, and
+database triggers (migration 0002) refuse raw SQL. A mistake is corrected by a
+new record that points at the one it corrects.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from conduct.models import AppendOnly, AppendOnlyQuerySet
+
+VERIFICATION_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+def new_verification_code() -> str:
+    """Sixteen characters shown as four groups, e.g. K7QX-M2PD-9RTW-HB4N."""
+    raw = "".join(secrets.choice(VERIFICATION_ALPHABET) for _ in range(16))
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
+class ObligationQuerySet(models.QuerySet):
+    def open(self) -> "ObligationQuerySet":
+        """Not yet signed and not replaced by a newer version."""
+        return self.filter(acknowledged_at__isnull=True, superseded_at__isnull=True)
+
+    def for_current_roles(self, on=None) -> "ObligationQuerySet":
+        """Only obligations whose role is still held: leavers owe nothing new."""
+        on = on or timezone.localdate()
+        return self.filter(Q(role__ends_on__isnull=True) | Q(role__ends_on__gte=on))
+
+
+class Obligation(models.Model):
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="obligations")
+    version = models.ForeignKey("conduct.CodeVersion", on_delete=models.PROTECT, related_name="obligations")
+    code = models.ForeignKey("conduct.Code", on_delete=models.PROTECT, related_name="obligations")
+    role = models.ForeignKey("conduct.Role", on_delete=models.CASCADE, related_name="obligations")
+    organisation = models.ForeignKey("conduct.Organisation", on_delete=models.PROTECT, related_name="obligations")
+    adoption = models.ForeignKey("conduct.Adoption", on_delete=models.PROTECT, related_name="obligations")
+    owed_from = models.DateField()
+    due_on = models.DateField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ObligationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on"]
+        indexes = [
+            models.Index(fields=["version", "organisation"]),
+            models.Index(fields=["code", "person"]),
+            models.Index(fields=["due_on"], condition=Q(acknowledged_at__isnull=True), name="obligation_open_due"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "version"], name="obligation_once_per_person_version"),
+            models.CheckConstraint(condition=Q(due_on__gte=F("owed_from")), name="obligation_due_after_owed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person.full_name} owes {self.version}"
+
+    def status(self, today=None) -> str:
+        today = today or timezone.localdate()
+        if self.acknowledged_at:
+            return "signed"
+        if self.superseded_at:
+            return "superseded"
+        return "overdue" if self.due_on < today else "due"
+
+
+class AuthMethod(models.TextChoices):
+    PASSWORD = "password", "Password"
+    EMAILED_CODE = "code", "Code sent by email"
+    SSO = "sso", "Single sign-on"
+    ON_BEHALF = "on_behalf", "Recorded on the person's behalf"
+
+
+class Acknowledgement(AppendOnly):
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="acknowledgements")
+    version = models.ForeignKey("conduct.CodeVersion", on_delete=models.PROTECT, related_name="acknowledgements")
+    obligation = models.ForeignKey(
+        Obligation, null=True, blank=True, on_delete=models.PROTECT, related_name="acknowledgements"
+    )
+    organisation = models.ForeignKey("conduct.Organisation", on_delete=models.PROTECT, related_name="+")
+    roles = models.JSONField(default=list, help_text="The role(s) it was owed for, as they stood when signed.")
+    content_hash = models.CharField(max_length=64, help_text="SHA-256 of the version's text that was signed.")
+    statement = models.TextField(help_text="The acceptance statement exactly as shown.")
+    typed_name = models.CharField(max_length=200)
+    signed_at = models.DateTimeField(help_text="Server time (UTC).")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.TextField(blank=True)
+    auth_method = models.CharField(max_length=12, choices=AuthMethod.choices)
+    auth_provider = models.CharField(max_length=40, blank=True, help_text="The SSO provider, if any.")
+    mfa_used = models.BooleanField(default=False)
+    # Recorded on someone's behalf (paper signed at a meeting).
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="recorded_acknowledgements"
+    )
+    on_behalf_reason = models.TextField(blank=True)
+    paper_signed_on = models.DateField(null=True, blank=True)
+    paper_scan = models.FileField(upload_to="scans/%Y/", blank=True)
+    paper_scan_sha256 = models.CharField(max_length=64, blank=True)
+    corrects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
+    )
+    correction_reason = models.TextField(blank=True)
+    verification_code = models.CharField(max_length=19, unique=True, default=new_verification_code)
+    evidence_hash = models.CharField(max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-signed_at"]
+        indexes = [models.Index(fields=["version", "signed_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "version"],
+                condition=Q(corrects__isnull=True),
+                name="acknowledgement_once_per_person_version",
+            ),
+            models.UniqueConstraint(fields=["corrects"], name="acknowledgement_corrected_once"),
+            models.CheckConstraint(
+                condition=Q(recorded_by__isnull=True) | ~Q(on_behalf_reason=""),
+                name="acknowledgement_on_behalf_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(corrects__isnull=True) | ~Q(correction_reason=""),
+                name="acknowledgement_correction_has_reason",
+            ),
+            models.CheckConstraint(condition=Q(evidence_hash__regex=r"^[0-9a-f]{64}$"), name="acknowledgement_has_evidence_hash"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person.full_name} signed {self.version} on {timezone.localtime(self.signed_at):%d %B %Y}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("acknowledgements:record", args=[self.pk])
+
+    @property
+    def on_behalf(self) -> bool:
+        return self.recorded_by_id is not None
+
+
+class EventKind(models.TextChoices):
+    INVITED = "invited", "Invited"
+    FIRST_VIEWED = "first_viewed", "First viewed"
+    SIGNED = "signed", "Signed"
+    RECORDED_ON_BEHALF = "recorded_on_behalf", "Recorded on their behalf"
+    PDF_ISSUED = "pdf_issued", "Signed PDF issued"
+    PDF_DOWNLOADED = "pdf_downloaded", "PDF downloaded"
+    CORRECTED = "corrected", "Corrected"
+    ADOPTED = "adopted", "Adopted"
+
+
+class AuditEvent(AppendOnly):
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="audit_events")
+    version = models.ForeignKey(
+        "conduct.CodeVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
+    )
+    acknowledgement = models.ForeignKey(
+        Acknowledgement, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    kind = models.CharField(max_length=24, choices=EventKind.choices)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["occurred_at", "pk"]
+        indexes = [models.Index(fields=["person", "version", "kind"])]
+        constraints = [
+            # "First viewed" happens once per person and version, however many tabs race.
+            models.UniqueConstraint(
+                fields=["person", "version"], condition=Q(kind="first_viewed"), name="event_first_view_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.person.full_name} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class InterestKind(models.TextChoices):
+    BUSINESS = "business", "Business or financial interest"
+    GOVERNANCE = "governance", "Other governance role"
+    RELATIONSHIP = "relationship", "Close relationship with staff or governors"
+    GIFT = "gift", "Gift or hospitality"
+    OTHER = "other", "Other"
+
+
+class Declaration(AppendOnly):
+    """A declaration of interests, or that there is nothing to declare, made on a date."""
+
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="declarations")
+    organisation = models.ForeignKey("conduct.Organisation", on_delete=models.PROTECT, related_name="declarations")
+    acknowledgement = models.ForeignKey(
+        Acknowledgement, null=True, blank=True, on_delete=models.PROTECT, related_name="declarations"
+    )
+    version = models.ForeignKey(
+        "conduct.CodeVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="declarations"
+    )
+    nothing_to_declare = models.BooleanField(default=False)
+    made_at = models.DateTimeField(default=timezone.now)
+    academic_year_start = models.DateField(help_text="1 September of the academic year it covers.")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-made_at"]
+        indexes = [models.Index(fields=["person", "made_at"])]
+
+    def __str__(self) -> str:
+        what = "nothing to declare" if self.nothing_to_declare else "interests"
+        return f"{self.person.full_name}: {what} ({self.made_at:%d %B %Y})"
+
+
+class Interest(AppendOnly):
+    declaration = models.ForeignKey(Declaration, on_delete=models.PROTECT, related_name="interests")
+    kind = models.CharField(max_length=20, choices=InterestKind.choices)
+    counterparty = models.CharField(max_length=200, help_text="The organisation or person.")
+    nature = models.TextField(help_text="The nature of the interest.")
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["declaration", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")), name="interest_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.counterparty}"
+
+
+class SealedPdf(AppendOnly):
+    """A PDF we issued: the stored bytes are what every download returns, never a re-render."""
+
+    acknowledgement = models.OneToOneField(
+        Acknowledgement, null=True, blank=True, on_delete=models.PROTECT, related_name="pdf"
+    )
+    adoption = models.OneToOneField(
+        "conduct.Adoption", null=True, blank=True, on_delete=models.PROTECT, related_name="certificate"
+    )
+    file = models.FileField(upload_to="sealed/%Y/%m/")
+    sha256 = models.CharField(max_length=64, unique=True)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "sealed PDF"
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(acknowledgement__isnull=False) & Q(adoption__isnull=True))
+                | (Q(acknowledgement__isnull=True) & Q(adoption__isnull=False)),
+                name="sealed_pdf_has_one_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"PDF {self.sha256[:12]}…"
+
+
+class Invitation(models.Model):
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations")
+    role = models.ForeignKey("conduct.Role", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.person.email}"
+
+
+class ReminderKind(models.TextChoices):
+    REVIEW = "review", "Review due"
+    SIGNING = "signing", "Signature owed"
+    ESCALATION = "escalation", "Outstanding digest"
+    DECLARATION = "declaration", "Declaration of interests lapsed"
+
+
+class ReminderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class ReminderLog(models.Model):
+    """One reminder to one person about one thing at one step; claimed before it is sent.
+
+    The unique key (recipient, subject, step) is what makes planning idempotent:
+    a second planner, a retried task or a rerun of the day inserts nothing new.
+    """
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=12, choices=ReminderKind.choices)
+    subject = models.CharField(max_length=120, help_text='What it is about, e.g. "obligation:42".')
+    step = models.CharField(max_length=40, help_text='Which step, e.g. "before-7", "due", "overdue-2026-10-05".')
+    organisation = models.ForeignKey(
+        "conduct.Organisation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    code = models.ForeignKey("conduct.Code", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    planned_for = models.DateField()
+    status = models.CharField(max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-planned_for", "-created_at"]
+        indexes = [models.Index(fields=["status", "planned_for"])]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "subject", "step"], name="reminder_once_per_step"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient.email} ({self.step})"

@@ -1,0 +1,73 @@
+"""Canonical serialisation and hashing.
+
+Evidence must hash the same way years later, on another machine, in another
+language: JSON with sorted keys, no insignificant whitespace, UTF-8, and dates
+and times as ISO 8601 strings in UTC. Nothing here depends on the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any, Iterable
+
+CONTENT_FORMAT = 1
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("Refusing to serialise a naive datetime into evidence.")
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"Cannot serialise {type(value).__name__} canonically.")
+
+
+def canonical_json(data: Any) -> bytes:
+    """The one byte-exact serialisation used for every hash."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default).encode("utf-8")
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def content_hash(content: dict) -> str:
+    return sha256_hex(canonical_json(content))
+
+
+def clause_content(clause: Any) -> dict:
+    return {
+        "number": clause.number,
+        "style": clause.style,
+        "depth": clause.depth,
+        "term": clause.term,
+        "text": clause.text,
+        "roles": sorted(clause.roles or []),
+        "new": bool(clause.is_new),
+    }
+
+
+def version_content(version: Any, sections: Iterable[Any]) -> dict:
+    """The text of a version, as hashed: sections and clauses in order, nothing else.
+
+    Internal identifiers (keys, primary keys) are left out so two versions with the
+    same words hash the same, and the code's mutable title is left out so renaming
+    a code never makes old evidence look tampered with.
+    """
+    return {
+        "format": CONTENT_FORMAT,
+        "sections": [
+            {
+                "number": section.number,
+                "title": section.title,
+                "clauses": [clause_content(clause) for clause in section.clauses.all()],
+            }
+            for section in sections
+        ],
+    }

@@ -1,0 +1,154 @@
+"""Database triggers that make adopted text and evidence unchangeable below the ORM.
+
+The ORM already refuses (``LockedContent``, ``AppendOnly``); these catch raw SQL
+and any future code path that forgets. PostgreSQL refuses updates and deletes.
+SQLite (the development default) refuses updates and inserts into adopted
+versions; it allows ``DELETE`` because the test suite's flush between browser
+tests empties tables with ``DELETE`` (PostgreSQL flushes with ``TRUNCATE``,
+which row triggers do not see).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LOCKED = "adopted code versions are immutable"
+APPEND_ONLY = "evidence records are append-only"
+
+
+@dataclass(frozen=True)
+class TriggerSet:
+    postgresql: list[str]
+    sqlite: list[str]
+    postgresql_reverse: list[str]
+    sqlite_reverse: list[str]
+
+    def apply(self, schema_editor, reverse: bool = False) -> None:
+        vendor = schema_editor.connection.vendor
+        statements = {
+            ("postgresql", False): self.postgresql,
+            ("postgresql", True): self.postgresql_reverse,
+            ("sqlite", False): self.sqlite,
+            ("sqlite", True): self.sqlite_reverse,
+        }.get((vendor, reverse))
+        if statements is None:
+            raise RuntimeError(f"No immutability triggers for the {vendor} database; add them before using it.")
+        for statement in statements:
+            schema_editor.execute(statement)
+
+
+def _pg_raise(message: str) -> str:
+    # 23001 restrict_violation: Django surfaces it as IntegrityError.
+    return f"RAISE EXCEPTION '{message}' USING ERRCODE = '23001';"
+
+
+def content_triggers() -> TriggerSet:
+    version_status = "(SELECT status FROM conduct_codeversion WHERE id = {ref}.version_id)"
+    clause_status = (
+        "(SELECT v.status FROM conduct_section s JOIN conduct_codeversion v ON v.id = s.version_id "
+        "WHERE s.id = {ref}.section_id)"
+    )
+    postgresql = [
+        f"""
+        CREATE OR REPLACE FUNCTION conduct_refuse_locked_section() RETURNS trigger AS $$
+        BEGIN
+          IF (TG_OP <> 'INSERT' AND {version_status.format(ref='OLD')} <> 'draft')
+             OR (TG_OP <> 'DELETE' AND {version_status.format(ref='NEW')} <> 'draft') THEN
+            {_pg_raise(LOCKED)}
+          END IF;
+          IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql;
+        """,
+        """CREATE TRIGGER conduct_section_locked BEFORE INSERT OR UPDATE OR DELETE ON conduct_section
+           FOR EACH ROW EXECUTE FUNCTION conduct_refuse_locked_section();""",
+        f"""
+        CREATE OR REPLACE FUNCTION conduct_refuse_locked_clause() RETURNS trigger AS $$
+        BEGIN
+          IF (TG_OP <> 'INSERT' AND {clause_status.format(ref='OLD')} <> 'draft')
+             OR (TG_OP <> 'DELETE' AND {clause_status.format(ref='NEW')} <> 'draft') THEN
+            {_pg_raise(LOCKED)}
+          END IF;
+          IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql;
+        """,
+        """CREATE TRIGGER conduct_clause_locked BEFORE INSERT OR UPDATE OR DELETE ON conduct_clause
+           FOR EACH ROW EXECUTE FUNCTION conduct_refuse_locked_clause();""",
+        f"""
+        CREATE OR REPLACE FUNCTION conduct_refuse_locked_version() RETURNS trigger AS $$
+        BEGIN
+          IF OLD.status <> 'draft' THEN
+            IF TG_OP = 'DELETE' OR NEW.status = 'draft' OR NEW.label <> OLD.label
+               OR NEW.content_hash <> OLD.content_hash OR NEW.code_id <> OLD.code_id THEN
+              {_pg_raise(LOCKED)}
+            END IF;
+          END IF;
+          IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql;
+        """,
+        """CREATE TRIGGER conduct_version_locked BEFORE UPDATE OR DELETE ON conduct_codeversion
+           FOR EACH ROW EXECUTE FUNCTION conduct_refuse_locked_version();""",
+    ]
+    postgresql_reverse = [
+        "DROP TRIGGER IF EXISTS conduct_section_locked ON conduct_section;",
+        "DROP TRIGGER IF EXISTS conduct_clause_locked ON conduct_clause;",
+        "DROP TRIGGER IF EXISTS conduct_version_locked ON conduct_codeversion;",
+        "DROP FUNCTION IF EXISTS conduct_refuse_locked_section();",
+        "DROP FUNCTION IF EXISTS conduct_refuse_locked_clause();",
+        "DROP FUNCTION IF EXISTS conduct_refuse_locked_version();",
+    ]
+    sqlite = [
+        f"""CREATE TRIGGER conduct_section_locked_insert BEFORE INSERT ON conduct_section
+            WHEN {version_status.format(ref='NEW')} <> 'draft'
+            BEGIN SELECT RAISE(ABORT, '{LOCKED}'); END;""",
+        f"""CREATE TRIGGER conduct_section_locked_update BEFORE UPDATE ON conduct_section
+            WHEN {version_status.format(ref='OLD')} <> 'draft' OR {version_status.format(ref='NEW')} <> 'draft'
+            BEGIN SELECT RAISE(ABORT, '{LOCKED}'); END;""",
+        f"""CREATE TRIGGER conduct_clause_locked_insert BEFORE INSERT ON conduct_clause
+            WHEN {clause_status.format(ref='NEW')} <> 'draft'
+            BEGIN SELECT RAISE(ABORT, '{LOCKED}'); END;""",
+        f"""CREATE TRIGGER conduct_clause_locked_update BEFORE UPDATE ON conduct_clause
+            WHEN {clause_status.format(ref='OLD')} <> 'draft' OR {clause_status.format(ref='NEW')} <> 'draft'
+            BEGIN SELECT RAISE(ABORT, '{LOCKED}'); END;""",
+        f"""CREATE TRIGGER conduct_version_locked_update BEFORE UPDATE ON conduct_codeversion
+            WHEN OLD.status <> 'draft' AND (NEW.status = 'draft' OR NEW.label <> OLD.label
+                 OR NEW.content_hash <> OLD.content_hash OR NEW.code_id <> OLD.code_id)
+            BEGIN SELECT RAISE(ABORT, '{LOCKED}'); END;""",
+    ]
+    sqlite_reverse = [
+        f"DROP TRIGGER IF EXISTS {name};"
+        for name in (
+            "conduct_section_locked_insert",
+            "conduct_section_locked_update",
+            "conduct_clause_locked_insert",
+            "conduct_clause_locked_update",
+            "conduct_version_locked_update",
+        )
+    ]
+    return TriggerSet(postgresql, sqlite, postgresql_reverse, sqlite_reverse)
+
+
+def append_only_triggers(tables: list[str]) -> TriggerSet:
+    postgresql = [
+        f"""
+        CREATE OR REPLACE FUNCTION evidence_refuse_change() RETURNS trigger AS $$
+        BEGIN
+          {_pg_raise(APPEND_ONLY)}
+        END $$ LANGUAGE plpgsql;
+        """
+    ]
+    postgresql += [
+        f"""CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION evidence_refuse_change();"""
+        for table in tables
+    ]
+    postgresql_reverse = [f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};" for table in tables]
+    sqlite = [
+        f"""CREATE TRIGGER {table}_append_only BEFORE UPDATE ON {table}
+            BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END;"""
+        for table in tables
+    ]
+    sqlite_reverse = [f"DROP TRIGGER IF EXISTS {table}_append_only;" for table in tables]
+    return TriggerSet(postgresql, sqlite, postgresql_reverse, sqlite_reverse)

@@ -1,0 +1,170 @@
+"""The one place that answers "may this person do this in this organisation?".
+
+Every view asks here; nothing else grants access. The rules:
+
+- A superuser may do everything.
+- An **admin** of an organisation reaches it and everything below it in the tree
+  (a trust admin reaches its academies, its trust board and the local boards; a
+  school admin reaches only their school).
+- A **chair** or **clerk** reaches their board and what sits below it
+  (committees; for a trust board, the local governing boards). For the yearly
+  governance cycle (drafting, meetings, adoption) they also reach the
+  organisation their board governs, so a trust board's clerk can draft the
+  trust's code.
+- Everyone reaches their own records (see ``can_view_person``).
+
+Only current roles count: a clerk whose term ended yesterday has no reach today.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Iterable
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from conduct.models import Organisation, Person, Role, RoleKind
+
+
+class Action(StrEnum):
+    VIEW_REPORTS = "view_reports"  # dashboards, drill-downs, exports, archives
+    VIEW_RECORDS = "view_records"  # other people's acknowledgements and declarations
+    MANAGE_PEOPLE = "manage_people"  # invite, import, end roles
+    RECORD_ON_BEHALF = "record_on_behalf"  # paper signatures
+    DRAFT = "draft"  # prepare versions of codes owned here
+    HOLD_MEETINGS = "hold_meetings"
+    ADOPT = "adopt"
+    MANAGE_REMINDERS = "manage_reminders"
+    PUBLISH_REGISTER = "publish_register"
+
+
+ADMIN, CHAIR, CLERK = RoleKind.ADMIN.value, RoleKind.CHAIR.value, RoleKind.CLERK.value
+
+# Which role kinds grant which actions.
+GRANTS: dict[Action, frozenset[str]] = {
+    Action.VIEW_REPORTS: frozenset({ADMIN, CHAIR, CLERK}),
+    Action.VIEW_RECORDS: frozenset({ADMIN, CHAIR, CLERK}),
+    Action.MANAGE_PEOPLE: frozenset({ADMIN, CLERK}),
+    Action.RECORD_ON_BEHALF: frozenset({ADMIN, CLERK}),
+    Action.DRAFT: frozenset({ADMIN, CHAIR, CLERK}),
+    Action.HOLD_MEETINGS: frozenset({ADMIN, CHAIR, CLERK}),
+    Action.ADOPT: frozenset({ADMIN, CHAIR, CLERK}),
+    Action.MANAGE_REMINDERS: frozenset({ADMIN}),
+    Action.PUBLISH_REGISTER: frozenset({ADMIN}),
+}
+
+# Actions of the governance cycle, for which a board's officers also reach what the board governs.
+GOVERNANCE_ACTIONS = frozenset({Action.DRAFT, Action.HOLD_MEETINGS, Action.ADOPT})
+
+
+@dataclass(frozen=True)
+class Grant:
+    kind: str
+    path: str  # the organisation's materialised path; the grant covers it and everything below
+    governs_path: str  # for a board's officers: the path of what the board governs, else ""
+
+    def covers(self, organisation_path: str, action: Action) -> bool:
+        if organisation_path.startswith(self.path):
+            return True
+        return bool(self.governs_path) and action in GOVERNANCE_ACTIONS and organisation_path.startswith(self.governs_path)
+
+    def scope_q(self, action: Action, field: str = "path") -> Q:
+        query = Q(**{f"{field}__startswith": self.path})
+        if self.governs_path and action in GOVERNANCE_ACTIONS:
+            query |= Q(**{f"{field}__startswith": self.governs_path})
+        return query
+
+
+def grants_for(user: Person) -> tuple[Grant, ...]:
+    """The officer grants a person holds today, read once per request and cached on the user."""
+    if not getattr(user, "is_authenticated", False):
+        return ()
+    cached = getattr(user, "_conduct_grants", None)
+    if cached is not None:
+        return cached
+    roles = (
+        Role.objects.current(timezone.localdate())
+        .filter(person=user, kind__in=[ADMIN, CHAIR, CLERK])
+        .values_list("kind", "organisation__path", "organisation__kind", "organisation__governs__path")
+    )
+    grants = tuple(
+        Grant(kind=kind, path=path, governs_path=(governs or "") if kind in (CHAIR, CLERK) else "")
+        for kind, path, _org_kind, governs in roles
+    )
+    user._conduct_grants = grants
+    return grants
+
+
+def can(user: Person, action: Action, organisation: Organisation) -> bool:
+    """May ``user`` do ``action`` in ``organisation``?"""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    allowed = GRANTS[action]
+    return any(g.kind in allowed and g.covers(organisation.path, action) for g in grants_for(user))
+
+
+def organisations_for(user: Person, action: Action) -> QuerySet[Organisation]:
+    """Every organisation in which ``user`` may do ``action`` (for scoping list views)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Organisation.objects.none()
+    if user.is_superuser:
+        return Organisation.objects.all()
+    query = Q(pk__in=[])
+    for grant in grants_for(user):
+        if grant.kind in GRANTS[action]:
+            query |= grant.scope_q(action)
+    return Organisation.objects.filter(query)
+
+
+def scope_q(user: Person, action: Action, organisation_field: str) -> Q:
+    """A filter limiting any query set to rows whose ``organisation_field`` the user may act on.
+
+    ``organisation_field`` is the lookup from the model to an Organisation, e.g.
+    ``"organisation"`` or ``"role__organisation"``. Used by reports so scoping
+    is one join, not a list of ids.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    query = Q(pk__in=[])
+    for grant in grants_for(user):
+        if grant.kind in GRANTS[action]:
+            query |= grant.scope_q(action, field=f"{organisation_field}__path")
+    return query
+
+
+def can_view_person(user: Person, person: Person, organisations: Iterable[Organisation] = ()) -> bool:
+    """Everyone sees themselves; officers see people who hold a role in an organisation they reach."""
+    if getattr(user, "is_authenticated", False) and user.pk == person.pk:
+        return True
+    return any(can(user, Action.VIEW_RECORDS, organisation) for organisation in organisations)
+
+
+def is_officer(user: Person) -> bool:
+    """Holds a current admin, chair or clerk role anywhere (or is a superuser)."""
+    return bool(getattr(user, "is_authenticated", False) and (user.is_superuser or grants_for(user)))
+
+
+def can_read_version(user: Person, version) -> bool:
+    """Drafts: only those who may draft for the code's owner. Adopted text: anyone it concerns.
+
+    "Concerns" means the person owes (or owed) a version of the code, holds a
+    current role in the owning organisation or below it, or is an officer there.
+    """
+    from acknowledgements.models import Obligation
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    owner = version.code.owner
+    if version.status == "draft":
+        return can(user, Action.DRAFT, owner)
+    if can(user, Action.VIEW_RECORDS, owner) or can(user, Action.DRAFT, owner):
+        return True
+    if Obligation.objects.filter(person=user, code_id=version.code_id).exists():
+        return True
+    return Role.objects.current().filter(person=user, organisation__path__startswith=owner.path).exists()
