@@ -1,0 +1,65 @@
+"""Pages for reading codes. Each view: a permission-scoped lookup, then a render."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from conduct.models import Code, CodeVersion, RoleKind
+from conduct.permissions import Action, can, can_read_version, is_officer
+from conduct.rendering import render_sections
+from conduct.selectors import codes_administered, codes_owed, reader_role_kinds, version_for_reader
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return render(request, "home_anonymous.html")
+    officer = is_officer(request.user)
+    context = {
+        "owed": codes_owed(request.user),
+        "administered": list(codes_administered(request.user)) if officer else [],
+        "officer": officer,
+    }
+    return render(request, "home.html", context)
+
+
+@login_required
+def code_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    code = get_object_or_404(Code.objects.select_related("owner"), slug=slug)
+    version = version_for_reader(request.user, code)
+    if version is None or not can_read_version(request.user, version):
+        raise Http404("No version of this code is available to you.")
+    return redirect(version)
+
+
+def _preview_kinds(request: HttpRequest, version: CodeVersion) -> tuple[set[str] | None, str]:
+    """Officers may preview the text as a signer of one role sees it (?as=trustee)."""
+    chosen = request.GET.get("as", "")
+    if chosen and chosen in version.code.audience and (
+        can(request.user, Action.DRAFT, version.code.owner) or can(request.user, Action.VIEW_RECORDS, version.code.owner)
+    ):
+        return {chosen}, chosen
+    return reader_role_kinds(request.user, version.code), ""
+
+
+@login_required
+def version_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    version = get_object_or_404(CodeVersion.objects.select_related("code__owner", "based_on"), pk=pk, code__slug=slug)
+    if not can_read_version(request.user, version):
+        raise Http404("No such version.")
+    role_kinds, preview_as = _preview_kinds(request, version)
+    sections = version.ordered_sections()
+    labels = dict(RoleKind.choices)
+    context = {
+        "code": version.code,
+        "version": version,
+        "sections": sections,
+        "body": render_sections(sections, role_kinds=role_kinds, show_role_tags=role_kinds is None),
+        "role_kinds": sorted(labels.get(k, k) for k in role_kinds) if role_kinds else [],
+        "preview_as": preview_as,
+        "preview_choices": [(kind, labels.get(kind, kind)) for kind in version.code.audience],
+        "can_preview": can(request.user, Action.DRAFT, version.code.owner)
+        or can(request.user, Action.VIEW_RECORDS, version.code.owner),
+    }
+    return render(request, "conduct/version_detail.html", context)
