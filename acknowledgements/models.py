@@ -10,23 +10,14 @@ new record that points at the one it corrects.
 
 from __future__ import annotations
 
-import secrets
-
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from conduct.canonical import new_verification_code
 from conduct.models import AppendOnly, AppendOnlyQuerySet
-
-VERIFICATION_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
-
-
-def new_verification_code() -> str:
-    """Sixteen characters shown as four groups, e.g. K7QX-M2PD-9RTW-HB4N."""
-    raw = "".join(secrets.choice(VERIFICATION_ALPHABET) for _ in range(16))
-    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
 
 
 class ObligationQuerySet(models.QuerySet):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Iterable
@@ -71,3 +72,12 @@ def version_content(version: Any, sections: Iterable[Any]) -> dict:
             for section in sections
         ],
     }
+
+
+VERIFICATION_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+def new_verification_code() -> str:
+    """Sixteen characters shown as four groups, e.g. K7QX-M2PD-9RTW-HB4N."""
+    raw = "".join(secrets.choice(VERIFICATION_ALPHABET) for _ in range(16))
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))

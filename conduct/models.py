@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conduct.canonical import content_hash as compute_content_hash
+from conduct.canonical import new_verification_code
 
 
 class ImmutableVersionError(Exception):
@@ -729,6 +730,7 @@ class Adoption(AppendOnly):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.TextField(blank=True)
     evidence_hash = models.CharField(max_length=64)
+    verification_code = models.CharField(max_length=19, unique=True, default=new_verification_code)
 
     objects = AppendOnlyQuerySet.as_manager()
 
