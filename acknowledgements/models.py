@@ -305,6 +305,7 @@ class ReminderStatus(models.TextChoices):
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Not needed"
 
 
 class ReminderLog(models.Model):
@@ -312,30 +313,69 @@ class ReminderLog(models.Model):
 
     The unique key (recipient, subject, step) is what makes planning idempotent:
     a second planner, a retried task or a rerun of the day inserts nothing new.
+    Sending claims a row with a conditional UPDATE (pending → sending) before
+    the message leaves, so two workers never send the same row
+    (``acknowledgements.reminders.sending``).
     """
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders")
     kind = models.CharField(max_length=12, choices=ReminderKind.choices)
     subject = models.CharField(max_length=120, help_text='What it is about, e.g. "obligation:42".')
-    step = models.CharField(max_length=40, help_text='Which step, e.g. "before-7", "due", "overdue-2026-10-05".')
+    step = models.CharField(max_length=40, help_text='Which step, e.g. "before-7", "due", "overdue-2".')
     organisation = models.ForeignKey(
         "conduct.Organisation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     code = models.ForeignKey("conduct.Code", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # What the reminder is about, so sending can check it is still needed and say what is owed.
+    obligation = models.ForeignKey(
+        Obligation, null=True, blank=True, on_delete=models.SET_NULL, related_name="reminders"
+    )
+    adoption = models.ForeignKey(
+        "conduct.Adoption", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    due_on = models.DateField(null=True, blank=True, help_text="When what it is about is (or was) due.")
     planned_for = models.DateField()
     status = models.CharField(max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    note = models.CharField(max_length=200, blank=True, help_text="Why it was not needed, when skipped.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-planned_for", "-created_at"]
-        indexes = [models.Index(fields=["status", "planned_for"])]
+        indexes = [
+            models.Index(fields=["status", "planned_for"]),
+            # "When was this subject last reminded?" is asked for every subject the planner looks at.
+            models.Index(fields=["subject", "recipient", "planned_for"], name="reminder_subject_latest"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["recipient", "subject", "step"], name="reminder_once_per_step"),
+            models.CheckConstraint(
+                condition=(Q(status="sent") & Q(sent_at__isnull=False)) | (~Q(status="sent") & Q(sent_at__isnull=True)),
+                name="reminder_sent_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sending") | Q(claimed_at__isnull=False), name="reminder_sending_is_claimed"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.recipient.email} ({self.step})"
+
+    @property
+    def step_label(self) -> str:
+        """The step in words, e.g. "7 days before", "On the due date", "Overdue (reminder 2)"."""
+        if self.kind == ReminderKind.ESCALATION:
+            return "Digest"
+        if self.step == "owed":
+            return "First owed (invitation)" if self.kind != ReminderKind.REVIEW else "Review opened"
+        if self.step == "due":
+            return "On the due date"
+        prefix, _, number = self.step.partition("-")
+        if prefix == "before" and number.isdigit():
+            return f"{number} day{'s' if number != '1' else ''} before"
+        if prefix == "overdue" and number.isdigit():
+            return f"Overdue (reminder {number})"
+        return self.step
