@@ -353,6 +353,10 @@ class Code(models.Model):
         default=False, help_text="Signers also declare interests, or that they have nothing to declare."
     )
     declaration_prompt = models.TextField(blank=True)
+    offered_as_model = models.BooleanField(
+        default=False,
+        help_text="Other organisations may copy this code's adopted text as the starting point for their own.",
+    )
     derived_from = models.ForeignKey(
         "CodeVersion",
         null=True,
@@ -443,6 +447,14 @@ class CodeVersion(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who saved the latest change to the draft (named in conflict messages).",
+    )
     adopted_at = models.DateTimeField(null=True, blank=True)
     superseded_at = models.DateTimeField(null=True, blank=True)
 

@@ -185,7 +185,16 @@ def adoption_validate(request: AdoptionRequest, *, recorded_by: Person, today: d
         add("meeting", "Choose a meeting of this board.")
     if meeting.held_on > today:
         add("meeting", "The meeting date is in the future; record the adoption after the meeting.")
-    review_due_on = request.review_due_on or add_years(request.effective_on)
+    if not board.path.startswith(version.code.owner.path):
+        add("board", f"{board} is not a board of {version.code.owner}, which owns {version.code.title}.")
+    later = (
+        Adoption.objects.filter(board=board, version__code=version.code, version_id__gt=version.pk)
+        .select_related("version")
+        .first()
+    )
+    if later:
+        add("version", f"{board} has already adopted a later version ({later.version.label}) of {version.code.title}.")
+    review_due_on = request.review_due_on or default_review_due_on(adopted_on=meeting.held_on, effective_on=request.effective_on)
     if review_due_on < request.effective_on:
         add("review_due_on", "The review date cannot be before the effective date.")
     if request.effective_on < meeting.held_on:
@@ -198,6 +207,12 @@ def adoption_validate(request: AdoptionRequest, *, recorded_by: Person, today: d
         add("signing_due_on", "Signatures cannot be due before the code takes effect.")
     if errors:
         raise ValidationError(errors)
+
+
+def default_review_due_on(*, adopted_on: date, effective_on: date) -> date:
+    """A year after adoption; a year after the effective date if the code takes effect later than that."""
+    due = add_years(adopted_on)
+    return due if due >= effective_on else add_years(effective_on)
 
 
 def adoption_evidence(adoption: Adoption) -> dict[str, Any]:
@@ -274,6 +289,7 @@ def adoption_record(
     today: date | None = None,
 ) -> Adoption:
     """A board adopts a version: validate, freeze the text, record evidence, open the signing round."""
+    from acknowledgements.models import AuditEvent, EventKind
     from acknowledgements.services import obligations_open_for_adoption
 
     today = today or timezone.localdate()
@@ -282,7 +298,9 @@ def adoption_record(
     version = CodeVersion.objects.select_for_update().select_related("code").get(pk=request.version.pk)
     request = AdoptionRequest(**{**request.__dict__, "version": version})
     adoption_validate(request, recorded_by=recorded_by, today=today)
-    review_due_on = request.review_due_on or add_years(request.effective_on)
+    review_due_on = request.review_due_on or default_review_due_on(
+        adopted_on=request.meeting.held_on, effective_on=request.effective_on
+    )
     signing_due_on = request.signing_due_on or request.effective_on + timedelta(days=version.code.signing_due_days)
     version_lock(version=version, effective_on=request.effective_on, review_due_on=review_due_on, at=recorded_at)
     board = request.board
@@ -314,6 +332,16 @@ def adoption_record(
         raise ValidationError({"version": f"{board} has already adopted {version.code.title} {version.label}."})
     versions_mark_superseded(code=version.code, at=recorded_at)
     obligations_open_for_adoption(adoption=adoption)
+    AuditEvent.objects.create(
+        person=request.chair,
+        version=version,
+        kind=EventKind.ADOPTED,
+        occurred_at=recorded_at,
+        actor=recorded_by,
+        ip_address=adoption.ip_address,
+        user_agent=adoption.user_agent,
+        details={"adoption_id": adoption.pk, "board": board.name, "on_behalf": adoption.recorded_on_behalf},
+    )
     return adoption
 
 
