@@ -73,8 +73,11 @@ class Obligation(models.Model):
 class AuthMethod(models.TextChoices):
     PASSWORD = "password", "Password"
     EMAILED_CODE = "code", "Code sent by email"
+    EMAILED_LINK = "link", "Link sent by email (invitation or password reset)"
     SSO = "sso", "Single sign-on"
     ON_BEHALF = "on_behalf", "Recorded on the person's behalf"
+    # A session with no record of how it began (e.g. one that predates the records): said plainly, never guessed.
+    UNRECORDED = "unrecorded", "Not recorded"
 
 
 class Acknowledgement(AppendOnly):
@@ -180,6 +183,11 @@ class AuditEvent(AppendOnly):
             # "First viewed" happens once per person and version, however many tabs race.
             models.UniqueConstraint(
                 fields=["person", "version"], condition=Q(kind="first_viewed"), name="event_first_view_once"
+            ),
+            # One "signed" and one "PDF issued" per acknowledgement: a retried task or a second tab adds none.
+            models.UniqueConstraint(fields=["acknowledgement"], condition=Q(kind="signed"), name="event_signed_once"),
+            models.UniqueConstraint(
+                fields=["acknowledgement"], condition=Q(kind="pdf_issued"), name="event_pdf_issued_once"
             ),
         ]
 

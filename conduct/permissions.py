@@ -38,6 +38,7 @@ class Action(StrEnum):
     ADOPT = "adopt"
     MANAGE_REMINDERS = "manage_reminders"
     PUBLISH_REGISTER = "publish_register"
+    GRANT_OFFICER_ROLES = "grant_officer_roles"  # invite someone as an admin, chair or clerk (issue 3)
 
 
 ADMIN, CHAIR, CLERK = RoleKind.ADMIN.value, RoleKind.CHAIR.value, RoleKind.CLERK.value
@@ -53,6 +54,8 @@ GRANTS: dict[Action, frozenset[str]] = {
     Action.ADOPT: frozenset({ADMIN, CHAIR, CLERK}),
     Action.MANAGE_REMINDERS: frozenset({ADMIN}),
     Action.PUBLISH_REGISTER: frozenset({ADMIN}),
+    # Clerks invite people, but only an admin hands out the roles that grant reach over others.
+    Action.GRANT_OFFICER_ROLES: frozenset({ADMIN}),
 }
 
 # Actions of the governance cycle, for which a board's officers also reach what the board governs.

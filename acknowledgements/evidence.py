@@ -1,0 +1,250 @@
+"""What an acknowledgement proves, serialised canonically and hashed.
+
+The evidence hash is computed once, when the acknowledgement is made, over
+everything the record says: who, which version (and its content hash), the
+role(s) it was owed for, the exact statement shown, the typed name, the server
+time, IP address, user agent, how the person had authenticated, what they
+declared, who recorded it on their behalf and why, and the audit events that
+led up to it (invited, first viewed). Verification recomputes the hash from the
+stored rows; any change to any of them, however made, shows as a mismatch.
+
+Only values stored with the evidence go in: never a person's current name or a
+code's current title, which may legitimately change later. (The acceptance
+statement carries the code's title and version as they were shown.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils.ipv6 import clean_ipv6_address
+
+from acknowledgements.models import Acknowledgement, AuditEvent, AuthMethod, Declaration, EventKind, Interest
+from conduct.canonical import canonical_json, sha256_hex
+
+EVIDENCE_FORMAT = 1
+# Events recorded before the signature that belong to its story. Later ones (PDF issued,
+# PDF downloaded) are listed on the record page but cannot be inside a hash made earlier.
+PRE_SIGNING_EVENTS = (EventKind.INVITED, EventKind.FIRST_VIEWED)
+MAX_USER_AGENT = 1000
+
+
+# ---------------------------------------------------------------------------
+# Request metadata
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    """Where a signature came from and how the signer had proved who they are."""
+
+    ip_address: str | None = None
+    user_agent: str = ""
+    auth_method: str = AuthMethod.UNRECORDED
+    auth_provider: str = ""
+    mfa_used: bool = False
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> "RequestMeta":
+        method, provider, mfa = authentication_from_request(request)
+        return cls(
+            ip_address=client_ip(request),
+            user_agent=clean_user_agent(request.META.get("HTTP_USER_AGENT", "")),
+            auth_method=method,
+            auth_provider=provider,
+            mfa_used=mfa,
+        )
+
+
+def normalise_ip(value: str | None) -> str | None:
+    """One spelling per address, so a hash made from the request equals one made from the database.
+
+    PostgreSQL's ``inet`` prints IPv6 in its compressed form; Django's cleaner gives the
+    same form (keeping IPv4-mapped addresses readable), applied on both sides.
+    """
+    if not value:
+        return None
+    value = str(value).strip()
+    if ":" in value:
+        try:
+            return clean_ipv6_address(value)
+        except Exception:  # noqa: BLE001 - a malformed header is "no address", never an error page
+            return None
+    parts = value.split(".")
+    if len(parts) == 4 and all(part.isdigit() and 0 <= int(part) <= 255 for part in parts):
+        return ".".join(str(int(part)) for part in parts)
+    return None
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address: REMOTE_ADDR, or behind ``TRUSTED_PROXY_COUNT`` proxies the address they saw.
+
+    Only the entries the trusted proxies appended are believed (counted from the
+    right of X-Forwarded-For); anything to their left is whatever the client sent.
+    """
+    from django.conf import settings
+
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if proxies:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            return normalise_ip(forwarded[-proxies])
+    return normalise_ip(request.META.get("REMOTE_ADDR"))
+
+
+def clean_user_agent(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; very long headers are cut, not refused.
+    return value.replace("\x00", "")[:MAX_USER_AGENT]
+
+
+FIRST_FACTORS = {
+    "password": AuthMethod.PASSWORD,
+    "code": AuthMethod.EMAILED_CODE,
+    "password_reset": AuthMethod.EMAILED_LINK,
+    "socialaccount": AuthMethod.SSO,
+}
+
+
+def authentication_from_records(records: Iterable[dict]) -> tuple[str, str, bool]:
+    """(method, SSO provider, MFA used) from allauth's authentication records for the session.
+
+    The latest first factor wins (a re-authentication by password after signing
+    in by code means the person has just typed their password).
+    """
+    method, provider, mfa = AuthMethod.UNRECORDED, "", False
+    for record in records:
+        kind = record.get("method")
+        if kind == "mfa":
+            mfa = True
+        elif kind in FIRST_FACTORS:
+            method = FIRST_FACTORS[kind]
+            provider = str(record.get("provider", "")) if kind == "socialaccount" else ""
+    return method, provider, mfa
+
+
+def authentication_from_request(request: HttpRequest) -> tuple[str, str, bool]:
+    from allauth.account.authentication import get_authentication_records
+
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return AuthMethod.UNRECORDED, "", False
+    return authentication_from_records(get_authentication_records(request, user))
+
+
+# ---------------------------------------------------------------------------
+# The evidence
+# ---------------------------------------------------------------------------
+
+
+def _event(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "kind": event.kind,
+        "at": event.occurred_at,
+        "actor_id": event.actor_id,
+        "ip_address": normalise_ip(event.ip_address),
+        "user_agent": event.user_agent,
+    }
+
+
+def _interest(interest: Interest) -> dict[str, Any]:
+    return {
+        "kind": interest.kind,
+        "counterparty": interest.counterparty,
+        "nature": interest.nature,
+        "starts_on": interest.starts_on,
+        "ends_on": interest.ends_on,
+    }
+
+
+def _declaration(declaration: Declaration | None, interests: Iterable[Interest]) -> dict[str, Any] | None:
+    if declaration is None:
+        return None
+    return {
+        "organisation_id": declaration.organisation_id,
+        "nothing_to_declare": declaration.nothing_to_declare,
+        "made_at": declaration.made_at,
+        "academic_year_start": declaration.academic_year_start,
+        "recorded_by_id": declaration.recorded_by_id,
+        "interests": [_interest(interest) for interest in interests],
+    }
+
+
+def pre_signing_events(ack: Acknowledgement) -> list[AuditEvent]:
+    """The person's invitation(s) and their first view of this version, up to the moment of signing."""
+    return list(
+        AuditEvent.objects.filter(person_id=ack.person_id, occurred_at__lte=ack.signed_at)
+        .filter(Q(kind=EventKind.INVITED) | Q(kind=EventKind.FIRST_VIEWED, version_id=ack.version_id))
+        .order_by("occurred_at", "pk")
+    )
+
+
+def build_evidence(
+    ack: Acknowledgement,
+    *,
+    declaration: Declaration | None,
+    interests: Iterable[Interest],
+    events: Iterable[AuditEvent],
+    version_label: str,
+    code_id: int,
+    corrects_code: str | None,
+) -> dict[str, Any]:
+    """The canonical record, from values given (at signing, before anything is saved)."""
+    on_behalf = None
+    if ack.recorded_by_id:
+        on_behalf = {
+            "recorded_by_id": ack.recorded_by_id,
+            "reason": ack.on_behalf_reason,
+            "paper_signed_on": ack.paper_signed_on,
+            "paper_scan_sha256": ack.paper_scan_sha256,
+        }
+    return {
+        "format": EVIDENCE_FORMAT,
+        "type": "acknowledgement",
+        "verification_code": ack.verification_code,
+        "person_id": ack.person_id,
+        "version": {"id": ack.version_id, "code_id": code_id, "label": version_label, "content_hash": ack.content_hash},
+        "organisation_id": ack.organisation_id,
+        "obligation_id": ack.obligation_id,
+        "roles": ack.roles,
+        "statement": ack.statement,
+        "typed_name": ack.typed_name,
+        "signed_at": ack.signed_at,
+        "ip_address": normalise_ip(ack.ip_address),
+        "user_agent": ack.user_agent,
+        "authentication": {"method": ack.auth_method, "provider": ack.auth_provider, "mfa_used": ack.mfa_used},
+        "on_behalf": on_behalf,
+        "corrects": {"verification_code": corrects_code, "reason": ack.correction_reason} if corrects_code else None,
+        "declaration": _declaration(declaration, interests),
+        "events": [_event(event) for event in events],
+    }
+
+
+def acknowledgement_evidence(ack: Acknowledgement) -> dict[str, Any]:
+    """The canonical record recomputed from what is stored now (used by verification and the PDF)."""
+    declaration = ack.declarations.order_by("pk").first()
+    interests = list(declaration.interests.order_by("pk")) if declaration else []
+    return build_evidence(
+        ack,
+        declaration=declaration,
+        interests=interests,
+        events=pre_signing_events(ack),
+        version_label=ack.version.label,
+        code_id=ack.version.code_id,
+        corrects_code=ack.corrects.verification_code if ack.corrects_id else None,
+    )
+
+
+def evidence_hash(evidence: dict[str, Any]) -> str:
+    return sha256_hex(canonical_json(evidence))
+
+
+def acknowledgement_evidence_hash(ack: Acknowledgement) -> str:
+    return evidence_hash(acknowledgement_evidence(ack))
+
+
+def evidence_json(ack: Acknowledgement) -> bytes:
+    """The bytes embedded in the PDF: exactly what the evidence hash is computed over."""
+    return canonical_json(acknowledgement_evidence(ack))

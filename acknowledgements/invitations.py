@@ -1,0 +1,457 @@
+"""Inviting people: one at a time, or many from a spreadsheet saved as CSV.
+
+Sign-up is closed; accounts exist because an admin or clerk invited someone.
+An invitation creates the person (no password yet) and their role, which opens
+whatever they owe, and emails a link to allauth's set-password page. Following
+the link proves the address, so it is marked verified (see ``signals``).
+
+A CSV import reports each bad row by line number and reason and imports the
+good ones, each in its own savepoint, so a row is never half-imported. Rows
+already imported are recognised (same person, organisation, role and start
+date) and left alone, so uploading the same file twice creates nothing new.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage
+from django.core.validators import validate_email
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from acknowledgements.models import AuditEvent, EventKind, Invitation
+from conduct.models import OFFICER_ROLE_KINDS, Organisation, Person, Role, RoleKind
+from conduct.permissions import Action, can, organisations_for
+from conduct.services import role_create
+
+log = logging.getLogger(__name__)
+
+ROLE_LABELS = dict(RoleKind.choices)
+
+
+# ---------------------------------------------------------------------------
+# One invitation
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvitationResult:
+    person: Person
+    role: Role
+    invitation: Invitation | None
+    person_created: bool
+    role_created: bool
+
+    @property
+    def outcome(self) -> str:
+        if self.person_created:
+            return "invited"
+        return "role added" if self.role_created else "already present"
+
+
+def invitation_check_permission(*, invited_by: Person, organisation: Organisation, kind: str) -> None:
+    if not can(invited_by, Action.MANAGE_PEOPLE, organisation):
+        raise PermissionDenied(f"You cannot add people to {organisation.name}.")
+    if kind in OFFICER_ROLE_KINDS and not can(invited_by, Action.GRANT_OFFICER_ROLES, organisation):
+        raise PermissionDenied(f"Only an admin of {organisation.name} can make someone an admin, chair or clerk.")
+
+
+def _person_for(email: str, full_name: str) -> tuple[Person, bool]:
+    from allauth.account.models import EmailAddress
+
+    person = Person.objects.filter(email__iexact=email).first()
+    if person is not None:
+        return person, False
+    person = Person.objects.create_user(email=email, password=None, full_name=" ".join(full_name.split()))
+    # allauth must know the address; it is verified when the person follows the invitation link.
+    EmailAddress.objects.get_or_create(user=person, email=person.email, defaults={"primary": True, "verified": False})
+    return person, True
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    invited_by: Person,
+    full_name: str,
+    email: str,
+    organisation: Organisation,
+    kind: str,
+    starts_on: date,
+    title: str = "",
+) -> InvitationResult:
+    """Give the person (created if new) the role, and email them an invitation.
+
+    Someone who already has this role from this date is left alone (no second
+    email): re-importing a file changes nothing.
+    """
+    email = (email or "").strip().lower()
+    full_name = " ".join((full_name or "").split())
+    errors: dict[str, list[str]] = {}
+    if not full_name:
+        errors["full_name"] = ["Give the person's full name, as it should appear on signed records."]
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = [f"“{email}” is not a valid email address."]
+    if kind not in RoleKind.values:
+        errors["kind"] = ["Choose a role."]
+    if errors:
+        raise ValidationError(errors)
+    invitation_check_permission(invited_by=invited_by, organisation=organisation, kind=kind)
+
+    person, person_created = _person_for(email, full_name)
+    role = Role.objects.filter(person=person, organisation=organisation, kind=kind, starts_on=starts_on).first()
+    if role is not None:
+        return InvitationResult(person, role, None, person_created=False, role_created=False)
+    role = role_create(person=person, organisation=organisation, kind=kind, starts_on=starts_on, title=title.strip())
+    invitation = Invitation.objects.create(person=person, role=role, invited_by=invited_by)
+    AuditEvent.objects.create(
+        person=person,
+        kind=EventKind.INVITED,
+        actor=invited_by,
+        details={
+            "invitation_id": invitation.pk,
+            "role": kind,
+            "organisation_id": organisation.pk,
+            "organisation": organisation.name,
+            "starts_on": starts_on.isoformat(),
+        },
+    )
+    _queue_send(invitation)
+    return InvitationResult(person, role, invitation, person_created=person_created, role_created=True)
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, invited_by: Person) -> Invitation:
+    """A fresh invitation for the same person and role (the old link may have expired)."""
+    if invitation.role is None or not can(invited_by, Action.MANAGE_PEOPLE, invitation.role.organisation):
+        raise PermissionDenied("You cannot invite people to this organisation.")
+    fresh = Invitation.objects.create(person=invitation.person, role=invitation.role, invited_by=invited_by)
+    AuditEvent.objects.create(
+        person=invitation.person,
+        kind=EventKind.INVITED,
+        actor=invited_by,
+        details={"invitation_id": fresh.pk, "resent": invitation.pk, "role": invitation.role.kind,
+                 "organisation_id": invitation.role.organisation_id, "organisation": invitation.role.organisation.name},
+    )
+    _queue_send(fresh)
+    return fresh
+
+
+def _queue_send(invitation: Invitation) -> None:
+    from acknowledgements.signing_tasks import send_invitation
+
+    transaction.on_commit(lambda: send_invitation.delay(invitation.pk))
+
+
+def set_password_url(person: Person) -> str:
+    """allauth's password-reset-from-key address for the person, made with allauth's token generator."""
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+
+    path = reverse(
+        "account_reset_password_from_key",
+        kwargs={"uidb36": user_pk_to_url_str(person), "key": default_token_generator.make_token(person)},
+    )
+    return f"{settings.SITE_URL}{path}"
+
+
+def invitation_send(*, invitation_id: int) -> bool:
+    """Send the invitation email once: claimed by a conditional update, released again if sending fails."""
+    claimed = Invitation.objects.filter(pk=invitation_id, sent_at__isnull=True).update(sent_at=timezone.now())
+    if not claimed:
+        return False
+    invitation = Invitation.objects.select_related("person", "role__organisation", "invited_by").get(pk=invitation_id)
+    person = invitation.person
+    has_password = person.has_usable_password()
+    context = {
+        "person": person,
+        "invitation": invitation,
+        "role": invitation.role,
+        "role_label": ROLE_LABELS.get(invitation.role.kind, invitation.role.kind) if invitation.role else "",
+        "organisation": invitation.role.organisation if invitation.role else None,
+        "invited_by": invitation.invited_by,
+        "has_password": has_password,
+        "link": f"{settings.SITE_URL}{reverse('account_login')}" if has_password else set_password_url(person),
+        "timeout_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+        "site_name": settings.SITE_NAME,
+        "site_url": settings.SITE_URL,
+    }
+    try:
+        EmailMessage(
+            subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
+            + render_to_string("acknowledgements/email/invitation_subject.txt", context).strip(),
+            body=render_to_string("acknowledgements/email/invitation_message.txt", context),
+            to=[person.email],
+        ).send()
+    except Exception:
+        Invitation.objects.filter(pk=invitation_id).update(sent_at=None)  # let the retry claim it again
+        raise
+    return True
+
+
+def invitations_accept(*, person: Person) -> int:
+    """The person has proved their address (set a password from the link, or signed in): mark them accepted."""
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.filter(user=person, email__iexact=person.email, verified=False).update(verified=True)
+    if not EmailAddress.objects.filter(user=person, email__iexact=person.email).exists():
+        EmailAddress.objects.create(user=person, email=person.email, primary=True, verified=True)
+    return Invitation.objects.filter(person=person, accepted_at__isnull=True).update(accepted_at=timezone.now())
+
+
+# ---------------------------------------------------------------------------
+# CSV import
+# ---------------------------------------------------------------------------
+
+MAX_CSV_BYTES = 2 * 1024 * 1024
+MAX_CSV_ROWS = 5000
+REQUIRED_COLUMNS = ("name", "email", "role", "organisation", "start date")
+OPTIONAL_COLUMNS = ("title",)
+COLUMN_ALIASES = {
+    "full name": "name",
+    "email address": "email",
+    "e mail": "email",
+    "organization": "organisation",
+    "school": "organisation",
+    "start": "start date",
+    "starts on": "start date",
+    "start date dd mm yyyy": "start date",
+    "job title": "title",
+}
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y")
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class RowDone:
+    line: int
+    name: str
+    email: str
+    role: str
+    organisation: str
+    outcome: str  # "invited", "role added", "already present"
+
+
+@dataclass
+class ImportReport:
+    file_error: str = ""
+    errors: list[RowError] = field(default_factory=list)
+    done: list[RowDone] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for row in self.done if row.outcome == outcome)
+
+    @property
+    def imported(self) -> int:
+        return sum(1 for row in self.done if row.outcome != "already present")
+
+
+def _column(header: str) -> str:
+    name = re.sub(r"[\s_\-/()]+", " ", header.replace("\ufeff", "")).strip().lower()
+    return COLUMN_ALIASES.get(name, name)
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (with or without Excel's byte-order mark), else Windows-1252 (older Excel on Windows)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="strict")
+
+
+def _parse_date(value: str) -> date | None:
+    value = value.strip()
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _role_kind(value: str) -> str | None:
+    wanted = re.sub(r"[\s_\-]+", " ", value).strip().lower()
+    for kind, label in RoleKind.choices:
+        if wanted in (kind.replace("_", " "), label.lower(), label.lower() + "s"):
+            return kind
+    return None
+
+
+class _Organisations:
+    """Finds an organisation by slug or name (ignoring case) among those the importer manages."""
+
+    def __init__(self, user: Person):
+        self.reachable = list(organisations_for(user, Action.MANAGE_PEOPLE))
+        self.by_key: dict[str, list[Organisation]] = {}
+        for organisation in self.reachable:
+            for key in {organisation.slug.lower(), " ".join(organisation.name.split()).lower(), organisation.short_name.lower()}:
+                if key:
+                    self.by_key.setdefault(key, []).append(organisation)
+
+    def find(self, value: str) -> tuple[Organisation | None, str]:
+        matches = self.by_key.get(" ".join(value.split()).lower(), [])
+        if len(matches) == 1:
+            return matches[0], ""
+        if len(matches) > 1:
+            return None, f"“{value}” matches more than one organisation; use its short code ({', '.join(m.slug for m in matches)})."
+        return None, f"Unknown organisation “{value}” (or not one you manage)."
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    name: str
+    email: str
+    kind: str
+    organisation: Organisation
+    starts_on: date
+    title: str
+
+
+def _read_rows(text: str, report: ImportReport) -> list[tuple[int, dict[str, str]]] | None:
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample.splitlines()[0] if sample else "", delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        header = next(reader)
+    except StopIteration:
+        report.file_error = "The file is empty."
+        return None
+    columns = [_column(cell) for cell in header]
+    missing = [column for column in REQUIRED_COLUMNS if column not in columns]
+    if missing:
+        report.file_error = (
+            f"The first row must name the columns: {', '.join(REQUIRED_COLUMNS)}. "
+            f"Missing: {', '.join(missing)}. Found: {', '.join(cell.strip() for cell in header if cell.strip()) or 'nothing'}."
+        )
+        return None
+    duplicates = sorted({column for column in columns if columns.count(column) > 1 and column})
+    if duplicates:
+        report.file_error = f"The column(s) {', '.join(duplicates)} appear more than once in the first row."
+        return None
+    report.ignored_columns = [h.strip() for h, c in zip(header, columns) if c and c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    rows = []
+    for values in reader:
+        line = reader.line_num
+        if not any(value.strip() for value in values):
+            continue
+        if len(values) > len(columns) and any(value.strip() for value in values[len(columns):]):
+            report.errors.append(RowError(line, f"{len(values)} values but {len(columns)} columns; check for stray commas."))
+            continue
+        rows.append((line, {column: (values[i].strip() if i < len(values) else "") for i, column in enumerate(columns)}))
+        if len(rows) > MAX_CSV_ROWS:
+            report.file_error = f"The file has more than {MAX_CSV_ROWS} rows; split it into smaller files."
+            return None
+    return rows
+
+
+def _validate_row(line: int, values: dict[str, str], user: Person, organisations: _Organisations) -> _Row | RowError:
+    problems = []
+    name = " ".join(values["name"].split())
+    email = values["email"].strip().lower()
+    if not name:
+        problems.append("the name is missing")
+    try:
+        validate_email(email)
+    except ValidationError:
+        problems.append(f"“{values['email']}” is not a valid email address" if email else "the email is missing")
+    kind = _role_kind(values["role"])
+    if kind is None:
+        problems.append(f"unknown role “{values['role']}”" if values["role"] else "the role is missing")
+    organisation, organisation_problem = organisations.find(values["organisation"]) if values["organisation"] else (None, "the organisation is missing")
+    if organisation_problem:
+        problems.append(organisation_problem[0].lower() + organisation_problem[1:].rstrip("."))
+    starts_on = _parse_date(values["start date"])
+    if starts_on is None:
+        problems.append(
+            f"“{values['start date']}” is not a date (use YYYY-MM-DD or DD/MM/YYYY)" if values["start date"] else "the start date is missing"
+        )
+    if organisation and kind in OFFICER_ROLE_KINDS and not can(user, Action.GRANT_OFFICER_ROLES, organisation):
+        problems.append(f"only an admin of {organisation.name} can make someone a {ROLE_LABELS[kind].lower()}")
+    if problems:
+        message = "; ".join(problems)
+        return RowError(line, message[0].upper() + message[1:] + ".")
+    return _Row(line, name, email, kind, organisation, starts_on, values.get("title", ""))
+
+
+def people_import_csv(*, data: bytes, invited_by: Person) -> ImportReport:
+    """Import people from CSV bytes; every row is imported whole or reported, never half done."""
+    report = ImportReport()
+    if not data.strip():
+        report.file_error = "The file is empty."
+        return report
+    if len(data) > MAX_CSV_BYTES:
+        report.file_error = f"The file is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB; split it into smaller files."
+        return report
+    try:
+        text = _decode(data)
+    except UnicodeDecodeError:
+        report.file_error = "The file is not text. Save the spreadsheet as “CSV UTF-8 (comma delimited)” and upload that."
+        return report
+    if "\x00" in text:
+        report.file_error = "The file is not a CSV file. Save the spreadsheet as “CSV UTF-8 (comma delimited)” and upload that."
+        return report
+    rows = _read_rows(text, report)
+    if rows is None:
+        return report
+    organisations = _Organisations(invited_by)
+    seen: dict[tuple, int] = {}
+    names: dict[str, tuple[str, int]] = {}
+    valid: list[_Row] = []
+    for line, values in rows:
+        checked = _validate_row(line, values, invited_by, organisations)
+        if isinstance(checked, RowError):
+            report.errors.append(checked)
+            continue
+        key = (checked.email, checked.organisation.pk, checked.kind, checked.starts_on)
+        if key in seen:
+            report.errors.append(RowError(line, f"Duplicate of line {seen[key]}."))
+            continue
+        earlier = names.get(checked.email)
+        if earlier and earlier[0].casefold() != checked.name.casefold():
+            report.errors.append(RowError(line, f"Same email as line {earlier[1]} but a different name ({earlier[0]})."))
+            continue
+        seen[key] = line
+        names.setdefault(checked.email, (checked.name, line))
+        valid.append(checked)
+    for row in valid:
+        try:
+            with transaction.atomic():
+                result = invitation_create(
+                    invited_by=invited_by,
+                    full_name=row.name,
+                    email=row.email,
+                    organisation=row.organisation,
+                    kind=row.kind,
+                    starts_on=row.starts_on,
+                    title=row.title,
+                )
+        except (ValidationError, PermissionDenied) as exc:
+            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+            report.errors.append(RowError(row.line, " ".join(messages)))
+            continue
+        report.done.append(
+            RowDone(row.line, result.person.full_name, row.email, ROLE_LABELS[row.kind], row.organisation.name, result.outcome)
+        )
+    report.errors.sort(key=lambda error: error.line)
+    return report
