@@ -215,30 +215,38 @@ def default_review_due_on(*, adopted_on: date, effective_on: date) -> date:
     return due if due >= effective_on else add_years(effective_on)
 
 
+ADOPTION_EVIDENCE_FORMAT = 1
+
+
 def adoption_evidence(adoption: Adoption) -> dict[str, Any]:
-    """The canonical record an adoption's evidence hash is computed over."""
+    """The canonical record an adoption's evidence hash is computed over.
+
+    Only values fixed when the adoption was made go in: identifiers, the typed
+    signature, dates, the version's label and content hash (both locked by
+    adoption). Names of people, boards and codes may legitimately change later,
+    so they are left out; otherwise renaming a board would make its old
+    adoptions look tampered with.
+    """
     return {
         "type": "adoption",
-        "code": adoption.version.code.slug,
+        "format": ADOPTION_EVIDENCE_FORMAT,
+        "code_id": adoption.version.code_id,
         "version_id": adoption.version_id,
         "version_label": adoption.version.label,
         "content_hash": adoption.content_hash,
         "board_id": adoption.board_id,
-        "board": adoption.board.name,
         "organisation_id": adoption.organisation_id,
         "includes_sub_organisations": adoption.includes_sub_organisations,
         "meeting_id": adoption.meeting_id,
-        "meeting_held_on": adoption.meeting.held_on,
+        "meeting_held_on": adoption.adopted_on,
         "minute_reference": adoption.minute_reference,
         "chair_id": adoption.chair_id,
-        "chair_name": adoption.chair.full_name,
         "chair_signature": adoption.chair_signature,
         "adopted_on": adoption.adopted_on,
         "effective_on": adoption.effective_on,
         "review_due_on": adoption.review_due_on,
         "signing_due_on": adoption.signing_due_on,
         "recorded_by_id": adoption.recorded_by_id,
-        "recorded_by_name": adoption.recorded_by.full_name,
         "recorded_on_behalf": adoption.recorded_on_behalf,
         "recorded_at": adoption.recorded_at,
         "ip_address": adoption.ip_address,

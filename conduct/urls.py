@@ -1,10 +1,39 @@
 from django.urls import path
 
-from conduct import views
+from conduct import views, views_adoption, views_drafting
 
 app_name = "conduct"
+
+draft = "codes/<slug:slug>/drafts/<int:pk>/"
 
 urlpatterns = [
     path("codes/<slug:slug>/", views.code_detail, name="code"),
     path("codes/<slug:slug>/versions/<int:pk>/", views.version_detail, name="version"),
+    # Issue 4: drafting, comparing, meetings, adoption and history.
+    path("governance/", views_adoption.governance, name="governance"),
+    path("governance/codes/new/", views_drafting.code_create, name="code_create"),
+    path("codes/<slug:slug>/history/", views_adoption.code_history, name="code_history"),
+    path("codes/<slug:slug>/settings/", views_drafting.code_settings, name="code_settings"),
+    path("codes/<slug:slug>/compare/", views_drafting.version_compare, name="version_compare"),
+    path("codes/<slug:slug>/drafts/new/", views_drafting.draft_start, name="draft_start"),
+    path(draft, views_drafting.draft_edit, name="draft_edit"),
+    path(draft + "preview/", views_drafting.draft_preview, name="draft_preview"),
+    path(draft + "details/", views_drafting.draft_details, name="draft_details"),
+    path(draft + "discard/", views_drafting.draft_discard, name="draft_discard"),
+    path(draft + "sections/add/", views_drafting.section_add, name="section_add"),
+    path(draft + "sections/<int:section_id>/edit/", views_drafting.section_edit, name="section_edit"),
+    path(draft + "sections/<int:section_id>/move/", views_drafting.section_move, name="section_move"),
+    path(draft + "sections/<int:section_id>/remove/", views_drafting.section_remove, name="section_remove"),
+    path(draft + "sections/<int:section_id>/clauses/add/", views_drafting.clause_add, name="clause_add"),
+    path(draft + "clauses/<int:clause_id>/edit/", views_drafting.clause_edit, name="clause_edit"),
+    path(draft + "clauses/<int:clause_id>/move/", views_drafting.clause_move, name="clause_move"),
+    path(draft + "clauses/<int:clause_id>/remove/", views_drafting.clause_remove, name="clause_remove"),
+    path("codes/<slug:slug>/versions/<int:pk>/adopt/", views_adoption.adoption_start, name="adoption_start"),
+    path("codes/<slug:slug>/versions/<int:pk>/adopt/<slug:board_slug>/", views_adoption.adoption_create, name="adopt"),
+    path("adoptions/<int:pk>/", views_adoption.adoption_detail, name="adoption"),
+    path("adoptions/<int:pk>/certificate.pdf", views_adoption.adoption_certificate, name="adoption_certificate"),
+    path("boards/<slug:slug>/meetings/", views_adoption.board_meetings, name="board_meetings"),
+    path("boards/<slug:slug>/meetings/new/", views_adoption.meeting_create, name="meeting_create"),
+    path("meetings/<int:pk>/", views_adoption.meeting_detail, name="meeting"),
+    path("meetings/<int:pk>/edit/", views_adoption.meeting_edit, name="meeting_edit"),
 ]

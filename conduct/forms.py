@@ -1,0 +1,277 @@
+"""Forms for drafting, meetings and adoption. They only shape input; the rules live in the services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.db.models import QuerySet
+
+from conduct.drafting import ClauseContent, CodeDetails
+from conduct.models import (
+    AttendanceStatus,
+    ClauseStyle,
+    Code,
+    CodeVersion,
+    Meeting,
+    MeetingKind,
+    Organisation,
+    Person,
+    RoleKind,
+)
+
+ROLE_LABELS = dict(RoleKind.choices)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class RevisionMixin(forms.Form):
+    """Every draft edit carries the revision of the draft the page was showing."""
+
+    revision = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+# ---------------------------------------------------------------------------
+# Codes
+# ---------------------------------------------------------------------------
+
+
+class CodeDetailsForm(forms.Form):
+    title = forms.CharField(max_length=200, help_text="As readers will see it, e.g. “Governance Code of Conduct”.")
+    summary = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="One or two sentences saying who the code is for."
+    )
+    audience = forms.MultipleChoiceField(
+        choices=RoleKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Everyone holding one of these roles where the code is adopted must sign it.",
+        error_messages={"required": "Choose at least one role that must sign this code."},
+    )
+    signing_due_days = forms.IntegerField(
+        min_value=1, max_value=365, initial=30, label="Days to sign",
+        help_text="After a version takes effect, or after someone joins, they have this many days to sign.",
+    )
+    requires_declaration = forms.BooleanField(
+        required=False, label="Signers also declare their interests (or that they have nothing to declare)"
+    )
+    declaration_prompt = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    offered_as_model = forms.BooleanField(
+        required=False,
+        label="Offer as a model code",
+        help_text="Other organisations may copy the adopted text as the starting point for their own code.",
+    )
+
+    def details(self) -> CodeDetails:
+        data = self.cleaned_data
+        return CodeDetails(
+            title=data["title"],
+            audience=list(data["audience"]),
+            summary=data["summary"],
+            signing_due_days=data["signing_due_days"],
+            requires_declaration=data["requires_declaration"],
+            declaration_prompt=data["declaration_prompt"],
+            offered_as_model=data["offered_as_model"],
+        )
+
+    @classmethod
+    def initial_for(cls, code: Code) -> dict:
+        return {
+            "title": code.title,
+            "summary": code.summary,
+            "audience": code.audience,
+            "signing_due_days": code.signing_due_days,
+            "requires_declaration": code.requires_declaration,
+            "declaration_prompt": code.declaration_prompt,
+            "offered_as_model": code.offered_as_model,
+        }
+
+
+class VersionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, version: CodeVersion) -> str:
+        return f"{version.code.title} {version.label} ({version.code.owner.name})"
+
+
+class CodeCreateForm(CodeDetailsForm):
+    field_order = ["owner", "copy_of", "label", "title"]
+
+    owner = forms.ModelChoiceField(queryset=Organisation.objects.none(), label="Owned by", empty_label=None)
+    copy_of = VersionChoiceField(
+        queryset=CodeVersion.objects.none(),
+        required=False,
+        label="Start from",
+        empty_label="A blank page",
+        help_text="Or a copy of an adopted code, for example a model code to adopt with local edits.",
+    )
+    label = forms.CharField(max_length=40, label="First version's label", help_text="For example 2026-2027.")
+
+    def __init__(self, *args, owners: QuerySet[Organisation], sources: QuerySet[CodeVersion], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+        self.fields["copy_of"].queryset = sources
+
+
+class LabelForm(forms.Form):
+    label = forms.CharField(max_length=40, help_text="For example 2026-2027.")
+
+
+class DraftDetailsForm(RevisionMixin, LabelForm):
+    pass
+
+
+class ConfirmForm(RevisionMixin):
+    """A confirmation (remove, discard, move) that still carries the revision it was based on."""
+
+
+class MoveForm(RevisionMixin):
+    direction = forms.ChoiceField(choices=[("up", "Up"), ("down", "Down")], required=False)
+    to_section = forms.IntegerField(required=False, min_value=1)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("direction") and not data.get("to_section"):
+            raise forms.ValidationError("Say where to move it.")
+        return data
+
+    @property
+    def offset(self) -> int:
+        return -1 if self.cleaned_data.get("direction") == "up" else 1
+
+
+class SectionForm(RevisionMixin):
+    number = forms.CharField(max_length=20, required=False, help_text="Optional, e.g. 19.")
+    title = forms.CharField(max_length=300, required=False, label="Heading")
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("number") or data.get("title")):
+            raise forms.ValidationError("Give the section a heading or a number.")
+        return data
+
+
+class ClauseForm(RevisionMixin):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), help_text="The wording, as signers will read it.")
+    term = forms.CharField(max_length=120, required=False, label="Bold lead-in", help_text="Optional, e.g. a value's name such as “Integrity”.")
+    number = forms.CharField(max_length=20, required=False, help_text="Optional, e.g. 19.2.")
+    style = forms.ChoiceField(choices=ClauseStyle.choices, initial=ClauseStyle.PARAGRAPH, label="Shown as")
+    depth = forms.TypedChoiceField(
+        coerce=int,
+        choices=[(0, "Not indented"), (1, "Indented once"), (2, "Indented twice"), (3, "Indented three times")],
+        initial=0,
+        label="Indent",
+        help_text="Indented clauses sit under the clause above them (e.g. a list under a statement).",
+    )
+    roles = forms.MultipleChoiceField(
+        choices=(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Applies only to",
+        help_text="Leave all unticked if the clause applies to everyone who signs the code.",
+    )
+    is_new = forms.BooleanField(required=False, label="New or updated in this version")
+
+    def __init__(self, *args, code: Code, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["roles"].choices = [(kind, ROLE_LABELS.get(kind, kind) + "s") for kind in code.audience]
+
+    def content(self) -> ClauseContent:
+        data = self.cleaned_data
+        return ClauseContent(
+            text=data["text"],
+            number=data["number"],
+            term=data["term"],
+            style=data["style"],
+            depth=data["depth"],
+            roles=tuple(data["roles"]),
+            is_new=data["is_new"],
+        )
+
+    @classmethod
+    def initial_for(cls, clause) -> dict:
+        return {
+            "text": clause.text,
+            "term": clause.term,
+            "number": clause.number,
+            "style": clause.style,
+            "depth": clause.depth,
+            "roles": clause.roles,
+            "is_new": clause.is_new,
+        }
+
+
+# ---------------------------------------------------------------------------
+# Meetings
+# ---------------------------------------------------------------------------
+
+
+class MeetingForm(forms.Form):
+    held_on = forms.DateField(widget=DateInput, label="Date of the meeting")
+    kind = forms.ChoiceField(choices=MeetingKind.choices, initial=MeetingKind.FULL_BOARD, label="Type of meeting")
+    title = forms.CharField(max_length=200, required=False, help_text="Optional, e.g. Autumn term board meeting.")
+    minutes_reference = forms.CharField(max_length=100, required=False, help_text="Optional, e.g. LLT-TB-2026-09.")
+
+    @classmethod
+    def initial_for(cls, meeting: Meeting) -> dict:
+        return {"held_on": meeting.held_on, "kind": meeting.kind, "title": meeting.title, "minutes_reference": meeting.minutes_reference}
+
+
+class AttendanceForm(forms.Form):
+    """One radio group per member of the board on the meeting date."""
+
+    def __init__(self, *args, members: list[Person], current: dict[int, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.members = members
+        for person in members:
+            self.fields[f"person_{person.pk}"] = forms.ChoiceField(
+                label=person.full_name,
+                choices=AttendanceStatus.choices,
+                widget=forms.RadioSelect,
+                initial=current.get(person.pk),
+                error_messages={"required": f"Say whether {person.full_name} was present, sent apologies or was absent."},
+            )
+
+    def statuses(self) -> dict[int, str]:
+        return {person.pk: self.cleaned_data[f"person_{person.pk}"] for person in self.members}
+
+
+# ---------------------------------------------------------------------------
+# Adoption
+# ---------------------------------------------------------------------------
+
+
+class MeetingChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, meeting: Meeting) -> str:
+        title = f": {meeting.title}" if meeting.title else ""
+        return f"{meeting.held_on:%d %B %Y}, {meeting.get_kind_display()}{title}"
+
+
+class AdoptionForm(forms.Form):
+    meeting = MeetingChoiceField(queryset=Meeting.objects.none(), help_text="The meeting at which the board adopted this version.")
+    minute_reference = forms.CharField(max_length=100, required=False, help_text="Where the minutes record the decision, e.g. item 6.")
+    chair = forms.ModelChoiceField(queryset=Person.objects.none(), empty_label=None, help_text="The chair who signs for the board.")
+    chair_signature = forms.CharField(
+        max_length=200,
+        label="Chair's signature",
+        help_text="The chair's full name, typed exactly as on record, as their signature.",
+    )
+    effective_on = forms.DateField(widget=DateInput, label="Takes effect on")
+    review_due_on = forms.DateField(
+        widget=DateInput, required=False, label="Next review due", help_text="Leave blank for one year after the meeting."
+    )
+    signing_due_on = forms.DateField(
+        widget=DateInput, required=False, label="Signatures due by", help_text="Leave blank for the code's usual allowance after it takes effect."
+    )
+    includes_sub_organisations = forms.BooleanField(
+        required=False,
+        label="Also adopt it for every organisation below (e.g. all academies)",
+        help_text="Leave unticked if each of them adopts its own.",
+    )
+
+    def __init__(self, *args, meetings: QuerySet[Meeting], chairs: QuerySet[Person], can_cover_below: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["meeting"].queryset = meetings
+        self.fields["chair"].queryset = chairs
+        if not can_cover_below:
+            del self.fields["includes_sub_organisations"]

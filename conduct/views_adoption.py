@@ -1,0 +1,432 @@
+"""Pages for the yearly cycle at board level: meetings and attendance, adoption, certificates, history.
+
+Each view: a permission-scoped getter (404 for records the user may not see),
+a form, one call into a service, a redirect.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from acknowledgements.models import Obligation
+from conduct import meetings as meeting_services
+from conduct.drafting import open_draft
+from conduct.forms import AdoptionForm, AttendanceForm, MeetingForm
+from conduct.models import (
+    Adoption,
+    Attendance,
+    AttendanceStatus,
+    Code,
+    CodeVersion,
+    Meeting,
+    Organisation,
+    Person,
+    Role,
+    RoleKind,
+    VersionStatus,
+)
+from conduct.permissions import Action, can, organisations_for
+from conduct.reviews import reviews_due
+from conduct.services import AdoptionRequest, adoption_record, default_review_due_on
+from conduct.views_drafting import _add_errors
+
+BOARD_KINDS = meeting_services.BOARD_KINDS
+MEETINGS_PER_PAGE = 20
+
+
+# ---------------------------------------------------------------------------
+# Permission-scoped lookups
+# ---------------------------------------------------------------------------
+
+
+def _board(request: HttpRequest, slug: str, action: Action = Action.HOLD_MEETINGS) -> Organisation:
+    board = get_object_or_404(Organisation.objects.select_related("governs"), slug=slug, kind__in=BOARD_KINDS)
+    if not can(request.user, action, board):
+        raise Http404("No such board.")
+    return board
+
+
+def _meeting(request: HttpRequest, pk: int) -> Meeting:
+    meeting = get_object_or_404(Meeting.objects.select_related("board__governs", "created_by"), pk=pk)
+    if not can(request.user, Action.HOLD_MEETINGS, meeting.board):
+        raise Http404("No such meeting.")
+    return meeting
+
+
+def adopting_boards(user: Person, code: Code) -> QuerySet[Organisation]:
+    """Boards of the code's owner (or below it) for which the user may adopt."""
+    return (
+        organisations_for(user, Action.ADOPT)
+        .filter(kind__in=BOARD_KINDS, path__startswith=code.owner.path)
+        .select_related("governs")
+        .order_by("path")
+    )
+
+
+def may_follow_code(user: Person, code: Code) -> bool:
+    """Officers who draft for, report on, or adopt for a code see its history and adoptions."""
+    return (
+        can(user, Action.DRAFT, code.owner)
+        or can(user, Action.VIEW_RECORDS, code.owner)
+        or adopting_boards(user, code).exists()
+    )
+
+
+def _code(request: HttpRequest, slug: str) -> Code:
+    code = get_object_or_404(Code.objects.select_related("owner", "derived_from__code__owner"), slug=slug)
+    if not may_follow_code(request.user, code):
+        raise Http404("No such code.")
+    return code
+
+
+def _version_to_adopt(request: HttpRequest, slug: str, pk: int) -> CodeVersion:
+    code = _code(request, slug)
+    version = get_object_or_404(CodeVersion.objects.select_related("based_on"), pk=pk, code=code)
+    version.code = code
+    if version.status == VersionStatus.DRAFT and not can(request.user, Action.DRAFT, code.owner):
+        raise Http404("No such version.")
+    return version
+
+
+def _adoption(request: HttpRequest, pk: int) -> Adoption:
+    adoption = get_object_or_404(
+        Adoption.objects.select_related(
+            "version__code__owner", "board", "organisation", "meeting", "chair", "recorded_by", "certificate"
+        ),
+        pk=pk,
+    )
+    if not (can(request.user, Action.ADOPT, adoption.board) or may_follow_code(request.user, adoption.version.code)):
+        raise Http404("No such adoption.")
+    return adoption
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return ""
+
+
+# ---------------------------------------------------------------------------
+# Overview
+# ---------------------------------------------------------------------------
+
+
+@login_required
+def governance(request: HttpRequest) -> HttpResponse:
+    """Everything an officer does in the yearly cycle, in one place: codes, boards and reviews due."""
+    user = request.user
+    boards = list(
+        organisations_for(user, Action.HOLD_MEETINGS)
+        .filter(kind__in=BOARD_KINDS)
+        .annotate(meeting_count=Count("meetings"), last_meeting=Max("meetings__held_on"))
+        .order_by("path")
+    )
+    adopt_paths = list(organisations_for(user, Action.ADOPT).filter(kind__in=BOARD_KINDS).values_list("path", flat=True))
+    ancestor_ids = {int(part) for path in adopt_paths for part in path.strip("/").split("/") if part}
+    codes = (
+        Code.objects.filter(
+            Q(owner__in=organisations_for(user, Action.DRAFT).values("pk"))
+            | Q(owner__in=organisations_for(user, Action.VIEW_RECORDS).values("pk"))
+            | Q(owner_id__in=ancestor_ids)
+        )
+        .select_related("owner")
+        .prefetch_related(Prefetch("versions", queryset=CodeVersion.objects.order_by("-created_at")))
+        .order_by("owner__name", "title")
+    )
+    can_create = organisations_for(user, Action.DRAFT).exists()
+    if not boards and not codes and not can_create:
+        raise Http404("Nothing to govern here.")
+    return render(
+        request,
+        "conduct/governance.html",
+        {"boards": boards, "codes": list(codes), "can_create": can_create, "reviews": reviews_due(user)},
+    )
+
+
+# ---------------------------------------------------------------------------
+# History
+# ---------------------------------------------------------------------------
+
+
+@login_required
+def code_history(request: HttpRequest, slug: str) -> HttpResponse:
+    code = _code(request, slug)
+    signed = Count("obligations", filter=Q(obligations__acknowledged_at__isnull=False))
+    adoptions = Adoption.objects.select_related("board", "organisation", "meeting", "chair", "recorded_by", "certificate").annotate(
+        owed=Count("obligations"), signed=signed
+    ).order_by("-adopted_on", "-recorded_at")
+    versions = list(
+        code.versions.select_related("created_by", "based_on")
+        .annotate(owed=Count("obligations", distinct=True), signed=signed)
+        .prefetch_related(Prefetch("adoptions", queryset=adoptions))
+        .order_by("-created_at")
+    )
+    today = timezone.localdate()
+    latest_per_board: dict[int, int] = {}
+    for version in versions:  # newest first, so the first adoption seen per board is its latest
+        version.previous = next((v for v in versions if v.pk < version.pk and v.status != VersionStatus.DRAFT), None)
+        for adoption in version.adoptions.all():
+            latest_per_board.setdefault(adoption.board_id, adoption.pk)
+    for version in versions:
+        for adoption in version.adoptions.all():
+            adoption.is_latest = latest_per_board[adoption.board_id] == adoption.pk
+            adoption.review_state = _review_state(adoption.review_due_on, today) if adoption.is_latest else ""
+    can_draft = can(request.user, Action.DRAFT, code.owner)
+    context = {
+        "code": code,
+        "versions": versions,
+        "draft": next((v for v in versions if v.status == VersionStatus.DRAFT), None),
+        "can_draft": can_draft,
+        "can_adopt": adopting_boards(request.user, code).exists(),
+        "today": today,
+    }
+    return render(request, "conduct/code_history.html", context)
+
+
+def _review_state(due_on, today) -> str:
+    if due_on < today:
+        return "overdue"
+    if due_on <= today + timedelta(days=60):
+        return "due"
+    return ""
+
+
+# ---------------------------------------------------------------------------
+# Meetings
+# ---------------------------------------------------------------------------
+
+
+@login_required
+def board_meetings(request: HttpRequest, slug: str) -> HttpResponse:
+    board = _board(request, slug)
+    meetings = board.meetings.annotate(
+        present=Count("attendance", filter=Q(attendance__status=AttendanceStatus.PRESENT)),
+        apologies=Count("attendance", filter=Q(attendance__status=AttendanceStatus.APOLOGIES)),
+        recorded=Count("attendance"),
+        adopted=Count("adoptions", distinct=True),
+    ).order_by("-held_on", "-pk")
+    page = Paginator(meetings, MEETINGS_PER_PAGE).get_page(request.GET.get("page"))
+    members = meeting_services.board_members(board, timezone.localdate())
+    return render(
+        request,
+        "conduct/board_meetings.html",
+        {"board": board, "page": page, "members": members, "today": timezone.localdate()},
+    )
+
+
+@login_required
+def meeting_create(request: HttpRequest, slug: str) -> HttpResponse:
+    board = _board(request, slug)
+    form = MeetingForm(request.POST or None, initial={"held_on": timezone.localdate()})
+    next_url = _safe_next(request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = meeting_services.meeting_create(board=board, created_by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"Meeting on {meeting.held_on:%-d %B %Y} added.")
+            return redirect(next_url or reverse("conduct:meeting", args=[meeting.pk]))
+    return render(request, "conduct/meeting_form.html", {"board": board, "form": form, "next": next_url})
+
+
+@login_required
+def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _meeting(request, pk)
+    form = MeetingForm(request.POST or None, initial=MeetingForm.initial_for(meeting))
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting_services.meeting_update(meeting=meeting, **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Meeting details saved.")
+            return redirect("conduct:meeting", meeting.pk)
+    return render(request, "conduct/meeting_form.html", {"board": meeting.board, "meeting": meeting, "form": form})
+
+
+@login_required
+def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The meeting, and the attendance form for the board's members on that day."""
+    meeting = _meeting(request, pk)
+    members = list(meeting_services.board_members(meeting.board, meeting.held_on))
+    current = dict(Attendance.objects.filter(meeting=meeting).values_list("person_id", "status"))
+    form = AttendanceForm(request.POST or None, members=members, current=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting_services.attendance_record(meeting=meeting, statuses=form.statuses())
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Attendance saved.")
+            return redirect("conduct:meeting", meeting.pk)
+    others = (
+        Attendance.objects.filter(meeting=meeting)
+        .exclude(person__in=members)
+        .select_related("person")
+        .order_by("person__full_name")
+    )
+    adoptions = meeting.adoptions.select_related("version__code")
+    return render(
+        request,
+        "conduct/meeting_detail.html",
+        {
+            "meeting": meeting,
+            "board": meeting.board,
+            "form": form,
+            "members": members,
+            "others": others,
+            "adoptions": adoptions,
+            "in_future": meeting.held_on > timezone.localdate(),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------
+# Adoption
+# ---------------------------------------------------------------------------
+
+
+@login_required
+def adoption_start(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Choose the board that is adopting (skipped when the user adopts for only one)."""
+    version = _version_to_adopt(request, slug, pk)
+    boards = list(adopting_boards(request.user, version.code))
+    if not boards:
+        raise Http404("You cannot adopt codes for any board of this organisation.")
+    adopted_by = set(version.adoptions.values_list("board_id", flat=True))
+    open_boards = [b for b in boards if b.pk not in adopted_by]
+    if len(open_boards) == 1 and len(boards) == 1:
+        return redirect("conduct:adopt", version.code.slug, version.pk, open_boards[0].slug)
+    return render(
+        request,
+        "conduct/adoption_start.html",
+        {"code": version.code, "version": version, "boards": boards, "adopted_by": adopted_by},
+    )
+
+
+def _chairs(board: Organisation) -> QuerySet[Person]:
+    """Everyone who has chaired the board in the last two years (the rules check the meeting date)."""
+    since = timezone.localdate() - timedelta(days=730)
+    holders = Role.objects.filter(organisation=board, kind=RoleKind.CHAIR).served_since(since).values("person_id")
+    return Person.objects.filter(pk__in=holders).order_by("full_name")
+
+
+@login_required
+def adoption_create(request: HttpRequest, slug: str, pk: int, board_slug: str) -> HttpResponse:
+    version = _version_to_adopt(request, slug, pk)
+    board = _board(request, board_slug, Action.ADOPT)
+    if not board.path.startswith(version.code.owner.path):
+        raise Http404("This board does not adopt this code.")
+    today = timezone.localdate()
+    meetings = board.meetings.filter(held_on__lte=today).order_by("-held_on", "-pk")
+    chairs = _chairs(board)
+    governed = board.governs or board
+    user_is_chair = chairs.filter(pk=request.user.pk).exists()
+    initial = {
+        "chair": request.user.pk if user_is_chair else (chairs.first().pk if chairs.exists() else None),
+        "effective_on": today,
+        "meeting": meetings.first().pk if meetings.exists() else None,
+    }
+    form = AdoptionForm(
+        request.POST or None,
+        meetings=meetings,
+        chairs=chairs,
+        can_cover_below=governed.children.exists(),
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            adoption = _record(request, version, board, data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"{board.name} adopted {version.code.title} {version.label}. "
+                f"{adoption.obligations.count()} people now owe a signature by {adoption.signing_due_on:%-d %B %Y}.",
+            )
+            return redirect("conduct:adoption", adoption.pk)
+    previous = version.based_on
+    context = {
+        "code": version.code,
+        "version": version,
+        "board": board,
+        "form": form,
+        "has_meetings": meetings.exists(),
+        "user_is_chair": user_is_chair,
+        "chairs": chairs,
+        "clause_count": version.clause_count(),
+        "previous": previous,
+        "default_review": default_review_due_on(adopted_on=today, effective_on=today),
+    }
+    return render(request, "conduct/adoption_form.html", context)
+
+
+def _record(request: HttpRequest, version: CodeVersion, board: Organisation, data: dict) -> Adoption:
+    """One call into the adoption service; the certificate is queued once the adoption is committed."""
+    from acknowledgements.evidence import clean_user_agent, client_ip
+    from conduct.tasks import issue_adoption_certificate
+
+    with transaction.atomic():
+        adoption = adoption_record(
+            request=AdoptionRequest(
+                version=version,
+                board=board,
+                meeting=data["meeting"],
+                chair=data["chair"],
+                chair_signature=data["chair_signature"],
+                effective_on=data["effective_on"],
+                review_due_on=data.get("review_due_on"),
+                signing_due_on=data.get("signing_due_on"),
+                includes_sub_organisations=bool(data.get("includes_sub_organisations")),
+                minute_reference=data.get("minute_reference", ""),
+            ),
+            recorded_by=request.user,
+            ip_address=client_ip(request),
+            user_agent=clean_user_agent(request.META.get("HTTP_USER_AGENT", "")),
+        )
+        transaction.on_commit(lambda: issue_adoption_certificate.delay(adoption.pk))
+    return adoption
+
+
+@login_required
+def adoption_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    adoption = _adoption(request, pk)
+    counts = Obligation.objects.filter(adoption=adoption).aggregate(
+        owed=Count("pk"), signed=Count("pk", filter=Q(acknowledged_at__isnull=False))
+    )
+    certificate = getattr(adoption, "certificate", None)
+    return render(
+        request,
+        "conduct/adoption_detail.html",
+        {"adoption": adoption, "code": adoption.version.code, "version": adoption.version, "counts": counts, "certificate": certificate},
+    )
+
+
+@login_required
+def adoption_certificate(request: HttpRequest, pk: int) -> HttpResponse:
+    """The stored, sealed certificate, byte for byte. Issued now if the worker has not got to it yet."""
+    from acknowledgements.documents import sealed_pdf_bytes
+    from conduct.certificates import adoption_certificate_issue, certificate_filename
+
+    adoption = _adoption(request, pk)
+    record = adoption_certificate_issue(adoption_id=adoption.pk)
+    response = HttpResponse(sealed_pdf_bytes(record), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{certificate_filename(adoption)}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
