@@ -274,3 +274,18 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# ---------------------------------------------------------------------------
+# Issue 5: reminders (acknowledgements/reminders/). Beat plans them daily at
+# REMINDERS_DAILY_AT (above); "resume-reminders" picks up what a dead worker left.
+# ---------------------------------------------------------------------------
+REMINDERS_FROM_EMAIL = env_str("REMINDERS_FROM_EMAIL", DEFAULT_FROM_EMAIL)
+REMINDERS_BATCH_SIZE = env_int("REMINDERS_BATCH_SIZE", 100, minimum=1, maximum=1000)
+# A claim older than this belongs to a worker presumed dead; it is sent again (see sending.py).
+REMINDERS_CLAIM_TIMEOUT_SECONDS = env_int("REMINDERS_CLAIM_TIMEOUT_SECONDS", 900, minimum=1)
+REMINDERS_DECLARATION_DUE_DAYS = env_int("REMINDERS_DECLARATION_DUE_DAYS", 30, minimum=1, maximum=365)
+CELERY_BEAT_SCHEDULE["resume-reminders"] = {
+    "task": "acknowledgements.tasks.resume_reminders",
+    "schedule": crontab(minute="*/15"),
+}
+TEMPLATES[0]["OPTIONS"].setdefault("libraries", {})["reminders"] = "acknowledgements.reminders.templatetags"

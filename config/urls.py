@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("conduct.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("reminders/", include("acknowledgements.reminders.urls")),
 ]

@@ -1,0 +1,404 @@
+"""The daily planner: which reminders go out today, written as pending ``ReminderLog`` rows.
+
+Everything is set-based: each kind reads what it needs in a fixed number of
+queries per chunk of ``CHUNK`` rows (keyset pagination, so no long-lived
+cursor), works out each subject's latest step in Python (``steps.latest_step``)
+and inserts the new rows with one ``INSERT … ON CONFLICT DO NOTHING`` per chunk.
+
+For each subject (an obligation, an adoption's review, a governor's yearly
+declaration, an officer's digest) the planner takes the latest step whose date
+has arrived and plans it unless a reminder about the same subject was already
+planned on or after that step's date. So:
+
+- a rerun of the day, a duplicated beat or two planners at once insert nothing
+  new (and the unique key (recipient, subject, step) settles any race);
+- a day the planner did not run is caught up the next day with one reminder,
+  the latest, never a burst of the missed ones;
+- changing a code's steps never re-sends a step that was already passed.
+
+Planning never sends; ``sending`` does, and checks again that each reminder is
+still needed at the moment it goes out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Iterable, Iterator
+
+from django.conf import settings
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
+
+from acknowledgements.models import Declaration, Obligation, ReminderKind, ReminderLog
+from acknowledgements.reminders.steps import Step, academic_year_start, latest_step, local_midnight
+from conduct.models import GOVERNANCE_ROLE_KINDS, Adoption, Code, Organisation, Role, RoleKind, default_signing_steps
+
+CHUNK = 2000
+DECLARATION_REPEAT_DAYS = 7
+REVIEW_OFFICERS = (RoleKind.CHAIR, RoleKind.CLERK)
+ESCALATION_OFFICERS = (RoleKind.ADMIN, RoleKind.CLERK)
+
+
+@dataclass
+class PlanResult:
+    signing: int = 0
+    review: int = 0
+    declaration: int = 0
+    escalation: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.signing + self.review + self.declaration + self.escalation
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A reminder the planner would like to send today, before checking what was already planned."""
+
+    recipient_id: int
+    kind: str
+    subject: str
+    step: Step
+    organisation_id: int
+    code_id: int | None = None
+    obligation_id: int | None = None
+    adoption_id: int | None = None
+    due_on: date | None = None
+
+    def row(self, today: date) -> ReminderLog:
+        return ReminderLog(
+            recipient_id=self.recipient_id,
+            kind=self.kind,
+            subject=self.subject,
+            step=self.step.key,
+            organisation_id=self.organisation_id,
+            code_id=self.code_id,
+            obligation_id=self.obligation_id,
+            adoption_id=self.adoption_id,
+            due_on=self.due_on,
+            planned_for=today,
+        )
+
+
+@dataclass
+class _Escalations:
+    """While planning signing reminders: per organisation, the latest day an obligation there escalated."""
+
+    latest_by_organisation: dict[int, date] = field(default_factory=dict)
+
+    def add(self, organisation_id: int, escalated_on: date) -> None:
+        current = self.latest_by_organisation.get(organisation_id)
+        if current is None or escalated_on > current:
+            self.latest_by_organisation[organisation_id] = escalated_on
+
+
+def reminders_plan(*, today: date | None = None) -> PlanResult:
+    """Plan every reminder due today. Safe to run any number of times, concurrently too.
+
+    Not one transaction: each chunk's insert commits on its own, and a planner
+    interrupted half-way is simply completed by the next run (nothing it
+    inserted is planned twice).
+    """
+    today = today or timezone.localdate()
+    escalations = _Escalations()
+    return PlanResult(
+        signing=_plan_signing(today, escalations),
+        review=_plan_reviews(today),
+        declaration=_plan_declarations(today),
+        escalation=_plan_escalations(today, escalations),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Shared mechanics
+# ---------------------------------------------------------------------------
+
+
+def _keyset(queryset: QuerySet, fields: tuple[str, ...]) -> Iterator[list[tuple]]:
+    """Rows of ``queryset`` in primary-key order, CHUNK at a time (the first field must be "pk")."""
+    last_pk = 0
+    while True:
+        rows = list(queryset.filter(pk__gt=last_pk).order_by("pk").values_list(*fields)[:CHUNK])
+        if not rows:
+            return
+        yield rows
+        last_pk = rows[-1][0]
+
+
+def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _last_planned(queryset: QuerySet) -> dict[tuple[int, str], date]:
+    """For each (recipient, subject) in ``queryset``, the last day a reminder was planned."""
+    rows = queryset.order_by().values_list("recipient_id", "subject").annotate(last=Max("planned_for"))
+    return {(recipient_id, subject): last for recipient_id, subject, last in rows}
+
+
+def _insert(candidates: Iterable[Candidate], last_planned: dict[tuple[int, str], date], today: date) -> int:
+    """Insert the candidates whose step is newer than the last reminder about the same subject."""
+    rows = [
+        candidate.row(today)
+        for candidate in candidates
+        if last_planned.get((candidate.recipient_id, candidate.subject), date.min) < candidate.step.on
+    ]
+    # ON CONFLICT DO NOTHING: a concurrent planner that got there first wins, quietly.
+    ReminderLog.objects.bulk_create(rows, batch_size=CHUNK, ignore_conflicts=True)
+    return len(rows)
+
+
+def _root_id(path: str) -> int:
+    return int(path.strip("/").split("/")[0])
+
+
+# ---------------------------------------------------------------------------
+# Signing: everyone who owes an acknowledgement, for a role they still hold
+# ---------------------------------------------------------------------------
+
+
+def _plan_signing(today: date, escalations: _Escalations) -> int:
+    codes = {
+        pk: (signing_days, repeat_days, escalate_days)
+        for pk, signing_days, repeat_days, escalate_days in Code.objects.values_list(
+            "pk", "signing_reminder_days", "overdue_repeat_days", "escalate_after_days"
+        )
+    }
+    owed = (
+        Obligation.objects.open()
+        .for_current_roles(today)
+        .filter(owed_from__lte=today, person__is_active=True, role__starts_on__lte=today)
+    )
+    fields = ("pk", "person_id", "organisation_id", "code_id", "owed_from", "due_on")
+    planned = 0
+    for chunk in _keyset(owed, fields):
+        candidates = []
+        for pk, person_id, organisation_id, code_id, owed_from, due_on in chunk:
+            signing_days, repeat_days, escalate_days = codes[code_id]
+            step = latest_step(
+                starts_on=owed_from,
+                due_on=due_on,
+                before_days=signing_days,
+                repeat_days=repeat_days,
+                today=today,
+                opening=True,
+            )
+            if step:
+                candidates.append(
+                    Candidate(
+                        recipient_id=person_id,
+                        kind=ReminderKind.SIGNING,
+                        subject=f"obligation:{pk}",
+                        step=step,
+                        organisation_id=organisation_id,
+                        code_id=code_id,
+                        obligation_id=pk,
+                        due_on=due_on,
+                    )
+                )
+            # "More than N days overdue": escalated from the (N+1)th day after the due date.
+            escalated_on = due_on + timedelta(days=escalate_days + 1)
+            if escalated_on <= today:
+                escalations.add(organisation_id, escalated_on)
+        last = _last_planned(ReminderLog.objects.filter(obligation_id__in=[row[0] for row in chunk]))
+        planned += _insert(candidates, last, today)
+    return planned
+
+
+# ---------------------------------------------------------------------------
+# Reviews: the chair and clerk of each board, before its adopted version's review date
+# ---------------------------------------------------------------------------
+
+
+def _plan_reviews(today: date) -> int:
+    # The review is done when the board adopts a newer version: only each board's latest adoption counts.
+    latest: dict[tuple[int, int], tuple[int, date, date]] = {}
+    adoptions = Adoption.objects.order_by("adopted_on", "recorded_at", "pk").values_list(
+        "pk", "board_id", "version__code_id", "adopted_on", "review_due_on"
+    )
+    for pk, board_id, code_id, adopted_on, review_due_on in adoptions:
+        latest[(board_id, code_id)] = (pk, adopted_on, review_due_on)
+    if not latest:
+        return 0
+    codes = {
+        pk: (review_days, repeat_days)
+        for pk, review_days, repeat_days in Code.objects.values_list("pk", "review_reminder_days", "overdue_repeat_days")
+    }
+    officers: dict[int, set[int]] = defaultdict(set)
+    for person_id, board_id in (
+        Role.objects.current(today)
+        .filter(kind__in=REVIEW_OFFICERS, organisation_id__in={board for board, _ in latest}, person__is_active=True)
+        .values_list("person_id", "organisation_id")
+    ):
+        officers[board_id].add(person_id)
+
+    candidates = []
+    for (board_id, code_id), (adoption_id, adopted_on, review_due_on) in latest.items():
+        review_days, repeat_days = codes[code_id]
+        step = latest_step(
+            starts_on=adopted_on,
+            due_on=review_due_on,
+            before_days=review_days,
+            repeat_days=repeat_days,
+            today=today,
+            opening=False,
+        )
+        if step is None:
+            continue
+        for person_id in sorted(officers.get(board_id, ())):
+            candidates.append(
+                Candidate(
+                    recipient_id=person_id,
+                    kind=ReminderKind.REVIEW,
+                    subject=f"adoption:{adoption_id}",
+                    step=step,
+                    organisation_id=board_id,
+                    code_id=code_id,
+                    adoption_id=adoption_id,
+                    due_on=review_due_on,
+                )
+            )
+    planned = 0
+    for chunk in _chunks(candidates):
+        last = _last_planned(ReminderLog.objects.filter(adoption_id__in={c.adoption_id for c in chunk}))
+        planned += _insert(chunk, last, today)
+    return planned
+
+
+# ---------------------------------------------------------------------------
+# Declarations of interest: governors whose yearly declaration has lapsed (1 September)
+# ---------------------------------------------------------------------------
+
+
+def declaration_subject(root_id: int, year_start: date) -> str:
+    return f"declaration:{root_id}:{year_start.year}"
+
+
+def _plan_declarations(today: date) -> int:
+    """One series per governor per top-level organisation (trust or network) per academic year.
+
+    A declaration made for any organisation under the same top-level
+    organisation counts: the register of interests is kept per trust.
+    """
+    year_start = academic_year_start(today)
+    first_role: dict[tuple[int, int], tuple[int, date]] = {}
+    for person_id, organisation_id, path, starts_on in (
+        Role.objects.current(today)
+        .filter(kind__in=GOVERNANCE_ROLE_KINDS, person__is_active=True)
+        .order_by("starts_on", "pk")
+        .values_list("person_id", "organisation_id", "organisation__path", "starts_on")
+    ):
+        first_role.setdefault((person_id, _root_id(path)), (organisation_id, starts_on))
+    if not first_role:
+        return 0
+    declared = {
+        (person_id, _root_id(path))
+        for person_id, path in Declaration.objects.filter(
+            Q(academic_year_start__gte=year_start) | Q(made_at__gte=local_midnight(year_start))
+        ).values_list("person_id", "organisation__path")
+    }
+    due_days = settings.REMINDERS_DECLARATION_DUE_DAYS
+    candidates = []
+    for (person_id, root_id), (organisation_id, starts_on) in first_role.items():
+        if (person_id, root_id) in declared:
+            continue
+        owed_from = max(year_start, starts_on)
+        due_on = owed_from + timedelta(days=due_days)
+        step = latest_step(
+            starts_on=owed_from,
+            due_on=due_on,
+            before_days=default_signing_steps(),
+            repeat_days=DECLARATION_REPEAT_DAYS,
+            today=today,
+            opening=True,
+        )
+        if step:
+            candidates.append(
+                Candidate(
+                    recipient_id=person_id,
+                    kind=ReminderKind.DECLARATION,
+                    subject=declaration_subject(root_id, year_start),
+                    step=step,
+                    organisation_id=organisation_id,
+                    due_on=due_on,
+                )
+            )
+    planned = 0
+    for chunk in _chunks(candidates):
+        last = _last_planned(
+            ReminderLog.objects.filter(
+                kind=ReminderKind.DECLARATION,
+                subject__in={c.subject for c in chunk},
+                recipient_id__in={c.recipient_id for c in chunk},
+            )
+        )
+        planned += _insert(chunk, last, today)
+    return planned
+
+
+# ---------------------------------------------------------------------------
+# Escalation: one digest per clerk or admin when someone in their reach becomes seriously overdue
+# ---------------------------------------------------------------------------
+
+
+def escalation_subject(organisation_id: int) -> str:
+    return f"escalation:{organisation_id}"
+
+
+def _plan_escalations(today: date, escalations: _Escalations) -> int:
+    """A digest to each clerk and admin at or above an organisation where an obligation newly escalated.
+
+    An officer holding several roles gets one digest for the topmost
+    organisation they look after (a trust admin who is also a board's clerk
+    gets the trust's digest only). The digest is planned when something
+    escalated since their last one; its contents are read when it is sent.
+    """
+    if not escalations.latest_by_organisation:
+        return 0
+    escalated_paths = dict(
+        Organisation.objects.filter(pk__in=list(escalations.latest_by_organisation)).values_list("pk", "path")
+    )
+    held: dict[int, dict[int, str]] = defaultdict(dict)
+    for person_id, organisation_id, path in (
+        Role.objects.current(today)
+        .filter(kind__in=ESCALATION_OFFICERS, person__is_active=True)
+        .values_list("person_id", "organisation_id", "organisation__path")
+    ):
+        held[person_id][organisation_id] = path
+
+    candidates = []
+    for person_id, organisations in held.items():
+        for organisation_id, path in organisations.items():
+            if any(path != other and path.startswith(other) for other in organisations.values()):
+                continue  # covered by the digest of an organisation above it
+            newest = max(
+                (
+                    escalations.latest_by_organisation[escalated_id]
+                    for escalated_id, escalated_path in escalated_paths.items()
+                    if escalated_path.startswith(path)
+                ),
+                default=None,
+            )
+            if newest:
+                candidates.append(
+                    Candidate(
+                        recipient_id=person_id,
+                        kind=ReminderKind.ESCALATION,
+                        subject=escalation_subject(organisation_id),
+                        step=Step(today.isoformat(), newest),
+                        organisation_id=organisation_id,
+                    )
+                )
+    planned = 0
+    for chunk in _chunks(candidates):
+        last = _last_planned(
+            ReminderLog.objects.filter(
+                kind=ReminderKind.ESCALATION,
+                subject__in={c.subject for c in chunk},
+                recipient_id__in={c.recipient_id for c in chunk},
+            )
+        )
+        planned += _insert(chunk, last, today)
+    return planned

@@ -1,0 +1,94 @@
+"""When reminders are due: the steps of a reminder series, and the per-code settings.
+
+A series runs towards a due date: optionally an opening reminder on the day
+something is first owed (the invitation), then one N days before the due date
+for each configured N (0 meaning on the day itself), then one every
+``repeat_days`` while overdue. Each step has a stable key ("owed", "before-7",
+"due", "overdue-3") that goes into the reminder's unique key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Iterable
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+
+from conduct.models import Code
+
+OPENING = "owed"
+ON_THE_DAY = "due"
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    on: date
+
+
+def latest_step(
+    *,
+    starts_on: date,
+    due_on: date,
+    before_days: Iterable[int],
+    repeat_days: int,
+    today: date,
+    opening: bool,
+) -> Step | None:
+    """The most recent step of a series on or before ``today`` (None before the series starts).
+
+    Steps dated before ``starts_on`` never happen (someone who joins five days
+    before the due date gets no "7 days before"); with an opening step, a step
+    falling on ``starts_on`` itself gives way to the opening one, so nobody gets
+    two emails about the same thing on one day.
+    """
+    if today < starts_on:
+        return None
+    days_overdue = (today - due_on).days
+    if days_overdue >= repeat_days:
+        count = days_overdue // repeat_days
+        return Step(f"overdue-{count}", due_on + timedelta(days=count * repeat_days))
+    candidates = [Step(OPENING, starts_on)] if opening else []
+    for days in sorted(set(before_days), reverse=True):
+        on = due_on - timedelta(days=days)
+        if on > starts_on or (on == starts_on and not opening):
+            candidates.append(Step(ON_THE_DAY if days == 0 else f"before-{days}", on))
+    arrived = [step for step in candidates if step.on <= today]
+    return max(arrived, key=lambda step: step.on) if arrived else None
+
+
+def academic_year_start(day: date) -> date:
+    """1 September of the academic year ``day`` falls in."""
+    return date(day.year if day.month >= 9 else day.year - 1, 9, 1)
+
+
+def local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+MAX_STEPS = 10
+
+
+@transaction.atomic
+def code_reminder_steps_update(
+    *,
+    code: Code,
+    review_reminder_days: list[int],
+    signing_reminder_days: list[int],
+    overdue_repeat_days: int,
+    escalate_after_days: int,
+) -> Code:
+    """Change when a code's reminders go out. Lists are stored largest first, without repeats."""
+    code = Code.objects.select_for_update().get(pk=code.pk)
+    code.review_reminder_days = sorted(set(review_reminder_days), reverse=True)
+    code.signing_reminder_days = sorted(set(signing_reminder_days), reverse=True)
+    code.overdue_repeat_days = overdue_repeat_days
+    code.escalate_after_days = escalate_after_days
+    code.full_clean()
+    code.save(
+        update_fields=["review_reminder_days", "signing_reminder_days", "overdue_repeat_days", "escalate_after_days"]
+    )
+    return code

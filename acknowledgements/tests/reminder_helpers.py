@@ -1,0 +1,113 @@
+"""Builders and a frozen-clock daily runner for the reminder tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import time_machine
+from django.core import mail
+from django.test import TestCase
+
+from acknowledgements.models import Declaration, Obligation, ReminderLog
+from conduct.models import Code, CodeVersion, Organisation, Person, Role
+from conduct.services import role_create
+from conduct.tests.factories import CodeFactory, PersonFactory, RoleFactory
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def at(day: date, hour: int = 7, minute: int = 0) -> datetime:
+    """A moment on ``day``, UK time."""
+    return datetime.combine(day, time(hour, minute), tzinfo=LONDON)
+
+
+@contextmanager
+def frozen(day: date, hour: int = 7, minute: int = 0) -> Iterator[None]:
+    with time_machine.travel(at(day, hour, minute), tick=False):
+        yield
+
+
+def person(name: str, email: str | None = None) -> Person:
+    email = email or f"{name.lower().replace(' ', '.')}@example.org"
+    return PersonFactory(full_name=name, email=email)
+
+
+def officer(organisation: Organisation, kind: str, name: str, since: date = date(2019, 9, 1)) -> Person:
+    """An admin, chair or clerk (no codes are owed for these roles)."""
+    someone = person(name)
+    RoleFactory(person=someone, organisation=organisation, kind=kind, starts_on=since)
+    return someone
+
+
+def member(organisation: Organisation, kind: str, name: str, since: date = date(2020, 9, 1),
+           until: date | None = None) -> Person:
+    """Someone with a role through the service, so they owe whatever is in force there."""
+    someone = person(name)
+    role_create(person=someone, organisation=organisation, kind=kind, starts_on=since, ends_on=until)
+    return someone
+
+
+def staff_code(owner: Organisation, **fields) -> Code:
+    return CodeFactory(owner=owner, title=fields.pop("title", "Staff Code of Conduct"), audience=["employee"],
+                       signing_due_days=30, **fields)
+
+
+def sign(someone: Person, version: CodeVersion, when: datetime) -> None:
+    """What signing does to the bookkeeping: the obligation is marked acknowledged."""
+    updated = Obligation.objects.filter(person=someone, version=version).update(acknowledged_at=when)
+    assert updated == 1, f"{someone.full_name} does not owe {version}"
+
+
+def declare(someone: Person, organisation: Organisation, made_on: date) -> Declaration:
+    year_start = date(made_on.year if made_on.month >= 9 else made_on.year - 1, 9, 1)
+    return Declaration.objects.create(
+        person=someone, organisation=organisation, nothing_to_declare=True, made_at=at(made_on, 18),
+        academic_year_start=year_start,
+    )
+
+
+def end_role(someone: Person, organisation: Organisation, on: date) -> None:
+    Role.objects.filter(person=someone, organisation=organisation).update(ends_on=on)
+
+
+def run_daily(day: date, hour: int = 7) -> list[mail.EmailMessage]:
+    """Beat's daily run on ``day`` at ``hour`` UK time, tasks executed inline; returns the emails sent."""
+    from acknowledgements.tasks import plan_reminders
+
+    mail.outbox.clear()
+    with frozen(day, hour), TestCase.captureOnCommitCallbacks(execute=True):
+        plan_reminders.delay()
+    return list(mail.outbox)
+
+
+def days(start: date, end: date) -> Iterator[date]:
+    day = start
+    while day <= end:
+        yield day
+        day += timedelta(days=1)
+
+
+def every(first: date, step_days: int, until: date) -> list[date]:
+    """``first`` and every ``step_days`` after it, up to ``until``."""
+    return [first + timedelta(days=n * step_days) for n in range((until - first).days // step_days + 1)]
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One reminder as the tests compare them: the day, to whom, what kind, which step."""
+
+    day: date
+    email: str
+    kind: str
+    step: str
+
+
+def sent_log() -> set[Sent]:
+    return {
+        Sent(r.sent_at.astimezone(LONDON).date(), r.recipient.email, r.kind, r.step)
+        for r in ReminderLog.objects.filter(status="sent").select_related("recipient")
+    }
