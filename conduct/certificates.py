@@ -9,26 +9,18 @@ acknowledgements, and the same public verification page.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from acknowledgements.documents import Attachment, qr_svg, render_pdf, seal_pdf, sealed_pdf_store
+from acknowledgements.issuing import EVIDENCE_FILE, verification_url
 from acknowledgements.models import SealedPdf
 from conduct.canonical import canonical_json
 from conduct.diff import VersionDiff, diff_versions
 from conduct.models import Adoption, CodeVersion, VersionStatus
 from conduct.rendering import render_sections
 from conduct.services import adoption_evidence
-
-EVIDENCE_FILE = "adoption-evidence.json"
-
-
-def verification_url(adoption: Adoption) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}{reverse('acknowledgements:verify')}?code={adoption.verification_code}"
-
 
 def previous_version(version: CodeVersion) -> CodeVersion | None:
     """The version this one replaces: the one it was drafted from, else the latest adopted before it."""
@@ -53,7 +45,7 @@ def certificate_html(adoption: Adoption) -> str:
     sections = version.ordered_sections()
     previous = previous_version(version)
     diff: VersionDiff | None = diff_versions(previous, version) if previous else None
-    url = verification_url(adoption)
+    url = verification_url(adoption.verification_code)
     return render_to_string(
         "pdf/adoption_certificate.html",
         {
@@ -82,7 +74,12 @@ def adoption_certificate_issue(*, adoption_id: int) -> SealedPdf:
         "version__code__owner", "version__based_on", "board", "organisation", "meeting", "chair", "recorded_by"
     ).get(pk=adoption_id)
     version = adoption.version
-    evidence = {**adoption_evidence(adoption), "evidence_hash": adoption.evidence_hash}
+    # What the evidence hash is computed over, plus the hash and the code that look the record up.
+    evidence = {
+        **adoption_evidence(adoption),
+        "evidence_hash": adoption.evidence_hash,
+        "verification_code": adoption.verification_code,
+    }
     pdf = render_pdf(
         certificate_html(adoption),
         title=f"Adoption certificate: {version.code.title} {version.label}",
