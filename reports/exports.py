@@ -1,0 +1,259 @@
+"""Report tables as files: CSV (streamed), XLSX (openpyxl) and the column definitions both use.
+
+Every table has one list of ``Column`` objects: the header, what it means
+(shown on the dashboard and in docs/reports.md), its spreadsheet width and how
+to read the value from a row. CSV and XLSX are written from the same list, so
+they always agree.
+
+Cells are neutralised against formula injection: a text value starting with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+apostrophe, so a spreadsheet shows it as text and never runs it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from reports.selectors import Counts, PersonRow, Row, TimelinePoint
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+CSV_BATCH_ROWS = 500
+
+
+def neutralise(value: Any) -> Any:
+    """Make a text cell safe to open in a spreadsheet; other values pass through unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def local_iso(moment: datetime | None) -> str:
+    """A time as ISO 8601 in Europe/London with its offset, e.g. 2026-10-05T14:03:22+01:00."""
+    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
+
+
+def local_naive(moment: datetime | None) -> datetime | None:
+    """Spreadsheets have no time zones: London wall-clock time (the column header says so)."""
+    return timezone.localtime(moment).replace(tzinfo=None) if moment else None
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    meaning: str
+    width: int
+    value: Callable[[Any], Any]  # for CSV (text, numbers) and XLSX alike
+    xlsx_value: Callable[[Any], Any] | None = None  # when a spreadsheet wants a richer type (dates)
+
+    def for_csv(self, row: Any) -> Any:
+        value = self.value(row)
+        if isinstance(value, (date, datetime)):
+            value = value.isoformat()
+        return neutralise("" if value is None else value)
+
+    def for_xlsx(self, row: Any) -> Any:
+        return neutralise((self.xlsx_value or self.value)(row))
+
+
+def record_url_builder(*, absolute: bool = True) -> Callable[[int | None], str]:
+    """Links to acknowledgement records, without a reverse() per row (exports have 100,000s)."""
+    marker = 987654321
+    try:
+        template = reverse("acknowledgements:record", args=[marker])
+    except NoReverseMatch:  # the record page belongs to the signing app; without it there is nothing to link
+        return lambda pk: ""
+    if absolute:
+        template = settings.SITE_URL + template
+    head, tail = template.split(str(marker), 1)
+    return lambda pk: f"{head}{pk}{tail}" if pk else ""
+
+
+def _percent(counts: Counts) -> float | str:
+    return "" if counts.percent is None else counts.percent
+
+
+def count_columns(first: Column) -> list[Column]:
+    return [
+        first,
+        Column("Owe", "How many people owe a signature on the day (leavers and superseded versions excluded).", 8, lambda r: _counts(r).owe),
+        Column("Signed", "How many of them had signed by the end of the day.", 8, lambda r: _counts(r).signed),
+        Column("Outstanding", "Not signed and not yet due.", 12, lambda r: _counts(r).outstanding),
+        Column("Overdue", "Not signed and past the due date.", 9, lambda r: _counts(r).overdue),
+        Column("% signed", "Signed as a percentage of those who owe, to one decimal place (blank when no one owes).", 10, lambda r: _percent(_counts(r))),
+    ]
+
+
+def _counts(row: Row | TimelinePoint) -> Counts:
+    return row.counts
+
+
+def people_columns(record_url: Callable[[int | None], str] | None = None) -> list[Column]:
+    record_url = record_url or record_url_builder()
+    return [
+        Column("Name", "Full name as on record.", 28, lambda r: r.name),
+        Column("Email", "Email address they sign in with.", 32, lambda r: r.email),
+        Column("School", "The school the signature counts for (see 'By school' on the dashboard), or 'No school'.", 28, lambda r: r.school),
+        Column("Organisation", "Where the role it is owed for is held (school, board, trust or hub).", 28, lambda r: r.organisation),
+        Column("Role", "The role it is owed for.", 18, lambda r: r.role),
+        Column("Code", "The code of conduct.", 30, lambda r: r.code),
+        Column("Version", "The version owed.", 12, lambda r: r.version),
+        Column("Owed from", "The day they started to owe it (adoption, or the day they joined).", 12, lambda r: r.owed_from),
+        Column("Due on", "The day it is due.", 12, lambda r: r.due_on),
+        Column("Status", "Signed, Outstanding (not yet due) or Overdue, as at the report's day.", 24, lambda r: r.status_label),
+        Column(
+            "Signed at (Europe/London)",
+            "When they signed, London time (ISO 8601 with its UTC offset in CSV); blank if not signed by the report's day.",
+            22,
+            lambda r: local_iso(r.signed_at),
+            xlsx_value=lambda r: local_naive(r.signed_at),
+        ),
+        Column("Recorded on behalf", "Yes when a clerk or admin recorded a paper signature for them.", 10, lambda r: "Yes" if r.on_behalf else ("No" if r.signed_at else "")),
+        Column("Verification code", "The code printed on the signed PDF; anyone can check it on the verification page.", 22, lambda r: r.verification_code),
+        Column("Record", "Link to the signed record (sign-in needed).", 40, lambda r: record_url(r.acknowledgement_id)),
+    ]
+
+
+TABLES: dict[str, tuple[str, Callable[[], list[Column]]]] = {
+    "schools": ("By school", lambda: count_columns(Column("School", "The school (or 'No school').", 32, lambda r: r.label))),
+    "roles": ("By role", lambda: count_columns(Column("Role", "The role the signature is owed for.", 24, lambda r: r.label))),
+    "timeline": ("Over time", lambda: count_columns(Column("Date", "The day the numbers are as at.", 12, lambda r: r.day))),
+    "people": ("People", people_columns),
+}
+
+
+def column_docs() -> dict[str, list[tuple[str, str]]]:
+    """Header and meaning of every column of every table (for the page and docs/reports.md)."""
+    return {
+        title: [(column.header, column.meaning) for column in factory()]
+        for title, factory in TABLES.values()
+    }
+
+
+# ---------------------------------------------------------------------------
+# CSV
+# ---------------------------------------------------------------------------
+
+
+def csv_chunks(columns: Sequence[Column], rows: Iterable[Any], batch: int = CSV_BATCH_ROWS) -> Iterator[str]:
+    """The CSV as text chunks of ``batch`` rows: what a StreamingHttpResponse sends.
+
+    Starts with a byte-order mark so spreadsheet programs read UTF-8 names correctly.
+    Memory stays flat: only one batch of rows exists at a time.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([column.header for column in columns])
+    yield "\ufeff" + buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    pending = 0
+    for row in rows:
+        writer.writerow([column.for_csv(row) for column in columns])
+        pending += 1
+        if pending == batch:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    if pending:
+        yield buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------
+# XLSX
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Sheet:
+    title: str
+    columns: Sequence[Column]
+    rows: Iterable[Any]
+
+
+def xlsx_file(sheets: Sequence[Sheet]) -> tempfile.SpooledTemporaryFile:
+    """A workbook with a bold, frozen header row and set column widths, in a temporary file.
+
+    Written in openpyxl's write-only mode, so rows stream from the iterable to
+    disk rather than building the whole sheet in memory.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    for sheet in sheets:
+        worksheet = workbook.create_sheet(title=sheet.title[:31])
+        worksheet.freeze_panes = "A2"
+        for index, column in enumerate(sheet.columns, start=1):
+            worksheet.column_dimensions[get_column_letter(index)].width = column.width
+        header = []
+        for column in sheet.columns:
+            cell = WriteOnlyCell(worksheet, value=column.header)
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="E9ECEF")
+            header.append(cell)
+        worksheet.append(header)
+        for row in sheet.rows:
+            worksheet.append([column.for_xlsx(row) for column in sheet.columns])
+    handle = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    workbook.save(handle)
+    handle.seek(0)
+    return handle
+
+
+# ---------------------------------------------------------------------------
+# The register of interests: one row per declared interest (or one for the person if none)
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    body: str
+    entry: Any  # reports.register.Entry
+    interest: Any  # reports.register.InterestEntry | None
+
+
+REGISTER_COLUMNS = [
+    Column("Body", "The trust's members, the trust board or a local governing board.", 34, lambda r: r.body),
+    Column("Full name", "As on record.", 26, lambda r: r.entry.full_name),
+    Column("Category", "Appointed, parent, staff, co-opted, foundation, ex officio or member.", 14, lambda r: r.entry.category),
+    Column("Appointed by", "The body that appointed them.", 26, lambda r: r.entry.appointed_by),
+    Column("Date of appointment", "The start of their first governance role on this body.", 14, lambda r: r.entry.appointed_on),
+    Column("Term of office ends", "When the current term ends (blank if no fixed term is recorded).", 14, lambda r: r.entry.term_ends_on),
+    Column("Date stepped down", "Blank while they still serve.", 14, lambda r: r.entry.stepped_down_on),
+    Column("Role on the board", "Chair, vice-chair, trustee, local governor, member …", 20, lambda r: r.entry.role_on_board),
+    Column("Meetings attended", "Board meetings of the last academic year (1 September–31 August) they were present at.", 10, lambda r: r.entry.meetings_attended if r.entry.meetings_held else ""),
+    Column("Meetings held", "Board meetings held in that year while they served.", 10, lambda r: r.entry.meetings_held),
+    Column("Declaration", "'Nothing to declare' with its date, the date of their declaration, or 'No declaration recorded'.", 30, lambda r: r.entry.declaration_summary),
+    Column("Business or body", "Name of the business or body they have an interest in.", 26, lambda r: r.interest.business if r.interest else ""),
+    Column("Nature of business or body", "What kind of interest it is (business or financial, other governance role, close relationship …).", 24, lambda r: r.interest.business_nature if r.interest else ""),
+    Column("Nature of interest", "The nature of their interest.", 30, lambda r: r.interest.nature if r.interest else ""),
+    Column("Interest start date", "When the interest began.", 14, lambda r: r.interest.starts_on if r.interest else ""),
+    Column("Interest end date", "When it ended, if it has (interests that ended over 12 months ago are not listed).", 14, lambda r: r.interest.ends_on if r.interest else ""),
+]
+
+
+def register_rows(register) -> Iterator[RegisterRow]:
+    for body in register.bodies:
+        body_name = body_label(body.organisation)
+        for entry in body.entries:
+            if not entry.interests:
+                yield RegisterRow(body_name, entry, None)
+            for interest in entry.interests:
+                yield RegisterRow(body_name, entry, interest)
+
+
+def body_label(organisation) -> str:
+    """A trust's own governance roles are its members; a board is named as itself."""
+    return f"Members of {organisation.name}" if organisation.kind in ("trust", "network") else organisation.name

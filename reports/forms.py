@@ -1,0 +1,123 @@
+"""Filter and settings forms for reports. Choices are built by the view from what the user may see."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Sequence
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row
+from django import forms
+
+from conduct.models import Code, CodeVersion, Organisation, OrganisationKind, RoleKind
+from reports.selectors import STATUSES, ReportFilters, today
+
+ROLE_LABELS = dict(RoleKind.choices)
+
+
+def organisation_label(organisation: Organisation) -> str:
+    """Indented by depth, so the tree reads at a glance in a select."""
+    return f"{'— ' * max(organisation.depth - 1, 0)}{organisation.name}"
+
+
+class DashboardFilterForm(forms.Form):
+    organisation = forms.ChoiceField(label="Organisation")
+    code = forms.ChoiceField(label="Code", required=False)
+    version = forms.ChoiceField(label="Version", required=False)
+    school = forms.ChoiceField(label="School", required=False)
+    role = forms.ChoiceField(label="Role", required=False)
+    status = forms.ChoiceField(
+        label="Status (list of people)",
+        required=False,
+        choices=[("", "Any status"), *STATUSES.items()],
+        help_text="Narrows the list of people and the people exports; the tables always show every status.",
+    )
+    as_at = forms.DateField(
+        label="As at",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The numbers as they stood at the end of this day (Europe/London).",
+    )
+
+    def __init__(
+        self,
+        data,
+        *,
+        organisations: Sequence[Organisation],
+        codes: Sequence[Code],
+        versions: Sequence[CodeVersion],
+        school_choices: Sequence[tuple[str, str]],
+        **kwargs,
+    ):
+        super().__init__(data, **kwargs)
+        self.organisations = {str(org.pk): org for org in organisations}
+        self.codes = {str(code.pk): code for code in codes}
+        self.versions = {str(version.pk): version for version in versions}
+        self.fields["organisation"].choices = [(pk, organisation_label(org)) for pk, org in self.organisations.items()]
+        self.fields["code"].choices = [("", "All codes"), *((pk, code.title) for pk, code in self.codes.items())]
+        grouped: dict[str, list[tuple[str, str]]] = {}
+        for pk, version in self.versions.items():
+            label = f"{version.label} ({version.get_status_display().lower()})"
+            grouped.setdefault(version.code.title, []).append((pk, label))
+        self.fields["version"].choices = [("", "All versions"), *grouped.items()]
+        self.fields["school"].choices = [("", "All schools"), *school_choices]
+        kinds = sorted({kind for code in codes for kind in code.audience}, key=lambda k: ROLE_LABELS.get(k, k))
+        self.fields["role"].choices = [("", "All roles"), *((kind, ROLE_LABELS.get(kind, kind)) for kind in kinds)]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            Row(Column("organisation", css_class="col-md-4"), Column("code", css_class="col-md-4"), Column("version", css_class="col-md-4")),
+            Row(
+                Column("school", css_class="col-md-3"),
+                Column("role", css_class="col-md-3"),
+                Column("status", css_class="col-md-3"),
+                Column("as_at", css_class="col-md-3"),
+            ),
+        )
+
+    def clean_as_at(self) -> date:
+        value = self.cleaned_data.get("as_at") or today()
+        if value > today():
+            raise forms.ValidationError("The report cannot be as at a day in the future; choose today or earlier.")
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        code, version = self.codes.get(cleaned.get("code") or ""), self.versions.get(cleaned.get("version") or "")
+        if code and version and version.code_id != code.pk:
+            self.add_error("version", f"{version.label} is a version of {version.code.title}, not of {code.title}.")
+        return cleaned
+
+    def filters(self) -> ReportFilters:
+        data = self.cleaned_data
+        version = self.versions.get(data.get("version") or "")
+        code = version.code if version else self.codes.get(data.get("code") or "")
+        return ReportFilters(
+            organisation=self.organisations[data["organisation"]],
+            as_at=data["as_at"],
+            code=code,
+            version=version,
+            school=data.get("school") or "",
+            role=data.get("role") or "",
+            status=data.get("status") or "",
+        )
+
+
+REGISTER_KINDS = (OrganisationKind.TRUST, OrganisationKind.BOARD, OrganisationKind.NETWORK)
+
+
+class PublicationForm(forms.ModelForm):
+    class Meta:
+        model = Organisation
+        fields = ["publish_register"]
+        labels = {"publish_register": "Publish the register of interests as a public web page"}
+        help_texts = {
+            "publish_register": "Anyone with the link can then read the names, appointments, attendance and declared "
+            "interests of everyone who served in the last 12 months. Nothing else about anyone is shown."
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

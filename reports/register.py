@@ -1,0 +1,241 @@
+"""The register of governors' business interests, as the governance code promises to publish it.
+
+For an organisation (a trust, a board or a network) and everything below it:
+everyone who held a governance role (member, trustee, local governor, chair) at
+any time in the last 12 months, one entry per person per body, with exactly
+the published fields and nothing else:
+
+full name · category · appointing body · date of appointment · term of office ·
+date stepped down · role on the board · attendance at the body's meetings in
+the last academic year · declared interests (name and nature of the business
+or body, nature of the interest, start date) or "nothing to declare" with its date.
+
+Rules (documented on the page and in docs/reports.md):
+
+- **Last academic year**: the most recent complete 1 September–31 August.
+  Attendance counts full, extraordinary and annual general meetings of the
+  body held in that year while the person served ("present at X of Y").
+- **Declarations**: the person's most recent declaration made to this trust
+  (any organisation in the same tree), so a declaration made to another trust
+  is never published here. Interests that ended more than 12 months ago are left out.
+- **Date of appointment**: the start of their earliest governance role on the
+  body; **date stepped down**: the end of their last one, once all have ended.
+
+Everything comes in five queries whatever the number of governors.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db.models import Prefetch
+
+from acknowledgements.models import Declaration, Interest, InterestKind
+from conduct.models import (
+    GOVERNANCE_ROLE_KINDS,
+    Attendance,
+    AttendanceStatus,
+    GovernorCategory,
+    Meeting,
+    MeetingKind,
+    Organisation,
+    Role,
+    RoleKind,
+)
+from conduct.services import add_years
+
+BOARD_MEETING_KINDS = (MeetingKind.FULL_BOARD, MeetingKind.EXTRAORDINARY, MeetingKind.AGM)
+ROLE_LABELS = dict(RoleKind.choices)
+CATEGORY_LABELS = dict(GovernorCategory.choices)
+INTEREST_LABELS = dict(InterestKind.choices)
+
+
+def last_academic_year(today: date) -> tuple[date, date]:
+    """The most recent complete academic year (1 September to 31 August) before ``today``."""
+    end_year = today.year if today >= date(today.year, 8, 31) else today.year - 1
+    return date(end_year - 1, 9, 1), date(end_year, 8, 31)
+
+
+@dataclass(frozen=True)
+class InterestEntry:
+    business: str  # name of the business or body
+    business_nature: str  # what kind of interest or body it is
+    nature: str  # the nature of the person's interest
+    starts_on: date
+    ends_on: date | None
+
+
+@dataclass
+class Entry:
+    full_name: str
+    category: str
+    appointed_by: str
+    appointed_on: date
+    term_ends_on: date | None
+    stepped_down_on: date | None
+    role_on_board: str
+    meetings_attended: int | None  # None: the body held no meetings while they served
+    meetings_held: int
+    declared_on: datetime | None = None
+    nothing_to_declare: bool = False
+    interests: list[InterestEntry] = field(default_factory=list)
+
+    @property
+    def attendance(self) -> str:
+        if not self.meetings_held:
+            return "No meetings while in office"
+        return f"{self.meetings_attended} of {self.meetings_held}"
+
+    @property
+    def term_of_office(self) -> str:
+        start = f"{self.appointed_on:%-d %B %Y}"
+        return f"{start} to {self.term_ends_on:%-d %B %Y}" if self.term_ends_on else f"From {start} (no fixed term recorded)"
+
+    @property
+    def declaration_summary(self) -> str:
+        if self.declared_on is None:
+            return "No declaration recorded"
+        if self.nothing_to_declare and not self.interests:
+            return f"Nothing to declare (declared {self.declared_on:%-d %B %Y})"
+        return f"Declared {self.declared_on:%-d %B %Y}"
+
+
+@dataclass
+class Body:
+    organisation: Organisation
+    entries: list[Entry]
+
+
+@dataclass
+class Register:
+    organisation: Organisation
+    bodies: list[Body]
+    since: date
+    year_start: date
+    year_end: date
+    today: date
+
+    @property
+    def entry_count(self) -> int:
+        return sum(len(body.entries) for body in self.bodies)
+
+
+def _role_on_board(roles: list[Role]) -> str:
+    chair = next((role for role in roles if role.kind == RoleKind.CHAIR), None)
+    if chair:
+        return "Chair"
+    titled = next((role.title for role in roles if role.title), "")
+    return titled or ROLE_LABELS.get(roles[0].kind, roles[0].kind)
+
+
+def _attendance(roles: list[Role], meetings: list[Meeting], present: set[int]) -> tuple[int, int]:
+    """Meetings of the body held while the person served, and how many they were present at."""
+    served = [
+        meeting for meeting in meetings
+        if any(role.starts_on <= meeting.held_on and (role.ends_on is None or role.ends_on >= meeting.held_on) for role in roles)
+    ]
+    return sum(1 for meeting in served if meeting.pk in present), len(served)
+
+
+def register_for(organisation: Organisation, today: date) -> Register:
+    """The register for ``organisation`` and the bodies below it, as on ``today``."""
+    since = add_years(today, -1)
+    year_start, year_end = last_academic_year(today)
+    roles = list(
+        Role.objects.filter(
+            organisation__path__startswith=organisation.path, kind__in=GOVERNANCE_ROLE_KINDS, starts_on__lte=today
+        )
+        .served_since(since)
+        .select_related("person", "organisation")
+        .order_by("organisation__path", "person__full_name", "starts_on")
+    )
+    by_body: dict[int, dict[int, list[Role]]] = defaultdict(lambda: defaultdict(list))
+    bodies: dict[int, Organisation] = {}
+    for role in roles:
+        by_body[role.organisation_id][role.person_id].append(role)
+        bodies[role.organisation_id] = role.organisation
+    people_ids = {role.person_id for role in roles}
+    meetings = list(
+        Meeting.objects.filter(board_id__in=list(bodies), kind__in=BOARD_MEETING_KINDS, held_on__range=(year_start, year_end))
+    )
+    meetings_by_body: dict[int, list[Meeting]] = defaultdict(list)
+    for meeting in meetings:
+        meetings_by_body[meeting.board_id].append(meeting)
+    present: dict[int, set[int]] = defaultdict(set)
+    for person_id, meeting_id in Attendance.objects.filter(
+        meeting__in=[m.pk for m in meetings], person_id__in=people_ids, status=AttendanceStatus.PRESENT
+    ).values_list("person_id", "meeting_id"):
+        present[person_id].add(meeting_id)
+    declarations = _latest_declarations(organisation, people_ids, since)
+
+    result = []
+    for body_id, people in by_body.items():
+        entries = []
+        for person_id, person_roles in people.items():
+            attended, held = _attendance(person_roles, meetings_by_body[body_id], present[person_id])
+            ended = [role.ends_on for role in person_roles]
+            entry = Entry(
+                full_name=person_roles[0].person.full_name,
+                category=next((CATEGORY_LABELS.get(r.category, r.category) for r in person_roles if r.category), "")
+                or ("Member" if any(r.kind == RoleKind.MEMBER for r in person_roles) else "Not recorded"),
+                appointed_by=next((r.appointed_by for r in person_roles if r.appointed_by), "") or "Not recorded",
+                appointed_on=min(role.starts_on for role in person_roles),
+                term_ends_on=max((r.term_ends_on for r in person_roles if r.term_ends_on), default=None),
+                stepped_down_on=max(ended) if all(end is not None and end < today for end in ended) else None,
+                role_on_board=_role_on_board(person_roles),
+                meetings_attended=attended,
+                meetings_held=held,
+            )
+            declaration = declarations.get(person_id)
+            if declaration:
+                entry.declared_on = declaration.made_at
+                entry.nothing_to_declare = declaration.nothing_to_declare
+                entry.interests = [
+                    InterestEntry(
+                        business=interest.counterparty,
+                        business_nature=INTEREST_LABELS.get(interest.kind, interest.kind),
+                        nature=interest.nature,
+                        starts_on=interest.starts_on,
+                        ends_on=interest.ends_on,
+                    )
+                    for interest in declaration.interests.all()
+                    if interest.ends_on is None or interest.ends_on >= since
+                ]
+            entries.append(entry)
+        result.append(Body(organisation=bodies[body_id], entries=sorted(entries, key=lambda e: e.full_name.casefold())))
+    result.sort(key=lambda body: body.organisation.path)
+    return Register(organisation, result, since, year_start, year_end, today)
+
+
+def _root_path(organisation: Organisation) -> str:
+    """The path of the top of the organisation's tree (the trust, or the network)."""
+    top = organisation.path.strip("/").split("/")[0]
+    return f"/{top}/"
+
+
+def _latest_declarations(organisation: Organisation, people_ids: set[int], since: date) -> dict[int, Declaration]:
+    """Each person's most recent declaration made to this tree (two queries: declarations, then their interests)."""
+    root = _root_path(organisation)
+    latest: dict[int, Declaration] = {}
+    queryset = (
+        Declaration.objects.filter(person_id__in=people_ids, organisation__path__startswith=root)
+        .order_by("person_id", "-made_at", "-pk")
+        .prefetch_related(Prefetch("interests", queryset=Interest.objects.order_by("starts_on", "pk")))
+    )
+    for declaration in queryset:
+        latest.setdefault(declaration.person_id, declaration)
+    return latest
+
+
+def register_published(slug: str) -> Organisation | None:
+    """The organisation whose public register is at this address, if its admin has published it."""
+    return Organisation.objects.filter(slug=slug, publish_register=True).first()
+
+
+def register_organisations(reachable) -> list[Organisation]:
+    """Organisations a register can be shown for, among those the user reaches."""
+    from reports.forms import REGISTER_KINDS
+
+    return list(reachable.filter(kind__in=REGISTER_KINDS).order_by("path"))

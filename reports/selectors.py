@@ -1,0 +1,547 @@
+"""The numbers behind the compliance dashboard, its drill-down and its exports.
+
+Everything starts from ``Obligation`` rows (one per person per code version
+owed) limited twice: to what the user may see (``conduct.permissions.scope_q``,
+one join) and to the organisation chosen. Each function returns what a page
+needs in a fixed number of queries, however many people there are: grouping
+happens in SQL, and only organisation-sized lists come back to Python.
+
+Status "as at" a day D (the end of that day, Europe/London):
+
+- **owed**: owed from D or earlier, the role it is owed for still held on D
+  (leavers owe nothing), and not superseded by a newer version before the end of D;
+- **signed**: owed and acknowledged before the end of D;
+- **overdue**: owed, not signed, and due before D;
+- **outstanding**: owed, not signed, and not yet due on D.
+
+Signed, outstanding and overdue never overlap and add up to owed.
+
+"By school": in a trust each obligation belongs to the school where its role is
+held (a local governing board counts for the school it governs; central staff
+and the trust board are "No school"). A network's participants mostly hold
+their network role at a hub, so each person is attributed to the member school
+(membership current on D) where they hold another role on D, the earliest
+started if several, else "No school".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Iterator
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Case, Count, F, FilteredRelation, Min, OuterRef, Q, QuerySet, Subquery, Value, When, IntegerField
+from django.utils import timezone
+from django.utils.text import slugify
+
+from acknowledgements.models import Obligation
+from conduct.models import (
+    Code,
+    CodeVersion,
+    NetworkMembership,
+    Organisation,
+    OrganisationKind,
+    Role,
+    RoleKind,
+    VersionStatus,
+)
+from conduct.permissions import Action, scope_q
+
+NO_SCHOOL = "none"
+NO_SCHOOL_LABEL = "No school"
+STATUSES = {"signed": "Signed", "outstanding": "Outstanding (not yet due)", "overdue": "Overdue"}
+NETWORK_KINDS = (OrganisationKind.NETWORK, OrganisationKind.HUB)
+TIMELINE_POINTS = 12
+ROLE_LABELS = dict(RoleKind.choices)
+
+
+def end_of_day(day: date) -> datetime:
+    """The first instant after ``day`` in the site's time zone (as an aware datetime)."""
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+def owed_q(day: date) -> Q:
+    return (
+        Q(owed_from__lte=day)
+        & (Q(role__ends_on__isnull=True) | Q(role__ends_on__gte=day))
+        & (Q(superseded_at__isnull=True) | Q(superseded_at__gte=end_of_day(day)))
+    )
+
+
+def signed_q(day: date) -> Q:
+    return Q(acknowledged_at__lt=end_of_day(day))
+
+
+def unsigned_q(day: date) -> Q:
+    return Q(acknowledged_at__isnull=True) | Q(acknowledged_at__gte=end_of_day(day))
+
+
+def status_q(status: str, day: date) -> Q:
+    if status == "signed":
+        return signed_q(day)
+    if status == "overdue":
+        return unsigned_q(day) & Q(due_on__lt=day)
+    if status == "outstanding":
+        return unsigned_q(day) & Q(due_on__gte=day)
+    return Q()
+
+
+def status_of(acknowledged_at: datetime | None, due_on: date, day: date) -> str:
+    """The same rule as ``status_q`` for one row already in memory."""
+    if acknowledged_at is not None and acknowledged_at < end_of_day(day):
+        return "signed"
+    return "overdue" if due_on < day else "outstanding"
+
+
+# ---------------------------------------------------------------------------
+# Filters
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """What the user chose. ``organisation`` is already permission-checked by the caller."""
+
+    organisation: Organisation
+    as_at: date
+    code: Code | None = None
+    version: CodeVersion | None = None
+    school: str = ""  # "" for all, NO_SCHOOL, or a school's id as text
+    role: str = ""
+    status: str = ""
+
+    @property
+    def is_network(self) -> bool:
+        return self.organisation.kind in NETWORK_KINDS
+
+    def basename(self, what: str) -> str:
+        """A descriptive file name stem, e.g. att-staff-code-2026-2027-people-as-at-2026-11-22."""
+        parts = [
+            self.organisation.slug,
+            self.code.slug if self.code else "all-codes",
+            slugify(self.version.label) if self.version else "all-versions",
+            what,
+            f"as-at-{self.as_at.isoformat()}",
+        ]
+        return "-".join(part for part in parts if part)
+
+    def as_params(self) -> dict[str, str]:
+        """The filters as query-string parameters (for links, exports and jobs)."""
+        params = {
+            "organisation": str(self.organisation.pk),
+            "code": str(self.code.pk) if self.code else "",
+            "version": str(self.version.pk) if self.version else "",
+            "school": self.school,
+            "role": self.role,
+            "status": self.status,
+            "as_at": self.as_at.isoformat(),
+        }
+        return {key: value for key, value in params.items() if value}
+
+
+def relevant_codes(organisation: Organisation) -> QuerySet[Code]:
+    """Codes that can be owed here: owned by the organisation, one above it, or one below it.
+
+    The organisation's own codes come first so the dashboard opens on them.
+    """
+    return (
+        Code.objects.filter(Q(owner_id__in=organisation.ancestor_ids()) | Q(owner__path__startswith=organisation.path))
+        .annotate(own=Case(When(owner=organisation, then=Value(0)), default=Value(1)))
+        .order_by("own", "title")
+    )
+
+
+def reported_versions(codes: QuerySet[Code]) -> QuerySet[CodeVersion]:
+    """Versions people can owe: everything adopted (drafts are owed by nobody)."""
+    return (
+        CodeVersion.objects.filter(code__in=codes.values("pk"))
+        .exclude(status=VersionStatus.DRAFT)
+        .select_related("code")
+        .order_by("code__title", "-adopted_at", "-pk")
+    )
+
+
+# ---------------------------------------------------------------------------
+# Schools
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class SchoolMap:
+    """Which school each organisation's obligations count for, and the schools' names.
+
+    ``of_org`` maps organisation id → school id (or None for "No school");
+    ``names`` lists every school that appears on the dashboard, by id.
+    """
+
+    of_org: dict[int, int | None]
+    names: dict[int, str]
+    network: bool = False
+
+    def school_of(self, organisation_id: int | None) -> int | None:
+        if organisation_id is None:
+            return None
+        return self.of_org.get(organisation_id)
+
+    def label(self, school_id: int | None) -> str:
+        return self.names.get(school_id, NO_SCHOOL_LABEL) if school_id else NO_SCHOOL_LABEL
+
+    def orgs_for(self, school: str) -> list[int]:
+        """Organisation ids whose obligations count for ``school`` (an id as text)."""
+        wanted = None if school == NO_SCHOOL else int(school)
+        return [org_id for org_id, school_id in self.of_org.items() if school_id == wanted]
+
+    def choices(self) -> list[tuple[str, str]]:
+        ordered = sorted(self.names.items(), key=lambda item: item[1].casefold())
+        return [(str(pk), name) for pk, name in ordered] + [(NO_SCHOOL, NO_SCHOOL_LABEL)]
+
+
+def _tree_school_map(organisation: Organisation) -> SchoolMap:
+    """One query: the organisation's subtree and ancestors, with what each board governs."""
+    rows = list(
+        Organisation.objects.filter(Q(path__startswith=organisation.path) | Q(pk__in=organisation.ancestor_ids()))
+        .values_list("pk", "path", "kind", "name", "governs_id", "governs__kind", "governs__name")
+    )
+    by_id = {pk: (kind, name, governs_id, governs_kind, governs_name) for pk, _path, kind, name, governs_id, governs_kind, governs_name in rows}
+    names: dict[int, str] = {}
+    of_org: dict[int, int | None] = {}
+    for pk, path, *_ in rows:
+        school = None
+        # Walk from the organisation up to the root: the nearest school, or a board governing one.
+        for ancestor_id in reversed([int(part) for part in path.strip("/").split("/") if part]):
+            kind, name, governs_id, governs_kind, governs_name = by_id.get(ancestor_id, (None,) * 5)
+            if kind == OrganisationKind.SCHOOL:
+                school, names[ancestor_id] = ancestor_id, name
+                break
+            if kind in (OrganisationKind.BOARD, OrganisationKind.COMMITTEE) and governs_kind == OrganisationKind.SCHOOL:
+                school, names[governs_id] = governs_id, governs_name
+                break
+        if path.startswith(organisation.path):
+            of_org[pk] = school
+    return SchoolMap(of_org=of_org, names=names)
+
+
+def _network_school_map(organisation: Organisation, day: date) -> SchoolMap:
+    """Member schools of the network (or hub) on ``day``, and the organisations inside them (two queries)."""
+    members = dict(
+        NetworkMembership.objects.filter(network__path__startswith=organisation.path, joined_on__lte=day)
+        .filter(Q(left_on__isnull=True) | Q(left_on__gte=day))
+        .values_list("school_id", "school__path")
+    )
+    if not members:
+        return SchoolMap(of_org={}, names={}, network=True)
+    query = Q(pk__in=[])
+    for path in members.values():
+        query |= Q(path__startswith=path)
+    rows = list(Organisation.objects.filter(query).values_list("pk", "path", "name"))
+    names = {pk: name for pk, _path, name in rows if pk in members}
+    of_org = {}
+    for pk, path, _name in rows:
+        of_org[pk] = next((school for school, school_path in members.items() if path.startswith(school_path)), None)
+    return SchoolMap(of_org=of_org, names=names, network=True)
+
+
+def school_map(filters: ReportFilters) -> SchoolMap:
+    if filters.is_network:
+        return _network_school_map(filters.organisation, filters.as_at)
+    return _tree_school_map(filters.organisation)
+
+
+# ---------------------------------------------------------------------------
+# The scoped query everything is built on
+# ---------------------------------------------------------------------------
+
+ATTRIBUTED = "attributed_org"
+
+
+def _attributed_org(schools: SchoolMap, day: date):
+    """For networks: the organisation (inside a member school) of the person's earliest current role there."""
+    if not schools.of_org:
+        return Value(None, output_field=IntegerField())
+    return Subquery(
+        Role.objects.current(day)
+        .filter(person_id=OuterRef("person_id"), organisation_id__in=list(schools.of_org))
+        .order_by("starts_on", "pk")
+        .values("organisation_id")[:1]
+    )
+
+
+def obligations_base(user, filters: ReportFilters, schools: SchoolMap) -> QuerySet[Obligation]:
+    """Obligations the user may see, in the organisation, for the code/version/role/school chosen.
+
+    Not yet limited to a day: callers add ``owed_q`` (the dashboard) or several
+    of them (the timeline).
+    """
+    queryset = Obligation.objects.filter(
+        scope_q(user, Action.VIEW_REPORTS, "organisation"), organisation__path__startswith=filters.organisation.path
+    )
+    if filters.version:
+        queryset = queryset.filter(version=filters.version)
+    elif filters.code:
+        queryset = queryset.filter(code=filters.code)
+    if filters.role:
+        queryset = queryset.filter(role__kind=filters.role)
+    if schools.network:
+        queryset = queryset.annotate(**{ATTRIBUTED: _attributed_org(schools, filters.as_at)})
+    if filters.school:
+        field = ATTRIBUTED if schools.network else "organisation_id"
+        if filters.school == NO_SCHOOL and schools.network:
+            queryset = queryset.filter(**{f"{ATTRIBUTED}__isnull": True})
+        elif filters.school == NO_SCHOOL:
+            queryset = queryset.filter(organisation_id__in=schools.orgs_for(NO_SCHOOL))
+        else:
+            queryset = queryset.filter(**{f"{field}__in": schools.orgs_for(filters.school)})
+    return queryset
+
+
+# ---------------------------------------------------------------------------
+# The dashboard
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Counts:
+    owe: int = 0
+    signed: int = 0
+    overdue: int = 0
+
+    @property
+    def outstanding(self) -> int:
+        return self.owe - self.signed - self.overdue
+
+    @property
+    def percent(self) -> float | None:
+        """Percentage signed, one decimal place; None when nobody owes anything."""
+        return round(self.signed * 100 / self.owe, 1) if self.owe else None
+
+    def add(self, owe: int, signed: int, overdue: int) -> None:
+        self.owe += owe
+        self.signed += signed
+        self.overdue += overdue
+
+
+@dataclass
+class Row:
+    key: str  # the filter value that narrows to this row (school id / "none" / role kind)
+    label: str
+    counts: Counts = field(default_factory=Counts)
+
+
+@dataclass
+class TimelinePoint:
+    day: date
+    counts: Counts
+
+
+@dataclass
+class Dashboard:
+    filters: ReportFilters
+    totals: Counts
+    by_school: list[Row]
+    by_role: list[Row]
+    timeline: list[TimelinePoint]
+    schools: SchoolMap
+    by_school_role: dict[str, list[Row]] = field(default_factory=dict)
+
+    def school_pages(self) -> list[tuple[Row, list[Row]]]:
+        """Each school's totals with its counts by role (a page per school in PDFs)."""
+        return [(row, self.by_school_role.get(row.key, [])) for row in self.by_school]
+
+
+def _breakdown(queryset: QuerySet[Obligation], filters: ReportFilters, schools: SchoolMap):
+    """One grouped query: counts per (organisation or attributed school) and role kind."""
+    day = filters.as_at
+    group = ATTRIBUTED if schools.network else "organisation_id"
+    rows = (
+        queryset.filter(owed_q(day))
+        .values(group, "role__kind")
+        .annotate(
+            owe=Count("pk"),
+            signed=Count("pk", filter=signed_q(day)),
+            overdue=Count("pk", filter=unsigned_q(day) & Q(due_on__lt=day)),
+        )
+        .order_by()
+    )
+    totals = Counts()
+    by_school: dict[str, Row] = {
+        str(pk): Row(key=str(pk), label=name) for pk, name in schools.names.items()
+    }
+    by_role: dict[str, Row] = {}
+    by_school_role: dict[str, dict[str, Row]] = {}
+    for row in rows:
+        numbers = (row["owe"], row["signed"], row["overdue"])
+        totals.add(*numbers)
+        school_id = schools.school_of(row[group])
+        key = str(school_id) if school_id else NO_SCHOOL
+        by_school.setdefault(key, Row(key=key, label=schools.label(school_id))).counts.add(*numbers)
+        kind = row["role__kind"]
+        by_role.setdefault(kind, Row(key=kind, label=ROLE_LABELS.get(kind, kind))).counts.add(*numbers)
+        school_roles = by_school_role.setdefault(key, {})
+        school_roles.setdefault(kind, Row(key=kind, label=ROLE_LABELS.get(kind, kind))).counts.add(*numbers)
+    if filters.school:
+        by_school = {key: row for key, row in by_school.items() if key == filters.school}
+    school_rows = sorted((row for row in by_school.values() if row.key != NO_SCHOOL), key=lambda r: r.label.casefold())
+    if NO_SCHOOL in by_school:
+        school_rows.append(by_school[NO_SCHOOL])
+    by_label = lambda rows: sorted(rows, key=lambda r: r.label.casefold())  # noqa: E731
+    return (
+        totals,
+        school_rows,
+        by_label(by_role.values()),
+        {key: by_label(roles.values()) for key, roles in by_school_role.items()},
+    )
+
+
+def timeline_days(start: date, end: date, points: int = TIMELINE_POINTS) -> list[date]:
+    """Up to ``points`` evenly spaced days from ``start`` to ``end`` inclusive."""
+    if start >= end:
+        return [end]
+    span = (end - start).days
+    if span < points:
+        return [start + timedelta(days=offset) for offset in range(span + 1)]
+    return sorted({start + timedelta(days=round(i * span / (points - 1))) for i in range(points)})
+
+
+def _timeline(queryset: QuerySet[Obligation], filters: ReportFilters) -> list[TimelinePoint]:
+    """Two queries: the first day anything was owed, then every sampled day's counts in one pass."""
+    end = filters.as_at
+    queryset = queryset.filter(owed_from__lte=end)
+    start = queryset.aggregate(first=Min("owed_from"))["first"]
+    if start is None:
+        return []
+    days = timeline_days(start, end)
+    aggregates = {}
+    for index, day in enumerate(days):
+        aggregates[f"owe_{index}"] = Count("pk", filter=owed_q(day))
+        aggregates[f"signed_{index}"] = Count("pk", filter=owed_q(day) & signed_q(day))
+        aggregates[f"overdue_{index}"] = Count("pk", filter=owed_q(day) & unsigned_q(day) & Q(due_on__lt=day))
+    result = queryset.aggregate(**aggregates)
+    return [
+        TimelinePoint(day, Counts(result[f"owe_{i}"], result[f"signed_{i}"], result[f"overdue_{i}"]))
+        for i, day in enumerate(days)
+    ]
+
+
+def dashboard(user, filters: ReportFilters, schools: SchoolMap | None = None) -> Dashboard:
+    """Everything the dashboard shows, in a fixed number of queries."""
+    schools = school_map(filters) if schools is None else schools
+    base = obligations_base(user, filters, schools)
+    totals, by_school, by_role, by_school_role = _breakdown(base, filters, schools)
+    return Dashboard(
+        filters=filters,
+        totals=totals,
+        by_school=by_school,
+        by_role=by_role,
+        timeline=_timeline(base, filters),
+        schools=schools,
+        by_school_role=by_school_role,
+    )
+
+
+# ---------------------------------------------------------------------------
+# The people behind the numbers (drill-down and detailed exports)
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    obligation_id: int
+    person_id: int
+    name: str
+    email: str
+    organisation: str
+    school: str
+    school_key: str  # the school's id as text, or NO_SCHOOL: the key the dashboard's rows use
+    role: str
+    code: str
+    version: str
+    owed_from: date
+    due_on: date
+    status: str
+    signed_at: datetime | None
+    acknowledgement_id: int | None
+    verification_code: str
+    on_behalf: bool
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES[self.status]
+
+
+PEOPLE_FIELDS = (
+    "pk",
+    "person_id",
+    "person__full_name",
+    "person__email",
+    "organisation__name",
+    "organisation_id",
+    "role__kind",
+    "code__title",
+    "version__label",
+    "owed_from",
+    "due_on",
+    "acknowledged_at",
+    "ack__id",
+    "ack__verification_code",
+    "ack__recorded_by_id",
+)
+
+
+def people(user, filters: ReportFilters, schools: SchoolMap) -> QuerySet[Obligation]:
+    """The obligations behind the numbers, as value rows with the signed record joined (one query)."""
+    queryset = obligations_base(user, filters, schools).filter(owed_q(filters.as_at))
+    if filters.status:
+        queryset = queryset.filter(status_q(filters.status, filters.as_at))
+    fields = PEOPLE_FIELDS + ((ATTRIBUTED,) if schools.network else ())
+    return (
+        queryset.annotate(
+            # The original acknowledgement of this version (corrections point at it); at most one by constraint.
+            ack=FilteredRelation(
+                "person__acknowledgements",
+                condition=Q(person__acknowledgements__version=F("version"), person__acknowledgements__corrects__isnull=True),
+            )
+        )
+        .values_list(*fields, named=True)
+        .order_by("person__full_name", "person_id", "version_id")
+    )
+
+
+def person_row(values, filters: ReportFilters, schools: SchoolMap) -> PersonRow:
+    """Turn one value row from ``people`` into what pages and exports show."""
+    day = filters.as_at
+    status = status_of(values.acknowledged_at, values.due_on, day)
+    signed = status == "signed"
+    org_for_school = getattr(values, ATTRIBUTED) if schools.network else values.organisation_id
+    school_id = schools.school_of(org_for_school)
+    return PersonRow(
+        obligation_id=values.pk,
+        person_id=values.person_id,
+        name=values.person__full_name,
+        email=values.person__email,
+        organisation=values.organisation__name,
+        school=schools.label(school_id),
+        school_key=str(school_id) if school_id else NO_SCHOOL,
+        role=ROLE_LABELS.get(values.role__kind, values.role__kind),
+        code=values.code__title,
+        version=values.version__label,
+        owed_from=values.owed_from,
+        due_on=values.due_on,
+        status=status,
+        # When they signed (for paper signatures, the day on the paper); as at an earlier day, a later one is not shown.
+        signed_at=values.acknowledged_at if signed else None,
+        acknowledgement_id=values.ack__id if signed else None,
+        verification_code=(values.ack__verification_code or "") if signed else "",
+        on_behalf=bool(values.ack__recorded_by_id) if signed else False,
+    )
+
+
+def people_rows(user, filters: ReportFilters, schools: SchoolMap, chunk_size: int = 2000) -> Iterator[PersonRow]:
+    """Every row, streamed from the database in chunks (flat memory for exports)."""
+    for values in people(user, filters, schools).iterator(chunk_size=chunk_size):
+        yield person_row(values, filters, schools)
+
+
+def today() -> date:
+    return timezone.localdate()
