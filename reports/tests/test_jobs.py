@@ -1,0 +1,296 @@
+"""Background report jobs: the bulk archive of signed PDFs and the detailed PDF, with progress,
+claiming (a retried task does no harm), retries, downloads and retention."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from datetime import timedelta
+from datetime import timezone as dt_timezone
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from pypdf import PdfReader
+
+from acknowledgements.models import Acknowledgement, Obligation, SealedPdf
+from reports.models import CLAIM_LEASE, JOB_RETENTION, JobKind, JobStatus, ReportJob
+from reports.selectors import ReportFilters
+from reports.services import (
+    MANIFEST_HEADER,
+    JobLost,
+    job_claim,
+    job_progress,
+    job_request,
+    job_run,
+    jobs_purge_expired,
+)
+from reports.tests.conftest import officer
+from reports.tests.factories import days_ago, read_zip, sign
+from reports.tests.helpers import status_on
+
+pytestmark = pytest.mark.django_db
+
+
+def oak_filters(scenario, **extra) -> ReportFilters:
+    return ReportFilters(
+        organisation=scenario.orgs["trust"], as_at=timezone.localdate(), code=scenario.code, version=scenario.version, **extra
+    )
+
+
+def start(client, kind: str, scenario, **params):
+    data = {"organisation": scenario.orgs["trust"].pk, "code": scenario.code.pk, "version": scenario.version.pk, **params}
+    return client.post(reverse("reports:job_start", args=[kind]), data)
+
+
+def download(client, job: ReportJob) -> bytes:
+    response = client.get(reverse("reports:job_download", args=[job.public_id]))
+    assert response.status_code == 200, response.status_code
+    return b"".join(response.streaming_content)
+
+
+def manifest(archive) -> list[dict[str, str]]:
+    text = archive.read("manifest.csv").decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text[1:])))
+
+
+def test_archive_holds_every_stored_pdf_byte_for_byte_with_a_manifest(oak, elm, client_for, django_capture_on_commit_callbacks):
+    client = client_for(oak.admin)
+    unsigned_pdf_less = Obligation.objects.get(person=oak.people["south-2"], version=oak.version)
+    no_pdf = sign(unsigned_pdf_less, at=days_ago(1))  # signed, PDF not issued yet
+    with django_capture_on_commit_callbacks(execute=True):
+        response = start(client, "archive", oak)
+    job = ReportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
+    assert job.status == JobStatus.DONE and job.progress_done == job.progress_total == 9 and job.attempts == 1
+    data = download(client, job)
+    assert hashlib.sha256(data).hexdigest() == job.sha256 and len(data) == job.size
+    archive = read_zip(data)
+    acks = list(Acknowledgement.objects.filter(version=oak.version).select_related("person", "pdf"))
+    assert len(acks) == 9
+    rows = {row["Verification code"]: row for row in manifest(archive)}
+    assert list(manifest(archive)[0]) == MANIFEST_HEADER
+    assert set(rows) == {ack.verification_code for ack in acks}
+    for ack in acks:
+        row = rows[ack.verification_code]
+        assert row["Person"] == ack.person.full_name and row["Email"] == ack.person.email
+        assert row["Evidence hash"] == ack.evidence_hash
+        assert row["Signed at (UTC)"] == ack.signed_at.astimezone(dt_timezone.utc).isoformat(timespec="seconds")
+        assert row["Signed at (Europe/London)"] == timezone.localtime(ack.signed_at).isoformat(timespec="seconds")
+        if ack.pk == no_pdf.pk:
+            assert row["File"] == "" and row["PDF check"] == "no PDF issued yet"
+            continue
+        stored = ack.pdf.file.open("rb").read()
+        assert archive.read(row["File"]) == stored
+        assert row["PDF SHA-256"] == ack.pdf.sha256 == hashlib.sha256(stored).hexdigest()
+        assert row["PDF check"] == "matches"
+        assert row["Role"] in {"Employee (Teacher)", "Volunteer"}
+    assert "README.txt" in archive.namelist()
+    assert job.summary == {"acknowledgements": 9, "pdfs": 8, "mismatched": 0}
+    assert not any("Elm" in name for name in archive.namelist())
+
+
+def test_archive_reports_a_stored_file_that_no_longer_matches_its_hash(oak, client_for, django_capture_on_commit_callbacks):
+    pdf = SealedPdf.objects.filter(acknowledgement__version=oak.version).first()
+    with pdf.file.storage.open(pdf.file.name, "wb") as handle:  # tampering on disk, below the application
+        handle.write(b"%PDF-1.7 tampered")
+    with django_capture_on_commit_callbacks(execute=True):
+        start(client_for(oak.admin), "archive", oak)
+    job = ReportJob.objects.get()
+    rows = manifest(read_zip(download(client_for(oak.admin), job)))
+    flagged = [row for row in rows if row["PDF check"] != "matches" and row["File"]]
+    assert [row["Verification code"] for row in flagged] == [pdf.acknowledgement.verification_code]
+    assert flagged[0]["PDF check"] == "DOES NOT MATCH the recorded SHA-256"
+    assert job.summary["mismatched"] == 1
+
+
+def test_archive_for_one_school_holds_only_its_pdfs(oak, client_for, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        start(client_for(oak.admin), "archive", oak, school=oak.orgs["south"].pk)
+    rows = manifest(read_zip(download(client_for(oak.admin), ReportJob.objects.get())))
+    assert {row["Organisation"] for row in rows} == {oak.orgs["south"].name} and len(rows) == 2
+
+
+def test_an_archive_needs_one_version(oak, client_for):
+    client = client_for(oak.admin)
+    response = start(client, "archive", oak, version="")
+    assert response.status_code == 302 and not ReportJob.objects.exists()
+    messages = [str(m) for m in client.get(response["Location"]).context["messages"]]
+    assert messages == ["Choose a code version: an archive holds the signed PDFs of one version."]
+    with pytest.raises(ValidationError, match="Choose a code version"):
+        job_request(user=oak.admin, kind=JobKind.ARCHIVE, filters=ReportFilters(organisation=oak.orgs["trust"], as_at=timezone.localdate(), code=oak.code))
+
+
+def test_a_double_click_starts_one_job(oak, client_for):
+    client = client_for(oak.admin)
+    start(client, "archive", oak)  # on-commit callbacks are not run: the job stays pending
+    second = start(client, "archive", oak)
+    job = ReportJob.objects.get()
+    assert second["Location"] == job.get_absolute_url() and job.status == JobStatus.PENDING
+    messages = [str(m) for m in client.get(second["Location"]).context["messages"]]
+    assert "This report is already being prepared; here is its progress." in messages
+
+
+def test_a_retried_or_duplicated_task_does_nothing_once_claimed(oak):
+    job, created = job_request(user=oak.admin, kind=JobKind.ARCHIVE, filters=oak_filters(oak))
+    assert created
+    first = job_claim(job.pk)
+    assert first is not None and first.status == JobStatus.RUNNING
+    assert job_claim(job.pk) is None  # a second delivery finds nothing to claim
+    assert job_run(job.pk) is None
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING and job.attempts == 1 and not job.file
+
+
+def test_a_job_whose_worker_vanished_is_claimed_again_and_the_old_attempt_loses_it(oak):
+    job, _ = job_request(user=oak.admin, kind=JobKind.ARCHIVE, filters=oak_filters(oak))
+    stale = job_claim(job.pk)
+    ReportJob.objects.filter(pk=job.pk).update(claimed_at=timezone.now() - CLAIM_LEASE - timedelta(minutes=1))
+    finished = job_run(job.pk)
+    assert finished.status == JobStatus.DONE and finished.attempts == 2
+    with pytest.raises(JobLost):
+        job_progress(stale, done=1, total=2)  # the stale attempt can no longer write to the row
+    assert job_run(job.pk) is None  # and a finished job is never built again
+
+
+def test_a_transient_error_releases_the_job_and_the_task_retries_with_backoff(oak, monkeypatch, django_capture_on_commit_callbacks):
+    from celery.exceptions import Retry
+
+    from reports import services
+
+    calls = []
+    real = services.BUILDERS[JobKind.ARCHIVE]
+
+    def flaky(job):
+        calls.append(job.attempts)
+        if len(calls) == 1:
+            raise OSError("disk briefly unavailable")
+        real(job)
+
+    monkeypatch.setitem(services.BUILDERS, JobKind.ARCHIVE, flaky)
+    with pytest.raises(Retry) as raised, django_capture_on_commit_callbacks(execute=True):
+        job_request(user=oak.admin, kind=JobKind.ARCHIVE, filters=oak_filters(oak))
+    job = ReportJob.objects.get()
+    assert raised.value.when == 10 and job.status == JobStatus.PENDING  # handed back, to be claimed again
+    raised.value.sig.apply()  # what the worker does when the countdown ends
+    job.refresh_from_db()
+    assert calls == [1, 2] and job.status == JobStatus.DONE and job.attempts == 2
+
+
+def test_an_error_that_persists_fails_the_job_with_a_message(oak, monkeypatch, django_capture_on_commit_callbacks):
+    from reports import services
+
+    def broken(job):
+        raise ValueError("unexpected")
+
+    monkeypatch.setitem(services.BUILDERS, JobKind.ARCHIVE, broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        job, _ = job_request(user=oak.admin, kind=JobKind.ARCHIVE, filters=oak_filters(oak))
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "unexpected error" in job.error
+
+
+def test_progress_is_shown_in_the_page_and_as_json(oak, client_for):
+    client = client_for(oak.admin)
+    start(client, "archive", oak)
+    job = ReportJob.objects.get()
+    claimed = job_claim(job.pk)
+    job_progress(claimed, done=3, total=9)
+    page = client.get(job.get_absolute_url()).content.decode()
+    assert 'aria-valuenow="33"' in page and "In progress: 3 of 9" in page
+    assert f'data-status-url="{reverse("reports:job_status", args=[job.public_id])}"' in page
+    assert "js/report-job.js" in page
+    state = client.get(reverse("reports:job_status", args=[job.public_id])).json()
+    assert state == {
+        "status": "running", "status_label": "In progress", "percent": 33, "done": 3, "total": 9,
+        "error": "", "download_url": "", "file_name": "", "size": 0,
+    }
+    assert client.get(reverse("reports:job_download", args=[job.public_id])).status_code == 404  # not ready yet
+    job_run_after_release(claimed)
+    state = client.get(reverse("reports:job_status", args=[job.public_id])).json()
+    assert state["status"] == "done" and state["percent"] == 100
+    assert state["download_url"] == reverse("reports:job_download", args=[job.public_id])
+
+
+def job_run_after_release(job):
+    ReportJob.objects.filter(pk=job.pk).update(status=JobStatus.PENDING)
+    return job_run(job.pk)
+
+
+def test_detailed_pdf_lists_everyone_school_by_school(oak, client_for, django_capture_on_commit_callbacks):
+    client = client_for(oak.admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        start(client, "detailed_pdf", oak, as_at=timezone.localdate().isoformat())
+    job = ReportJob.objects.get()
+    assert job.status == JobStatus.DONE and job.file_name.endswith("-detailed-as-at-%s.pdf" % timezone.localdate().isoformat())
+    reader = PdfReader(io.BytesIO(download(client, job)))
+    pages = [" ".join(page.extract_text().split()) for page in reader.pages]  # table cells wrap names
+    text = " ".join(pages)
+    today = timezone.localdate()
+    for obligation in oak.obligations():
+        status = status_on(obligation, today)
+        if status:
+            assert obligation.person.full_name in text
+    north_page = next(page for page in pages if page.startswith(oak.orgs["north"].name))
+    assert oak.people["north-0"].full_name in north_page and oak.people["south-0"].full_name not in north_page
+    assert job.summary == {"people": 14, "schools": 3}
+
+
+def test_a_detailed_pdf_too_big_to_read_is_refused_with_advice(oak, client_for, monkeypatch):
+    monkeypatch.setattr("reports.services.DETAILED_PDF_MAX_ROWS", 10)
+    client = client_for(oak.admin)
+    response = start(client, "detailed_pdf", oak)
+    assert not ReportJob.objects.exists()
+    messages = [str(m) for m in client.get(response["Location"]).context["messages"]]
+    assert any("lists 14 people, more than a PDF can usefully hold (10)" in m and "export CSV or XLSX" in m for m in messages)
+
+
+def test_only_the_requester_can_see_or_download_a_job(oak, elm, client_for, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        start(client_for(oak.admin), "archive", oak)
+    job = ReportJob.objects.get()
+    colleague = client_for(officer(oak.orgs["trust"]))
+    for name in ("reports:job", "reports:job_status", "reports:job_download"):
+        link = reverse(name, args=[job.public_id])
+        assert client_for(oak.admin).get(link).status_code == 200
+        assert colleague.get(link).status_code == 404
+        assert client_for(elm.admin).get(link).status_code == 404
+        assert client_for(oak.teacher).get(link).status_code == 404
+    # Someone whose admin role ends loses the download too.
+    oak.admin.roles.update(ends_on=timezone.localdate() - timedelta(days=1))
+    assert client_for(oak.admin).get(reverse("reports:job_download", args=[job.public_id])).status_code == 404
+
+
+def test_job_list_shows_only_my_jobs(oak, elm, client_for):
+    job_request(user=oak.admin, kind=JobKind.ARCHIVE, filters=oak_filters(oak))
+    job_request(user=elm.admin, kind=JobKind.ARCHIVE, filters=oak_filters(elm))
+    page = client_for(oak.admin).get(reverse("reports:jobs"))
+    assert [job.organisation for job in page.context["page"].object_list] == [oak.orgs["trust"]]
+    assert "Elm Trust" not in page.content.decode()
+
+
+def test_finished_files_are_deleted_after_the_retention_period(oak):
+    job, _ = job_request(user=oak.admin, kind=JobKind.ARCHIVE, filters=oak_filters(oak))
+    finished = job_run(job.pk)
+    storage, name = finished.file.storage, finished.file.name
+    assert storage.exists(name)
+    assert jobs_purge_expired(now=timezone.now() + JOB_RETENTION - timedelta(hours=1)) == 0
+    assert jobs_purge_expired(now=timezone.now() + JOB_RETENTION + timedelta(hours=1)) == 1
+    assert not storage.exists(name) and not ReportJob.objects.exists()
+
+
+def test_a_job_row_refuses_inconsistent_states(oak):
+    from django.db import IntegrityError, transaction
+
+    job, _ = job_request(user=oak.admin, kind=JobKind.ARCHIVE, filters=oak_filters(oak))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReportJob.objects.filter(pk=job.pk).update(status=JobStatus.DONE)  # done without a file
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReportJob.objects.filter(pk=job.pk).update(progress_done=5, progress_total=4)
+    job.file.save("x.zip", ContentFile(b"x"), save=False)
+    assert ReportJob.objects.filter(pk=job.pk).update(status=JobStatus.DONE, file=job.file.name) == 1
