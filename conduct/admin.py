@@ -133,7 +133,7 @@ class CodeVersionAdmin(ReadOnlyWhenLockedMixin, admin.ModelAdmin):
     list_display = ("code", "label", "status", "effective_on", "review_due_on", "adopted_at")
     list_filter = ("status", "code__owner", "code")
     search_fields = ("code__title", "label", "content_hash")
-    readonly_fields = ("content_hash", "status", "adopted_at", "superseded_at", "created_at", "updated_at", "revision")
+    readonly_fields = ("content_hash", "status", "adopted_at", "superseded_at", "created_at", "updated_at", "updated_by", "revision")
     raw_id_fields = ("based_on", "created_by")
     inlines = [SectionInline]
 

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +22,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from acknowledgements.models import Obligation
 from conduct import meetings as meeting_services
-from conduct.drafting import open_draft
 from conduct.forms import AdoptionForm, AttendanceForm, MeetingForm
 from conduct.models import (
     Adoption,

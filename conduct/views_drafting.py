@@ -8,6 +8,9 @@ with a conflict message instead of overwriting someone else's work.
 
 from __future__ import annotations
 
+from functools import wraps
+from typing import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -72,12 +75,20 @@ def _editor_url(version: CodeVersion, anchor: str = "") -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
-def _locked_redirect(request: HttpRequest, version: CodeVersion) -> HttpResponse | None:
-    """Adopted text is not editable: send the user to the version instead of showing an editor."""
-    if version.status == VersionStatus.DRAFT:
-        return None
-    messages.info(request, f"Version {version.label} has been adopted; its text can no longer be changed.")
-    return redirect(version)
+def editing_draft(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A page that edits a draft: signed in, the draft looked up with permission (else 404), and
+    adopted text sent to its reading page instead, since it can no longer change."""
+
+    @login_required
+    @wraps(view)
+    def page(request: HttpRequest, slug: str, pk: int, **kwargs) -> HttpResponse:
+        version = _draft(request, slug, pk)
+        if version.status != VersionStatus.DRAFT:
+            messages.info(request, f"Version {version.label} has been adopted; its text can no longer be changed.")
+            return redirect(version)
+        return view(request, version, **kwargs)
+
+    return page
 
 
 def _add_errors(form: Form, error: ValidationError) -> None:
@@ -97,7 +108,7 @@ def _refresh_revision(form: Form, version: CodeVersion) -> None:
     form.data = data
 
 
-def _apply(request: HttpRequest, form: Form, version: CodeVersion, action) -> bool:
+def _apply(form: Form, version: CodeVersion, action: Callable[[], object]) -> bool:
     """Run one draft service; on refusal put the reason on the form. Returns whether it was saved."""
     try:
         action()
@@ -206,11 +217,8 @@ def draft_start(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "conduct/draft_start.html", {"code": code, "form": form, "based_on": based_on})
 
 
-@login_required
-def draft_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    version = _draft(request, slug, pk)
-    if locked := _locked_redirect(request, version):
-        return locked
+@editing_draft
+def draft_edit(request: HttpRequest, version: CodeVersion) -> HttpResponse:
     sections = version.ordered_sections()
     previous = version.based_on
     diff = diff_versions(previous, version) if previous else None
@@ -256,15 +264,12 @@ def draft_preview(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return render(request, "conduct/draft_preview.html", context)
 
 
-@login_required
-def draft_details(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    version = _draft(request, slug, pk)
-    if locked := _locked_redirect(request, version):
-        return locked
+@editing_draft
+def draft_details(request: HttpRequest, version: CodeVersion) -> HttpResponse:
     form = DraftDetailsForm(request.POST or None, initial={"label": version.label, "revision": version.revision})
     if request.method == "POST" and form.is_valid():
         label = form.cleaned_data["label"]
-        if _apply(request, form, version, lambda: drafting.draft_update(
+        if _apply(form, version, lambda: drafting.draft_update(
             version=version, revision=form.cleaned_data["revision"], label=label, by=request.user
         )):
             messages.success(request, f"The draft is now labelled {label}.")
@@ -273,32 +278,20 @@ def draft_details(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return render(request, "conduct/draft_details.html", {"code": version.code, "version": version, "form": form, "discard": discard})
 
 
-@login_required
-def draft_discard(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    version = _draft(request, slug, pk)
-    if locked := _locked_redirect(request, version):
-        return locked
-    form = ConfirmForm(request.POST or None, initial={"revision": version.revision})
-    if request.method == "POST" and form.is_valid():
-        label = version.label
-        if _apply(request, form, version, lambda: drafting.draft_discard(
-            version=version, revision=form.cleaned_data["revision"], by=request.user
-        )):
-            messages.success(request, f"Draft {label} discarded.")
-            return redirect("conduct:code_history", version.code.slug)
-    return render(
+@editing_draft
+def draft_discard(request: HttpRequest, version: CodeVersion) -> HttpResponse:
+    return _confirm(
         request,
-        "conduct/confirm.html",
-        {
-            "code": version.code,
-            "version": version,
-            "form": form,
-            "title": f"Discard draft {version.label}?",
-            "explanation": "The draft and every change made in it will be deleted. Adopted versions are not affected.",
-            "button": "Discard the draft",
-            "cancel_url": _editor_url(version),
-        },
+        version,
+        lambda revision: drafting.draft_discard(version=version, revision=revision, by=request.user),
+        done=f"Draft {version.label} discarded.",
+        then=reverse("conduct:code_history", args=[version.code.slug]),
+        title=f"Discard draft {version.label}?",
+        explanation="The draft and every change made in it will be deleted. Adopted versions are not affected.",
+        button="Discard the draft",
+        cancel_url=_editor_url(version),
     )
+
 
 
 # ---------------------------------------------------------------------------
@@ -306,17 +299,14 @@ def draft_discard(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------------------
 
 
-@login_required
-def section_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    version = _draft(request, slug, pk)
-    if locked := _locked_redirect(request, version):
-        return locked
+@editing_draft
+def section_add(request: HttpRequest, version: CodeVersion) -> HttpResponse:
     after = _section(version, int(request.GET["after"])) if request.GET.get("after", "").isdigit() else None
     form = SectionForm(request.POST or None, initial={"revision": version.revision})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         saved = {}
-        if _apply(request, form, version, lambda: saved.update(section=drafting.section_add(
+        if _apply(form, version, lambda: saved.update(section=drafting.section_add(
             version=version, revision=data["revision"], by=request.user, number=data["number"], title=data["title"], after=after
         ))):
             messages.success(request, "Section added.")
@@ -324,18 +314,15 @@ def section_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return render(request, "conduct/section_form.html", {"code": version.code, "version": version, "form": form, "after": after})
 
 
-@login_required
-def section_edit(request: HttpRequest, slug: str, pk: int, section_id: int) -> HttpResponse:
-    version = _draft(request, slug, pk)
-    if locked := _locked_redirect(request, version):
-        return locked
+@editing_draft
+def section_edit(request: HttpRequest, version: CodeVersion, section_id: int) -> HttpResponse:
     section = _section(version, section_id)
     form = SectionForm(
         request.POST or None, initial={"number": section.number, "title": section.title, "revision": version.revision}
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if _apply(request, form, version, lambda: drafting.section_update(
+        if _apply(form, version, lambda: drafting.section_update(
             section=section, revision=data["revision"], by=request.user, number=data["number"], title=data["title"]
         )):
             messages.success(request, "Section saved.")
@@ -345,16 +332,13 @@ def section_edit(request: HttpRequest, slug: str, pk: int, section_id: int) -> H
     )
 
 
-@login_required
+@editing_draft
 @require_POST
-def section_move(request: HttpRequest, slug: str, pk: int, section_id: int) -> HttpResponse:
-    version = _draft(request, slug, pk)
-    if locked := _locked_redirect(request, version):
-        return locked
+def section_move(request: HttpRequest, version: CodeVersion, section_id: int) -> HttpResponse:
     section = _section(version, section_id)
     form = MoveForm(request.POST)
     if form.is_valid():
-        if _apply(request, form, version, lambda: drafting.section_move(
+        if _apply(form, version, lambda: drafting.section_move(
             section=section, revision=form.cleaned_data["revision"], by=request.user, offset=form.offset
         )):
             messages.success(request, f"Section moved {form.cleaned_data['direction'] or 'down'}.")
@@ -362,33 +346,22 @@ def section_move(request: HttpRequest, slug: str, pk: int, section_id: int) -> H
     return redirect(_editor_url(version, f"s-{section.key}"))
 
 
-@login_required
-def section_remove(request: HttpRequest, slug: str, pk: int, section_id: int) -> HttpResponse:
-    version = _draft(request, slug, pk)
-    if locked := _locked_redirect(request, version):
-        return locked
+@editing_draft
+def section_remove(request: HttpRequest, version: CodeVersion, section_id: int) -> HttpResponse:
     section = _section(version, section_id)
-    form = ConfirmForm(request.POST or None, initial={"revision": version.revision})
-    if request.method == "POST" and form.is_valid():
-        if _apply(request, form, version, lambda: drafting.section_remove(
-            section=section, revision=form.cleaned_data["revision"], by=request.user
-        )):
-            messages.success(request, f"Section “{section}” removed.")
-            return redirect(_editor_url(version))
     count = section.clauses.count()
-    return render(
+    return _confirm(
         request,
-        "conduct/confirm.html",
-        {
-            "code": version.code,
-            "version": version,
-            "form": form,
-            "title": f"Remove the section “{section}”?",
-            "explanation": f"The section and its {count} clause{'s' if count != 1 else ''} will be removed from this draft.",
-            "button": "Remove the section",
-            "cancel_url": _editor_url(version, f"s-{section.key}"),
-        },
+        version,
+        lambda revision: drafting.section_remove(section=section, revision=revision, by=request.user),
+        done=f"Section “{section}” removed.",
+        then=_editor_url(version),
+        title=f"Remove the section “{section}”?",
+        explanation=f"The section and its {count} clause{'s' if count != 1 else ''} will be removed from this draft.",
+        button="Remove the section",
+        cancel_url=_editor_url(version, f"s-{section.key}"),
     )
+
 
 
 # ---------------------------------------------------------------------------
@@ -396,18 +369,15 @@ def section_remove(request: HttpRequest, slug: str, pk: int, section_id: int) ->
 # ---------------------------------------------------------------------------
 
 
-@login_required
-def clause_add(request: HttpRequest, slug: str, pk: int, section_id: int) -> HttpResponse:
-    version = _draft(request, slug, pk)
-    if locked := _locked_redirect(request, version):
-        return locked
+@editing_draft
+def clause_add(request: HttpRequest, version: CodeVersion, section_id: int) -> HttpResponse:
     section = _section(version, section_id)
     after_id = request.POST.get("after") or request.GET.get("after") or ""
     after = _clause(version, int(after_id)) if after_id.isdigit() else None
     form = ClauseForm(request.POST or None, code=version.code, initial={"revision": version.revision, "is_new": True})
     if request.method == "POST" and form.is_valid():
         saved = {}
-        if _apply(request, form, version, lambda: saved.update(clause=drafting.clause_add(
+        if _apply(form, version, lambda: saved.update(clause=drafting.clause_add(
             section=section, revision=form.cleaned_data["revision"], by=request.user, content=form.content(), after=after
         ))):
             messages.success(request, "Clause added.")
@@ -419,17 +389,14 @@ def clause_add(request: HttpRequest, slug: str, pk: int, section_id: int) -> Htt
     )
 
 
-@login_required
-def clause_edit(request: HttpRequest, slug: str, pk: int, clause_id: int) -> HttpResponse:
-    version = _draft(request, slug, pk)
-    if locked := _locked_redirect(request, version):
-        return locked
+@editing_draft
+def clause_edit(request: HttpRequest, version: CodeVersion, clause_id: int) -> HttpResponse:
     clause = _clause(version, clause_id)
     form = ClauseForm(
         request.POST or None, code=version.code, initial={**ClauseForm.initial_for(clause), "revision": version.revision}
     )
     if request.method == "POST" and form.is_valid():
-        if _apply(request, form, version, lambda: drafting.clause_update(
+        if _apply(form, version, lambda: drafting.clause_update(
             clause=clause, revision=form.cleaned_data["revision"], by=request.user, content=form.content()
         )):
             messages.success(request, "Clause saved.")
@@ -445,12 +412,9 @@ def clause_edit(request: HttpRequest, slug: str, pk: int, clause_id: int) -> Htt
     )
 
 
-@login_required
+@editing_draft
 @require_POST
-def clause_move(request: HttpRequest, slug: str, pk: int, clause_id: int) -> HttpResponse:
-    version = _draft(request, slug, pk)
-    if locked := _locked_redirect(request, version):
-        return locked
+def clause_move(request: HttpRequest, version: CodeVersion, clause_id: int) -> HttpResponse:
     clause = _clause(version, clause_id)
     form = MoveForm(request.POST)
     if form.is_valid():
@@ -462,39 +426,47 @@ def clause_move(request: HttpRequest, slug: str, pk: int, clause_id: int) -> Htt
         else:
             action = lambda: drafting.clause_move(clause=clause, revision=data["revision"], by=request.user, offset=form.offset)  # noqa: E731
             done = f"Clause moved {data['direction']}."
-        if _apply(request, form, version, action):
+        if _apply(form, version, action):
             messages.success(request, done)
     _flash_errors(request, form)
     return redirect(_editor_url(version, f"c-{clause.key}"))
 
 
-@login_required
-def clause_remove(request: HttpRequest, slug: str, pk: int, clause_id: int) -> HttpResponse:
-    version = _draft(request, slug, pk)
-    if locked := _locked_redirect(request, version):
-        return locked
+@editing_draft
+def clause_remove(request: HttpRequest, version: CodeVersion, clause_id: int) -> HttpResponse:
     clause = _clause(version, clause_id)
+    return _confirm(
+        request,
+        version,
+        lambda revision: drafting.clause_remove(clause=clause, revision=revision, by=request.user),
+        done="Clause removed.",
+        then=_editor_url(version, f"s-{clause.section.key}"),
+        title="Remove this clause?",
+        quote=clause.text,
+        explanation="It will be removed from this draft. Earlier versions keep it.",
+        button="Remove the clause",
+        cancel_url=_editor_url(version, f"c-{clause.key}"),
+    )
+
+
+def _confirm(
+    request: HttpRequest,
+    version: CodeVersion,
+    action: Callable[[int], object],
+    *,
+    done: str,
+    then: str,
+    cancel_url: str,
+    **page: str,
+) -> HttpResponse:
+    """A confirmation page for a removal: GET asks, POST runs ``action(revision)`` and redirects to ``then``."""
     form = ConfirmForm(request.POST or None, initial={"revision": version.revision})
     if request.method == "POST" and form.is_valid():
-        if _apply(request, form, version, lambda: drafting.clause_remove(
-            clause=clause, revision=form.cleaned_data["revision"], by=request.user
-        )):
-            messages.success(request, "Clause removed.")
-            return redirect(_editor_url(version, f"s-{clause.section.key}"))
-    return render(
-        request,
-        "conduct/confirm.html",
-        {
-            "code": version.code,
-            "version": version,
-            "form": form,
-            "title": "Remove this clause?",
-            "quote": clause.text,
-            "explanation": "It will be removed from this draft. Earlier versions keep it.",
-            "button": "Remove the clause",
-            "cancel_url": _editor_url(version, f"c-{clause.key}"),
-        },
-    )
+        if _apply(form, version, lambda: action(form.cleaned_data["revision"])):
+            messages.success(request, done)
+            return redirect(then)
+    context = {"code": version.code, "version": version, "form": form, "cancel_url": cancel_url, **page}
+    return render(request, "conduct/confirm.html", context)
 
 
 def _flash_errors(request: HttpRequest, form: Form) -> None:
