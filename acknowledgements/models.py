@@ -326,7 +326,10 @@ class ReminderLog(models.Model):
     (``acknowledgements.reminders.sending``).
     """
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders")
+    # No index of its own: the unique key (recipient, subject, step) starts with it and serves every lookup.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders", db_index=False
+    )
     kind = models.CharField(max_length=12, choices=ReminderKind.choices)
     subject = models.CharField(max_length=120, help_text='What it is about, e.g. "obligation:42".')
     step = models.CharField(max_length=40, help_text='Which step, e.g. "before-7", "due", "overdue-2".')
@@ -353,11 +356,9 @@ class ReminderLog(models.Model):
 
     class Meta:
         ordering = ["-planned_for", "-created_at"]
-        indexes = [
-            models.Index(fields=["status", "planned_for"]),
-            # "When was this subject last reminded?" is asked for every subject the planner looks at.
-            models.Index(fields=["subject", "recipient", "planned_for"], name="reminder_subject_latest"),
-        ]
+        # Few indexes on purpose: the daily planner may insert 100,000 rows at once. Lookups by
+        # (recipient, subject) use the unique key; by obligation or adoption, their foreign-key indexes.
+        indexes = [models.Index(fields=["status", "planned_for"])]
         constraints = [
             models.UniqueConstraint(fields=["recipient", "subject", "step"], name="reminder_once_per_step"),
             models.CheckConstraint(
