@@ -262,6 +262,18 @@ class ImportReport:
     def imported(self) -> int:
         return sum(1 for row in self.done if row.outcome != "already present")
 
+    @property
+    def invited(self) -> int:
+        return self.count("invited")
+
+    @property
+    def roles_added(self) -> int:
+        return self.count("role added")
+
+    @property
+    def already_present(self) -> int:
+        return self.count("already present")
+
 
 def _column(header: str) -> str:
     name = re.sub(r"[\s_\-/()]+", " ", header.replace("\ufeff", "")).strip().lower()

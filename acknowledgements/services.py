@@ -661,12 +661,15 @@ def latest_declaration(person: Person, organisation: Organisation | None = None)
 # ---------------------------------------------------------------------------
 
 
-def event_first_view(*, person: Person, version: CodeVersion, request_meta: RequestMeta, at: datetime | None = None) -> bool:
-    """Record the first time the person opened a version they owe; True if this was it."""
-    if AuditEvent.objects.filter(person=person, version=version, kind=EventKind.FIRST_VIEWED).exists():
-        return False
-    try:
-        with transaction.atomic():
+def event_first_view(*, person: Person, version: CodeVersion, request_meta: RequestMeta, at: datetime | None = None) -> None:
+    """Record the first time the person opened a version they owe.
+
+    One statement whether or not it is the first time (INSERT … ON CONFLICT DO
+    NOTHING against ``event_first_view_once``), so a second tab, a reload or a
+    race costs the same and records nothing twice.
+    """
+    AuditEvent.objects.bulk_create(
+        [
             AuditEvent(
                 person=person,
                 version=version,
@@ -675,10 +678,10 @@ def event_first_view(*, person: Person, version: CodeVersion, request_meta: Requ
                 actor=person,
                 ip_address=request_meta.ip_address,
                 user_agent=request_meta.user_agent,
-            ).save()
-    except IntegrityError:
-        return False  # a second tab got there first
-    return True
+            )
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def event_pdf_downloaded(*, acknowledgement: Acknowledgement, by: Person, request_meta: RequestMeta) -> AuditEvent:

@@ -189,6 +189,9 @@ class DemoLoader:
         self.people()
         self.meetings()
         self._adopt_all()
+        from acknowledgements.demo import demo_load_acknowledgements
+
+        self.created.update(demo_load_acknowledgements())
         return self.created
 
     def _adopt_all(self) -> None:

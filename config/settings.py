@@ -289,3 +289,14 @@ CELERY_BEAT_SCHEDULE["resume-reminders"] = {
     "schedule": crontab(minute="*/15"),
 }
 TEMPLATES[0]["OPTIONS"].setdefault("libraries", {})["reminders"] = "acknowledgements.reminders.templatetags"
+
+# ---------------------------------------------------------------------------
+# Issue 3: signing in the browser (accounts, invitations, signing, evidence, verification).
+# ---------------------------------------------------------------------------
+# Officers without an authenticator app are sent to set one up when REQUIRE_MFA_FOR_OFFICERS is on.
+MIDDLEWARE.append("acknowledgements.middleware.OfficerMfaMiddleware")
+# Behind N reverse proxies, the client's address is the N-th entry from the right of X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
+# Invitation links are allauth password-reset links (single use: setting the password spends them).
+# A week, rather than Django's three days, so an invitation sent on a Friday survives a half-term break.
+PASSWORD_RESET_TIMEOUT = env_int("INVITATION_LINK_DAYS", 7, minimum=1, maximum=30) * 24 * 60 * 60

@@ -10,6 +10,7 @@ admin.site.site_title = "Codes of Conduct admin"
 urlpatterns = [
     path("", conduct_views.home, name="home"),
     path("", include("conduct.urls")),
+    path("", include("acknowledgements.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("reports/", include("reports.urls")),

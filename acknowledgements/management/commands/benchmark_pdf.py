@@ -1,0 +1,129 @@
+"""Benchmark: a signed acknowledgement PDF against a bare WeasyPrint render of the same HTML.
+
+    python manage.py benchmark_pdf [--runs 7] [--markdown]
+
+The target (issue 3): issuing the signed PDF of the ~10-page staff code costs no
+more than 1.2x rendering the same HTML with WeasyPrint and nothing else.
+
+"Signed PDF" is everything an issue does except storing the bytes: build the
+HTML (the version's body comes from the cache after the first time), render
+PDF/A-3b with the evidence JSON embedded and the metadata set, and seal it with
+the instance key. "Bare" is ``weasyprint.HTML(string=html).write_pdf()`` on the
+very same HTML. Each is run ``--runs`` times, interleaved, after one warm-up; medians are compared.
+
+Uses the demo data's staff-code signatures, loading the demo data inside a
+transaction that is rolled back if the database does not have it, so running
+the benchmark never changes the database.
+"""
+
+from __future__ import annotations
+
+import platform
+import statistics
+import time
+from typing import Callable
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+TARGET = 1.2
+
+
+class Rollback(Exception):
+    pass
+
+
+def _timed(works: dict[str, Callable[[], bytes]], runs: int) -> tuple[dict[str, list[float]], dict[str, int]]:
+    """Run each piece of work ``runs`` times, interleaved (A, B, C, A, B, C …) after one warm-up each,
+    so a busy machine slows them all alike rather than whichever happened to run during the spike."""
+    sizes = {name: len(work()) for name, work in works.items()}  # warm-up: imports, fonts, caches
+    times: dict[str, list[float]] = {name: [] for name in works}
+    for _ in range(runs):
+        for name, work in works.items():
+            start = time.perf_counter()
+            work()
+            times[name].append(time.perf_counter() - start)
+    return times, sizes
+
+
+class Command(BaseCommand):
+    help = "Time a signed acknowledgement PDF of the staff code against a bare WeasyPrint render of the same HTML."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--runs", type=int, default=7, help="Timed runs of each (after one warm-up).")
+        parser.add_argument("--markdown", action="store_true", help="Print the result as a Markdown table row too.")
+
+    def handle(self, *args, runs: int, markdown: bool, **options):
+        try:
+            with transaction.atomic():
+                self._run(runs, markdown)
+                raise Rollback
+        except Rollback:
+            pass
+
+    def _run(self, runs: int, markdown: bool) -> None:
+        from weasyprint import HTML
+
+        from acknowledgements.issuing import acknowledgement_document, acknowledgement_pdf_render
+        from acknowledgements.models import Acknowledgement
+
+        ack = self._staff_code_acknowledgement(Acknowledgement)
+        html = acknowledgement_document(ack).html
+        from acknowledgements.documents import _font_config
+
+        base_url = str(settings.BASE_DIR)
+        times, sizes = _timed(
+            {
+                "bare": lambda: HTML(string=html, base_url=base_url).write_pdf(),
+                # Reusing one font configuration, as render_pdf does: isolates the cost of PDF/A, evidence and seal.
+                "shared": lambda: HTML(string=html, base_url=base_url).write_pdf(font_config=_font_config()),
+                "signed": lambda: acknowledgement_pdf_render(ack),
+            },
+            runs,
+        )
+        bare_times, shared_times, signed_times = times["bare"], times["shared"], times["signed"]
+        bare_size, signed_size = sizes["bare"], sizes["signed"]
+        bare, shared, signed = (statistics.median(t) for t in (bare_times, shared_times, signed_times))
+        ratio, overhead = signed / bare, signed / shared
+        pages = self._pages(acknowledgement_pdf_render(ack))
+        verdict = "within" if ratio <= TARGET else "OVER"
+        self.stdout.write(f"Staff code acknowledgement: {pages} pages, HTML {len(html):,} characters, {runs} runs each")
+        self.stdout.write(f"  bare WeasyPrint render              : median {bare:.3f}s (min {min(bare_times):.3f}s), {bare_size:,} bytes")
+        self.stdout.write(f"  bare, sharing one font configuration: median {shared:.3f}s (min {min(shared_times):.3f}s)")
+        self.stdout.write(
+            f"  signed PDF (HTML built, PDF/A-3b, evidence embedded, sealed): median {signed:.3f}s "
+            f"(min {min(signed_times):.3f}s), {signed_size:,} bytes"
+        )
+        self.stdout.write(f"  signed / bare                       : {ratio:.2f} ({verdict} the {TARGET}x target)")
+        self.stdout.write(f"  signed / bare sharing fonts         : {overhead:.2f} (the cost of PDF/A, evidence and seal alone)")
+        if markdown:
+            self.stdout.write(
+                f"| {time.strftime('%Y-%m-%d')} | Python {platform.python_version()} | {pages} | {runs} | {bare:.3f} s | "
+                f"{shared:.3f} s | {signed:.3f} s | {ratio:.2f} | {overhead:.2f} |"
+            )
+
+    def _staff_code_acknowledgement(self, model):
+        def find():
+            return (
+                model.objects.filter(version__code__slug="att-staff-code-of-conduct", recorded_by__isnull=True)
+                .order_by("pk")
+                .first()
+            )
+
+        ack = find()
+        if ack is None:
+            from conduct.demo import demo_load
+
+            self.stdout.write("No staff-code signature in the database: loading the demo data (rolled back afterwards).")
+            demo_load()
+            ack = find()
+        return ack
+
+    @staticmethod
+    def _pages(pdf: bytes) -> int:
+        import io
+
+        from pypdf import PdfReader
+
+        return len(PdfReader(io.BytesIO(pdf)).pages)
