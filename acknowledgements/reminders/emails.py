@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import date
 from email.utils import formataddr
 from typing import Any, Callable
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from acknowledgements.models import Obligation, ReminderKind, ReminderLog
 from conduct.models import Organisation
@@ -29,16 +29,6 @@ class NotNeeded(Exception):
 
 def absolute_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
-
-
-def _first_url(*candidates: tuple[str, tuple], fallback: str) -> str:
-    """The first named page that exists: pages from other parts of the product are used when present."""
-    for name, args in candidates:
-        try:
-            return reverse(name, args=args)
-        except NoReverseMatch:
-            continue
-    return fallback
 
 
 @dataclass(frozen=True)
@@ -95,9 +85,7 @@ def _review_context(reminder: ReminderLog, today: date) -> dict[str, Any]:
         "version": adoption.version,
         "due_on": adoption.review_due_on,
         "adopted_on": adoption.adopted_on,
-        "action_url": absolute_url(
-            _first_url(("conduct:code_history", (code.slug,)), fallback=code.get_absolute_url())
-        ),
+        "action_url": absolute_url(reverse("conduct:code_history", args=[code.slug])),
         "action_label": "Start the review",
     }
 
@@ -108,7 +96,7 @@ def _declaration_context(reminder: ReminderLog, today: date) -> dict[str, Any]:
         "organisation": reminder.organisation,
         "due_on": reminder.due_on,
         "academic_year": f"{year}–{str(year + 1)[-2:]}",
-        "action_url": absolute_url(_first_url(("acknowledgements:declare", ()), fallback=reverse("home"))),
+        "action_url": absolute_url(reverse("acknowledgements:declare")),
         "action_label": "Declare your interests",
     }
 
@@ -122,8 +110,9 @@ def _escalation_context(reminder: ReminderLog, today: date) -> dict[str, Any]:
         "lines": lines[:DIGEST_LIMIT],
         "total": len(lines),
         "more": max(0, len(lines) - DIGEST_LIMIT),
+        # The reports' list of people, narrowed to this organisation's overdue ones.
         "action_url": absolute_url(
-            _first_url(("reports:dashboard", ()), ("reminders:log", ()), fallback=reverse("home"))
+            f"{reverse('reports:people')}?{urlencode({'organisation': reminder.organisation_id, 'status': 'overdue'})}"
         ),
         "action_label": "See who is outstanding",
     }

@@ -111,3 +111,59 @@ def sent_log() -> set[Sent]:
         Sent(r.sent_at.astimezone(LONDON).date(), r.recipient.email, r.kind, r.step)
         for r in ReminderLog.objects.filter(status="sent").select_related("recipient")
     }
+
+
+def adopted_code(orgs: dict[str, Organisation], held_on: date, *, audience: tuple[str, ...] = ("employee",),
+                 chair: Person | None = None, **adoption) -> tuple[Code, CodeVersion]:
+    """A code owned by the trust, adopted by its board for everything below it on ``held_on``."""
+    from conduct.tests.factories import adopt, make_version
+
+    with frozen(held_on, hour=6):
+        code = CodeFactory(owner=orgs["trust"], audience=list(audience), signing_due_days=30)
+        version = make_version(code, "2025-2026")
+        adopt(version, orgs["board"], chair=chair, held_on=held_on, **adoption)
+    return code, version
+
+
+def planned() -> list[tuple[str, str, str]]:
+    """The reminders planned so far, as (email, kind, step), sorted."""
+    return sorted(ReminderLog.objects.values_list("recipient__email", "kind", "step"))
+
+
+class SimulatedKill(BaseException):
+    """The worker process is killed (SIGKILL): nothing after the line that raises it runs."""
+
+
+class DyingBackend:
+    """A mail backend that delivers to ``mail.outbox`` and dies at message number ``die_at``,
+    either before the message is handed over or just after the server accepted it."""
+
+    die_at: int | None = None
+    die_after_delivery = False
+    handed_over = 0
+
+    def __init__(self, fail_silently: bool = False, **kwargs) -> None:
+        from django.core.mail.backends.locmem import EmailBackend
+
+        self._outbox = EmailBackend()
+
+    @classmethod
+    def reset(cls, die_at: int | None, after_delivery: bool = False) -> None:
+        cls.die_at, cls.die_after_delivery, cls.handed_over = die_at, after_delivery, 0
+
+    def open(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+    def send_messages(self, messages) -> int:
+        for message in messages:
+            type(self).handed_over += 1
+            dies_now = type(self).handed_over == self.die_at
+            if dies_now and not self.die_after_delivery:
+                raise SimulatedKill()
+            self._outbox.send_messages([message])
+            if dies_now:
+                raise SimulatedKill()
+        return len(messages)
