@@ -300,3 +300,12 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
 # Invitation links are allauth password-reset links (single use: setting the password spends them).
 # A week, rather than Django's three days, so an invitation sent on a Friday survives a half-term break.
 PASSWORD_RESET_TIMEOUT = env_int("INVITATION_LINK_DAYS", 7, minimum=1, maximum=30) * 24 * 60 * 60
+
+# ---------------------------------------------------------------------------
+# Issue 6: compliance reports (dashboards, exports, archives, register of interests).
+# ---------------------------------------------------------------------------
+# Finished archives and detailed PDFs hold personal data: each night, files older than 7 days are deleted.
+CELERY_BEAT_SCHEDULE["reports-purge-expired-files"] = {
+    "task": "reports.tasks.purge_expired_report_files",
+    "schedule": crontab(hour=3, minute=15),
+}

@@ -101,7 +101,7 @@ def people_columns(record_url: Callable[[int | None], str] | None = None) -> lis
     return [
         Column("Name", "Full name as on record.", 28, lambda r: r.name),
         Column("Email", "Email address they sign in with.", 32, lambda r: r.email),
-        Column("School", "The school the signature counts for (see 'By school' on the dashboard), or 'No school'.", 28, lambda r: r.school),
+        Column("School", 'The school the signature counts for (see "By school"), or "No school".', 28, lambda r: r.school),
         Column("Organisation", "Where the role it is owed for is held (school, board, trust or hub).", 28, lambda r: r.organisation),
         Column("Role", "The role it is owed for.", 18, lambda r: r.role),
         Column("Code", "The code of conduct.", 30, lambda r: r.code),

@@ -82,10 +82,11 @@ def _fingerprint(kind: str, filters: ReportFilters) -> str:
 # ---------------------------------------------------------------------------
 
 
-def job_request(*, user: Person, kind: str, filters: ReportFilters) -> tuple[ReportJob, bool]:
+def job_request(*, user: Person, kind: str, filters: ReportFilters, enqueue: bool = True) -> tuple[ReportJob, bool]:
     """Start a job for these filters, or return the one already under way for the same request.
 
-    Returns ``(job, created)``. The task is queued only once the row is committed.
+    Returns ``(job, created)``. The task is queued only once the row is committed
+    (``enqueue=False`` leaves it for the caller to run, as the benchmark does).
     """
     if not can(user, Action.VIEW_REPORTS, filters.organisation):
         raise PermissionDenied("You cannot run reports for this organisation.")
@@ -106,7 +107,8 @@ def job_request(*, user: Person, kind: str, filters: ReportFilters) -> tuple[Rep
                     parameters=filters_to_parameters(filters),
                     fingerprint=fingerprint,
                 )
-                transaction.on_commit(lambda: _enqueue(job.pk))
+                if enqueue:
+                    transaction.on_commit(lambda: _enqueue(job.pk))
             return job, True
         except IntegrityError:
             existing = ReportJob.objects.filter(requested_by=user, fingerprint=fingerprint, status__in=ACTIVE_STATUSES).first()

@@ -216,3 +216,15 @@ def test_every_table_documents_its_columns():
         columns = factory()
         assert columns and all(column.header and len(column.meaning) > 10 for column in columns), title
     assert NO_SCHOOL == "none"
+
+
+def test_docs_describe_every_export_column_as_the_page_does():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    docs = (Path(settings.BASE_DIR) / "docs" / "reports.md").read_text(encoding="utf-8")
+    for column in people_columns():
+        assert f"| {column.header} | {column.meaning} |" in docs, column.header
+    for column in TABLES["schools"][1]()[1:]:
+        assert f"| {column.header} | {column.meaning} |" in docs, column.header
