@@ -366,8 +366,8 @@ class Code(models.Model):
         help_text="The version of another organisation's code this one was copied from.",
     )
     # Reminder steps (days). Reviews: before the review date; signing: before the due date (0 = on the day).
-    review_reminder_days = models.JSONField(default=default_review_steps)
-    signing_reminder_days = models.JSONField(default=default_signing_steps)
+    review_reminder_days = models.JSONField(default=default_review_steps, blank=True)  # empty: none before the date
+    signing_reminder_days = models.JSONField(default=default_signing_steps, blank=True)
     overdue_repeat_days = models.PositiveSmallIntegerField(default=7)
     escalate_after_days = models.PositiveSmallIntegerField(default=14)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

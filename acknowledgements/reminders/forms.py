@@ -10,11 +10,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from acknowledgements.models import ReminderKind, ReminderStatus
-from acknowledgements.reminders.steps import MAX_STEPS
+from acknowledgements.reminders.steps import MAX_DAYS, MAX_STEPS
 from conduct.models import Code
-
-MAX_DAYS = 365
-
 
 class DaysListField(forms.CharField):
     """Whole numbers of days separated by commas, e.g. "60, 30, 7"; cleaned to a list, largest first."""

@@ -15,6 +15,7 @@ from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from conduct.models import Code
@@ -70,6 +71,16 @@ def local_midnight(day: date) -> datetime:
 
 
 MAX_STEPS = 10
+MAX_DAYS = 365
+STEP_FIELDS = ("review_reminder_days", "signing_reminder_days", "overdue_repeat_days", "escalate_after_days")
+
+
+def _days_error(days: object) -> str:
+    if not isinstance(days, list) or not all(isinstance(n, int) and 0 <= n <= MAX_DAYS for n in days):
+        return f"Give whole numbers of days between 0 and {MAX_DAYS}."
+    if len(days) > MAX_STEPS:
+        return f"Give at most {MAX_STEPS} reminders."
+    return ""
 
 
 @transaction.atomic
@@ -81,14 +92,27 @@ def code_reminder_steps_update(
     overdue_repeat_days: int,
     escalate_after_days: int,
 ) -> Code:
-    """Change when a code's reminders go out. Lists are stored largest first, without repeats."""
+    """Change when a code's reminders go out. Lists are stored largest first, without repeats.
+
+    Only these four fields are validated and saved, so a problem elsewhere in
+    the code's record never blocks a change to its reminders.
+    """
+    errors = {
+        field: message
+        for field, message in (
+            ("review_reminder_days", _days_error(review_reminder_days)),
+            ("signing_reminder_days", _days_error(signing_reminder_days)),
+        )
+        if message
+    }
+    if errors:
+        raise ValidationError(errors)
     code = Code.objects.select_for_update().get(pk=code.pk)
     code.review_reminder_days = sorted(set(review_reminder_days), reverse=True)
     code.signing_reminder_days = sorted(set(signing_reminder_days), reverse=True)
     code.overdue_repeat_days = overdue_repeat_days
     code.escalate_after_days = escalate_after_days
-    code.full_clean()
-    code.save(
-        update_fields=["review_reminder_days", "signing_reminder_days", "overdue_repeat_days", "escalate_after_days"]
-    )
+    code.clean_fields(exclude=[f.name for f in Code._meta.concrete_fields if f.name not in STEP_FIELDS])
+    code.validate_constraints()
+    code.save(update_fields=list(STEP_FIELDS))
     return code

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -63,9 +64,13 @@ def code_steps(request: HttpRequest, slug: str) -> HttpResponse:
     code = get_object_or_404(_codes(request.user), slug=slug)
     form = ReminderStepsForm(request.POST or None, code=code)
     if request.method == "POST" and form.is_valid():
-        code_reminder_steps_update(code=code, **form.cleaned_data)
-        messages.success(request, f"Reminder settings for {code.title} saved. They apply from the next daily run.")
-        return redirect("reminders:index")
+        try:
+            code_reminder_steps_update(code=code, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Reminder settings for {code.title} saved. They apply from the next daily run.")
+            return redirect("reminders:index")
     return render(request, "reminders/code_steps.html", {"code": code, "form": form})
 
 
