@@ -58,7 +58,7 @@ class ReportJob(models.Model):
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of kind, organisation and filters: one active job per request.")
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
-    file = models.FileField(upload_to="reports/%Y/%m/", blank=True)
+    file = models.FileField(upload_to="reports/%Y/%m/", blank=True, max_length=255)
     file_name = models.CharField(max_length=200, blank=True, help_text="The name the download is saved under.")
     sha256 = models.CharField(max_length=64, blank=True)
     size = models.PositiveBigIntegerField(default=0)
