@@ -167,3 +167,26 @@ class DyingBackend:
             if dies_now:
                 raise SimulatedKill()
         return len(messages)
+
+
+class SlowOutbox:
+    """``mail.outbox`` delivery that takes a little while per message, so concurrent workers interleave."""
+
+    delay = 0.005
+
+    def __init__(self, fail_silently: bool = False, **kwargs) -> None:
+        from django.core.mail.backends.locmem import EmailBackend
+
+        self._outbox = EmailBackend()
+
+    def open(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+    def send_messages(self, messages) -> int:
+        import time as _time
+
+        _time.sleep(self.delay)
+        return self._outbox.send_messages(messages)
