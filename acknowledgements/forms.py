@@ -210,7 +210,8 @@ class DeclareForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = Organisation.objects.filter(pk__in=[o.pk for o in organisations])
         self.fields["organisation"].initial = organisations[0].pk if organisations else None
-        if len(organisations) == 1:
+        self.single_organisation = organisations[0] if len(organisations) == 1 else None
+        if self.single_organisation:
             self.fields["organisation"].widget = forms.HiddenInput()
 
 

@@ -399,7 +399,7 @@ def _validate_row(line: int, values: dict[str, str], user: Person, organisations
             f"“{values['start date']}” is not a date (use YYYY-MM-DD or DD/MM/YYYY)" if values["start date"] else "the start date is missing"
         )
     if organisation and kind in OFFICER_ROLE_KINDS and not can(user, Action.GRANT_OFFICER_ROLES, organisation):
-        problems.append(f"only an admin of {organisation.name} can make someone a {ROLE_LABELS[kind].lower()}")
+        problems.append(f"only an admin of {organisation.name} can make someone an admin, chair or clerk")
     if problems:
         message = "; ".join(problems)
         return RowError(line, message[0].upper() + message[1:] + ".")

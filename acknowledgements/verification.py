@@ -137,12 +137,14 @@ def _unknown_file_reason(content: bytes) -> str:
         code = evidence.get("verification_code", "") if isinstance(evidence, dict) else ""
     except Exception:  # noqa: BLE001 - a mangled file simply has no readable evidence
         code = ""
-    about = f" It claims to be record {code}, but it is not the file issued for it." if code else ""
+    about = f" It says it is record {code}, but it is not the file we issued for that record." if code else ""
     if seal.ok:
-        return "The file is not one we issued (its fingerprint matches none of ours)." + about
+        return "The file is not one we issued: its fingerprint matches none of ours." + about
     if seal.problem == "The PDF carries no seal.":
-        return "The file carries no seal, so it is not a PDF we issued, or it has been re-saved or printed to PDF." + about
-    return f"The file has been changed since we issued it: {seal.problem}" + about
+        return "The file carries no seal: it is not a PDF we issued, or it was printed or exported to a new PDF." + about
+    return (
+        f"{seal.problem} Editing or re-saving a PDF, even without changing what it shows, changes the file." + about
+    )
 
 
 def verify_code(raw: str) -> Verification:

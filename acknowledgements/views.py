@@ -23,7 +23,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from acknowledgements import forms
 from acknowledgements.documents import sealed_pdf_bytes
@@ -72,6 +72,7 @@ class OwedRow:
 
 
 @login_required
+@require_safe
 def my_codes(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     person = request.user
@@ -121,7 +122,7 @@ def sign(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     if reading.acknowledgement:
         messages.info(request, f"You had already signed this version on {timezone.localtime(reading.acknowledgement.signed_at):%-d %B %Y}.")
         return redirect(reading.acknowledgement)
-    if not reading.can_sign:
+    if not reading.can_sign or reading.signature is None:
         messages.error(request, "You do not need to sign this version.")
         return redirect(version)
     signature, declaration = reading.signature, reading.declaration
@@ -176,6 +177,7 @@ def _issue_if_missing(ack: Acknowledgement, pdf: SealedPdf | None) -> None:
 
 
 @login_required
+@require_safe
 def record(request: HttpRequest, pk: int) -> HttpResponse:
     ack = visible_acknowledgement(request, pk)
     pdf = SealedPdf.objects.filter(acknowledgement=ack).first()
@@ -199,6 +201,7 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The stored bytes, exactly as issued; never a re-render."""
     ack = visible_acknowledgement(request, pk)
@@ -215,6 +218,7 @@ def pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def pdf_status(request: HttpRequest, pk: int) -> JsonResponse:
     ack = visible_acknowledgement(request, pk)
     stored = SealedPdf.objects.filter(acknowledgement=ack).first()
@@ -225,6 +229,7 @@ def pdf_status(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @login_required
+@require_safe
 def scan(request: HttpRequest, pk: int) -> HttpResponse:
     ack = visible_acknowledgement(request, pk)
     if not ack.paper_scan:
@@ -244,6 +249,7 @@ def scan(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def paper(request: HttpRequest) -> HttpResponse:
     """Who still owes a signature, where the user may record paper signatures; searchable by name or email."""
     query = request.GET.get("q", "").strip()
@@ -423,6 +429,7 @@ def import_people(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def invitations(request: HttpRequest) -> HttpResponse:
     _manageable(request)
     rows = (
@@ -491,9 +498,9 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 
 def _verify_refused(request: HttpRequest) -> HttpResponse:
-    form = forms.VerifyForm()
-    form.add_error("file", f"The file is too large to be one we issued (the limit is {settings.VERIFICATION_UPLOAD_MAX_BYTES // 1024:,} KB).")
-    return render(request, "acknowledgements/verify.html", {"form": form, "result": None}, status=413)
+    limit = settings.VERIFICATION_UPLOAD_MAX_BYTES // 1024
+    refused = f"The file is too large to be one we issued (the limit is {limit:,} KB)."
+    return render(request, "acknowledgements/verify.html", {"form": forms.VerifyForm(), "refused": refused}, status=413)
 
 
 @csrf_protect

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_safe
 
 from conduct.models import Code, CodeVersion, RoleKind
 from conduct.permissions import Action, can, can_read_version, is_officer
@@ -82,6 +83,7 @@ def version_page_context(request: HttpRequest, version: CodeVersion, *, data=Non
 
 
 @login_required
+@require_safe
 def version_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Read a version (for the reader's roles) and, if they owe it, sign it: the page reminders link to."""
     from acknowledgements.evidence import RequestMeta

@@ -54,6 +54,7 @@ def owing(
     requires_declaration: bool = False,
     sections: list[dict] | None = None,
     person: Person | None = None,
+    held_on: date | None = None,
     **person_fields: Any,
 ) -> Owing:
     """A trust tree, a code adopted by its board for everyone below, and a person in it who owes the code."""
@@ -68,7 +69,7 @@ def owing(
     person = person or PersonFactory(**person_fields)
     RoleFactory(person=person, organisation=orgs[where], kind=kind, starts_on=date(2020, 9, 1))
     version = make_version(code, sections=sections)
-    adopt(version, orgs["board"])
+    adopt(version, orgs["board"], **({"held_on": held_on} if held_on else {}))
     version.refresh_from_db()
     return Owing(person=person, version=version, code=code, orgs=orgs)
 
