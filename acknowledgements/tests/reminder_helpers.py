@@ -190,3 +190,57 @@ class SlowOutbox:
 
         _time.sleep(self.delay)
         return self._outbox.send_messages(messages)
+
+
+# ---------------------------------------------------------------------------
+# For the real-worker test (run in the worker's own process and database)
+# ---------------------------------------------------------------------------
+
+
+class HangingFileBackend:
+    """Django's file backend, one file per message, that hangs for good before writing message number
+    ``REMINDER_TEST_HANG_AT`` (an environment variable): a worker stuck mid-batch, waiting to be killed."""
+
+    written = 0
+
+    def __init__(self, fail_silently: bool = False, **kwargs) -> None:
+        from django.conf import settings
+
+        self.directory = settings.EMAIL_FILE_PATH
+
+    def open(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+    def send_messages(self, messages) -> int:
+        import os
+        import time as _time
+        import uuid
+        from pathlib import Path
+
+        hang_at = int(os.environ.get("REMINDER_TEST_HANG_AT", "0"))
+        for message in messages:
+            if hang_at and type(self).written + 1 == hang_at:
+                while True:
+                    _time.sleep(60)
+            Path(self.directory).mkdir(parents=True, exist_ok=True)
+            (Path(self.directory) / f"{uuid.uuid4().hex}.eml").write_bytes(message.message().as_bytes())
+            type(self).written += 1
+        return len(messages)
+
+
+def seed_for_worker(count: int = 10) -> None:
+    """Ten people who owe a code adopted today: ten invitations for the worker to send."""
+    from django.utils import timezone
+
+    from conduct.tests.factories import trust_tree
+
+    today = timezone.localdate()
+    orgs = trust_tree("Worker Trust")
+    chair = officer(orgs["board"], "chair", "Worker Chair")
+    declare(chair, orgs["board"], today)
+    for n in range(count):
+        member(orgs["north"], "employee", f"Worker {n:02d}")
+    adopted_code(orgs, today, chair=chair)
