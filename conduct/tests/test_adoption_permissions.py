@@ -88,6 +88,10 @@ def test_officers_of_another_organisation_get_404_everywhere_and_change_nothing(
         assert client.get(url).status_code in (404, 405), url
         posted = client.post(url, {"revision": revision, "direction": "up", "label": "Hijacked", "title": "Hijacked", "text": "Hijacked"})
         assert posted.status_code == 404, url
+    # Nor can they read or compare the trust's versions.
+    compare = reverse("conduct:version_compare", args=[LLT_CODE])
+    assert client.get(compare).status_code == 404
+    assert client.get(compare + f"?from={objects['adopted'].pk}&to={objects['draft'].pk}").status_code == 404
     assert snapshot(objects) == before
 
 
