@@ -247,10 +247,15 @@ class MeetingChoiceField(forms.ModelChoiceField):
         return f"{meeting.held_on:%d %B %Y}, {meeting.get_kind_display()}{title}"
 
 
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, person: Person) -> str:
+        return person.full_name
+
+
 class AdoptionForm(forms.Form):
     meeting = MeetingChoiceField(queryset=Meeting.objects.none(), help_text="The meeting at which the board adopted this version.")
     minute_reference = forms.CharField(max_length=100, required=False, help_text="Where the minutes record the decision, e.g. item 6.")
-    chair = forms.ModelChoiceField(queryset=Person.objects.none(), empty_label=None, help_text="The chair who signs for the board.")
+    chair = PersonChoiceField(queryset=Person.objects.none(), empty_label=None, help_text="The chair who signs for the board.")
     chair_signature = forms.CharField(
         max_length=200,
         label="Chair's signature",
