@@ -469,6 +469,26 @@ def _confirm(
     return render(request, "conduct/confirm.html", context)
 
 
+def readable_versions(user, code: Code) -> list[CodeVersion]:
+    """The code's versions the user may read, newest first: adopted text if it concerns them, drafts if they draft.
+
+    Readability is the same for every adopted version of a code, so it is asked once, not per version.
+    """
+    versions = list(code.versions.select_related("code__owner", "based_on").order_by("-created_at"))
+    adopted = next((v for v in versions if v.status != VersionStatus.DRAFT), None)
+    reads_adopted = adopted is not None and can_read_version(user, adopted)
+    drafts = can(user, Action.DRAFT, code.owner)
+    return [v for v in versions if (drafts if v.status == VersionStatus.DRAFT else reads_adopted)]
+
+
+def _previous_readable(version: CodeVersion, versions: list[CodeVersion]) -> CodeVersion | None:
+    """What ``version`` is compared with by default: the version it was drafted from, else the adopted one before it."""
+    readable = {v.pk for v in versions}
+    if version.based_on_id in readable:
+        return version.based_on
+    return next((v for v in versions if v.pk < version.pk and v.status != VersionStatus.DRAFT), None)
+
+
 def _flash_errors(request: HttpRequest, form: Form) -> None:
     """Move and similar one-click actions have no page of their own: their refusals become messages."""
     if form.is_bound and form.errors:
@@ -488,17 +508,15 @@ def _flash_errors(request: HttpRequest, form: Form) -> None:
 @login_required
 def version_compare(request: HttpRequest, slug: str) -> HttpResponse:
     code = get_object_or_404(Code.objects.select_related("owner"), slug=slug)
-    versions = [v for v in code.versions.select_related("code__owner", "based_on").order_by("-created_at") if can_read_version(request.user, v)]
+    versions = readable_versions(request.user, code)
     if not versions:
         raise Http404("No version of this code is available to you.")
     by_pk = {str(v.pk): v for v in versions}
-    new = by_pk.get(request.GET.get("to", "")) or versions[0]
-    default_old = new.based_on if new.based_on and str(new.based_on.pk) in by_pk else next(
-        (v for v in versions if v.pk < new.pk and v.status != VersionStatus.DRAFT), None
-    )
-    old = by_pk.get(request.GET.get("from", "")) or default_old
-    if request.GET.get("to") and request.GET["to"] not in by_pk or request.GET.get("from") and request.GET["from"] not in by_pk:
+    asked_to, asked_from = request.GET.get("to", ""), request.GET.get("from", "")
+    if (asked_to and asked_to not in by_pk) or (asked_from and asked_from not in by_pk):
         raise Http404("No such version.")
+    new = by_pk.get(asked_to) or versions[0]
+    old = by_pk.get(asked_from) or _previous_readable(new, versions)
     chosen = request.GET.get("as", "")
     role_kinds = {chosen} if chosen in code.audience else None
     diff = diff_versions(old, new, role_kinds=role_kinds) if old and old.pk != new.pk else None

@@ -9,6 +9,8 @@ from django.urls import reverse
 
 from conduct import drafting
 from conduct.models import Clause, Code, CodeVersion, Person, Section
+from conduct.services import version_content_as_data
+from conduct.tests.factories import adopt, make_version
 
 pytestmark = pytest.mark.django_db
 
@@ -324,3 +326,21 @@ def test_signatories_can_compare_adopted_versions(code, client_for):
     assert response.status_code == 200 and "There is no earlier version to compare 2024-2025 with." in response.content.decode()
     staff = client_for(person("staff@att.example"))
     assert staff.get(url("version_compare", LLT_CODE)).status_code == 404
+
+
+def test_compare_page_queries_do_not_grow_with_the_number_of_versions(code, client_for):
+    governor = client_for(person("governor@llt.example"))
+    compare = url("version_compare", LLT_CODE)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert governor.get(compare).status_code == 200
+        return len(ctx.captured_queries)
+
+    first = count()
+    previous = code.versions.get()
+    for year in (2025, 2026, 2027):
+        previous = make_version(code, f"{year}-{year + 1}", version_content_as_data(previous), based_on=previous)
+        adopt(previous, code.owner.children.get(slug="llt-board"), chair=person("chair@llt.example"))
+    # Comparing two versions adds the diff's four queries; more versions add none.
+    assert count() == first + 4
