@@ -127,26 +127,46 @@ def _last_planned(queryset: QuerySet) -> dict[tuple[int, str], date]:
     return {(recipient_id, subject): last for recipient_id, subject, last in rows}
 
 
-INSERT_FIELDS = (
-    "recipient", "kind", "subject", "step", "organisation", "code", "obligation", "adoption", "due_on",
-    "planned_for", "status", "attempts", "last_error", "note", "created_at",
+# What varies per row (with its PostgreSQL type), and what every row planned in one run shares.
+PER_ROW = (
+    ("recipient", "bigint"), ("kind", "text"), ("subject", "text"), ("step", "text"), ("organisation", "bigint"),
+    ("code", "bigint"), ("obligation", "bigint"), ("adoption", "bigint"), ("due_on", "date"),
 )
+SHARED = ("planned_for", "status", "attempts", "last_error", "note", "created_at")
 
 
-def _insert_rows(rows: list[tuple]) -> None:
-    """Multi-row ``INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING``, as many rows per statement as the
-    database takes parameters for (SQLite: 999, PostgreSQL: a chunk)."""
+def _columns(names) -> str:
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(ReminderLog._meta.get_field(name).column) for name in INSERT_FIELDS)
-    placeholders = f"({', '.join(['%s'] * len(INSERT_FIELDS))})"
-    per_statement = min(CHUNK, (connection.features.max_query_params or CHUNK * len(INSERT_FIELDS)) // len(INSERT_FIELDS))
+    return ", ".join(quote(ReminderLog._meta.get_field(name).column) for name in names)
+
+
+def _insert_rows(rows: list[tuple], shared: tuple) -> None:
+    """``INSERT … ON CONFLICT DO NOTHING`` of many rows in few statements.
+
+    PostgreSQL gets one statement per chunk with a column array per field
+    (``unnest``): a handful of parameters however many rows. SQLite gets
+    multi-row ``VALUES``, as many rows per statement as it takes parameters.
+    """
+    table = connection.ops.quote_name(ReminderLog._meta.db_table)
+    columns = _columns([name for name, _type in PER_ROW] + list(SHARED))
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{pg_type}[]" for _name, pg_type in PER_ROW)
+            sql = (
+                f"INSERT INTO {table} ({columns}) SELECT *, {', '.join(['%s'] * len(SHARED))} "
+                f"FROM unnest({arrays}) ON CONFLICT DO NOTHING"
+            )
+            for start in range(0, len(rows), CHUNK):
+                cursor.execute(sql, [*shared, *map(list, zip(*rows[start : start + CHUNK]))])
+            return
+        width = len(PER_ROW) + len(SHARED)
+        per_statement = max(1, min(CHUNK, connection.features.max_query_params // width))
+        placeholders = f"({', '.join(['%s'] * width)})"
         for start in range(0, len(rows), per_statement):
             batch = rows[start : start + per_statement]
             cursor.execute(
-                f"INSERT INTO {quote(ReminderLog._meta.db_table)} ({columns}) "
-                f"VALUES {', '.join([placeholders] * len(batch))} ON CONFLICT DO NOTHING",
-                [value for row in batch for value in row],
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * len(batch))} ON CONFLICT DO NOTHING",
+                [value for row in batch for value in (*row, *shared)],
             )
 
 
@@ -159,18 +179,18 @@ def _insert(candidates: Iterable[Candidate], last_planned: dict[tuple[int, str],
     concurrent planner that got there first win quietly.
     """
     ops = connection.ops
-    planned_for, created_at = ops.adapt_datefield_value(today), ops.adapt_datetimefield_value(timezone.now())
     rows = [
         (
             c.recipient_id, c.kind, c.subject, c.step.key, c.organisation_id, c.code_id, c.obligation_id,
-            c.adoption_id, ops.adapt_datefield_value(c.due_on), planned_for, ReminderStatus.PENDING, 0, "", "",
-            created_at,
+            c.adoption_id, ops.adapt_datefield_value(c.due_on),
         )
         for c in candidates
         if last_planned.get((c.recipient_id, c.subject), date.min) < c.step.on
     ]
     if rows:
-        _insert_rows(rows)
+        shared = (ops.adapt_datefield_value(today), ReminderStatus.PENDING.value, 0, "", "",
+                  ops.adapt_datetimefield_value(timezone.now()))
+        _insert_rows(rows, shared)
     return len(rows)
 
 
