@@ -336,7 +336,11 @@ class ReminderLog(models.Model):
     organisation = models.ForeignKey(
         "conduct.Organisation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    code = models.ForeignKey("conduct.Code", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # No index: a code with reminders has adopted versions, which protect it from deletion, and nothing
+    # looks reminders up by code; an index would only slow the planner's inserts.
+    code = models.ForeignKey(
+        "conduct.Code", null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     # What the reminder is about, so sending can check it is still needed and say what is owed.
     obligation = models.ForeignKey(
         Obligation, null=True, blank=True, on_delete=models.SET_NULL, related_name="reminders"
