@@ -537,8 +537,10 @@ def acknowledgement_correct(
     Only records made on someone's behalf can be corrected, by someone who may record them.
     """
     at = at or timezone.now()
-    original = Acknowledgement.objects.select_for_update().select_related("version__code", "obligation__adoption").get(
-        pk=original.pk
+    original = (
+        Acknowledgement.objects.select_for_update(of=("self",))
+        .select_related("version__code", "obligation__adoption")
+        .get(pk=original.pk)
     )
     if not original.on_behalf:
         raise ValidationError("Only a record made on someone's behalf can be corrected; a person's own signature stands.")
