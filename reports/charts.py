@@ -33,7 +33,7 @@ def _labelled_indices(count: int, most: int = 5) -> set[int]:
     every = max(1, -(-count // most))
     chosen = list(range(0, count, every))
     if chosen and chosen[-1] != count - 1:
-        if count - 1 - chosen[-1] <= every / 2 and len(chosen) > 1:
+        if count - 1 - chosen[-1] < every and len(chosen) > 1:
             chosen.pop()
         chosen.append(count - 1)
     return set(chosen)

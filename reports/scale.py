@@ -2,9 +2,14 @@
 
 Default: one trust with 40 academies and 50,000 people (staff, trustees, local
 governors, members), 3 codes (the trust's staff code in three yearly versions,
-its governance code, a network's code), 150,000 acknowledgements each with
-"first viewed" and "signed" events, and a network whose member schools come
-from that trust and two smaller ones; 1,000 stored signed PDFs for one academy.
+its governance code and a network's code in two), 150,000 acknowledgements
+each with "first viewed" and "signed" events, and a network whose member
+schools come from that trust (a quarter of its academies) and two smaller
+ones, 90% of whose staff take part in its activities; 1,000 stored signed PDFs
+for one academy. Past years were signed by 97% before the next version
+replaced them; this year's round (adopted in September) shares out the
+acknowledgements that remain, so the dashboard has people outstanding and
+overdue as well as signed. About 3% of staff have left, 2% joined this term.
 
 Everything goes through ``bulk_create`` in chunks; the yearly adoptions go
 through the real adoption service, which opens the obligations (and
@@ -25,11 +30,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from acknowledgements.models import Acknowledgement, AuditEvent, AuthMethod, EventKind, Obligation, SealedPdf
@@ -67,7 +74,8 @@ class ScaleSpec:
     small_trust_academies: int = 4
     small_trust_people: int = 400
     governors_per_board: int = 9
-    network_share: float = 0.03  # of the big trust's staff who also take part in the network
+    network_share: float = 0.9  # of the staff of member schools who also take part in the network's activities
+    history_share: float = 0.97  # of each past version's signatures made before the next one replaced it
     chunk: int = 5_000
     seed: int = 2026
     today: date = field(default_factory=timezone.localdate)
@@ -338,7 +346,7 @@ class Generator:
             )
             member_ids = {school.pk for school in members}
             at_members = [role for role in staff if role.organisation_id in member_ids and role.ends_on is None]
-            participants = self.random.sample(at_members, min(len(at_members), max(1, int(len(staff) * spec.network_share))))
+            participants = self.random.sample(at_members, max(1, int(len(at_members) * spec.network_share)) if at_members else 0)
             network_roles = [
                 Role(person_id=role.person_id, organisation=hubs[index % 2], kind=NETWORK_KINDS[index % len(NETWORK_KINDS)], starts_on=date(2025, 9, 1))
                 for index, role in enumerate(participants)
@@ -353,7 +361,7 @@ class Generator:
             labels = [f"{year}-{year + 1}" for year in years]
             staff_versions = self.code("staff-code", big["trust"], "Scale Trust Staff Code of Conduct", ["employee", "agency_worker", "contractor", "volunteer"], "trust-staff-code-of-conduct.json", labels)
             governance_versions = self.code("governance-code", big["trust"], "Scale Trust Governance Code", ["member", "trustee", "local_governor"], "leading-learners-governance-code.json", labels[-2:])
-            network_versions = self.code("network-code", network, "Scale Network Code of Conduct", list(dict.fromkeys(NETWORK_KINDS)), "challenge-partners-code-of-conduct.json", labels[-1:])
+            network_versions = self.code("network-code", network, "Scale Network Code of Conduct", list(dict.fromkeys(NETWORK_KINDS)), "challenge-partners-code-of-conduct.json", labels[-2:])
 
             plan = []  # (version, board, chair, adopted on, sign until)
             for index, version in enumerate(staff_versions):
@@ -364,24 +372,55 @@ class Generator:
                 held_on = date(years[index + 1], 9, 24)
                 until = date(years[index + 2], 9, 23) if index + 2 < len(years) else today
                 plan.append((version, big["board"], chairs[big["board"].pk], held_on, until))
-            plan.append((network_versions[0], network_board, network_chair, date(years[-1], 9, 10), today))
+            for index, version in enumerate(network_versions):
+                held_on = date(years[index + 1], 9, 10)
+                until = date(years[index + 2], 9, 9) if index + 2 < len(years) else today
+                plan.append((version, network_board, network_chair, held_on, until))
             plan.sort(key=lambda step: step[3])
-            capacity = self._expected_obligations(plan)
-            share = min(0.97, spec.acknowledgements / capacity) if capacity else 0
+            current = {versions[-1].pk for versions in (staff_versions, governance_versions, network_versions)}
+            current_share = None
             for version, board, chair, held_on, until in plan:
                 self.adopt(version, board, chair, held_on)
+                if version.pk in current and current_share is None:
+                    # Past years were signed by nearly everyone; this year's round shares out what is left.
+                    remaining = spec.acknowledgements - self.result.counts.get("acknowledgements", 0)
+                    capacity = self._expected_obligations([step for step in plan if step[0].pk in current])
+                    current_share = min(spec.history_share, remaining / capacity) if capacity else 0
+                share = current_share if version.pk in current else spec.history_share
                 self.sign(version, share, until, limit=spec.acknowledgements - self.result.counts.get("acknowledgements", 0))
                 self.log(f"{version}: adopted {held_on}, signatures up to {until}")
             self._top_up(plan)
 
-            current = staff_versions[-1]
-            academy = max(big["schools"], key=lambda school: Acknowledgement.objects.filter(version=current, organisation=school).count())
-            self.pdfs(academy, current)
+            academy, pdf_version = self._pdf_home(big["schools"], staff_versions)
+            self.pdfs(academy, pdf_version)
             admin = Person.objects.create_user(email=f"admin@{spec.prefix}.example", full_name="Scale Trust Admin", password="conduct-demo-2025")
             Role.objects.create(person=admin, organisation=big["trust"], kind=RoleKind.ADMIN, starts_on=date(2020, 1, 1))
+            EmailAddress.objects.create(user=admin, email=admin.email, verified=True, primary=True)  # can sign in at once
         _analyze()
         self.result.trust, self.result.pdf_academy, self.result.admin = big["trust"], academy, admin
         return self.result
+
+    def _pdf_home(self, schools: list[Organisation], versions: list[CodeVersion]) -> tuple[Organisation, CodeVersion]:
+        """The academy and staff version for the stored PDFs: this year's if one academy has enough
+        signatures, else the latest year that has (an archive of last year's round is a usual audit request)."""
+        best = None
+        for version in reversed(versions):
+            counts = dict(
+                Acknowledgement.objects.filter(version=version, organisation__in=schools)
+                .values_list("organisation")
+                .annotate(n=Count("pk"))
+                .values_list("organisation", "n")
+            )
+            if not counts:
+                continue
+            academy_id = max(counts, key=counts.get)
+            if best is None or counts[academy_id] > best[2]:
+                best = (academy_id, version, counts[academy_id])
+            if counts[academy_id] >= self.spec.pdfs:
+                break
+        if best is None:
+            return schools[0], versions[-1]
+        return next(school for school in schools if school.pk == best[0]), best[1]
 
     def _expected_obligations(self, plan) -> int:
         """Roughly how many obligations the plan opens (for choosing the share that signs)."""
@@ -394,7 +433,9 @@ class Generator:
     def _top_up(self, plan) -> None:
         """Sign more of the current versions until the requested number of acknowledgements exists."""
         missing = self.spec.acknowledgements - self.result.counts.get("acknowledgements", 0)
-        for version, _board, _chair, _held_on, until in reversed(plan):
+        open_obligations = Obligation.objects.filter(acknowledged_at__isnull=True, superseded_at__isnull=True)
+        largest_first = sorted(plan, key=lambda step: -open_obligations.filter(version=step[0]).count())
+        for version, _board, _chair, _held_on, until in largest_first:
             if missing <= 0:
                 return
             open_count = Obligation.objects.filter(version=version, acknowledged_at__isnull=True, superseded_at__isnull=True).count()

@@ -28,11 +28,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Case, Count, F, FilteredRelation, Min, OuterRef, Q, QuerySet, Subquery, Value, When, IntegerField
+from django.db.models import Case, Count, F, FilteredRelation, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -57,6 +59,7 @@ TIMELINE_POINTS = 12
 ROLE_LABELS = dict(RoleKind.choices)
 
 
+@lru_cache(maxsize=512)
 def end_of_day(day: date) -> datetime:
     """The first instant after ``day`` in the site's time zone (as an aware datetime)."""
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
@@ -404,24 +407,45 @@ def timeline_days(start: date, end: date, points: int = TIMELINE_POINTS) -> list
     return sorted({start + timedelta(days=round(i * span / (points - 1))) for i in range(points)})
 
 
+def _status_of_group(row: dict, day: date) -> str | None:
+    """``owed_q``/``signed_q`` for a group of obligations sharing the same days (see ``_timeline``)."""
+    if row["owed_from"] > day:
+        return None
+    if row["role__ends_on"] is not None and row["role__ends_on"] < day:
+        return None
+    if row["superseded_on"] is not None and row["superseded_on"] <= day:
+        return None
+    if row["signed_on"] is not None and row["signed_on"] <= day:
+        return "signed"
+    return "overdue" if row["due_on"] < day else "outstanding"
+
+
 def _timeline(queryset: QuerySet[Obligation], filters: ReportFilters) -> list[TimelinePoint]:
-    """Two queries: the first day anything was owed, then every sampled day's counts in one pass."""
+    """One query: obligations grouped by the days that decide their status (owed from, role ended,
+    superseded, signed, due; London dates), then each sampled day counted from those groups.
+
+    The groups are bounded by the calendar, not by the number of people.
+    """
     end = filters.as_at
-    queryset = queryset.filter(owed_from__lte=end)
-    start = queryset.aggregate(first=Min("owed_from"))["first"]
-    if start is None:
+    groups = list(
+        queryset.filter(owed_from__lte=end)
+        .annotate(superseded_on=TruncDate("superseded_at"), signed_on=TruncDate("acknowledged_at"))
+        .values("owed_from", "role__ends_on", "superseded_on", "signed_on", "due_on")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    if not groups:
         return []
-    days = timeline_days(start, end)
-    aggregates = {}
-    for index, day in enumerate(days):
-        aggregates[f"owe_{index}"] = Count("pk", filter=owed_q(day))
-        aggregates[f"signed_{index}"] = Count("pk", filter=owed_q(day) & signed_q(day))
-        aggregates[f"overdue_{index}"] = Count("pk", filter=owed_q(day) & unsigned_q(day) & Q(due_on__lt=day))
-    result = queryset.aggregate(**aggregates)
-    return [
-        TimelinePoint(day, Counts(result[f"owe_{i}"], result[f"signed_{i}"], result[f"overdue_{i}"]))
-        for i, day in enumerate(days)
-    ]
+    points = []
+    for day in timeline_days(min(group["owed_from"] for group in groups), end):
+        counts = Counts()
+        for group in groups:
+            status = _status_of_group(group, day)
+            if status is not None:
+                number = group["n"]
+                counts.add(number, number if status == "signed" else 0, number if status == "overdue" else 0)
+        points.append(TimelinePoint(day, counts))
+    return points
 
 
 def dashboard(user, filters: ReportFilters, schools: SchoolMap | None = None) -> Dashboard:
@@ -445,7 +469,7 @@ def dashboard(user, filters: ReportFilters, schools: SchoolMap | None = None) ->
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PersonRow:
     obligation_id: int
     person_id: int

@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 from pypdf import PdfReader
 
 from acknowledgements.models import Acknowledgement, Obligation, SealedPdf

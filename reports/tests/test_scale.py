@@ -13,12 +13,12 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from acknowledgements.models import Acknowledgement, AuditEvent, Obligation, SealedPdf
-from conduct.models import NetworkMembership, Organisation, Person
+from conduct.models import Code, NetworkMembership, Organisation, Person
 from reports.tests.helpers import as_numbers, counter_numbers, expected
 
 pytestmark = pytest.mark.django_db
 
-TINY = {"prefix": "tiny", "academies": 3, "people": 120, "acknowledgements": 200, "pdfs": 6,
+TINY = {"prefix": "tiny", "academies": 3, "people": 120, "acknowledgements": 300, "pdfs": 6,
         "small_trusts": 2, "small_trust_academies": 1, "small_trust_people": 15}
 
 
@@ -35,12 +35,12 @@ def test_generates_the_requested_sizes_with_events_and_distinct_pdfs(tiny):
     generated = Person.objects.filter(email__endswith="@tiny.example").exclude(email="admin@tiny.example")
     assert generated.count() + Person.objects.filter(email__endswith="@tiny-gov.example").count() == 120
     acks = Acknowledgement.objects.filter(version__code__slug__startswith="tiny-")
-    assert acks.count() == 200
-    assert AuditEvent.objects.filter(acknowledgement__in=acks, kind="signed").count() == 200
-    assert AuditEvent.objects.filter(version__code__slug__startswith="tiny-", kind="first_viewed").count() == 200
+    assert acks.count() == 300
+    assert AuditEvent.objects.filter(acknowledgement__in=acks, kind="signed").count() == 300
+    assert AuditEvent.objects.filter(version__code__slug__startswith="tiny-", kind="first_viewed").count() == 300
     assert {a.version.code.slug for a in acks.select_related("version__code")} == {"tiny-staff-code", "tiny-governance-code", "tiny-network-code"}
     # Every acknowledgement is reflected on its obligation, as the signing service does.
-    assert Obligation.objects.filter(version__code__slug__startswith="tiny-", acknowledged_at__isnull=False).count() == 200
+    assert Obligation.objects.filter(version__code__slug__startswith="tiny-", acknowledged_at__isnull=False).count() == 300
     pdfs = list(SealedPdf.objects.filter(acknowledgement__in=acks))
     assert len(pdfs) == 6 and len({pdf.sha256 for pdf in pdfs}) == 6
     for pdf in pdfs:
@@ -49,7 +49,7 @@ def test_generates_the_requested_sizes_with_events_and_distinct_pdfs(tiny):
         assert "Scale data" in PdfReader(io.BytesIO(content)).pages[0].extract_text()
     trusts = {membership.school.path.split("/")[1] for membership in NetworkMembership.objects.select_related("school")}
     assert len(trusts) == 3  # the network spans three trusts
-    assert "Generated in" in tiny and "200 acknowledgements" in tiny
+    assert "Generated in" in tiny and "300 acknowledgements" in tiny
 
 
 def test_a_second_run_with_the_same_prefix_is_refused(tiny):
@@ -66,7 +66,9 @@ def test_the_dashboard_on_generated_data_equals_independent_counts(tiny):
     admin = Person.objects.get(email="admin@tiny.example")
     client = Client()
     client.force_login(admin)
-    board = client.get(reverse("reports:dashboard")).context["board"]
+    staff = Code.objects.get(slug="tiny-staff-code")
+    this_year = staff.versions.order_by("-adopted_at").first()
+    board = client.get(reverse("reports:dashboard"), {"code": staff.pk, "version": this_year.pk}).context["board"]
     assert board.filters.organisation.slug == "tiny-trust-0"
     obligations = list(Obligation.objects.filter(version=board.filters.version).select_related("role"))
     assert as_numbers(board.totals) == counter_numbers(expected(obligations, timezone.localdate())["all"])
