@@ -13,15 +13,17 @@ under ``var/seal/``; in production they come from ``SEAL_KEY_FILE`` and
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import hashlib
 import io
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence, TypeVar
 
 import segno
 from django.conf import settings
@@ -30,6 +32,22 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
 SEAL_FIELD = "Seal"
+T = TypeVar("T")
+
+
+def _outside_event_loop(function: Callable[..., T], *args, **kwargs) -> T:
+    """Run ``function`` where no asyncio loop is running.
+
+    pyHanko's signing and validation call ``asyncio.run``, which refuses to start
+    inside a running loop (an async caller, or Playwright's sync API in tests).
+    In a worker or a normal request there is no loop and this is a plain call.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args, **kwargs).result()
 
 
 # ---------------------------------------------------------------------------
@@ -197,6 +215,10 @@ def _metadata_preserving_writer(pdf: bytes):
 
 def seal_pdf(pdf: bytes, *, reason: str) -> bytes:
     """Add a PAdES signature over the whole file with the instance's seal."""
+    return _outside_event_loop(_seal_pdf, pdf, reason=reason)
+
+
+def _seal_pdf(pdf: bytes, *, reason: str) -> bytes:
     from pyhanko.sign import signers
     from pyhanko.sign.fields import SigSeedSubFilter
 
@@ -229,6 +251,10 @@ class SealCheck:
 
 def check_seal(pdf: bytes) -> SealCheck:
     """Is the file sealed by this instance, with the seal intact and covering every byte?"""
+    return _outside_event_loop(_check_seal, pdf)
+
+
+def _check_seal(pdf: bytes) -> SealCheck:
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature

@@ -102,3 +102,14 @@ def test_store_keeps_the_first_pdf_for_a_subject(tree, sealed):
     assert first.size == len(sealed) and len(first.sha256) == 64
     with pytest.raises(ValueError):
         sealed_pdf_store(content=sealed)
+
+
+def test_sealing_and_checking_work_inside_a_running_event_loop():
+    """pyHanko uses asyncio.run internally; callers that run a loop (async code, Playwright) must still work."""
+    import asyncio
+
+    async def inside_a_loop() -> bool:
+        pdf = seal_pdf(render_pdf(HTML, title="t", author="a", subject="s"), reason="test")
+        return check_seal(pdf).ok
+
+    assert asyncio.run(inside_a_loop())
