@@ -9,7 +9,7 @@ does nothing), reports progress on it and attaches the finished file.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -21,6 +21,7 @@ from django.utils import timezone
 class JobKind(models.TextChoices):
     ARCHIVE = "archive", "Archive of signed PDFs"
     DETAILED_PDF = "detailed_pdf", "Detailed PDF report"
+    SPREADSHEET = "spreadsheet", "Spreadsheet of people (XLSX)"
 
 
 class JobStatus(models.TextChoices):
@@ -110,6 +111,11 @@ class ReportJob(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def as_at(self) -> date | None:
+        value = (self.parameters or {}).get("as_at")
+        return date.fromisoformat(value) if value else None
 
     @property
     def expires_at(self):

@@ -51,6 +51,7 @@ from reports.selectors import (
 from reports.services import job_request, register_publication_set
 
 PEOPLE_PER_PAGE = 50
+XLSX_NOW_MAX_ROWS = 10_000  # a longer people spreadsheet is written in the background (it takes seconds per 10,000 rows)
 JOBS_PER_PAGE = 20
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORTS = {
@@ -198,6 +199,13 @@ def export_view(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
     if table == "summary":
         content, name = summary_pdf(user, filters)
         return _attachment(HttpResponse(content, content_type="application/pdf"), name)
+    if table == "people" and fmt == "xlsx":
+        count = people(user, filters, resolved.schools).count()
+        if count > XLSX_NOW_MAX_ROWS:
+            job, _created = job_request(user=user, kind=JobKind.SPREADSHEET, filters=filters)
+            messages.info(request, f"This spreadsheet has {count:,} rows, so it is being prepared in the background. "
+                                   "This page shows its progress and the download link when it is ready.")
+            return redirect(job)
     if table == "people":
         sheets = [Sheet("People", people_columns(), people_rows(user, filters, resolved.schools))]
     else:
@@ -284,7 +292,7 @@ def job_download(request: HttpRequest, public_id) -> FileResponse:
     job = _own_job(request, public_id)
     if job.status != "done" or not job.file:
         raise Http404("This file is not ready.")
-    content_type = "application/zip" if job.kind == JobKind.ARCHIVE else "application/pdf"
+    content_type = {JobKind.ARCHIVE: "application/zip", JobKind.SPREADSHEET: XLSX}.get(job.kind, "application/pdf")
     response = FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file_name, content_type=content_type)
     response["Cache-Control"] = "private, no-store"
     return response

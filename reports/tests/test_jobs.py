@@ -293,3 +293,25 @@ def test_a_job_row_refuses_inconsistent_states(oak):
         ReportJob.objects.filter(pk=job.pk).update(progress_done=5, progress_total=4)
     job.file.save("x.zip", ContentFile(b"x"), save=False)
     assert ReportJob.objects.filter(pk=job.pk).update(status=JobStatus.DONE, file=job.file.name) == 1
+
+
+def test_a_long_people_spreadsheet_is_prepared_in_the_background(oak, client_for, monkeypatch, django_capture_on_commit_callbacks):
+    from openpyxl import load_workbook
+
+    monkeypatch.setattr("reports.views.XLSX_NOW_MAX_ROWS", 5)
+    client = client_for(oak.admin)
+    link = reverse("reports:export", args=["people", "xlsx"]) + f"?organisation={oak.orgs['trust'].pk}&version={oak.version.pk}"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(link)
+    job = ReportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
+    assert job.kind == JobKind.SPREADSHEET and job.status == JobStatus.DONE and job.summary == {"rows": 14}
+    page = client.get(job.get_absolute_url())
+    assert any("has 14 rows, so it is being prepared in the background" in str(m) for m in page.context["messages"])
+    assert "14 rows." in page.content.decode()
+    download = client.get(reverse("reports:job_download", args=[job.public_id]))
+    assert download["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    sheet = load_workbook(io.BytesIO(b"".join(download.streaming_content)))["People"]
+    assert sheet.max_row == 15 and sheet.freeze_panes == "A2"
+    monkeypatch.setattr("reports.views.XLSX_NOW_MAX_ROWS", 100)
+    assert client.get(link)["Content-Type"].startswith("application/vnd.openxmlformats")  # short lists come at once

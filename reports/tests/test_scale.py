@@ -83,7 +83,7 @@ def test_benchmark_writes_its_table_into_its_own_section(tiny, tmp_path):
     text = target.read_text()
     assert "Someone else's figures." in text
     assert text.count("<!-- reports-benchmark:start -->") == 1
-    for row in ("| Dashboard, whole trust", "| CSV export, every signature owed", "| Memory while streaming", "| Bulk archive of stored signed PDFs"):
+    for row in ("| Dashboard, whole trust", "| CSV export, every signature owed", "| Memory while streaming", "| XLSX of the same list", "| Bulk archive of stored signed PDFs"):
         assert row in text
     assert "manage.py benchmark_reports" in text
     call_command("benchmark_reports", prefix="tiny", runs=1, write=str(target), stdout=io.StringIO(), stderr=io.StringIO())
