@@ -40,20 +40,32 @@ BODY_CACHE_SECONDS = 24 * 60 * 60
 # ---------------------------------------------------------------------------
 
 
-def version_body_html(version: CodeVersion, role_kinds: set[str] | None) -> SafeString:
+def version_body_html(
+    version: CodeVersion, role_kinds: set[str] | None, *, show_role_tags: bool = False, sections=None
+) -> SafeString:
     """The version's text as a reader with these roles sees it.
 
     Adopted text never changes, so the HTML is cached by version and content hash:
-    a signing round of hundreds of PDFs renders the body once per role mix.
-    Drafts are never cached.
+    the reading page and a signing round of hundreds of PDFs render the body once
+    per role mix. Drafts are never cached. ``sections`` saves a query when the
+    caller has them already.
     """
+    def render() -> SafeString:
+        return render_sections(
+            sections if sections is not None else version.ordered_sections(),
+            role_kinds=role_kinds,
+            show_role_tags=show_role_tags,
+        )
+
     if version.status == VersionStatus.DRAFT or not version.content_hash:
-        return render_sections(version.ordered_sections(), role_kinds=role_kinds, show_role_tags=False)
+        return render()
     roles = ",".join(sorted(role_kinds)) if role_kinds is not None else "*"
-    key = f"version-body:{version.pk}:{version.content_hash}:{roles}"
+    # created_at as well as pk: a database rebuilt from scratch (tests, a restored dev copy) reuses ids.
+    identity = f"{version.pk}:{version.created_at.timestamp()}:{version.content_hash}"
+    key = f"version-body:{identity}:{roles}:{int(show_role_tags)}"
     html = cache.get(key)
     if html is None:
-        html = str(render_sections(version.ordered_sections(), role_kinds=role_kinds, show_role_tags=False))
+        html = str(render())
         cache.set(key, html, BODY_CACHE_SECONDS)
     return mark_safe(html)  # noqa: S308 - produced by render_sections, which escapes every clause
 

@@ -12,7 +12,13 @@ from django.utils import timezone
 
 from acknowledgements.forms import DeclarationInput, SignatureForm
 from acknowledgements.models import Acknowledgement, Obligation
-from acknowledgements.services import acceptance_statement, current_acknowledgement, latest_declaration, owed_obligation
+from acknowledgements.services import (
+    acceptance_statement,
+    current_acknowledgement,
+    interests_still_held,
+    latest_declaration,
+    owed_obligation,
+)
 from conduct.diff import VersionDiff, diff_versions
 from conduct.models import CodeVersion, Person
 
@@ -95,7 +101,7 @@ def reading_for(
         reading.signature = SignatureForm(data, person=person, statement=reading.statement)
         if version.code.requires_declaration:
             earlier = latest_declaration(person, reading.obligation.organisation)
-            today = timezone.localdate()
-            carried = [i for i in earlier.interests.all() if i.ends_on is None or i.ends_on >= today] if earlier else []
-            reading.declaration = DeclarationInput(data, prompt=version.code.declaration_prompt, initial_interests=carried)
+            reading.declaration = DeclarationInput(
+                data, prompt=version.code.declaration_prompt, initial_interests=interests_still_held(earlier)
+            )
     return reading

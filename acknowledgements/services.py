@@ -320,6 +320,61 @@ def _not_owed_error(person: Person, version: CodeVersion) -> ValidationError:
     return ValidationError(f"{person.full_name} does not owe a signature for this version through a current role.")
 
 
+def _open_obligation(person: Person, version: CodeVersion) -> tuple[Obligation | None, Acknowledgement | None]:
+    """Lock the person's obligation for the version; return it and any acknowledgement already made."""
+    obligation = owed_obligation(person, version, for_update=True)
+    existing = current_acknowledgement(person, version)
+    if existing is None and obligation is None:
+        raise _not_owed_error(person, version)
+    return obligation, existing
+
+
+def _new_acknowledgement(
+    *, obligation: Obligation, version: CodeVersion, statement: str, typed_name: str, at: datetime,
+    roles_on: date, request_meta: RequestMeta, **fields,
+) -> Acknowledgement:
+    return Acknowledgement(
+        person=obligation.person,
+        version=version,
+        obligation=obligation,
+        organisation=obligation.organisation,
+        roles=signing_roles(obligation.person, obligation, roles_on),
+        content_hash=version.content_hash,
+        statement=statement.strip(),
+        typed_name=" ".join(typed_name.split()),
+        signed_at=at,
+        ip_address=request_meta.ip_address,
+        user_agent=request_meta.user_agent,
+        **fields,
+    )
+
+
+def _event(kind: str, *, ack: Acknowledgement, actor: Person, at: datetime, request_meta: RequestMeta, **details) -> AuditEvent:
+    return AuditEvent(
+        person_id=ack.person_id,
+        version_id=ack.version_id,
+        kind=kind,
+        occurred_at=at,
+        actor=actor,
+        ip_address=request_meta.ip_address,
+        user_agent=request_meta.user_agent,
+        details={"verification_code": ack.verification_code, **details},
+    )
+
+
+def _save_signature(
+    ack: Acknowledgement, declaration: tuple[Declaration | None, list[Interest]], event: AuditEvent, *,
+    acknowledged_at: datetime, issue_pdf: bool,
+) -> SignResult:
+    """Insert the evidence, mark the obligation, queue the PDF; or return the record another request made first."""
+    if not _insert_with_evidence(ack, *declaration, event=event):
+        return SignResult(current_acknowledgement(ack.person, ack.version), created=False)
+    _mark_obligation_acknowledged(ack.obligation, acknowledged_at)
+    if issue_pdf:
+        _queue_pdf(ack, send_receipt=True)
+    return SignResult(ack, created=True)
+
+
 def acknowledgement_sign(
     *,
     person: Person,
@@ -338,12 +393,9 @@ def acknowledgement_sign(
     """
     at = at or timezone.now()
     with transaction.atomic():
-        obligation = owed_obligation(person, version, for_update=True)
-        existing = current_acknowledgement(person, version)
+        obligation, existing = _open_obligation(person, version)
         if existing:
             return SignResult(existing, created=False)
-        if obligation is None:
-            raise _not_owed_error(person, version)
         errors = _name_errors(typed_name, person)
         if version.code.requires_declaration and declaration is None:
             errors["declaration"] = ["Declare your interests, or that you have nothing to declare."]
@@ -351,41 +403,16 @@ def acknowledgement_sign(
             errors["statement"] = ["The acceptance statement is missing."]
         if errors:
             raise ValidationError(errors)
-        ack = Acknowledgement(
-            person=person,
-            version=version,
-            obligation=obligation,
-            organisation=obligation.organisation,
-            roles=signing_roles(person, obligation, timezone.localtime(at).date()),
-            content_hash=version.content_hash,
-            statement=statement.strip(),
-            typed_name=" ".join(typed_name.split()),
-            signed_at=at,
-            ip_address=request_meta.ip_address,
-            user_agent=request_meta.user_agent,
-            auth_method=request_meta.auth_method,
-            auth_provider=request_meta.auth_provider,
-            mfa_used=request_meta.mfa_used,
+        ack = _new_acknowledgement(
+            obligation=obligation, version=version, statement=statement, typed_name=typed_name, at=at,
+            roles_on=timezone.localtime(at).date(), request_meta=request_meta,
+            auth_method=request_meta.auth_method, auth_provider=request_meta.auth_provider, mfa_used=request_meta.mfa_used,
         )
-        decl, interests = _declaration_rows(
+        rows = _declaration_rows(
             declaration, person=person, organisation=obligation.organisation, version=version, made_at=at, recorded_by=None
         )
-        event = AuditEvent(
-            person=person,
-            version=version,
-            kind=EventKind.SIGNED,
-            occurred_at=at,
-            actor=person,
-            ip_address=request_meta.ip_address,
-            user_agent=request_meta.user_agent,
-            details={"verification_code": ack.verification_code},
-        )
-        if not _insert_with_evidence(ack, decl, interests, event=event):
-            return SignResult(current_acknowledgement(person, version), created=False)
-        _mark_obligation_acknowledged(obligation, at)
-        if issue_pdf:
-            _queue_pdf(ack, send_receipt=True)
-        return SignResult(ack, created=True)
+        event = _event(EventKind.SIGNED, ack=ack, actor=person, at=at, request_meta=request_meta)
+        return _save_signature(ack, rows, event, acknowledged_at=at, issue_pdf=issue_pdf)
 
 
 # ---------------------------------------------------------------------------
@@ -449,12 +476,9 @@ def acknowledgement_record_on_behalf(
     """A clerk or admin records that the person signed on paper. The record names who recorded it and why."""
     at = at or timezone.now()
     with transaction.atomic():
-        obligation = owed_obligation(person, version, for_update=True)
-        existing = current_acknowledgement(person, version)
+        obligation, existing = _open_obligation(person, version)
         if existing:
             return SignResult(existing, created=False)
-        if obligation is None:
-            raise _not_owed_error(person, version)
         if not can(recorded_by, Action.RECORD_ON_BEHALF, obligation.organisation):
             raise PermissionDenied("You may not record signatures for this organisation.")
         errors = _name_errors(typed_name, person)
@@ -467,50 +491,23 @@ def acknowledgement_record_on_behalf(
                 errors.update(exc.message_dict)
         if errors:
             raise ValidationError(errors)
-        ack = Acknowledgement(
-            person=person,
-            version=version,
-            obligation=obligation,
-            organisation=obligation.organisation,
-            roles=signing_roles(person, obligation, paper_signed_on),
-            content_hash=version.content_hash,
-            statement=acceptance_statement(version),
-            typed_name=" ".join(typed_name.split()),
-            signed_at=at,
-            ip_address=request_meta.ip_address,
-            user_agent=request_meta.user_agent,
-            auth_method=AuthMethod.ON_BEHALF,
-            recorded_by=recorded_by,
-            on_behalf_reason=reason.strip(),
-            paper_signed_on=paper_signed_on,
-            paper_scan_sha256=scan_sha256,
+        ack = _new_acknowledgement(
+            obligation=obligation, version=version, statement=acceptance_statement(version), typed_name=typed_name,
+            at=at, roles_on=paper_signed_on, request_meta=request_meta,
+            auth_method=AuthMethod.ON_BEHALF, recorded_by=recorded_by, on_behalf_reason=reason.strip(),
+            paper_signed_on=paper_signed_on, paper_scan_sha256=scan_sha256,
         )
         if scan is not None:
             ack.paper_scan.save(f"{scan_sha256}{_extension(scan)}", scan, save=False)
-        decl, interests = _declaration_rows(
-            declaration,
-            person=person,
-            organisation=obligation.organisation,
-            version=version,
-            made_at=paper_signed_at(paper_signed_on),
-            recorded_by=recorded_by,
+        rows = _declaration_rows(
+            declaration, person=person, organisation=obligation.organisation, version=version,
+            made_at=paper_signed_at(paper_signed_on), recorded_by=recorded_by,
         )
-        event = AuditEvent(
-            person=person,
-            version=version,
-            kind=EventKind.RECORDED_ON_BEHALF,
-            occurred_at=at,
-            actor=recorded_by,
-            ip_address=request_meta.ip_address,
-            user_agent=request_meta.user_agent,
-            details={"verification_code": ack.verification_code, "paper_signed_on": paper_signed_on.isoformat()},
+        event = _event(
+            EventKind.RECORDED_ON_BEHALF, ack=ack, actor=recorded_by, at=at, request_meta=request_meta,
+            paper_signed_on=paper_signed_on.isoformat(),
         )
-        if not _insert_with_evidence(ack, decl, interests, event=event):
-            return SignResult(current_acknowledgement(person, version), created=False)
-        _mark_obligation_acknowledged(obligation, paper_signed_at(paper_signed_on))
-        if issue_pdf:
-            _queue_pdf(ack, send_receipt=True)
-        return SignResult(ack, created=True)
+        return _save_signature(ack, rows, event, acknowledged_at=paper_signed_at(paper_signed_on), issue_pdf=issue_pdf)
 
 
 def _extension(upload: UploadedFile) -> str:
@@ -592,15 +589,9 @@ def acknowledgement_correct(
             Interest(kind=i.kind, counterparty=i.counterparty, nature=i.nature, starts_on=i.starts_on, ends_on=i.ends_on)
             for i in old_declaration.interests.order_by("pk")
         ]
-    event = AuditEvent(
-        person=original.person,
-        version=original.version,
-        kind=EventKind.CORRECTED,
-        occurred_at=at,
-        actor=corrected_by,
-        ip_address=request_meta.ip_address,
-        user_agent=request_meta.user_agent,
-        details={"corrects": original.verification_code, "verification_code": correction.verification_code},
+    event = _event(
+        EventKind.CORRECTED, ack=correction, actor=corrected_by, at=at, request_meta=request_meta,
+        corrects=original.verification_code,
     )
     try:
         _insert_with_evidence(correction, declaration, interests, event=event)
@@ -656,6 +647,14 @@ def latest_declaration(person: Person, organisation: Organisation | None = None)
     if organisation is not None:
         declarations = declarations.filter(organisation=organisation)
     return declarations.prefetch_related("interests").order_by("-made_at", "-pk").first()
+
+
+def interests_still_held(declaration: Declaration | None, on: date | None = None) -> list[Interest]:
+    """The interests of a declaration that had not ended by ``on``: what a renewal starts from."""
+    if declaration is None:
+        return []
+    on = on or timezone.localdate()
+    return [interest for interest in declaration.interests.all() if interest.ends_on is None or interest.ends_on >= on]
 
 
 # ---------------------------------------------------------------------------

@@ -120,7 +120,12 @@ def verify_pdf(content: bytes) -> Verification:
     if record is None:
         result.reasons.append(_unknown_file_reason(content))
         return result
-    seal = check_seal(content)
+    return _checked(result, record, content)
+
+
+def _checked(result: Verification, record: SealedPdf, pdf: bytes) -> Verification:
+    """The seal of these bytes and the record behind them; VERIFIED only if neither gave a reason not to."""
+    seal = check_seal(pdf)
     if not seal.ok:
         result.reasons.append(seal.problem)
     _record_checks(record, result)
@@ -167,10 +172,6 @@ def verify_code(raw: str) -> Verification:
     stored = sealed_pdf_bytes(record)
     if sha256_of(stored) != record.sha256:
         result.reasons.append("The stored PDF no longer matches the fingerprint recorded when it was issued.")
-    else:
-        seal = check_seal(stored)
-        if not seal.ok:
-            result.reasons.append(seal.problem)
-    _record_checks(record, result)
-    result.verified = not result.reasons
-    return result
+        _record_checks(record, result)
+        return result
+    return _checked(result, record, stored)

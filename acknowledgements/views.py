@@ -38,6 +38,8 @@ from acknowledgements.services import (
     acknowledgement_sign,
     declaration_make,
     declaration_organisations,
+    event_pdf_downloaded,
+    interests_still_held,
     latest_declaration,
 )
 from acknowledgements.verification import verify_code, verify_pdf
@@ -48,6 +50,11 @@ from conduct.views import readable_version, version_page_context
 PAGE_SIZE = 25
 # A PDF still missing this long after signing is issued on first need (demo data, a task that gave up).
 PDF_GRACE = timedelta(minutes=10)
+
+
+def _all_valid(*forms) -> bool:
+    """Validate every form (so each shows its own errors), not only up to the first invalid one."""
+    return all([form.is_valid() for form in forms if form is not None])
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -126,9 +133,7 @@ def sign(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         messages.error(request, "You do not need to sign this version.")
         return redirect(version)
     signature, declaration = reading.signature, reading.declaration
-    signature_ok = signature.is_valid()
-    declaration_ok = declaration.is_valid() if declaration else True
-    if signature_ok and declaration_ok:
+    if _all_valid(signature, declaration):
         try:
             result = acknowledgement_sign(
                 person=request.user,
@@ -208,8 +213,6 @@ def pdf(request: HttpRequest, pk: int) -> HttpResponse:
     stored = SealedPdf.objects.filter(acknowledgement=ack).first()
     if stored is None:
         raise Http404("The signed PDF is still being prepared.")
-    from acknowledgements.services import event_pdf_downloaded
-
     event_pdf_downloaded(acknowledgement=ack, by=request.user, request_meta=RequestMeta.from_request(request))
     response = HttpResponse(sealed_pdf_bytes(stored), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{pdf_filename(ack)}"'
@@ -292,29 +295,26 @@ def record_paper(request: HttpRequest, pk: int) -> HttpResponse:
         if version.code.requires_declaration
         else None
     )
-    if request.method == "POST":
-        form_ok = form.is_valid()
-        declaration_ok = declaration.is_valid() if declaration else True
-        if form_ok and declaration_ok:
-            try:
-                result = acknowledgement_record_on_behalf(
-                    person=obligation.person,
-                    version=version,
-                    recorded_by=request.user,
-                    typed_name=form.cleaned_data["typed_name"],
-                    paper_signed_on=form.cleaned_data["paper_signed_on"],
-                    reason=form.cleaned_data["reason"],
-                    declaration=declaration.data() if declaration else None,
-                    scan=form.cleaned_data.get("scan"),
-                    request_meta=RequestMeta.from_request(request),
-                )
-            except ValidationError as exc:
-                _add_errors(form, exc)
-            except PermissionDenied:
-                raise Http404("No such obligation.")
-            else:
-                messages.success(request, f"Recorded: {obligation.person.full_name} signed {version.code.title} on paper.")
-                return redirect(result.acknowledgement)
+    if request.method == "POST" and _all_valid(form, declaration):
+        try:
+            result = acknowledgement_record_on_behalf(
+                person=obligation.person,
+                version=version,
+                recorded_by=request.user,
+                typed_name=form.cleaned_data["typed_name"],
+                paper_signed_on=form.cleaned_data["paper_signed_on"],
+                reason=form.cleaned_data["reason"],
+                declaration=declaration.data() if declaration else None,
+                scan=form.cleaned_data.get("scan"),
+                request_meta=RequestMeta.from_request(request),
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        except PermissionDenied:
+            raise Http404("No such obligation.")
+        else:
+            messages.success(request, f"Recorded: {obligation.person.full_name} signed {version.code.title} on paper.")
+            return redirect(result.acknowledgement)
     context = {"obligation": obligation, "version": version, "form": form, "declaration": declaration}
     return render(request, "acknowledgements/record_paper.html", context, status=400 if request.method == "POST" else 200)
 
@@ -363,20 +363,16 @@ def declare(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     form = forms.DeclareForm(data, organisations=organisations)
     earlier = latest_declaration(person, organisations[0])
-    today = timezone.localdate()
-    carried = [i for i in earlier.interests.all() if i.ends_on is None or i.ends_on >= today] if earlier else []
-    declaration = forms.DeclarationInput(data, initial_interests=carried)
-    if request.method == "POST":
-        form_ok = form.is_valid()
-        if form_ok and declaration.is_valid():
-            try:
-                made = declaration_make(person=person, organisation=form.cleaned_data["organisation"], declaration=declaration.data())
-            except ValidationError as exc:
-                _add_errors(form, exc)
-            else:
-                what = "nothing to declare" if made.nothing_to_declare else f"{made.interests.count()} interest(s)"
-                messages.success(request, f"Declaration recorded for {made.organisation.name}: {what}.")
-                return redirect("acknowledgements:my_codes")
+    declaration = forms.DeclarationInput(data, initial_interests=interests_still_held(earlier))
+    if request.method == "POST" and _all_valid(form, declaration):
+        try:
+            made = declaration_make(person=person, organisation=form.cleaned_data["organisation"], declaration=declaration.data())
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            what = "nothing to declare" if made.nothing_to_declare else f"{made.interests.count()} interest(s)"
+            messages.success(request, f"Declaration recorded for {made.organisation.name}: {what}.")
+            return redirect("acknowledgements:my_codes")
     history = Declaration.objects.filter(person=person).select_related("organisation").prefetch_related("interests")[:10]
     context = {"form": form, "declaration": declaration, "earlier": earlier, "history": history}
     return render(request, "acknowledgements/declare.html", context, status=400 if request.method == "POST" else 200)

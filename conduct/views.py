@@ -57,6 +57,7 @@ def readable_version(request: HttpRequest, slug: str, pk: int) -> CodeVersion:
 
 def version_page_context(request: HttpRequest, version: CodeVersion, *, data=None) -> dict:
     """Everything the reading-and-signing page shows; ``data`` binds the signing form (a failed POST)."""
+    from acknowledgements.issuing import version_body_html
     from acknowledgements.reading import reading_for
 
     role_kinds, preview_as = _preview_kinds(request, version)
@@ -68,11 +69,10 @@ def version_page_context(request: HttpRequest, version: CodeVersion, *, data=Non
         "version": version,
         "sections": sections,
         "body": render_sections(
-            sections,
-            role_kinds=role_kinds,
-            show_role_tags=role_kinds is None,
-            annotate=reading.annotate if reading.changes else None,
-        ),
+            sections, role_kinds=role_kinds, show_role_tags=role_kinds is None, annotate=reading.annotate
+        )
+        if reading.changes
+        else version_body_html(version, role_kinds, show_role_tags=role_kinds is None, sections=sections),
         "role_kinds": sorted(labels.get(k, k) for k in role_kinds) if role_kinds else [],
         "preview_as": preview_as,
         "preview_choices": [(kind, labels.get(kind, kind)) for kind in version.code.audience],

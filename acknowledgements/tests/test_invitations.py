@@ -14,7 +14,7 @@ from acknowledgements.invitations import invitation_create, invitation_send
 from acknowledgements.models import AuditEvent, EventKind, Invitation, Obligation
 from acknowledgements.tests.factories import owing
 from conduct.models import Person, Role
-from conduct.tests.factories import PASSWORD, PersonFactory, RoleFactory
+from conduct.tests.factories import PersonFactory, RoleFactory
 
 pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "sturdy-harbour-lantern-47"

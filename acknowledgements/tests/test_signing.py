@@ -11,7 +11,7 @@ from django.utils import timezone
 from acknowledgements.evidence import RequestMeta, acknowledgement_evidence_hash, authentication_from_records, client_ip
 from acknowledgements.models import Acknowledgement, AuditEvent, AuthMethod, Declaration, EventKind, Interest, SealedPdf
 from acknowledgements.services import acceptance_statement, acknowledgement_sign
-from acknowledgements.tests.factories import META, NOTHING, business_interest, owing, sign
+from acknowledgements.tests.factories import META, business_interest, owing, sign
 from conduct.services import role_end
 
 pytestmark = pytest.mark.django_db
