@@ -115,6 +115,7 @@ def test_anyone_can_turn_on_an_authenticator_app_and_gets_recovery_codes(staff, 
     page = client.get(reverse("mfa_index")).content.decode()
     assert "Authenticator App" in page and reverse("mfa_activate_totp") in page
     assert 'aria-label="Your account"' in page  # the account pages' own navigation
+    assert "Microsoft and Google" not in page  # no providers configured, so no connections tab
     # Turning it on is account-sensitive: allauth asks for the password again first.
     response = client.get(reverse("mfa_activate_totp"), follow=True)
     assert response.redirect_chain[-1][0].startswith(reverse("account_reauthenticate"))

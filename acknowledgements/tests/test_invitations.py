@@ -165,3 +165,24 @@ def test_signing_in_by_code_also_accepts_the_invitation(school, client, django_c
     assert response.wsgi_request.user == person
     assert Invitation.objects.get(person=person).accepted_at is not None
     assert EmailAddress.objects.get(user=person).verified
+
+
+def test_the_invitations_page_queries_do_not_grow_with_invitations(school, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(school["admin"])
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("acknowledgements:invitations")).status_code == 200
+        return len(ctx.captured_queries)
+
+    for n in range(2):
+        invitation_create(invited_by=school["admin"], full_name=f"Person {n}", email=f"p{n}@example.org",
+                          organisation=school["orgs"]["north"], kind="employee", starts_on=timezone.localdate())
+    small = count()
+    for n in range(2, 12):
+        invitation_create(invited_by=school["admin"], full_name=f"Person {n}", email=f"p{n}@example.org",
+                          organisation=school["orgs"]["south"], kind="volunteer", starts_on=timezone.localdate())
+    assert count() == small

@@ -151,3 +151,26 @@ def test_verification_of_a_corrected_record_mentions_the_correction(staff, clerk
                                              paper_signed_on=timezone.localdate(), on_behalf_reason="At the meeting.", request_meta=META)
     result = verify_code(original.verification_code)
     assert result.verified and "Wrong date typed." in result.notes[0] and correction.verification_code in result.notes[0]
+
+
+def test_the_paper_list_queries_do_not_grow_with_people(staff, clerk, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from acknowledgements.services import obligations_open_for_role
+    from conduct.models import Role
+
+    client = client_for(clerk)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("acknowledgements:paper")).status_code == 200
+        return len(ctx.captured_queries)
+
+    small = count()
+    for _ in range(8):
+        role = Role.objects.create(person=PersonFactory(), organisation=staff.orgs["south"], kind="employee",
+                                   starts_on=staff.obligation.role.starts_on)
+        obligations_open_for_role(role=role)
+    assert count() == small
+    assert client.get(reverse("acknowledgements:paper")).content.decode().count("Record<span") == 9
