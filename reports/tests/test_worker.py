@@ -36,12 +36,19 @@ def redis_worker(settings):
     queue = f"reports-test-{time.time_ns()}"  # a queue of its own: parallel runs never mix
     app.conf.update(broker_url=REDIS_URL, task_always_eager=False, task_default_queue=queue)
     settings.CELERY_TASK_ALWAYS_EAGER = False
+    fresh_connections(app)
     try:
         with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, queues=[queue], shutdown_timeout=30):
             yield
     finally:
         app.conf.update(saved)
-        app.pool.force_close_all()
+        fresh_connections(app)
+
+
+def fresh_connections(app) -> None:
+    """Drop pooled broker connections (earlier tests pooled the in-memory broker), as Celery does after a fork."""
+    app.pool.force_close_all()
+    app._after_fork()
 
 
 def test_the_archive_is_built_by_a_worker_and_downloadable(oak, client_for, redis_worker):
