@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from conduct.models import Organisation, VersionStatus
+from conduct.models import Code, CodeVersion, NetworkMembership, Organisation, VersionStatus
 from conduct.permissions import Action, can, organisations_for
 from reports.charts import school_bars, timeline_line
 from reports.documents import register_pdf, summary_pdf
@@ -95,7 +95,8 @@ def _parse_day(value: str | None) -> date:
 
 def _resolve(request: HttpRequest, data: QueryDict | None = None) -> Resolved:
     """The filter form for what the user may see. Any id they may not see (organisation, code,
-    version, school) is a 404, never a hint that it exists."""
+    version, school) is a 404, never a hint that it exists. One they may see but that does not
+    apply to the organisation now chosen (the organisation was changed in the form) is dropped."""
     data = (data if data is not None else request.GET).copy()
     organisations = _reachable(request.user)
     by_id = {str(org.pk): org for org in organisations}
@@ -105,12 +106,9 @@ def _resolve(request: HttpRequest, data: QueryDict | None = None) -> Resolved:
     data["organisation"] = str(organisation.pk)
     codes = list(relevant_codes(organisation))
     versions = list(reported_versions(relevant_codes(organisation)))
-    if data.get("code") and data["code"] not in {str(code.pk) for code in codes}:
-        raise Http404("No such code here.")
-    if data.get("version") and data["version"] not in {str(version.pk) for version in versions}:
-        raise Http404("No such version here.")
+    stale = _drop_stale_choices(data, organisations, codes, versions)
     if "code" not in data and "version" not in data and codes:
-        # First visit: the organisation's own (or nearest) code, at its current version.
+        # First visit (or a new organisation): its own (or nearest) code, at its current version.
         data["code"] = str(codes[0].pk)
         current = [v for v in versions if v.code_id == codes[0].pk]
         chosen = next((v for v in current if v.status == VersionStatus.ADOPTED), current[0] if current else None)
@@ -119,9 +117,45 @@ def _resolve(request: HttpRequest, data: QueryDict | None = None) -> Resolved:
         data["as_at"] = today().isoformat()
     schools = school_map(ReportFilters(organisation=organisation, as_at=_parse_day(data.get("as_at"))))
     if data.get("school") and data["school"] not in {value for value, _ in schools.choices()}:
-        raise Http404("No such school here.")
+        if not _school_known(data["school"], organisations):
+            raise Http404("No such school here.")
+        data.pop("school")
+        stale.append("school")
+    if stale:
+        messages.info(request, f"The {' and '.join(stale)} chosen before do not apply to {organisation.name}; "
+                               "showing all of it instead.")
     form = DashboardFilterForm(data, organisations=organisations, codes=codes, versions=versions, school_choices=schools.choices())
     return Resolved(form=form, filters=form.filters() if form.is_valid() else None, schools=schools)
+
+
+def _drop_stale_choices(data: QueryDict, organisations, codes, versions) -> list[str]:
+    """Code and version ids that do not apply to the chosen organisation: dropped if the user may see
+    them under another of their organisations, otherwise a 404. Returns what was dropped."""
+    chosen = {"code": data.get("code") or "", "version": data.get("version") or ""}
+    known = {"code": {str(code.pk) for code in codes}, "version": {str(version.pk) for version in versions}}
+    if all(not value or value in known[name] for name, value in chosen.items()):
+        return []
+    lookups = {"code": Code.objects.values_list("owner__path", flat=True), "version": CodeVersion.objects.values_list("code__owner__path", flat=True)}
+    paths = [
+        lookups[name].filter(pk=value).first() if value.isdigit() else None
+        for name, value in chosen.items()
+        if value and value not in known[name]
+    ]
+    if not all(path and any(org.path.startswith(path) or path.startswith(org.path) for org in organisations) for path in paths):
+        raise Http404("No such code here.")
+    data.pop("code", None)
+    data.pop("version", None)
+    return ["code"]
+
+
+def _school_known(school_id: str, organisations) -> bool:
+    """A school the user reaches, or a member school of a network they reach."""
+    if not school_id.isdigit():
+        return False
+    if any(str(org.pk) == school_id for org in organisations):
+        return True
+    networks = [org.pk for org in organisations if org.kind in ("network", "hub")]
+    return NetworkMembership.objects.filter(school_id=school_id, network_id__in=networks).exists()
 
 
 def _dashboard_url(params: dict[str, str]) -> str:

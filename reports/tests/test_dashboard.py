@@ -285,3 +285,17 @@ def test_filters_object_round_trips_through_its_parameters(oak):
     assert dashboard(oak.admin, filters).totals.owe == counter_numbers(
         expected([o for o in oak.obligations() if o.role.kind == "employee"], date(2026, 10, 1)).get("all", {})
     )["owe"]
+
+
+def test_changing_the_organisation_drops_choices_that_belong_to_the_previous_one(oak, elm, client_for):
+    root = PersonFactory(is_superuser=True)
+    client = client_for(root)
+    # From Oak's staff code to Elm: Elm's own code is shown, with a note, rather than an error.
+    response = client.get(url(organisation=elm.orgs["trust"].pk, code=oak.code.pk, version=oak.version.pk))
+    assert response.status_code == 200 and response.context["board"].filters.version == elm.version
+    assert any("do not apply to Elm Trust" in str(m) for m in response.context["messages"])
+    # From Oak North to Oak South, with North still chosen as the school.
+    admin = client_for(oak.admin)
+    response = admin.get(url(organisation=oak.orgs["south"].pk, version=oak.version.pk, school=oak.orgs["north"].pk))
+    assert response.status_code == 200 and response.context["board"].filters.school == ""
+    assert response.context["board"].filters.organisation == oak.orgs["south"]
