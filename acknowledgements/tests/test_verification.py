@@ -119,12 +119,17 @@ def test_empty_and_non_pdf_uploads_get_a_clear_message(client, db, content, mess
     assert response.status_code == 400 and message in response.content.decode()
 
 
-def test_an_oversized_upload_is_refused(client, signed, settings):
+def test_an_oversized_upload_is_refused_while_it_is_read(client, signed, settings):
     _, pdf = signed
-    settings.VERIFICATION_UPLOAD_MAX_BYTES = 2048
+    settings.VERIFICATION_UPLOAD_MAX_BYTES = 2048  # the PDF is larger: reading stops at the limit
     response = upload(client, pdf)
-    assert response.status_code in (400, 413)
-    assert "too large to be one we issued" in response.content.decode()
+    assert response.status_code == 413 and "too large to be one we issued (the limit is 2 KB)" in response.content.decode()
+
+
+def test_an_upload_announced_as_far_too_large_is_refused_unread(client, db, settings):
+    settings.VERIFICATION_UPLOAD_MAX_BYTES = 1024
+    response = upload(client, b"%PDF-" + b"x" * 200_000)
+    assert response.status_code == 413 and "too large to be one we issued" in response.content.decode()
 
 
 def test_nothing_given_asks_for_a_file_or_code(client, db):
