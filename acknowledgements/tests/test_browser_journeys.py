@@ -8,6 +8,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 
+from acknowledgements.documents import check_seal
 from acknowledgements.models import Acknowledgement, Declaration, SealedPdf
 from acknowledgements.tests.factories import governance_sections, owing
 from conduct.models import Person
@@ -90,9 +91,8 @@ def test_invited_person_sets_a_password_reads_signs_downloads_and_verifies(page,
     assert mail.outbox[-1].to == ["zara.khan@example.org"] and mail.outbox[-1].attachments
 
     pdf, verified_text = download_and_verify(page, browser, live_server, tmp_path)
-    # The stored bytes, exactly; the public page (above) checked its seal. (pyHanko cannot run here:
-    # Playwright's event loop owns this thread.)
-    assert pdf == SealedPdf.objects.get(acknowledgement=ack).file.open("rb").read()
+    assert pdf == SealedPdf.objects.get(acknowledgement=ack).file.open("rb").read()  # the stored bytes, exactly
+    assert check_seal(pdf).ok
     assert "Zara Khan" in verified_text and "Oak Trust Code of Conduct" in verified_text
     assert ack.events.filter(kind="pdf_downloaded").count() == 1
 
