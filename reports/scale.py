@@ -24,7 +24,6 @@ rows are synthetic: they are for measuring reports, not for verification.
 from __future__ import annotations
 
 import random
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Callable, Iterable
@@ -295,11 +294,7 @@ class Generator:
         if not wanted:
             return 0
         html = "<html lang='en-GB'><body><h1>Signed acknowledgement</h1><p>Scale data: one sealed PDF reused.</p></body></html>"
-        rendered = render_pdf(html, title="Acknowledgement", author=settings.SITE_NAME, subject="Scale data")
-        # pyHanko signs through asyncio.run(); a thread of its own keeps that independent of any event loop
-        # already running in the caller (a test session driving a browser has one).
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            base = pool.submit(seal_pdf, rendered, reason="Scale data").result()
+        base = seal_pdf(render_pdf(html, title="Acknowledgement", author=settings.SITE_NAME, subject="Scale data"), reason="Scale data")
         acks = list(
             Acknowledgement.objects.filter(version=version, organisation=academy, pdf__isnull=True).order_by("pk")[:wanted]
         )
