@@ -208,8 +208,12 @@ class Benchmark:
     def describe_data(self) -> str:
         people = Person.objects.filter(roles__organisation__path__startswith=self.trust.path).distinct().count()
         acks = Acknowledgement.objects.filter(organisation__path__startswith=self.trust.path).count()
+        every = Acknowledgement.objects.filter(version__code__slug__startswith=f"{self.prefix}-").count()
         schools = self.trust.children.filter(kind="school").count()
-        return f"{schools} academies, {people:,} people and {acks:,} acknowledgements in the trust"
+        return (
+            f"{schools} academies, {people:,} people and {acks:,} acknowledgements in the trust "
+            f"({every:,} in the data set, with the network's)"
+        )
 
 
 def markdown(figures: list[Figure], *, data: str, database: str, command: str, when: datetime) -> str:
