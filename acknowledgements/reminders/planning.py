@@ -30,7 +30,7 @@ from typing import Iterable, Iterator
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from acknowledgements.models import Declaration, Obligation, ReminderKind, ReminderLog, ReminderStatus
@@ -121,9 +121,17 @@ def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
         yield items[start : start + size]
 
 
-def _last_planned(queryset: QuerySet) -> dict[tuple[int, str], date]:
-    """For each (recipient, subject) in ``queryset``, the last day a reminder was planned."""
-    rows = queryset.order_by().values_list("recipient_id", "subject").annotate(last=Max("planned_for"))
+def last_planned(subjects: Iterable[tuple[int, str]]) -> dict[tuple[int, str], date]:
+    """For each (recipient, subject) given, the last day a reminder about it was planned (one query)."""
+    subjects = list(subjects)
+    rows = (
+        ReminderLog.objects.filter(
+            subject__in={subject for _, subject in subjects}, recipient_id__in={recipient for recipient, _ in subjects}
+        )
+        .order_by()
+        .values_list("recipient_id", "subject")
+        .annotate(last=Max("planned_for"))
+    )
     return {(recipient_id, subject): last for recipient_id, subject, last in rows}
 
 
@@ -192,6 +200,18 @@ def _insert(candidates: Iterable[Candidate], last_planned: dict[tuple[int, str],
                   ops.adapt_datetimefield_value(timezone.now()))
         _insert_rows(rows, shared)
     return len(rows)
+
+
+def _plan(candidates: list[Candidate], today: date) -> int:
+    """Insert, a chunk at a time, the candidates no earlier reminder about the same subject covers.
+
+    One lookup per chunk, by (recipient, subject): the unique key's index answers it.
+    """
+    planned = 0
+    for chunk in _chunks(candidates):
+        last = last_planned((c.recipient_id, c.subject) for c in chunk)
+        planned += _insert(chunk, last, today)
+    return planned
 
 
 def _root_id(path: str) -> int:
@@ -310,11 +330,7 @@ def _plan_reviews(today: date) -> int:
                     due_on=review_due_on,
                 )
             )
-    planned = 0
-    for chunk in _chunks(candidates):
-        last = _last_planned(ReminderLog.objects.filter(adoption_id__in={c.adoption_id for c in chunk}))
-        planned += _insert(chunk, last, today)
-    return planned
+    return _plan(candidates, today)
 
 
 # ---------------------------------------------------------------------------
@@ -375,17 +391,7 @@ def _plan_declarations(today: date) -> int:
                     due_on=due_on,
                 )
             )
-    planned = 0
-    for chunk in _chunks(candidates):
-        last = _last_planned(
-            ReminderLog.objects.filter(
-                kind=ReminderKind.DECLARATION,
-                subject__in={c.subject for c in chunk},
-                recipient_id__in={c.recipient_id for c in chunk},
-            )
-        )
-        planned += _insert(chunk, last, today)
-    return planned
+    return _plan(candidates, today)
 
 
 # ---------------------------------------------------------------------------
@@ -441,14 +447,4 @@ def _plan_escalations(today: date, escalations: _Escalations) -> int:
                         organisation_id=organisation_id,
                     )
                 )
-    planned = 0
-    for chunk in _chunks(candidates):
-        last = _last_planned(
-            ReminderLog.objects.filter(
-                kind=ReminderKind.ESCALATION,
-                subject__in={c.subject for c in chunk},
-                recipient_id__in={c.recipient_id for c in chunk},
-            )
-        )
-        planned += _insert(chunk, last, today)
-    return planned
+    return _plan(candidates, today)

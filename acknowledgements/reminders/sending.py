@@ -33,12 +33,12 @@ from typing import Iterator
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db.models import F, Max, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from acknowledgements.models import Declaration, ReminderKind, ReminderLog, ReminderStatus
 from acknowledgements.reminders.emails import NotNeeded, reminder_message
-from acknowledgements.reminders.planning import ESCALATION_OFFICERS, REVIEW_OFFICERS
+from acknowledgements.reminders.planning import ESCALATION_OFFICERS, REVIEW_OFFICERS, last_planned
 from acknowledgements.reminders.steps import academic_year_start, local_midnight
 from conduct.models import GOVERNANCE_ROLE_KINDS, Adoption, Organisation, Role
 
@@ -138,17 +138,7 @@ def _skip(reminder_id: int, reason: str, now: datetime, *, claimed: bool) -> boo
 
 def _replaced_by_later(reminders: list[ReminderLog]) -> set[int]:
     """Reminders with a later one about the same thing for the same person (one query)."""
-    if not reminders:
-        return set()
-    latest = dict(
-        ((recipient_id, subject), last)
-        for recipient_id, subject, last in ReminderLog.objects.filter(
-            subject__in={r.subject for r in reminders}, recipient_id__in={r.recipient_id for r in reminders}
-        )
-        .order_by()
-        .values_list("recipient_id", "subject")
-        .annotate(last=Max("planned_for"))
-    )
+    latest = last_planned((r.recipient_id, r.subject) for r in reminders)
     return {r.pk for r in reminders if latest.get((r.recipient_id, r.subject), r.planned_for) > r.planned_for}
 
 

@@ -22,8 +22,7 @@ from acknowledgements.tests.reminder_helpers import (
     run_daily,
     sign,
 )
-from conduct.models import Code
-from conduct.tests.factories import PersonFactory, RoleFactory, trust_tree
+from conduct.tests.factories import RoleFactory, trust_tree
 
 D0 = date(2026, 1, 5)  # adoption day; signatures due 30 days later, on 4 February
 DUE = D0 + timedelta(days=30)
