@@ -108,3 +108,13 @@ def test_the_digest_lists_the_outstanding_people_with_a_link_to_the_report(oak):
     assert "Teacher O'Brien & Co <teacher.o'brien.&.co@example.org>" in message.body
     assert link in message.body and link.replace("&", "&amp;") in html_of(message)
     assert len([m for m in mail.outbox if "Outstanding" in m.subject]) == 1  # not one email per person
+
+
+def test_the_digests_link_opens_the_report_of_those_overdue_for_its_recipient(oak, client_for):
+    orgs, people, code, version = oak
+    message = one_to(run_daily(D0 + timedelta(days=45)), people["admin"], "Outstanding")
+    link = next(line for line in message.body.splitlines() if line.startswith("http://testserver/reports/"))
+    with frozen(D0 + timedelta(days=45), hour=8):
+        response = client_for(people["admin"]).get(link.removeprefix("http://testserver"))
+    assert response.status_code == 200
+    assert "Teacher O&#x27;Brien &amp; Co" in response.content.decode()

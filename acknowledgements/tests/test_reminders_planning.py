@@ -287,3 +287,28 @@ def test_planning_in_small_chunks_plans_the_same_reminders(db, monkeypatch):
     assert sorted(ReminderLog.objects.values_list("recipient_id", "subject", "step")) == whole
     # Signing (5 employees, 5 trustees), declarations (5 trustees and the chair), the review, the admin's digest.
     assert len(whole) == 5 + 5 + 6 + 1 + 1
+
+
+def test_each_codes_own_steps_and_escalation_threshold_are_used(db):
+    orgs = trust_tree("Oak Trust")
+    chair = officer(orgs["board"], "chair", "Chair")
+    officer(orgs["trust"], "admin", "Admin")
+    with frozen(D0, hour=5):
+        member(orgs["north"], "employee", "Late")
+    code, version = adopted_code(orgs, D0, chair=chair, review_due_on=day(40))
+    code_reminder_steps_update(code=code, review_reminder_days=[14], signing_reminder_days=[3],
+                               overdue_repeat_days=2, escalate_after_days=3)
+
+    def planned_on(offset: int) -> list[tuple[str, str]]:
+        reminders_plan(today=day(offset))
+        return sorted(ReminderLog.objects.filter(planned_for=day(offset)).exclude(kind="declaration")
+                      .values_list("kind", "step"))
+
+    assert planned_on(0) == [("signing", "owed")]
+    assert planned_on(25) == []  # no "14 days before" the review (day 26) yet, no "7 days before" the due date
+    assert planned_on(26) == [("review", "before-14")]
+    assert planned_on(27) == [("signing", "before-3")]
+    assert planned_on(30) == []  # no reminder on the due day: 0 is not among the steps
+    assert planned_on(32) == [("signing", "overdue-1")]  # every 2 days while overdue
+    assert planned_on(33) == []
+    assert planned_on(34) == [("escalation", day(34).isoformat()), ("signing", "overdue-2")]  # > 3 days overdue
