@@ -248,3 +248,17 @@ def test_the_steps_service_refuses_bad_values_and_saves_nothing(trusts):
     code_reminder_steps_update(code=codes["oak"], **good)
     codes["oak"].refresh_from_db()
     assert codes["oak"].review_reminder_days == [30]
+
+
+def test_the_overview_queries_do_not_grow_with_codes_or_reminders(client_for, trusts):
+    oak, elm, people, codes = trusts
+    client = client_for(people["oak_admin"])
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(INDEX).status_code == 200
+    for n in range(6):
+        CodeFactory(owner=oak["trust"] if n % 2 else oak["north"], title=f"Extra code {n}", slug=f"extra-{n}")
+        log_row(people["teacher"], oak["north"], codes["oak"], status="sent", sent_at=timezone.now())
+    with CaptureQueriesContext(connection) as large:
+        page = client.get(INDEX).content.decode()
+    assert len(large) == len(small)
+    assert page.count("> reminders for ") == 7  # the trust's code and the six added ones (a school's included)
