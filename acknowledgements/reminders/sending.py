@@ -75,6 +75,8 @@ def reminders_ready(*, today: date | None = None, now: datetime | None = None, s
 
     ``settled_for`` leaves out pending rows created more recently than that, so
     a periodic sweep does not re-queue rows whose batch is still in the queue.
+    A row given back after a failed attempt may be swept up before its task's
+    own retry comes round; the claim makes the extra attempt harmless.
     """
     today = today or timezone.localdate()
     now = now or timezone.now()
