@@ -86,3 +86,17 @@ def test_governance_code_is_adopted_in_september_2025_by_the_chair(demo):
 def test_source_artefacts_are_not_in_the_codes(demo):
     texts = " ".join(Clause.objects.values_list("text", flat=True))
     assert "[bookmark" not in texts and "_Hlk" not in texts and "top of page" not in texts
+
+
+@pytest.mark.django_db
+def test_load_demo_queues_the_demo_signatures_pdfs_for_the_worker(django_capture_on_commit_callbacks, capsys):
+    from acknowledgements.models import Acknowledgement, SealedPdf
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        call_command("load_demo")
+    signed = Acknowledgement.objects.count()
+    assert signed > 0 and len(callbacks) == signed
+    assert f"{signed} signed PDFs queued" in capsys.readouterr().out
+    callbacks[0]()  # what the worker does with the first message (tasks run eagerly in tests)
+    issued = SealedPdf.objects.get()
+    assert issued.acknowledgement_id in set(Acknowledgement.objects.values_list("pk", flat=True))

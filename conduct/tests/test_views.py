@@ -20,6 +20,7 @@ def test_anonymous_home_explains_the_app_and_offers_sign_in(client, db):
     response = client.get("/")
     assert response.status_code == 200
     assert b"Sign in" in response.content and b"codes of conduct" in response.content.lower()
+    assert reverse("acknowledgements:verify").encode() in response.content  # public verification is one click away
 
 
 def test_home_lists_the_codes_that_concern_the_person(demo, client_for):
