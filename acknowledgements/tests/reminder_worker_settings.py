@@ -9,3 +9,5 @@ EMAIL_BACKEND = "acknowledgements.tests.reminder_helpers.HangingFileBackend"
 
 # Each test run gets a queue of its own, so runs in parallel never take each other's tasks.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("REMINDER_TEST_QUEUE", "celery")
+# No remote-control mailbox: nothing of the test worker stays behind in Redis.
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
