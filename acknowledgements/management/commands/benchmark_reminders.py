@@ -18,7 +18,7 @@ from typing import Callable, TypeVar
 import django
 from django.core.management.base import BaseCommand
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
+from conduct.benchmarking import analyse, throwaway_database, timed
 from django.utils import timezone
 
 T = TypeVar("T")
@@ -34,23 +34,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, obligations: int, schools: int, **options) -> None:
         self.verbosity = options["verbosity"]
-        settings_dict = connection.settings_dict
-        original_name = settings_dict["NAME"]
-        if connection.vendor == "postgresql":
-            settings_dict.setdefault("TEST", {})["NAME"] = f"{original_name}_reminder_benchmark"
-        self.stdout.write(f"Creating a throwaway {connection.vendor} database …")
-        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-        try:
+        with throwaway_database("reminder_benchmark", self.stdout):
             self._run(obligations, schools)
-        finally:
-            connection.creation.destroy_test_db(original_name, verbosity=0)
 
     def _timed(self, label: str, action: Callable[[], T]) -> T:
-        with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
-            result = action()
-            elapsed = time.perf_counter() - started
-        self.stdout.write(f"  {label:<46} {elapsed:8.2f} s  {len(queries):6d} queries  {result}")
+        result, elapsed, queries = timed(self.stdout, label, action)
         if self.verbosity > 1:  # where the time goes: the database, and its slowest statements
             in_database = sum(float(query["time"]) for query in queries.captured_queries)
             self.stdout.write(f"      {in_database:.2f} s in the database, {elapsed - in_database:.2f} s in Python")
@@ -71,9 +59,7 @@ class Command(BaseCommand):
         today = timezone.localdate()
         started = time.perf_counter()
         summary = build_data_set(obligations=obligations, schools=schools, today=today)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")  # as autovacuum would have done by the time a real table was this big
+        analyse()
         self.stdout.write(f"Built in {time.perf_counter() - started:.1f} s: {summary}")
         self.stdout.write(f"Python {platform.python_version()}, Django {django.get_version()}, {_server_version()}")
         self.stdout.write("Planner (reminders_plan):")

@@ -22,7 +22,7 @@ from typing import Callable, TypeVar
 import django
 from django.core.management.base import BaseCommand
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
+from conduct.benchmarking import analyse, throwaway_database, timed
 from django.utils import timezone
 
 T = TypeVar("T")
@@ -37,24 +37,11 @@ class Command(BaseCommand):
         parser.add_argument("--staff", type=int, default=250, help="Employees per academy (default 250).")
 
     def handle(self, *args, schools: int, staff: int, **options) -> None:
-        settings_dict = connection.settings_dict
-        original_name = settings_dict["NAME"]
-        if connection.vendor == "postgresql":
-            settings_dict.setdefault("TEST", {})["NAME"] = f"{original_name}_adoption_benchmark"
-        self.stdout.write(f"Creating a throwaway {connection.vendor} database …")
-        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-        try:
+        with throwaway_database("adoption_benchmark", self.stdout):
             self._run(schools, staff)
-        finally:
-            connection.creation.destroy_test_db(original_name, verbosity=0)
 
     def _timed(self, label: str, action: Callable[[], T]) -> T:
-        with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
-            result = action()
-            elapsed = time.perf_counter() - started
-        self.stdout.write(f"  {label:<52} {elapsed:8.3f} s  {len(queries):6d} queries  {result}")
-        return result
+        return timed(self.stdout, label, action, width=52, places=3)[0]
 
     def _run(self, schools: int, staff: int) -> None:
         from conduct import drafting
@@ -67,9 +54,7 @@ class Command(BaseCommand):
         demo_load()
         people = add_staff(schools=schools, staff=staff)
         self.stdout.write(f"Built in {time.perf_counter() - started:.1f} s: demo data plus {schools} academies, {people} employees")
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+        analyse()
         self.stdout.write(f"Python {platform.python_version()}, Django {django.get_version()}, {connection.vendor}")
 
         code = Code.objects.get(slug="att-staff-code-of-conduct")
