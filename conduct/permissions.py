@@ -38,7 +38,7 @@ class Action(StrEnum):
     ADOPT = "adopt"
     MANAGE_REMINDERS = "manage_reminders"
     PUBLISH_REGISTER = "publish_register"
-    GRANT_OFFICER_ROLES = "grant_officer_roles"  # invite someone as an admin, chair or clerk (issue 3)
+    GRANT_OFFICER_ROLES = "grant_officer_roles"  # invite someone as an admin, chair or clerk
 
 
 ADMIN, CHAIR, CLERK = RoleKind.ADMIN.value, RoleKind.CHAIR.value, RoleKind.CLERK.value

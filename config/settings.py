@@ -281,7 +281,7 @@ LOGGING = {
 }
 
 # ---------------------------------------------------------------------------
-# Issue 5: reminders (acknowledgements/reminders/). Beat plans them daily at
+# Reminders (acknowledgements/reminders/). Beat plans them daily at
 # REMINDERS_DAILY_AT (above); "resume-reminders" picks up what a dead worker left.
 # ---------------------------------------------------------------------------
 REMINDERS_FROM_EMAIL = env_str("REMINDERS_FROM_EMAIL", DEFAULT_FROM_EMAIL)
@@ -296,7 +296,7 @@ CELERY_BEAT_SCHEDULE["resume-reminders"] = {
 TEMPLATES[0]["OPTIONS"].setdefault("libraries", {})["reminders"] = "acknowledgements.reminders.templatetags"
 
 # ---------------------------------------------------------------------------
-# Issue 3: signing in the browser (accounts, invitations, signing, evidence, verification).
+# Signing in the browser (accounts, invitations, signing, evidence, verification).
 # ---------------------------------------------------------------------------
 # Officers without an authenticator app are sent to set one up when REQUIRE_MFA_FOR_OFFICERS is on.
 MIDDLEWARE.append("acknowledgements.middleware.OfficerMfaMiddleware")
@@ -307,7 +307,7 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
 PASSWORD_RESET_TIMEOUT = env_int("INVITATION_LINK_DAYS", 7, minimum=1, maximum=30) * 24 * 60 * 60
 
 # ---------------------------------------------------------------------------
-# Issue 6: compliance reports (dashboards, exports, archives, register of interests).
+# Compliance reports (dashboards, exports, archives, register of interests).
 # ---------------------------------------------------------------------------
 # Finished archives and detailed PDFs hold personal data: each night, files older than 7 days are deleted.
 CELERY_BEAT_SCHEDULE["reports-purge-expired-files"] = {

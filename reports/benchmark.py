@@ -219,7 +219,7 @@ class Benchmark:
 def markdown(figures: list[Figure], *, data: str, database: str, command: str, when: datetime) -> str:
     lines = [
         START,
-        "## Compliance reports (issue 6)",
+        "## Compliance reports",
         "",
         f"Measured {when:%-d %B %Y} on {database} with {data}, on a machine with {os.cpu_count()} CPUs "
         f"(load average {os.getloadavg()[0]:.1f} at the end of the run). Reproduce with:",

@@ -2,7 +2,7 @@
 
     python manage.py benchmark_pdf [--runs 7] [--markdown]
 
-The target (issue 3): issuing the signed PDF of the ~10-page staff code costs no
+The target: issuing the signed PDF of the ~10-page staff code costs no
 more than 1.2x rendering the same HTML with WeasyPrint and nothing else.
 
 "Signed PDF" is everything an issue does except storing the bytes: build the

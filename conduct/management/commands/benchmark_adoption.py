@@ -8,7 +8,7 @@ with ``staff`` employees each), then times: starting a draft of the staff code
 it for every academy (which opens the whole signing round), and rendering and
 sealing the adoption certificate. The database named by DATABASE_URL is not
 touched: like the test runner, the command creates a separate database next to
-it and drops it afterwards. The figures go into docs/benchmarks-adoption.md.
+it and drops it afterwards. The figures go into docs/benchmarks.md.
 """
 
 from __future__ import annotations
