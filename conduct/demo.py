@@ -7,7 +7,7 @@ and only what is missing is created, so loading twice changes nothing.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -156,7 +156,16 @@ class DemoLoader:
                     version = version_create_from_content(
                         code=code, label=version_row["label"], sections=content["sections"]
                     )
+                    self._date_as_prepared(version, version_row)
                     self._count("versions")
+
+    @staticmethod
+    def _date_as_prepared(version: CodeVersion, row: dict[str, Any]) -> None:
+        """A demo version was prepared a fortnight before the first meeting that adopted it, not at load time."""
+        meetings = [_date(adoption["meeting"][1]) for adoption in row.get("adoptions", [])]
+        if meetings:
+            prepared = _evening_of(min(meetings) - timedelta(days=14))
+            CodeVersion.objects.filter(pk=version.pk).update(created_at=prepared, updated_at=prepared)
 
     def _adopt(self, version: CodeVersion, row: dict[str, Any]) -> None:
         board = Organisation.objects.get(slug=row["board"])

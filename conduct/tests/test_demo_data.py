@@ -100,3 +100,11 @@ def test_load_demo_queues_the_demo_signatures_pdfs_for_the_worker(django_capture
     callbacks[0]()  # what the worker does with the first message (tasks run eagerly in tests)
     issued = SealedPdf.objects.get()
     assert issued.acknowledgement_id in set(Acknowledgement.objects.values_list("pk", flat=True))
+
+
+def test_demo_versions_are_dated_before_their_adoption(demo):
+    from conduct.models import CodeVersion
+
+    for version in CodeVersion.objects.prefetch_related("adoptions"):
+        first_meeting = min(adoption.adopted_on for adoption in version.adoptions.all())
+        assert version.created_at.date() < first_meeting <= version.adopted_at.date(), version
