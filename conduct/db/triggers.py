@@ -42,6 +42,25 @@ def _pg_raise(message: str) -> str:
     return f"RAISE EXCEPTION '{message}' USING ERRCODE = '23001';"
 
 
+def _pg_locked_content(name: str, status_sql: str) -> list[str]:
+    """A function and row trigger refusing any insert, update or delete touching an adopted version's ``name`` rows."""
+    return [
+        f"""
+        CREATE OR REPLACE FUNCTION conduct_refuse_locked_{name}() RETURNS trigger AS $$
+        BEGIN
+          IF (TG_OP <> 'INSERT' AND {status_sql.format(ref='OLD')} <> 'draft')
+             OR (TG_OP <> 'DELETE' AND {status_sql.format(ref='NEW')} <> 'draft') THEN
+            {_pg_raise(LOCKED)}
+          END IF;
+          IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql;
+        """,
+        f"""CREATE TRIGGER conduct_{name}_locked BEFORE INSERT OR UPDATE OR DELETE ON conduct_{name}
+           FOR EACH ROW EXECUTE FUNCTION conduct_refuse_locked_{name}();""",
+    ]
+
+
 def content_triggers() -> TriggerSet:
     version_status = "(SELECT status FROM conduct_codeversion WHERE id = {ref}.version_id)"
     clause_status = (
@@ -49,32 +68,8 @@ def content_triggers() -> TriggerSet:
         "WHERE s.id = {ref}.section_id)"
     )
     postgresql = [
-        f"""
-        CREATE OR REPLACE FUNCTION conduct_refuse_locked_section() RETURNS trigger AS $$
-        BEGIN
-          IF (TG_OP <> 'INSERT' AND {version_status.format(ref='OLD')} <> 'draft')
-             OR (TG_OP <> 'DELETE' AND {version_status.format(ref='NEW')} <> 'draft') THEN
-            {_pg_raise(LOCKED)}
-          END IF;
-          IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-          RETURN NEW;
-        END $$ LANGUAGE plpgsql;
-        """,
-        """CREATE TRIGGER conduct_section_locked BEFORE INSERT OR UPDATE OR DELETE ON conduct_section
-           FOR EACH ROW EXECUTE FUNCTION conduct_refuse_locked_section();""",
-        f"""
-        CREATE OR REPLACE FUNCTION conduct_refuse_locked_clause() RETURNS trigger AS $$
-        BEGIN
-          IF (TG_OP <> 'INSERT' AND {clause_status.format(ref='OLD')} <> 'draft')
-             OR (TG_OP <> 'DELETE' AND {clause_status.format(ref='NEW')} <> 'draft') THEN
-            {_pg_raise(LOCKED)}
-          END IF;
-          IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-          RETURN NEW;
-        END $$ LANGUAGE plpgsql;
-        """,
-        """CREATE TRIGGER conduct_clause_locked BEFORE INSERT OR UPDATE OR DELETE ON conduct_clause
-           FOR EACH ROW EXECUTE FUNCTION conduct_refuse_locked_clause();""",
+        *_pg_locked_content("section", version_status),
+        *_pg_locked_content("clause", clause_status),
         f"""
         CREATE OR REPLACE FUNCTION conduct_refuse_locked_version() RETURNS trigger AS $$
         BEGIN
