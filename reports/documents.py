@@ -20,7 +20,7 @@ from django.utils import timezone
 from acknowledgements.documents import render_template_pdf
 from reports.charts import school_bars, timeline_line
 from reports.register import Register
-from reports.selectors import NO_SCHOOL, ROLE_LABELS, STATUSES, Dashboard, ReportFilters, dashboard, people_rows
+from reports.selectors import NO_SCHOOL, ROLE_LABELS, STATUSES, Dashboard, ReportFilters, SchoolMap, dashboard, people_rows
 
 ROWS_PER_PROGRESS = 200
 
@@ -60,8 +60,9 @@ def _render(context: dict, *, title: str, subject: str) -> bytes:
     )
 
 
-def summary_pdf(user, filters: ReportFilters) -> tuple[bytes, str]:
-    board = dashboard(user, filters)
+def summary_pdf(user, filters: ReportFilters, schools: SchoolMap | None = None) -> tuple[bytes, str]:
+    """``schools``: the map the caller already built for these filters (it is worked out otherwise)."""
+    board = dashboard(user, filters, schools)
     title = f"Compliance report: {filters.organisation.name}"
     content = _render({**_context(user, board), "detailed": False}, title=title, subject="Code of conduct signatures: summary")
     return content, f"{filters.basename('summary')}.pdf"

@@ -231,7 +231,7 @@ def export_view(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
         return redirect(_dashboard_url(request.GET.dict()))
     filters, user = resolved.filters, request.user
     if table == "summary":
-        content, name = summary_pdf(user, filters)
+        content, name = summary_pdf(user, filters, resolved.schools)
         return _attachment(HttpResponse(content, content_type="application/pdf"), name)
     if table == "people" and fmt == "xlsx":
         count = people(user, filters, resolved.schools).count()
