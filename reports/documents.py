@@ -68,10 +68,10 @@ def summary_pdf(user, filters: ReportFilters, schools: SchoolMap | None = None) 
     return content, f"{filters.basename('summary')}.pdf"
 
 
-def detailed_pdf(user, filters: ReportFilters, *, progress: Callable[[int, int], None]) -> tuple[bytes, str, dict]:
+def detailed_pdf(user, board: Dashboard, *, progress: Callable[[int, int], None]) -> tuple[bytes, str, dict]:
     """The summary plus everyone behind the numbers, school by school. Reports progress as it goes."""
-    board = dashboard(user, filters)
-    total_rows = board.totals.owe
+    filters = board.filters
+    total_rows = board.listed  # the people of the status chosen: exactly the rows gathered below
     # Gathering rows is the first half of the bar; rendering is the second.
     total = 2 * total_rows + 1
     progress(0, total)

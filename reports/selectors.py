@@ -348,6 +348,11 @@ class Dashboard:
     schools: SchoolMap
     by_school_role: dict[str, list[Row]] = field(default_factory=dict)
 
+    @property
+    def listed(self) -> int:
+        """How many rows ``owed_rows`` holds for these filters, read from the totals (no second count)."""
+        return getattr(self.totals, self.filters.status or "owe")
+
     def school_pages(self) -> list[tuple[Row, list[Row]]]:
         """Each school's totals with its counts by role (a page per school in PDFs)."""
         return [(row, self.by_school_role.get(row.key, [])) for row in self.by_school]
@@ -513,11 +518,14 @@ PEOPLE_FIELDS = (
 )
 
 
+def owed_rows(user, filters: ReportFilters, schools: SchoolMap) -> QuerySet[Obligation]:
+    """The obligations behind the numbers: owed on the day and, if one is chosen, of that status."""
+    return obligations_base(user, filters, schools).filter(owed_q(filters.as_at), status_q(filters.status, filters.as_at))
+
+
 def people(user, filters: ReportFilters, schools: SchoolMap) -> QuerySet[Obligation]:
     """The obligations behind the numbers, as value rows with the signed record joined (one query)."""
-    queryset = obligations_base(user, filters, schools).filter(owed_q(filters.as_at))
-    if filters.status:
-        queryset = queryset.filter(status_q(filters.status, filters.as_at))
+    queryset = owed_rows(user, filters, schools)
     fields = PEOPLE_FIELDS + ((ATTRIBUTED,) if schools.network else ())
     return (
         queryset.annotate(

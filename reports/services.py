@@ -33,7 +33,7 @@ from conduct.models import Organisation, Person, RoleKind
 from conduct.permissions import Action, can, scope_q
 from reports.exports import local_iso, neutralise
 from reports.models import ACTIVE_STATUSES, JOB_RETENTION, JobKind, JobStatus, ReportJob
-from reports.selectors import ReportFilters, obligations_base, school_map
+from reports.selectors import ReportFilters, dashboard, obligations_base, owed_rows, school_map
 
 logger = logging.getLogger(__name__)
 
@@ -125,13 +125,10 @@ def _enqueue(job_id: int) -> None:
 
 
 def _check_detailed_pdf_size(user: Person, filters: ReportFilters) -> None:
-    from reports.selectors import owed_q, status_q
+    _refuse_too_long(owed_rows(user, filters, school_map(filters)).count())
 
-    schools = school_map(filters)
-    rows = obligations_base(user, filters, schools).filter(owed_q(filters.as_at))
-    if filters.status:
-        rows = rows.filter(status_q(filters.status, filters.as_at))
-    count = rows.count()
+
+def _refuse_too_long(count: int) -> None:
     if count > DETAILED_PDF_MAX_ROWS:
         raise ValidationError(
             f"This report lists {count:,} people, more than a PDF can usefully hold ({DETAILED_PDF_MAX_ROWS:,}). "
@@ -393,13 +390,14 @@ def archive_build(job: ReportJob) -> None:
 def detailed_pdf_build(job: ReportJob) -> None:
     from reports.documents import detailed_pdf
 
-    filters = filters_from_job(job)
-    _check_detailed_pdf_size(job.requested_by, filters)
+    board = dashboard(job.requested_by, filters_from_job(job))
+    # Checked again here because people may have joined since the request; the totals hold the count already.
+    _refuse_too_long(board.listed)
 
     def progress(done: int, total: int) -> None:
         job_progress(job, done=done, total=total)
 
-    content, name, summary = detailed_pdf(job.requested_by, filters, progress=progress)
+    content, name, summary = detailed_pdf(job.requested_by, board, progress=progress)
     with tempfile.TemporaryFile() as handle:
         handle.write(content)
         job_complete(job, handle=handle, file_name=name, summary=summary)
@@ -408,14 +406,11 @@ def detailed_pdf_build(job: ReportJob) -> None:
 def spreadsheet_build(job: ReportJob) -> None:
     """The people list as XLSX, for lists too long to write while the user waits."""
     from reports.exports import Sheet, people_columns, xlsx_file
-    from reports.selectors import owed_q, people_rows, status_q
+    from reports.selectors import people_rows
 
     filters = filters_from_job(job)
     schools = school_map(filters)
-    rows = obligations_base(job.requested_by, filters, schools).filter(owed_q(filters.as_at))
-    if filters.status:
-        rows = rows.filter(status_q(filters.status, filters.as_at))
-    total = rows.count()
+    total = owed_rows(job.requested_by, filters, schools).count()
     job_progress(job, done=0, total=total)
 
     def counted():

@@ -240,6 +240,26 @@ def test_detailed_pdf_lists_everyone_school_by_school(oak, client_for, django_ca
     assert job.summary == {"people": 14, "schools": 3}
 
 
+def test_detailed_pdf_progress_counts_towards_the_people_of_the_chosen_status(oak, monkeypatch):
+    """With a status filter the bar's total is the people listed, not everyone owing (it used to stop short, then jump)."""
+    import reports.services
+
+    calls = []
+    real_progress = reports.services.job_progress
+
+    def recorded(job, *, done, total):
+        calls.append((done, total))
+        real_progress(job, done=done, total=total)
+
+    monkeypatch.setattr(reports.services, "job_progress", recorded)
+    job, _ = job_request(user=oak.admin, kind=JobKind.DETAILED_PDF, filters=oak_filters(oak, status="signed"), enqueue=False)
+    finished = job_run(job.pk)
+    signed = sum(status_on(obligation, timezone.localdate()) == "signed" for obligation in oak.obligations())
+    assert finished.summary["people"] == signed < 14
+    assert {total for _done, total in calls} == {2 * signed + 1}
+    assert (signed, 2 * signed + 1) in calls  # every row gathered: half the bar, before rendering
+
+
 def test_a_detailed_pdf_too_big_to_read_is_refused_with_advice(oak, client_for, monkeypatch):
     monkeypatch.setattr("reports.services.DETAILED_PDF_MAX_ROWS", 10)
     client = client_for(oak.admin)
