@@ -469,6 +469,18 @@ def dashboard(user, filters: ReportFilters, schools: SchoolMap | None = None) ->
     )
 
 
+def dashboard_tables(user, filters: ReportFilters, schools: SchoolMap, names: list[str]) -> dict[str, list]:
+    """Only the dashboard tables named ("schools", "roles", "timeline"), for exports: one table's file
+    runs the grouped scan or the timeline query, not both."""
+    base = obligations_base(user, filters, schools)
+    tables: dict[str, list] = {}
+    if {"schools", "roles"} & set(names):
+        _totals, tables["schools"], tables["roles"], _by_school_role = _breakdown(base, filters, schools)
+    if "timeline" in names:
+        tables["timeline"] = _timeline(base, filters)
+    return {name: tables[name] for name in names}
+
+
 # ---------------------------------------------------------------------------
 # The people behind the numbers (drill-down and detailed exports)
 # ---------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from reports.selectors import (
     ReportFilters,
     SchoolMap,
     dashboard,
+    dashboard_tables,
     people,
     people_rows,
     person_row,
@@ -243,10 +244,9 @@ def export_view(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
     if table == "people":
         sheets = [Sheet("People", people_columns(), people_rows(user, filters, resolved.schools))]
     else:
-        board = dashboard(user, filters, resolved.schools)
-        tables = {"schools": board.by_school, "roles": board.by_role, "timeline": board.timeline}
-        chosen = list(tables) if table == "dashboard" else [table]
-        sheets = [Sheet(TABLES[name][0], TABLES[name][1](), tables[name]) for name in chosen]
+        chosen = ["schools", "roles", "timeline"] if table == "dashboard" else [table]
+        tables = dashboard_tables(user, filters, resolved.schools, chosen)
+        sheets = [Sheet(TABLES[name][0], TABLES[name][1](), rows) for name, rows in tables.items()]
     name = filters.basename(table)
     if fmt == "csv":
         sheet = sheets[0]
