@@ -34,7 +34,8 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from acknowledgements.models import Declaration, Obligation, ReminderKind, ReminderLog, ReminderStatus
-from acknowledgements.reminders.steps import Step, academic_year_start, latest_step, local_midnight
+from acknowledgements.reminders.steps import Step, latest_step, local_midnight
+from acknowledgements.services import academic_year_start
 from conduct.models import GOVERNANCE_ROLE_KINDS, Adoption, Code, Organisation, Role, RoleKind, default_signing_steps
 
 CHUNK = 2000

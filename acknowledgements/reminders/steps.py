@@ -61,11 +61,6 @@ def latest_step(
     return max(arrived, key=lambda step: step.on) if arrived else None
 
 
-def academic_year_start(day: date) -> date:
-    """1 September of the academic year ``day`` falls in."""
-    return date(day.year if day.month >= 9 else day.year - 1, 9, 1)
-
-
 def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
 

@@ -13,6 +13,7 @@ from django.core import mail
 from django.test import TestCase
 
 from acknowledgements.models import Declaration, Obligation, ReminderLog
+from acknowledgements.services import academic_year_start
 from conduct.models import Code, CodeVersion, Organisation, Person, Role
 from conduct.services import role_create
 from conduct.tests.factories import CodeFactory, PersonFactory, RoleFactory
@@ -63,10 +64,9 @@ def sign(someone: Person, version: CodeVersion, when: datetime) -> None:
 
 
 def declare(someone: Person, organisation: Organisation, made_on: date) -> Declaration:
-    year_start = date(made_on.year if made_on.month >= 9 else made_on.year - 1, 9, 1)
     return Declaration.objects.create(
         person=someone, organisation=organisation, nothing_to_declare=True, made_at=at(made_on, 18),
-        academic_year_start=year_start,
+        academic_year_start=academic_year_start(made_on),
     )
 
 

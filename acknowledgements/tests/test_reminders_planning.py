@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from acknowledgements.models import Obligation, ReminderKind, ReminderLog
 from acknowledgements.reminders import planning
 from acknowledgements.reminders.planning import reminders_plan
-from acknowledgements.reminders.steps import Step, academic_year_start, code_reminder_steps_update, latest_step
+from acknowledgements.reminders.steps import Step, code_reminder_steps_update, latest_step
+from acknowledgements.services import academic_year_start
 from acknowledgements.tests.reminder_helpers import (
     adopted_code,
     at,

@@ -82,6 +82,7 @@ def build_data_set(*, obligations: int, schools: int, today: date) -> str:
     dates (so every step occurs: invitations, 7 days before, due today, overdue, escalated), plus signed
     ones and leavers the planner must skip, officers, governors and declarations."""
     from acknowledgements.models import Declaration, Obligation
+    from acknowledgements.services import academic_year_start
     from conduct.models import Code, Organisation, Person, Role
     from conduct.services import role_create, version_create_from_content
     from conduct.tests.factories import adopt
@@ -147,10 +148,9 @@ def build_data_set(*, obligations: int, schools: int, today: date) -> str:
                 starts_on=today - timedelta(days=700)) for n in range(schools * 10)],
         batch_size=BATCH,
     )
-    year_start = date(today.year if today.month >= 9 else today.year - 1, 9, 1)
     Declaration.objects.bulk_create(
         [Declaration(person_id=person_ids[-1 - n], organisation=boards[n % schools], nothing_to_declare=True,
-                     academic_year_start=year_start) for n in range(0, schools * 10, 2)],
+                     academic_year_start=academic_year_start(today)) for n in range(0, schools * 10, 2)],
         batch_size=BATCH,
     )
     return (f"{obligations} open obligations, {signed} signed and {leavers} of leavers (skipped), "
