@@ -211,10 +211,11 @@ def _review_state(due_on, today) -> str:
 @login_required
 def board_meetings(request: HttpRequest, slug: str) -> HttpResponse:
     board = _board(request, slug)
+    # Attendance and adoptions are joined together, so every count is distinct or it multiplies.
     meetings = board.meetings.annotate(
-        present=Count("attendance", filter=Q(attendance__status=AttendanceStatus.PRESENT)),
-        apologies=Count("attendance", filter=Q(attendance__status=AttendanceStatus.APOLOGIES)),
-        recorded=Count("attendance"),
+        present=Count("attendance", filter=Q(attendance__status=AttendanceStatus.PRESENT), distinct=True),
+        apologies=Count("attendance", filter=Q(attendance__status=AttendanceStatus.APOLOGIES), distinct=True),
+        recorded=Count("attendance", distinct=True),
         adopted=Count("adoptions", distinct=True),
     ).order_by("-held_on", "-pk")
     page = Paginator(meetings, MEETINGS_PER_PAGE).get_page(request.GET.get("page"))

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from conduct import meetings
 from conduct.models import Attendance, Meeting, Organisation, Person, RoleKind
-from conduct.tests.factories import CodeFactory, MeetingFactory, RoleFactory, adopt, make_version
+from conduct.services import AdoptionRequest, adoption_record
+from conduct.tests.factories import CodeFactory, MeetingFactory, RoleFactory, adopt, make_chair, make_version
 
 pytestmark = pytest.mark.django_db
 
@@ -164,3 +165,20 @@ def test_the_meeting_list_is_paginated_and_its_queries_do_not_grow(demo, client_
     assert count() == few
     page = clerk.get(url).content.decode()
     assert "Page 1 of 2" in page and page.count("/meetings/") >= 20
+
+
+def test_attendance_counts_are_not_multiplied_by_the_codes_a_meeting_adopted(board, clerk, client_for):
+    chair = make_chair(board)
+    trustee = RoleFactory(organisation=board, kind=RoleKind.TRUSTEE, starts_on=date(2020, 1, 1)).person
+    meeting = MeetingFactory(board=board, held_on=timezone.localdate() - timedelta(days=1))
+    meetings.attendance_record(meeting=meeting, statuses={chair.pk: "present", trustee.pk: "apologies"})
+    for title in ("Governance code", "Staff code"):
+        version = make_version(CodeFactory(owner=board.parent, title=title, audience=["trustee"]))
+        request = AdoptionRequest(
+            version=version, board=board, meeting=meeting, chair=chair, chair_signature=chair.full_name, effective_on=meeting.held_on
+        )
+        adoption_record(request=request, recorded_by=chair)
+    page = client_for(clerk).get(reverse("conduct:board_meetings", args=[board.slug])).content.decode()
+    row = page.split(f'href="{reverse("conduct:meeting", args=[meeting.pk])}"')[1].split("</tr>")[0]
+    assert "1 present, 1 apologies" in row
+    assert "<td>2</td>" in row
