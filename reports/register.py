@@ -30,7 +30,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery
 
 from acknowledgements.models import Declaration, Interest, InterestKind
 from conduct.models import (
@@ -168,7 +168,7 @@ def register_for(organisation: Organisation, today: date) -> Register:
         meeting__in=[m.pk for m in meetings], person_id__in=people_ids, status=AttendanceStatus.PRESENT
     ).values_list("person_id", "meeting_id"):
         present[person_id].add(meeting_id)
-    declarations = _latest_declarations(organisation, people_ids, since)
+    declarations = _latest_declarations(organisation, people_ids)
 
     result = []
     for body_id, people in by_body.items():
@@ -215,18 +215,18 @@ def _root_path(organisation: Organisation) -> str:
     return f"/{top}/"
 
 
-def _latest_declarations(organisation: Organisation, people_ids: set[int], since: date) -> dict[int, Declaration]:
-    """Each person's most recent declaration made to this tree (two queries: declarations, then their interests)."""
-    root = _root_path(organisation)
-    latest: dict[int, Declaration] = {}
+def _latest_declarations(organisation: Organisation, people_ids: set[int]) -> dict[int, Declaration]:
+    """Each person's most recent declaration made to this tree (two queries: declarations, then their interests).
+
+    The latest is picked in SQL so older declarations, and their interests, are never loaded.
+    """
+    in_tree = Declaration.objects.filter(organisation__path__startswith=_root_path(organisation))
+    latest = in_tree.filter(person_id=OuterRef("person_id")).order_by("-made_at", "-pk").values("pk")[:1]
     queryset = (
-        Declaration.objects.filter(person_id__in=people_ids, organisation__path__startswith=root)
-        .order_by("person_id", "-made_at", "-pk")
+        in_tree.filter(person_id__in=people_ids, pk=Subquery(latest))
         .prefetch_related(Prefetch("interests", queryset=Interest.objects.order_by("starts_on", "pk")))
     )
-    for declaration in queryset:
-        latest.setdefault(declaration.person_id, declaration)
-    return latest
+    return {declaration.person_id: declaration for declaration in queryset}
 
 
 def register_published(slug: str) -> Organisation | None:

@@ -123,6 +123,19 @@ def test_register_lists_everyone_who_served_in_the_last_12_months_with_the_publi
     assert member.attendance == "No meetings while in office"
 
 
+def test_the_declaration_shown_is_the_latest_made_to_this_trust(oak, elm, governors):
+    """A later declaration to another trust does not hide this one; of two made at once, the last recorded wins."""
+    chair = governors["people"]["chair"]
+    declare(chair, elm.orgs["board"], made_at=at(timezone.localdate() - timedelta(days=1)))
+    same_time = at(timezone.localdate() - timedelta(days=20))
+    declare(governors["people"]["vice"], oak.orgs["board"], made_at=same_time)
+    declare(governors["people"]["vice"], oak.orgs["board"], made_at=same_time,
+            interests=[{"kind": "business", "counterparty": "Bell & Co", "nature": "Partner", "starts_on": date(2022, 1, 1)}])
+    entries = entries_by_name(register_for(oak.orgs["trust"], timezone.localdate()))
+    assert [interest.business for interest in entries["Rebecca Stone"][1].interests] == ["Stone Consulting Ltd", "Oak Trust North Academy"]
+    assert [interest.business for interest in entries["Marcus Bell"][1].interests] == ["Bell & Co"]
+
+
 def register_meetings(scenario) -> list[date]:
     start, end = last_academic_year(timezone.localdate())
     return [m.held_on for m in scenario.orgs["board"].meetings.filter(held_on__range=(start, end), kind="full")]
