@@ -30,11 +30,11 @@ from typing import Iterable, Iterator
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from acknowledgements.models import Declaration, Obligation, ReminderKind, ReminderLog, ReminderStatus
-from acknowledgements.reminders.steps import Step, latest_step, local_midnight
+from acknowledgements.reminders.steps import Step, latest_step
 from acknowledgements.services import academic_year_start
 from conduct.models import GOVERNANCE_ROLE_KINDS, Adoption, Code, Organisation, Role, RoleKind, default_signing_steps
 
@@ -362,9 +362,9 @@ def _plan_declarations(today: date) -> int:
         return 0
     declared = {
         (person_id, _root_id(path))
-        for person_id, path in Declaration.objects.filter(
-            Q(academic_year_start__gte=year_start) | Q(made_at__gte=local_midnight(year_start))
-        ).values_list("person_id", "organisation__path")
+        for person_id, path in Declaration.objects.filter(academic_year_start__gte=year_start).values_list(
+            "person_id", "organisation__path"
+        )
     }
     due_days = settings.REMINDERS_DECLARATION_DUE_DAYS
     candidates = []

@@ -39,7 +39,6 @@ from django.utils import timezone
 from acknowledgements.models import Declaration, ReminderKind, ReminderLog, ReminderStatus
 from acknowledgements.reminders.emails import NotNeeded, reminder_message
 from acknowledgements.reminders.planning import ESCALATION_OFFICERS, REVIEW_OFFICERS, last_planned
-from acknowledgements.reminders.steps import local_midnight
 from conduct.models import GOVERNANCE_ROLE_KINDS, Adoption, Organisation, Role
 
 logger = logging.getLogger(__name__)
@@ -192,7 +191,7 @@ def _declaration_not_needed(reminder: ReminderLog, today: date) -> str:
     root_path = Organisation.objects.filter(pk=root_id).values_list("path", flat=True).first() or "/missing/"
     year_start = date(year, 9, 1)  # the subject names the academic year by the year it starts
     declared = Declaration.objects.filter(
-        Q(academic_year_start__gte=year_start) | Q(made_at__gte=local_midnight(year_start)),
+        academic_year_start__gte=year_start,
         person_id=reminder.recipient_id,
         organisation__path__startswith=root_path,
     )

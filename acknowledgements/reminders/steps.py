@@ -10,11 +10,9 @@ for each configured N (0 meaning on the day itself), then one every
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Iterable
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -59,10 +57,6 @@ def latest_step(
             candidates.append(Step(ON_THE_DAY if days == 0 else f"before-{days}", on))
     arrived = [step for step in candidates if step.on <= today]
     return max(arrived, key=lambda step: step.on) if arrived else None
-
-
-def local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
 MAX_STEPS = 10
