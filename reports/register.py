@@ -28,11 +28,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db.models import OuterRef, Prefetch, Subquery
 
 from acknowledgements.models import Declaration, Interest, InterestKind
+from acknowledgements.services import academic_year_start
 from conduct.models import (
     GOVERNANCE_ROLE_KINDS,
     Attendance,
@@ -53,9 +54,12 @@ INTEREST_LABELS = dict(InterestKind.choices)
 
 
 def last_academic_year(today: date) -> tuple[date, date]:
-    """The most recent complete academic year (1 September to 31 August) before ``today``."""
-    end_year = today.year if today >= date(today.year, 8, 31) else today.year - 1
-    return date(end_year - 1, 9, 1), date(end_year, 8, 31)
+    """The most recent complete academic year (1 September to 31 August) before ``today``.
+
+    A year counts as complete on its last day, 31 August: hence the start of tomorrow's year.
+    """
+    following = academic_year_start(today + timedelta(days=1))
+    return date(following.year - 1, 9, 1), following - timedelta(days=1)
 
 
 @dataclass(frozen=True)

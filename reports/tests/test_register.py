@@ -92,6 +92,14 @@ def test_last_academic_year_is_the_most_recent_complete_one():
     assert last_academic_year(date(2026, 8, 30)) == (date(2024, 9, 1), date(2025, 8, 31))
 
 
+def test_last_academic_year_ends_on_the_latest_31_august_on_or_before_the_day():
+    day = date(2023, 1, 1)
+    while day <= date(2028, 12, 31):
+        end = date(day.year, 8, 31) if day >= date(day.year, 8, 31) else date(day.year - 1, 8, 31)
+        assert last_academic_year(day) == (date(end.year - 1, 9, 1), end), day
+        day += timedelta(days=1)
+
+
 def test_register_lists_everyone_who_served_in_the_last_12_months_with_the_published_fields(oak, governors):
     register = register_for(oak.orgs["trust"], timezone.localdate())
     entries = entries_by_name(register)
