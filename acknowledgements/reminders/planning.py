@@ -24,8 +24,9 @@ still needed at the moment it goes out.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from typing import Iterable, Iterator
 
 from django.conf import settings
@@ -71,18 +72,6 @@ class Candidate:
     due_on: date | None = None
 
 
-@dataclass
-class _Escalations:
-    """While planning signing reminders: per organisation, the latest day an obligation there escalated."""
-
-    latest_by_organisation: dict[int, date] = field(default_factory=dict)
-
-    def add(self, organisation_id: int, escalated_on: date) -> None:
-        current = self.latest_by_organisation.get(organisation_id)
-        if current is None or escalated_on > current:
-            self.latest_by_organisation[organisation_id] = escalated_on
-
-
 def reminders_plan(*, today: date | None = None) -> PlanResult:
     """Plan every reminder due today. Safe to run any number of times, concurrently too.
 
@@ -91,7 +80,7 @@ def reminders_plan(*, today: date | None = None) -> PlanResult:
     inserted is planned twice).
     """
     today = today or timezone.localdate()
-    escalations = _Escalations()
+    escalations: dict[int, date] = {}  # filled while planning signing: per organisation, the latest day one escalated
     return PlanResult(
         signing=_plan_signing(today, escalations),
         review=_plan_reviews(today),
@@ -165,8 +154,7 @@ def _insert_rows(rows: list[tuple], shared: tuple) -> None:
                 f"INSERT INTO {table} ({columns}) SELECT *, {', '.join(['%s'] * len(SHARED))} "
                 f"FROM unnest({arrays}) ON CONFLICT DO NOTHING"
             )
-            for start in range(0, len(rows), CHUNK):
-                cursor.execute(sql, [*shared, *map(list, zip(*rows[start : start + CHUNK]))])
+            cursor.execute(sql, [*shared, *map(list, zip(*rows))])  # callers pass at most CHUNK rows
             return
         width = len(PER_ROW) + len(SHARED)
         per_statement = max(1, min(CHUNK, connection.features.max_query_params // width))
@@ -215,8 +203,10 @@ def _plan(candidates: list[Candidate], today: date) -> int:
     return planned
 
 
-def _root_id(path: str) -> int:
-    return int(path.strip("/").split("/")[0])
+@cache  # as many paths as organisations, and the planner reads one per role and declaration
+def root_id(path: str) -> int:
+    """The top-level organisation (trust or network) of the organisation at ``path``."""
+    return Organisation(path=path).ancestor_ids()[0]
 
 
 # ---------------------------------------------------------------------------
@@ -224,7 +214,7 @@ def _root_id(path: str) -> int:
 # ---------------------------------------------------------------------------
 
 
-def _plan_signing(today: date, escalations: _Escalations) -> int:
+def _plan_signing(today: date, escalations: dict[int, date]) -> int:
     """One streamed query over open obligations, each with the day it was last reminded (a LEFT JOIN
     aggregate: the reminders of an obligation all go to the person who owes it)."""
     codes = {
@@ -236,6 +226,7 @@ def _plan_signing(today: date, escalations: _Escalations) -> int:
     owed = (
         Obligation.objects.open()
         .for_current_roles(today)
+        # owed_from is not enough: an admin may move a role's start later after it was owed (RoleAdmin).
         .filter(owed_from__lte=today, person__is_active=True, role__starts_on__lte=today)
         .order_by()
         .values_list("pk", "person_id", "organisation_id", "code_id", "owed_from", "due_on")
@@ -273,7 +264,7 @@ def _plan_signing(today: date, escalations: _Escalations) -> int:
             # "More than N days overdue": escalated from the (N+1)th day after the due date.
             escalated_on = due_on + timedelta(days=escalate_days + 1)
             if escalated_on <= today:
-                escalations.add(organisation_id, escalated_on)
+                escalations[organisation_id] = max(escalated_on, escalations.get(organisation_id, escalated_on))
         planned += _insert(candidates, last, today)
     return planned
 
@@ -357,19 +348,19 @@ def _plan_declarations(today: date) -> int:
         .order_by("starts_on", "pk")
         .values_list("person_id", "organisation_id", "organisation__path", "starts_on")
     ):
-        first_role.setdefault((person_id, _root_id(path)), (organisation_id, starts_on))
+        first_role.setdefault((person_id, root_id(path)), (organisation_id, starts_on))
     if not first_role:
         return 0
     declared = {
-        (person_id, _root_id(path))
+        (person_id, root_id(path))
         for person_id, path in Declaration.objects.filter(academic_year_start__gte=year_start).values_list(
             "person_id", "organisation__path"
         )
     }
     due_days = settings.REMINDERS_DECLARATION_DUE_DAYS
     candidates = []
-    for (person_id, root_id), (organisation_id, starts_on) in first_role.items():
-        if (person_id, root_id) in declared:
+    for (person_id, root), (organisation_id, starts_on) in first_role.items():
+        if (person_id, root) in declared:
             continue
         owed_from = max(year_start, starts_on)
         due_on = owed_from + timedelta(days=due_days)
@@ -386,7 +377,7 @@ def _plan_declarations(today: date) -> int:
                 Candidate(
                     recipient_id=person_id,
                     kind=ReminderKind.DECLARATION,
-                    subject=declaration_subject(root_id, year_start),
+                    subject=declaration_subject(root, year_start),
                     step=step,
                     organisation_id=organisation_id,
                     due_on=due_on,
@@ -404,7 +395,7 @@ def escalation_subject(organisation_id: int) -> str:
     return f"escalation:{organisation_id}"
 
 
-def _plan_escalations(today: date, escalations: _Escalations) -> int:
+def _plan_escalations(today: date, escalations: dict[int, date]) -> int:
     """A digest to each clerk and admin at or above an organisation where an obligation newly escalated.
 
     An officer holding several roles gets one digest for the topmost
@@ -412,11 +403,9 @@ def _plan_escalations(today: date, escalations: _Escalations) -> int:
     gets the trust's digest only). The digest is planned when something
     escalated since their last one; its contents are read when it is sent.
     """
-    if not escalations.latest_by_organisation:
+    if not escalations:
         return 0
-    escalated_paths = dict(
-        Organisation.objects.filter(pk__in=list(escalations.latest_by_organisation)).values_list("pk", "path")
-    )
+    escalated_paths = dict(Organisation.objects.filter(pk__in=list(escalations)).values_list("pk", "path"))
     held: dict[int, dict[int, str]] = defaultdict(dict)
     for person_id, organisation_id, path in (
         Role.objects.current(today)
@@ -432,7 +421,7 @@ def _plan_escalations(today: date, escalations: _Escalations) -> int:
                 continue  # covered by the digest of an organisation above it
             newest = max(
                 (
-                    escalations.latest_by_organisation[escalated_id]
+                    escalations[escalated_id]
                     for escalated_id, escalated_path in escalated_paths.items()
                     if escalated_path.startswith(path)
                 ),
