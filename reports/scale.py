@@ -34,11 +34,12 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from acknowledgements.models import Acknowledgement, AuditEvent, AuthMethod, EventKind, Obligation, SealedPdf
+from conduct.benchmarking import analyse
 from conduct.canonical import canonical_json, new_verification_code, sha256_hex
 from conduct.demo import read_code_file
 from conduct.models import (
@@ -102,14 +103,6 @@ def _evening(day: date) -> datetime:
 def _chunks(rows: list, size: int) -> Iterable[list]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
-
-
-def _analyze(*tables: str) -> None:
-    """PostgreSQL: fresh planner statistics after a bulk load (as autovacuum would gather soon after),
-    so the rest of the load, and the benchmark, are planned as on a live database."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {', '.join(tables)}" if tables else "ANALYZE")
 
 
 class Generator:
@@ -282,7 +275,8 @@ class Generator:
             obligation.acknowledged_at = ack.signed_at
         for chunk in _chunks(chosen, 1000):
             Obligation.objects.bulk_update(chunk, ["acknowledged_at"])
-        _analyze("acknowledgements_obligation", "acknowledgements_acknowledgement", "conduct_role")
+        # Fresh statistics midway, so the rest of the load (and later the benchmark) is planned as on a live database.
+        analyse("acknowledgements_obligation", "acknowledgements_acknowledgement", "conduct_role")
         return [ack.pk for ack in created]
 
     # -- stored PDFs -------------------------------------------------------------
@@ -391,7 +385,7 @@ class Generator:
             admin = Person.objects.create_user(email=f"admin@{spec.prefix}.example", full_name="Scale Trust Admin", password="conduct-demo-2025")
             Role.objects.create(person=admin, organisation=big["trust"], kind=RoleKind.ADMIN, starts_on=date(2020, 1, 1))
             EmailAddress.objects.create(user=admin, email=admin.email, verified=True, primary=True)  # can sign in at once
-        _analyze()
+        analyse()
         self.result.trust, self.result.pdf_academy, self.result.admin = big["trust"], academy, admin
         return self.result
 
