@@ -24,6 +24,7 @@ from django.utils.ipv6 import clean_ipv6_address
 
 from acknowledgements.models import Acknowledgement, AuditEvent, AuthMethod, Declaration, EventKind, Interest
 from conduct.canonical import canonical_json, sha256_hex
+from conduct.models import Person
 
 EVIDENCE_FORMAT = 1
 # Events recorded before the signature that belong to its story. Later ones (PDF issued,
@@ -170,6 +171,18 @@ def _declaration(declaration: Declaration | None, interests: Iterable[Interest])
         "recorded_by_id": declaration.recorded_by_id,
         "interests": [_interest(interest) for interest in interests],
     }
+
+
+def hold_person_evidence(person_id: int) -> None:
+    """Hold the person's row until the transaction ends; call it before stamping a signature or a pre-signing event.
+
+    The hash covers the events stamped up to the moment of signing. Signers and writers
+    of those events take the row in turn and stamp their time only once they hold it, so
+    an event stamped before a signature is committed (and seen) before its hash is made,
+    and one stamped after it is later than the signature and left out for good.
+    NO KEY UPDATE: rows that merely refer to the person can still be inserted meanwhile.
+    """
+    Person.objects.select_for_update(no_key=True).filter(pk=person_id).exists()
 
 
 def pre_signing_events(ack: Acknowledgement) -> list[AuditEvent]:

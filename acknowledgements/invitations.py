@@ -29,6 +29,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from acknowledgements.evidence import hold_person_evidence
 from acknowledgements.models import AuditEvent, EventKind, Invitation
 from conduct.models import OFFICER_ROLE_KINDS, Organisation, Person, Role, RoleKind
 from conduct.permissions import Action, can, organisations_for
@@ -110,6 +111,7 @@ def invitation_create(
     invitation_check_permission(invited_by=invited_by, organisation=organisation, kind=kind)
 
     person, person_created = _person_for(email, full_name)
+    hold_person_evidence(person.pk)  # the INVITED event below may be covered by a signature being made now
     role = Role.objects.filter(person=person, organisation=organisation, kind=kind, starts_on=starts_on).first()
     if role is not None:
         return InvitationResult(person, role, None, person_created=False, role_created=False)
@@ -136,6 +138,7 @@ def invitation_resend(*, invitation: Invitation, invited_by: Person) -> Invitati
     """A fresh invitation for the same person and role (the old link may have expired)."""
     if invitation.role is None or not can(invited_by, Action.MANAGE_PEOPLE, invitation.role.organisation):
         raise PermissionDenied("You cannot invite people to this organisation.")
+    hold_person_evidence(invitation.person_id)  # as in invitation_create
     fresh = Invitation.objects.create(person=invitation.person, role=invitation.role, invited_by=invited_by)
     AuditEvent.objects.create(
         person=invitation.person,

@@ -20,7 +20,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from acknowledgements.evidence import RequestMeta, build_evidence, evidence_hash, pre_signing_events
+from acknowledgements.evidence import RequestMeta, build_evidence, evidence_hash, hold_person_evidence, pre_signing_events
 from acknowledgements.models import (
     Acknowledgement,
     AuditEvent,
@@ -391,8 +391,9 @@ def acknowledgement_sign(
     Raises ValidationError (by field) for a name that does not match the one on
     record or a missing declaration; nothing is saved then.
     """
-    at = at or timezone.now()
     with transaction.atomic():
+        hold_person_evidence(person.pk)
+        at = at or timezone.now()
         obligation, existing = _open_obligation(person, version)
         if existing:
             return SignResult(existing, created=False)
@@ -474,8 +475,9 @@ def acknowledgement_record_on_behalf(
     issue_pdf: bool = True,
 ) -> SignResult:
     """A clerk or admin records that the person signed on paper. The record names who recorded it and why."""
-    at = at or timezone.now()
     with transaction.atomic():
+        hold_person_evidence(person.pk)
+        at = at or timezone.now()
         obligation, existing = _open_obligation(person, version)
         if existing:
             return SignResult(existing, created=False)
@@ -533,6 +535,7 @@ def acknowledgement_correct(
     The original stays exactly as it was; verification of it says it was corrected.
     Only records made on someone's behalf can be corrected, by someone who may record them.
     """
+    hold_person_evidence(original.person_id)
     at = at or timezone.now()
     original = (
         Acknowledgement.objects.select_for_update(of=("self",))
@@ -665,24 +668,23 @@ def interests_still_held(declaration: Declaration | None, on: date | None = None
 def event_first_view(*, person: Person, version: CodeVersion, request_meta: RequestMeta, at: datetime | None = None) -> None:
     """Record the first time the person opened a version they owe.
 
-    One statement whether or not it is the first time (INSERT … ON CONFLICT DO
+    One insert whether or not it is the first time (INSERT … ON CONFLICT DO
     NOTHING against ``event_first_view_once``), so a second tab, a reload or a
-    race costs the same and records nothing twice.
+    race costs the same and records nothing twice. The time is stamped once the
+    person's row is held, like every event a signature's hash may cover.
     """
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                person=person,
-                version=version,
-                kind=EventKind.FIRST_VIEWED,
-                occurred_at=at or timezone.now(),
-                actor=person,
-                ip_address=request_meta.ip_address,
-                user_agent=request_meta.user_agent,
-            )
-        ],
-        ignore_conflicts=True,
-    )
+    with transaction.atomic():
+        hold_person_evidence(person.pk)
+        event = AuditEvent(
+            person=person,
+            version=version,
+            kind=EventKind.FIRST_VIEWED,
+            occurred_at=at or timezone.now(),
+            actor=person,
+            ip_address=request_meta.ip_address,
+            user_agent=request_meta.user_agent,
+        )
+        AuditEvent.objects.bulk_create([event], ignore_conflicts=True)
 
 
 def event_pdf_downloaded(*, acknowledgement: Acknowledgement, by: Person, request_meta: RequestMeta) -> AuditEvent:
