@@ -33,7 +33,7 @@ from typing import Iterator
 
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from acknowledgements.models import Declaration, ReminderKind, ReminderLog, ReminderStatus
@@ -106,29 +106,34 @@ def reminder_claim(*, reminder_id: int, now: datetime | None = None) -> bool:
     return claimed == 1
 
 
-def _mark_sent(reminder_id: int) -> None:
-    ReminderLog.objects.filter(pk=reminder_id).exclude(status=ReminderStatus.SENT).update(
-        status=ReminderStatus.SENT, sent_at=timezone.now(), last_error=""
-    )
+def _held(reminder_id: int, claimed_at: datetime) -> QuerySet[ReminderLog]:
+    """The row while this worker's claim holds: a slow worker whose stale claim was taken over matches nothing."""
+    return ReminderLog.objects.filter(pk=reminder_id, status=ReminderStatus.SENDING, claimed_at=claimed_at)
 
 
-def _mark_failed(reminder_id: int, error: BaseException | str) -> None:
-    ReminderLog.objects.filter(pk=reminder_id, status=ReminderStatus.SENDING).update(
+def _mark_sent(reminder_id: int) -> bool:
+    """Record the delivery, even if the claim was taken over meanwhile: the message did go.
+    False if another worker had already recorded it."""
+    rows = ReminderLog.objects.filter(pk=reminder_id).exclude(status=ReminderStatus.SENT)
+    return rows.update(status=ReminderStatus.SENT, sent_at=timezone.now(), last_error="") == 1
+
+
+def _mark_failed(reminder_id: int, claimed_at: datetime, error: BaseException | str) -> bool:
+    return _held(reminder_id, claimed_at).update(
         status=ReminderStatus.FAILED, last_error=str(error)[:2000] or type(error).__name__
-    )
+    ) == 1
 
 
-def _release(reminder_id: int, error: BaseException) -> None:
+def _release(reminder_id: int, claimed_at: datetime, error: BaseException) -> None:
     """Give a claimed row back, with the error, for the retry to pick up."""
-    ReminderLog.objects.filter(pk=reminder_id, status=ReminderStatus.SENDING).update(
+    _held(reminder_id, claimed_at).update(
         status=ReminderStatus.PENDING, claimed_at=None, last_error=str(error)[:2000] or type(error).__name__
     )
 
 
 def _skip(reminder_id: int, reason: str, now: datetime, *, claimed: bool) -> bool:
-    """Record "not needed": a row nobody holds, or (``claimed``) the one this worker holds."""
-    rows = ReminderLog.objects.filter(pk=reminder_id)
-    rows = rows.filter(status=ReminderStatus.SENDING) if claimed else rows.filter(_claimable(now))
+    """Record "not needed": a row nobody holds, or (``claimed``) the one this worker claimed at ``now``."""
+    rows = _held(reminder_id, now) if claimed else ReminderLog.objects.filter(_claimable(now), pk=reminder_id)
     return rows.update(status=ReminderStatus.SKIPPED, note=reason[:200], claimed_at=now) == 1
 
 
@@ -289,22 +294,18 @@ def _send_one(reminder: ReminderLog, connection, today: date, replaced: set[int]
         return
     except Exception as error:  # a broken template or page must not hold up everyone else's reminders
         logger.exception("Could not write reminder %s", reminder.pk)
-        _mark_failed(reminder.pk, error)
-        result.failed += 1
+        result.failed += _mark_failed(reminder.pk, now, error)
         return
     try:
         connection.send_messages([message])
     except PERMANENT_ERRORS as error:
-        _mark_failed(reminder.pk, error)
-        result.failed += 1
+        result.failed += _mark_failed(reminder.pk, now, error)
     except TRANSIENT_ERRORS as error:
         if not final_attempt:
-            _release(reminder.pk, error)
+            _release(reminder.pk, now, error)
             raise ReminderDeliveryError(f"Sending reminder {reminder.pk} failed: {error}") from error
         logger.error("Giving up on reminder %s: %s", reminder.pk, error)
-        _mark_failed(reminder.pk, error)
-        result.failed += 1
+        result.failed += _mark_failed(reminder.pk, now, error)
         _close_quietly(connection)  # the next message reconnects
     else:
-        _mark_sent(reminder.pk)
-        result.sent += 1
+        result.sent += _mark_sent(reminder.pk)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import smtplib
 from datetime import date, timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from django.test import TestCase, override_settings
 
 from acknowledgements.models import Obligation, ReminderLog, ReminderStatus
 from acknowledgements.reminders.planning import reminders_plan
-from acknowledgements.reminders.sending import reminder_claim, reminders_ready, reminders_send
+from acknowledgements.reminders.sending import ReminderDeliveryError, reminder_claim, reminders_ready, reminders_send
 from acknowledgements.tasks import plan_reminders, resume_reminders, send_reminders
 from acknowledgements.tests.reminder_helpers import (
     DyingBackend,
@@ -208,6 +209,69 @@ def test_the_sweep_does_not_requeue_rows_whose_batch_is_still_waiting(ten_owed):
         assert len(reminders_ready()) == 10
     with frozen(D0, minute=16):
         assert len(reminders_ready(settled_for=timedelta(seconds=TIMEOUT))) == 10
+
+
+# ---------------------------------------------------------------------------
+# A slow worker whose claim went stale and was taken over by another
+# ---------------------------------------------------------------------------
+
+
+class OvertakenBackend:
+    """Hands a message over so slowly that the claim goes stale: another worker claims the row 16 minutes
+    later (and, with ``other_sends``, sends and records it); then this hand-over ends with ``outcome``."""
+
+    outcome: BaseException | None = None
+    other_sends = False
+
+    def __init__(self, fail_silently: bool = False, **kwargs) -> None:
+        pass
+
+    def open(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+    def send_messages(self, messages) -> int:
+        reminder_id = int(messages[0].extra_headers["Message-ID"].split("-")[1])
+        with frozen(D0, minute=16):
+            assert reminder_claim(reminder_id=reminder_id)
+            if self.other_sends:
+                ReminderLog.objects.filter(pk=reminder_id).update(status=ReminderStatus.SENT, sent_at=at(D0, 7, 16))
+        if self.outcome is not None:
+            raise self.outcome
+        return len(messages)
+
+
+def send_overtaken(monkeypatch, outcome: BaseException | None = None, other_sends: bool = False):
+    monkeypatch.setattr(OvertakenBackend, "outcome", outcome)
+    monkeypatch.setattr(OvertakenBackend, "other_sends", other_sends)
+    reminder_id = pending_ids()[0]
+    with override_settings(EMAIL_BACKEND=f"{__name__}.OvertakenBackend"), frozen(D0):
+        try:
+            result = reminders_send(reminder_ids=[reminder_id])
+        except ReminderDeliveryError:
+            result = None
+    return result, ReminderLog.objects.get(pk=reminder_id)
+
+
+def test_a_slow_worker_does_not_give_back_the_row_another_worker_took_over(ten_owed, monkeypatch):
+    result, row = send_overtaken(monkeypatch, outcome=smtplib.SMTPServerDisconnected("Connection lost"))
+    assert result is None  # this worker's batch is retried
+    assert (row.status, row.claimed_at, row.attempts) == (ReminderStatus.SENDING, at(D0, 7, 16), 2)
+
+
+def test_a_slow_worker_does_not_fail_the_row_another_worker_took_over(ten_owed, monkeypatch):
+    refused = smtplib.SMTPRecipientsRefused({"employee.00@example.org": (550, b"No such user")})
+    result, row = send_overtaken(monkeypatch, outcome=refused)
+    assert (result.sent, result.failed) == (0, 0)
+    assert (row.status, row.claimed_at, row.last_error) == (ReminderStatus.SENDING, at(D0, 7, 16), "")
+
+
+def test_a_slow_worker_does_not_count_a_reminder_another_worker_recorded_as_sent(ten_owed, monkeypatch):
+    result, row = send_overtaken(monkeypatch, other_sends=True)
+    assert (result.sent, result.failed) == (0, 0)
+    assert (row.status, row.sent_at) == (ReminderStatus.SENT, at(D0, 7, 16))
 
 
 # ---------------------------------------------------------------------------
