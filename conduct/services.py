@@ -6,6 +6,7 @@ only. Views call these; they never write models themselves.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable
@@ -272,18 +273,29 @@ def version_lock(*, version: CodeVersion, effective_on: date, review_due_on: dat
 
 
 def versions_mark_superseded(*, code: Code, at: datetime) -> None:
-    """A version is superseded once every board that adopted it has since adopted a newer one."""
-    for version in code.versions.filter(status=VersionStatus.ADOPTED).prefetch_related("adoptions"):
-        adoptions = list(version.adoptions.all())
-        if adoptions and all(
-            Adoption.objects.filter(version__code=code, board_id=a.board_id, adopted_on__gte=a.adopted_on)
-            .exclude(version=version)
-            .exists()
-            for a in adoptions
-        ):
+    """A version is superseded once every board that adopted it has since adopted another version.
+
+    "Since" means on or after the day it adopted this one. The code's adoptions
+    are read in one query, as this runs under the version row lock.
+    """
+    by_board: dict[int, list[tuple[int, date]]] = defaultdict(list)
+    for version_id, board_id, adopted_on in Adoption.objects.filter(version__code=code).values_list(
+        "version_id", "board_id", "adopted_on"
+    ):
+        by_board[board_id].append((version_id, adopted_on))
+    for version in code.versions.filter(status=VersionStatus.ADOPTED):
+        if _moved_on_everywhere(version.pk, by_board):
             version.status = VersionStatus.SUPERSEDED
             version.superseded_at = at
             version.save()
+
+
+def _moved_on_everywhere(version_id: int, by_board: dict[int, list[tuple[int, date]]]) -> bool:
+    """Whether every board that adopted the version adopted another one on or after that day."""
+    adopted_on = {board_id: day for board_id, rows in by_board.items() for v, day in rows if v == version_id}
+    return bool(adopted_on) and all(
+        any(v != version_id and day >= adopted_on[board_id] for v, day in by_board[board_id]) for board_id in adopted_on
+    )
 
 
 @transaction.atomic

@@ -23,15 +23,15 @@ import tracemalloc
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection
 from django.db.models import Count
 from django.test import Client
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
 from acknowledgements.models import Acknowledgement, SealedPdf
+from conduct.benchmarking import captured
 from conduct.models import Code, Organisation, Person
 from reports.models import JobKind, ReportJob
 from reports.selectors import ReportFilters, dashboard
@@ -95,9 +95,9 @@ class Benchmark:
         return time.perf_counter() - started, size, response.status_code
 
     def _queries(self, url: str) -> int:
-        with CaptureQueriesContext(connection) as context:
+        with captured() as queries:
             self._get(url)
-        return len(context.captured_queries)
+        return len(queries)
 
     def dashboard(self) -> Figure:
         params = {"organisation": self.trust.pk, "code": self.code.pk, "version": self.version.pk}

@@ -6,6 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from acknowledgements.models import AuditEvent, Obligation
@@ -17,6 +19,7 @@ from conduct.services import (
     role_create,
     role_end,
     version_content_as_data,
+    versions_mark_superseded,
 )
 from conduct.tests.factories import (
     CodeFactory,
@@ -141,6 +144,24 @@ def test_the_next_version_supersedes_the_previous_one_once_every_board_has_moved
     adopt(second, tree["north_lgb"], chair=lgb_chair, held_on=TODAY - timedelta(days=1))
     first.refresh_from_db()
     assert first.status == VersionStatus.SUPERSEDED and first.superseded_at is not None
+
+
+def test_checking_for_supersession_reads_the_adoptions_once_however_many_boards_moved_on(tree, governance, chair):
+    first = make_version(governance, "2025-2026")
+    for board, days_ago in (("south_lgb", 300), ("board", 290), ("north_lgb", 280)):
+        adopt(first, tree[board], held_on=TODAY - timedelta(days=days_ago))
+    second = make_version(governance, "2026-2027", version_content_as_data(first), based_on=first)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            versions_mark_superseded(code=governance, at=timezone.now())
+        return len(ctx.captured_queries)
+
+    adopt(second, tree["board"], held_on=TODAY - timedelta(days=30))
+    one_moved_on = queries()
+    adopt(second, tree["north_lgb"], held_on=TODAY - timedelta(days=20))
+    assert queries() == one_moved_on
+    assert CodeVersion.objects.get(pk=first.pk).status == VersionStatus.ADOPTED  # still in force at the South LGB
 
 
 # ---------------------------------------------------------------------------
