@@ -48,7 +48,13 @@ def _interest(kind: str, counterparty: str, nature: str, starts_on: str, ends_on
     return DeclarationData(
         nothing_to_declare=False,
         interests=(
-            InterestData(kind, counterparty, nature, date.fromisoformat(starts_on), date.fromisoformat(ends_on) if ends_on else None),
+            InterestData(
+                kind,
+                counterparty,
+                nature,
+                date.fromisoformat(starts_on),
+                date.fromisoformat(ends_on) if ends_on else None,
+            ),
         ),
     )
 
@@ -78,46 +84,118 @@ GOV, STAFF, CP = "llt-governance-code-of-conduct", "att-staff-code-of-conduct", 
 
 SIGNATURES = [
     # Leading Learners Trust governance code, adopted September/October 2025.
-    Signature("chair@llt.example", GOV, _at("2025-09-26", "19:42:08"), declaration=NOTHING,
-              meta=RequestMeta("203.0.113.24", MAC, AuthMethod.PASSWORD, "", True)),
-    Signature("trustee@llt.example", GOV, _at("2025-10-06", "20:15:31"),
-              declaration=_interest(InterestKind.GOVERNANCE, "Oakfield Primary School",
-                                    "Co-opted governor and chair of its finance committee", "2021-09-01"),
-              meta=RequestMeta("198.51.100.77", WINDOWS, AuthMethod.PASSWORD)),
-    Signature("governor@llt.example", GOV, _at("2025-10-14", "18:05:12"), typed_name="tom hughes",
-              declaration=_interest(InterestKind.BUSINESS, "Hughes Building Services Ltd",
-                                    "Director and majority shareholder; the company has tendered for maintenance work at Meadowbank",
-                                    "2015-04-01"),
-              meta=RequestMeta("203.0.113.9", IPHONE, AuthMethod.EMAILED_CODE)),
+    Signature(
+        "chair@llt.example",
+        GOV,
+        _at("2025-09-26", "19:42:08"),
+        declaration=NOTHING,
+        meta=RequestMeta("203.0.113.24", MAC, AuthMethod.PASSWORD, "", True),
+    ),
+    Signature(
+        "trustee@llt.example",
+        GOV,
+        _at("2025-10-06", "20:15:31"),
+        declaration=_interest(
+            InterestKind.GOVERNANCE,
+            "Oakfield Primary School",
+            "Co-opted governor and chair of its finance committee",
+            "2021-09-01",
+        ),
+        meta=RequestMeta("198.51.100.77", WINDOWS, AuthMethod.PASSWORD),
+    ),
+    Signature(
+        "governor@llt.example",
+        GOV,
+        _at("2025-10-14", "18:05:12"),
+        typed_name="tom hughes",
+        declaration=_interest(
+            InterestKind.BUSINESS,
+            "Hughes Building Services Ltd",
+            "Director and majority shareholder; the company has tendered for maintenance work at Meadowbank",
+            "2015-04-01",
+        ),
+        meta=RequestMeta("203.0.113.9", IPHONE, AuthMethod.EMAILED_CODE),
+    ),
     # ATT staff code, adopted 17 September 2026, due 21 October 2026.
-    Signature("schooladmin@att.example", STAFF, _at("2026-09-18", "08:31:44"), declaration=NOTHING,
-              meta=RequestMeta("192.0.2.15", WINDOWS, AuthMethod.PASSWORD, "", True)),
-    Signature("ta@att.example", STAFF, _at("2026-09-22", "16:10:02"), declaration=NOTHING,
-              meta=RequestMeta("192.0.2.44", ANDROID, AuthMethod.EMAILED_CODE)),
-    Signature("contractor@att.example", STAFF, _at("2026-09-29", "08:45:19"),
-              declaration=_interest(InterestKind.BUSINESS, "Brennan IT Consulting",
-                                    "Sole trader; provides IT support to the trust under contract", "2019-03-01"),
-              meta=RequestMeta("198.51.100.12", MAC, AuthMethod.PASSWORD)),
-    Signature("activity@cp.example", STAFF, _at("2026-10-02", "12:20:55"), declaration=NOTHING,
-              meta=RequestMeta("192.0.2.61", IPHONE, AuthMethod.PASSWORD)),
-    Signature("reviewer@cp.example", STAFF, _at("2026-10-20", "21:03:37"), typed_name="Chloe  Adams",
-              declaration=_interest(InterestKind.RELATIONSHIP, "Daniel Adams, teacher at Riverside Academy", "Spouse",
-                                    "2012-07-21"),
-              meta=RequestMeta("203.0.113.140", WINDOWS, AuthMethod.PASSWORD)),
+    Signature(
+        "schooladmin@att.example",
+        STAFF,
+        _at("2026-09-18", "08:31:44"),
+        declaration=NOTHING,
+        meta=RequestMeta("192.0.2.15", WINDOWS, AuthMethod.PASSWORD, "", True),
+    ),
+    Signature(
+        "ta@att.example",
+        STAFF,
+        _at("2026-09-22", "16:10:02"),
+        declaration=NOTHING,
+        meta=RequestMeta("192.0.2.44", ANDROID, AuthMethod.EMAILED_CODE),
+    ),
+    Signature(
+        "contractor@att.example",
+        STAFF,
+        _at("2026-09-29", "08:45:19"),
+        declaration=_interest(
+            InterestKind.BUSINESS,
+            "Brennan IT Consulting",
+            "Sole trader; provides IT support to the trust under contract",
+            "2019-03-01",
+        ),
+        meta=RequestMeta("198.51.100.12", MAC, AuthMethod.PASSWORD),
+    ),
+    Signature(
+        "activity@cp.example",
+        STAFF,
+        _at("2026-10-02", "12:20:55"),
+        declaration=NOTHING,
+        meta=RequestMeta("192.0.2.61", IPHONE, AuthMethod.PASSWORD),
+    ),
+    Signature(
+        "reviewer@cp.example",
+        STAFF,
+        _at("2026-10-20", "21:03:37"),
+        typed_name="Chloe  Adams",
+        declaration=_interest(
+            InterestKind.RELATIONSHIP, "Daniel Adams, teacher at Riverside Academy", "Spouse", "2012-07-21"
+        ),
+        meta=RequestMeta("203.0.113.140", WINDOWS, AuthMethod.PASSWORD),
+    ),
     # Challenge Partners code, adopted 10 September 2026, due 28 September 2026.
-    Signature("leadreviewer@cp.example", CP, _at("2026-09-15", "10:12:40"), declaration=NOTHING,
-              meta=RequestMeta("198.51.100.200", MAC, AuthMethod.PASSWORD, "", True)),
-    Signature("facilitator@cp.example", CP, _at("2026-09-21", "17:48:06"),
-              declaration=_interest(InterestKind.GIFT, "Harbour Education Ltd",
-                                    "Hospitality: dinner at a regional conference (about £60)", "2026-06-18", "2026-06-18"),
-              meta=RequestMeta("192.0.2.200", ANDROID, AuthMethod.EMAILED_CODE)),
-    Signature("hubmanager@cp.example", CP, _at("2026-09-25", "09:05:21"), declaration=NOTHING,
-              meta=RequestMeta("203.0.113.88", WINDOWS, AuthMethod.PASSWORD)),
+    Signature(
+        "leadreviewer@cp.example",
+        CP,
+        _at("2026-09-15", "10:12:40"),
+        declaration=NOTHING,
+        meta=RequestMeta("198.51.100.200", MAC, AuthMethod.PASSWORD, "", True),
+    ),
+    Signature(
+        "facilitator@cp.example",
+        CP,
+        _at("2026-09-21", "17:48:06"),
+        declaration=_interest(
+            InterestKind.GIFT,
+            "Harbour Education Ltd",
+            "Hospitality: dinner at a regional conference (about £60)",
+            "2026-06-18",
+            "2026-06-18",
+        ),
+        meta=RequestMeta("192.0.2.200", ANDROID, AuthMethod.EMAILED_CODE),
+    ),
+    Signature(
+        "hubmanager@cp.example",
+        CP,
+        _at("2026-09-25", "09:05:21"),
+        declaration=NOTHING,
+        meta=RequestMeta("203.0.113.88", WINDOWS, AuthMethod.PASSWORD),
+    ),
 ]
 
 PAPER_SIGNATURES = [
     PaperSignature(
-        "lgbchair@llt.example", GOV, recorded_by="clerk@llt.example", at=_at("2025-10-02", "09:30:12"),
+        "lgbchair@llt.example",
+        GOV,
+        recorded_by="clerk@llt.example",
+        at=_at("2025-10-02", "09:30:12"),
         signed_on=date(2025, 10, 1),
         reason="Signed on paper at the Local Governing Board meeting of 1 October 2025 (minute MB-LGB-2025-10 item 2).",
         declaration=NOTHING,
@@ -125,9 +203,19 @@ PAPER_SIGNATURES = [
 ]
 
 # Priya Shah renews her declaration at the start of the 2026-27 academic year (governors confirm it every September).
-RENEWALS = [("trustee@llt.example", "llt-board", _at("2026-09-08", "19:30:00"),
-             _interest(InterestKind.GOVERNANCE, "Oakfield Primary School",
-                       "Co-opted governor and chair of its finance committee", "2021-09-01"))]
+RENEWALS = [
+    (
+        "trustee@llt.example",
+        "llt-board",
+        _at("2026-09-08", "19:30:00"),
+        _interest(
+            InterestKind.GOVERNANCE,
+            "Oakfield Primary School",
+            "Co-opted governor and chair of its finance committee",
+            "2021-09-01",
+        ),
+    )
+]
 
 DEMO_CLERK_META = RequestMeta("192.0.2.5", WINDOWS, AuthMethod.PASSWORD, "", True)
 
@@ -140,8 +228,13 @@ def _view_first(person: Person, version: CodeVersion, at: datetime, meta: Reques
     """People read before they sign: the first view, a few minutes earlier, is part of the evidence."""
     if not AuditEvent.objects.filter(person=person, version=version, kind=EventKind.FIRST_VIEWED).exists():
         AuditEvent.objects.create(
-            person=person, version=version, kind=EventKind.FIRST_VIEWED, occurred_at=at - timedelta(minutes=11),
-            actor=person, ip_address=meta.ip_address, user_agent=meta.user_agent,
+            person=person,
+            version=version,
+            kind=EventKind.FIRST_VIEWED,
+            occurred_at=at - timedelta(minutes=11),
+            actor=person,
+            ip_address=meta.ip_address,
+            user_agent=meta.user_agent,
         )
 
 
@@ -186,6 +279,8 @@ def demo_load_acknowledgements() -> dict[str, int]:
         person = Person.objects.get(email=email)
         if Declaration.objects.filter(person=person, made_at=at).exists():
             continue
-        declaration_make(person=person, organisation=Organisation.objects.get(slug=organisation), declaration=declaration, at=at)
+        declaration_make(
+            person=person, organisation=Organisation.objects.get(slug=organisation), declaration=declaration, at=at
+        )
         created["declarations"] += 1
     return {what: count for what, count in created.items() if count}

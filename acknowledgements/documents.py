@@ -18,12 +18,13 @@ import fcntl
 import hashlib
 import io
 import os
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Sequence, TypeVar
+from typing import TypeVar
 
 import segno
 from django.conf import settings
@@ -107,7 +108,9 @@ def render_pdf(
 
 def render_template_pdf(template: str, context: dict, **metadata) -> bytes:
     """Render a Django template (usually extending ``pdf/base.html``) to PDF/A-3b."""
-    html = render_to_string(template, {**context, "pdf_title": metadata.get("title", ""), "pdf_lang": metadata.get("lang", "en-GB")})
+    html = render_to_string(
+        template, {**context, "pdf_title": metadata.get("title", ""), "pdf_lang": metadata.get("lang", "en-GB")}
+    )
     return render_pdf(html, **metadata)
 
 
@@ -142,7 +145,7 @@ def _generate_development_seal(directory: Path) -> None:
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, settings.SITE_NAME),
         ]
     )
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -154,15 +157,24 @@ def _generate_development_seal(directory: Path) -> None:
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=True, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, key_cert_sign=True, crl_sign=False, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
         .sign(key, hashes.SHA256())
     )
     key_tmp, cert_tmp = directory / "seal.key.tmp", directory / "seal.crt.tmp"
-    key_tmp.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    key_tmp.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     key_tmp.chmod(0o600)
     cert_tmp.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     os.replace(key_tmp, directory / "seal.key")
@@ -289,7 +301,9 @@ def _check_seal(pdf: bytes) -> SealCheck:
         problem = "Content was added to the file after it was sealed."
     elif not status.valid:
         problem = "The seal's signature is not valid."
-    return SealCheck(ok=not problem, intact=status.intact, valid=status.valid, covers_whole_file=whole, ours=ours, problem=problem)
+    return SealCheck(
+        ok=not problem, intact=status.intact, valid=status.valid, covers_whole_file=whole, ours=ours, problem=problem
+    )
 
 
 def embedded_files(pdf: bytes) -> dict[str, bytes]:

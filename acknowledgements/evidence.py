@@ -15,8 +15,9 @@ statement carries the code's title and version as they were shown.)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from django.db.models import Q
 from django.http import HttpRequest
@@ -49,7 +50,7 @@ class RequestMeta:
     mfa_used: bool = False
 
     @classmethod
-    def from_request(cls, request: HttpRequest) -> "RequestMeta":
+    def from_request(cls, request: HttpRequest) -> RequestMeta:
         method, provider, mfa = authentication_from_request(request)
         return cls(
             ip_address=client_ip(request),

@@ -6,8 +6,8 @@ the rules about records (who may sign what, once) live in the services.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import Iterable
 
 from django import forms
 from django.conf import settings
@@ -19,6 +19,7 @@ from acknowledgements.models import Interest, InterestKind
 from acknowledgements.services import DeclarationData, InterestData
 from conduct.models import OFFICER_ROLE_KINDS, Organisation, Person, RoleKind
 from conduct.services import names_match
+
 
 class DateInput(forms.DateInput):
     input_type = "date"
@@ -48,7 +49,9 @@ class SignatureForm(forms.Form):
         self.person = person
         self.statement = statement
         self.fields["agree"].label = statement
-        self.fields["typed_name"].help_text = f"As it is on record: {person.full_name}. Capital letters and extra spaces do not matter."
+        self.fields[
+            "typed_name"
+        ].help_text = f"As it is on record: {person.full_name}. Capital letters and extra spaces do not matter."
 
     def clean_typed_name(self) -> str:
         typed = self.cleaned_data["typed_name"]
@@ -76,7 +79,10 @@ class DeclarationChoiceForm(forms.Form):
     def __init__(self, *args, allow_not_recorded: bool = False, on_behalf: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         whose = "They have" if on_behalf else "I have"
-        choices = [(NOTHING, f"{whose} nothing to declare"), (INTERESTS, f"{whose} interests to declare (listed below)")]
+        choices = [
+            (NOTHING, f"{whose} nothing to declare"),
+            (INTERESTS, f"{whose} interests to declare (listed below)"),
+        ]
         if allow_not_recorded:
             choices.append((NOT_RECORDED, "The paper form did not include a declaration"))
         self.fields["choice"].choices = choices
@@ -134,7 +140,13 @@ class DeclarationInput:
         on_behalf: bool = False,
     ):
         initial = [
-            {"kind": i.kind, "counterparty": i.counterparty, "nature": i.nature, "starts_on": i.starts_on, "ends_on": i.ends_on}
+            {
+                "kind": i.kind,
+                "counterparty": i.counterparty,
+                "nature": i.nature,
+                "starts_on": i.starts_on,
+                "ends_on": i.ends_on,
+            }
             for i in initial_interests
         ]
         self.prompt = prompt
@@ -164,7 +176,8 @@ class DeclarationInput:
             # Rows typed and then abandoned by choosing "nothing" are a contradiction worth pointing out.
             if self.interests.is_valid() and self._listed():
                 self.choice.add_error(
-                    "choice", "You listed interests but chose “nothing to declare”. Choose one, or remove the interests."
+                    "choice",
+                    "You listed interests but chose “nothing to declare”. Choose one, or remove the interests.",
                 )
                 return False
             return True
@@ -204,7 +217,9 @@ class DeclarationInput:
 class DeclareForm(forms.Form):
     """Declaring outside signing: which organisation the declaration is for."""
 
-    organisation = forms.ModelChoiceField(queryset=Organisation.objects.none(), label="Declaration for", empty_label=None)
+    organisation = forms.ModelChoiceField(
+        queryset=Organisation.objects.none(), label="Declaration for", empty_label=None
+    )
 
     def __init__(self, *args, organisations: list[Organisation], **kwargs):
         super().__init__(*args, **kwargs)
@@ -257,7 +272,9 @@ class OnBehalfForm(forms.Form):
 
 class CorrectionForm(forms.Form):
     paper_signed_on = forms.DateField(label="Date signed on paper", widget=DateInput())
-    on_behalf_reason = forms.CharField(label="Why it is recorded on their behalf", widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
+    on_behalf_reason = forms.CharField(
+        label="Why it is recorded on their behalf", widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
+    )
     correction_reason = forms.CharField(
         label="What was wrong with the original record",
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -277,7 +294,9 @@ class InviteForm(forms.Form):
     organisation = forms.ModelChoiceField(queryset=Organisation.objects.none(), label="Organisation")
     kind = forms.ChoiceField(label="Role")
     title = forms.CharField(label="Job title or position (optional)", max_length=120, required=False)
-    starts_on = forms.DateField(label="Start date", widget=DateInput(), help_text="For governors, the date of appointment.")
+    starts_on = forms.DateField(
+        label="Start date", widget=DateInput(), help_text="For governors, the date of appointment."
+    )
 
     def __init__(self, *args, organisations, may_grant_officer_roles: bool, **kwargs):
         super().__init__(*args, **kwargs)
@@ -302,7 +321,9 @@ class ImportForm(forms.Form):
         from acknowledgements.invitations import MAX_CSV_BYTES
 
         if upload.size > MAX_CSV_BYTES:
-            raise ValidationError(f"The file is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB; split it into smaller files.")
+            raise ValidationError(
+                f"The file is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB; split it into smaller files."
+            )
         return upload
 
 
@@ -328,7 +349,11 @@ class VerifyForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         limit = settings.VERIFICATION_UPLOAD_MAX_BYTES
-        self.fields["file"].help_text = f"PDF files up to {limit // (1024 * 1024)} MB." if limit >= 1024 * 1024 else f"PDF files up to {limit // 1024} KB."
+        self.fields["file"].help_text = (
+            f"PDF files up to {limit // (1024 * 1024)} MB."
+            if limit >= 1024 * 1024
+            else f"PDF files up to {limit // 1024} KB."
+        )
 
     def clean_file(self):
         upload = self.cleaned_data.get("file")
@@ -341,7 +366,9 @@ class VerifyForm(forms.Form):
             raise ValidationError("The file is empty.")
         upload.seek(0)
         if not upload.read(5).startswith(b"%PDF-"):
-            raise ValidationError("The file is not a PDF. Upload the signed PDF exactly as it was downloaded or emailed.")
+            raise ValidationError(
+                "The file is not a PDF. Upload the signed PDF exactly as it was downloaded or emailed."
+            )
         upload.seek(0)
         return upload
 

@@ -144,8 +144,13 @@ def invitation_resend(*, invitation: Invitation, invited_by: Person) -> Invitati
         person=invitation.person,
         kind=EventKind.INVITED,
         actor=invited_by,
-        details={"invitation_id": fresh.pk, "resent": invitation.pk, "role": invitation.role.kind,
-                 "organisation_id": invitation.role.organisation_id, "organisation": invitation.role.organisation.name},
+        details={
+            "invitation_id": fresh.pk,
+            "resent": invitation.pk,
+            "role": invitation.role.kind,
+            "organisation_id": invitation.role.organisation_id,
+            "organisation": invitation.role.organisation.name,
+        },
     )
     _queue_send(fresh)
     return fresh
@@ -316,7 +321,11 @@ class _Organisations:
         self.reachable = list(organisations_for(user, Action.MANAGE_PEOPLE))
         self.by_key: dict[str, list[Organisation]] = {}
         for organisation in self.reachable:
-            for key in {organisation.slug.lower(), " ".join(organisation.name.split()).lower(), organisation.short_name.lower()}:
+            for key in {
+                organisation.slug.lower(),
+                " ".join(organisation.name.split()).lower(),
+                organisation.short_name.lower(),
+            }:
                 if key:
                     self.by_key.setdefault(key, []).append(organisation)
 
@@ -325,7 +334,10 @@ class _Organisations:
         if len(matches) == 1:
             return matches[0], ""
         if len(matches) > 1:
-            return None, f"“{value}” matches more than one organisation; use its short code ({', '.join(m.slug for m in matches)})."
+            return (
+                None,
+                f"“{value}” matches more than one organisation; use its short code ({', '.join(m.slug for m in matches)}).",
+            )
         return None, f"Unknown organisation “{value}” (or not one you manage)."
 
 
@@ -364,16 +376,22 @@ def _read_rows(text: str, report: ImportReport) -> list[tuple[int, dict[str, str
     if duplicates:
         report.file_error = f"The column(s) {', '.join(duplicates)} appear more than once in the first row."
         return None
-    report.ignored_columns = [h.strip() for h, c in zip(header, columns) if c and c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    report.ignored_columns = [
+        h.strip() for h, c in zip(header, columns) if c and c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+    ]
     rows = []
     for values in reader:
         line = reader.line_num
         if not any(value.strip() for value in values):
             continue
-        if len(values) > len(columns) and any(value.strip() for value in values[len(columns):]):
-            report.errors.append(RowError(line, f"{len(values)} values but {len(columns)} columns; check for stray commas."))
+        if len(values) > len(columns) and any(value.strip() for value in values[len(columns) :]):
+            report.errors.append(
+                RowError(line, f"{len(values)} values but {len(columns)} columns; check for stray commas.")
+            )
             continue
-        rows.append((line, {column: (values[i].strip() if i < len(values) else "") for i, column in enumerate(columns)}))
+        rows.append(
+            (line, {column: (values[i].strip() if i < len(values) else "") for i, column in enumerate(columns)})
+        )
         if len(rows) > MAX_CSV_ROWS:
             report.file_error = f"The file has more than {MAX_CSV_ROWS} rows; split it into smaller files."
             return None
@@ -393,13 +411,17 @@ def _validate_row(line: int, values: dict[str, str], user: Person, organisations
     kind = _role_kind(values["role"])
     if kind is None:
         problems.append(f"unknown role “{values['role']}”" if values["role"] else "the role is missing")
-    organisation, organisation_problem = organisations.find(values["organisation"]) if values["organisation"] else (None, "the organisation is missing")
+    organisation, organisation_problem = (
+        organisations.find(values["organisation"]) if values["organisation"] else (None, "the organisation is missing")
+    )
     if organisation_problem:
         problems.append(organisation_problem[0].lower() + organisation_problem[1:].rstrip("."))
     starts_on = _parse_date(values["start date"])
     if starts_on is None:
         problems.append(
-            f"“{values['start date']}” is not a date (use YYYY-MM-DD or DD/MM/YYYY)" if values["start date"] else "the start date is missing"
+            f"“{values['start date']}” is not a date (use YYYY-MM-DD or DD/MM/YYYY)"
+            if values["start date"]
+            else "the start date is missing"
         )
     if organisation and kind in OFFICER_ROLE_KINDS and not can(user, Action.GRANT_OFFICER_ROLES, organisation):
         problems.append(f"only an admin of {organisation.name} can make someone an admin, chair or clerk")
@@ -421,10 +443,14 @@ def people_import_csv(*, data: bytes, invited_by: Person) -> ImportReport:
     try:
         text = _decode(data)
     except UnicodeDecodeError:
-        report.file_error = "The file is not text. Save the spreadsheet as “CSV UTF-8 (comma delimited)” and upload that."
+        report.file_error = (
+            "The file is not text. Save the spreadsheet as “CSV UTF-8 (comma delimited)” and upload that."
+        )
         return report
     if "\x00" in text:
-        report.file_error = "The file is not a CSV file. Save the spreadsheet as “CSV UTF-8 (comma delimited)” and upload that."
+        report.file_error = (
+            "The file is not a CSV file. Save the spreadsheet as “CSV UTF-8 (comma delimited)” and upload that."
+        )
         return report
     rows = _read_rows(text, report)
     if rows is None:
@@ -444,7 +470,9 @@ def people_import_csv(*, data: bytes, invited_by: Person) -> ImportReport:
             continue
         earlier = names.get(checked.email)
         if earlier and earlier[0].casefold() != checked.name.casefold():
-            report.errors.append(RowError(line, f"Same email as line {earlier[1]} but a different name ({earlier[0]})."))
+            report.errors.append(
+                RowError(line, f"Same email as line {earlier[1]} but a different name ({earlier[0]}).")
+            )
             continue
         seen[key] = line
         names.setdefault(checked.email, (checked.name, line))
@@ -466,7 +494,14 @@ def people_import_csv(*, data: bytes, invited_by: Person) -> ImportReport:
             report.errors.append(RowError(row.line, " ".join(messages)))
             continue
         report.done.append(
-            RowDone(row.line, result.person.full_name, row.email, ROLE_LABELS[row.kind], row.organisation.name, result.outcome)
+            RowDone(
+                row.line,
+                result.person.full_name,
+                row.email,
+                ROLE_LABELS[row.kind],
+                row.organisation.name,
+                result.outcome,
+            )
         )
     report.errors.sort(key=lambda error: error.line)
     return report

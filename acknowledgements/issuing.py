@@ -50,6 +50,7 @@ def version_body_html(
     per role mix. Drafts are never cached. ``sections`` saves a query when the
     caller has them already.
     """
+
     def render() -> SafeString:
         return render_sections(
             sections if sections is not None else version.ordered_sections(),
@@ -94,10 +95,9 @@ class PdfDocument:
 
 def acknowledgement_document(ack: Acknowledgement) -> PdfDocument:
     """The HTML and evidence JSON of the acknowledgement's PDF (nothing rendered to PDF yet)."""
-    ack = (
-        Acknowledgement.objects.select_related("person", "version__code__owner", "organisation", "recorded_by", "corrects")
-        .get(pk=ack.pk)
-    )
+    ack = Acknowledgement.objects.select_related(
+        "person", "version__code__owner", "organisation", "recorded_by", "corrects"
+    ).get(pk=ack.pk)
     version = ack.version
     evidence = acknowledgement_evidence(ack)
     evidence_bytes = canonical_json(evidence)
@@ -190,7 +190,9 @@ def pdf_filename(ack: Acknowledgement) -> str:
 
 def receipt_send(*, acknowledgement_id: int) -> bool:
     """Email the signer their signed PDF. False (and nothing sent) if the PDF does not exist yet."""
-    ack = Acknowledgement.objects.select_related("person", "version__code__owner", "recorded_by").get(pk=acknowledgement_id)
+    ack = Acknowledgement.objects.select_related("person", "version__code__owner", "recorded_by").get(
+        pk=acknowledgement_id
+    )
     record = SealedPdf.objects.filter(acknowledgement=ack).first()
     if record is None:
         return False

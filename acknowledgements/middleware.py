@@ -8,7 +8,7 @@ it up, or sign out), static files and the public verification page stay open.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages

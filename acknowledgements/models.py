@@ -21,11 +21,11 @@ from conduct.models import AppendOnly, AppendOnlyQuerySet
 
 
 class ObligationQuerySet(models.QuerySet):
-    def open(self) -> "ObligationQuerySet":
+    def open(self) -> ObligationQuerySet:
         """Not yet signed and not replaced by a newer version."""
         return self.filter(acknowledged_at__isnull=True, superseded_at__isnull=True)
 
-    def for_current_roles(self, on=None) -> "ObligationQuerySet":
+    def for_current_roles(self, on=None) -> ObligationQuerySet:
         """Only obligations whose role is still held: leavers owe nothing new."""
         on = on or timezone.localdate()
         return self.filter(Q(role__ends_on__isnull=True) | Q(role__ends_on__gte=on))
@@ -99,15 +99,17 @@ class Acknowledgement(AppendOnly):
     mfa_used = models.BooleanField(default=False)
     # Recorded on someone's behalf (paper signed at a meeting).
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="recorded_acknowledgements"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="recorded_acknowledgements",
     )
     on_behalf_reason = models.TextField(blank=True)
     paper_signed_on = models.DateField(null=True, blank=True)
     paper_scan = models.FileField(upload_to="scans/%Y/", blank=True)
     paper_scan_sha256 = models.CharField(max_length=64, blank=True)
-    corrects = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
-    )
+    corrects = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections")
     correction_reason = models.TextField(blank=True)
     verification_code = models.CharField(max_length=19, unique=True, default=new_verification_code)
     evidence_hash = models.CharField(max_length=64)
@@ -132,7 +134,9 @@ class Acknowledgement(AppendOnly):
                 condition=Q(corrects__isnull=True) | ~Q(correction_reason=""),
                 name="acknowledgement_correction_has_reason",
             ),
-            models.CheckConstraint(condition=Q(evidence_hash__regex=r"^[0-9a-f]{64}$"), name="acknowledgement_has_evidence_hash"),
+            models.CheckConstraint(
+                condition=Q(evidence_hash__regex=r"^[0-9a-f]{64}$"), name="acknowledgement_has_evidence_hash"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -345,9 +349,7 @@ class ReminderLog(models.Model):
     obligation = models.ForeignKey(
         Obligation, null=True, blank=True, on_delete=models.SET_NULL, related_name="reminders"
     )
-    adoption = models.ForeignKey(
-        "conduct.Adoption", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    adoption = models.ForeignKey("conduct.Adoption", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     due_on = models.DateField(null=True, blank=True, help_text="When what it is about is (or was) due.")
     planned_for = models.DateField()
     status = models.CharField(max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)

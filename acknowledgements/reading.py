@@ -61,7 +61,11 @@ class Reading:
     def changed_clauses(self) -> dict[int, str]:
         if self.changes is None:
             return {}
-        return {change.new.pk: change.kind for change in self.changes.changes if change.new is not None and change.kind in ANNOTATIONS}
+        return {
+            change.new.pk: change.kind
+            for change in self.changes.changes
+            if change.new is not None and change.kind in ANNOTATIONS
+        }
 
 
 def _previous_signature(person: Person, version: CodeVersion) -> Acknowledgement | None:

@@ -9,9 +9,9 @@ evidence hash over all of them has been computed.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Sequence
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -20,7 +20,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from acknowledgements.evidence import RequestMeta, build_evidence, evidence_hash, hold_person_evidence, pre_signing_events
+from acknowledgements.evidence import (
+    RequestMeta,
+    build_evidence,
+    evidence_hash,
+    hold_person_evidence,
+    pre_signing_events,
+)
 from acknowledgements.models import (
     Acknowledgement,
     AuditEvent,
@@ -157,12 +163,16 @@ class DeclarationData:
 
     def validate(self) -> None:
         if self.nothing_to_declare and self.interests:
-            raise ValidationError({"declaration": "Choose either “nothing to declare” or list your interests, not both."})
+            raise ValidationError(
+                {"declaration": "Choose either “nothing to declare” or list your interests, not both."}
+            )
         if not self.nothing_to_declare and not self.interests:
             raise ValidationError({"declaration": "List at least one interest, or choose “I have nothing to declare”."})
         for interest in self.interests:
             if interest.ends_on and interest.ends_on < interest.starts_on:
-                raise ValidationError({"declaration": f"The interest in {interest.counterparty} ends before it starts."})
+                raise ValidationError(
+                    {"declaration": f"The interest in {interest.counterparty} ends before it starts."}
+                )
 
 
 @dataclass(frozen=True)
@@ -173,7 +183,9 @@ class SignResult:
 
 def owed_obligation(person: Person, version: CodeVersion, *, for_update: bool = False) -> Obligation | None:
     """The person's obligation for this version, if it is still owed through a current role."""
-    obligations = Obligation.objects.filter(person=person, version=version, superseded_at__isnull=True).for_current_roles()
+    obligations = Obligation.objects.filter(
+        person=person, version=version, superseded_at__isnull=True
+    ).for_current_roles()
     if for_update:
         # Serialises two submissions from the same person (PostgreSQL); the unique constraint is the backstop.
         obligations = obligations.select_for_update(of=("self",))
@@ -233,8 +245,13 @@ def _name_errors(typed_name: str, person: Person) -> dict[str, list[str]]:
 
 
 def _declaration_rows(
-    data: DeclarationData | None, *, person: Person, organisation: Organisation, version: CodeVersion | None,
-    made_at: datetime, recorded_by: Person | None,
+    data: DeclarationData | None,
+    *,
+    person: Person,
+    organisation: Organisation,
+    version: CodeVersion | None,
+    made_at: datetime,
+    recorded_by: Person | None,
 ) -> tuple[Declaration | None, list[Interest]]:
     if data is None:
         return None, []
@@ -313,9 +330,10 @@ def _queue_pdf(ack: Acknowledgement, *, send_receipt: bool) -> None:
 
 
 def _not_owed_error(person: Person, version: CodeVersion) -> ValidationError:
-    if version.status == VersionStatus.SUPERSEDED or Obligation.objects.filter(
-        person=person, version=version, superseded_at__isnull=False
-    ).exists():
+    if (
+        version.status == VersionStatus.SUPERSEDED
+        or Obligation.objects.filter(person=person, version=version, superseded_at__isnull=False).exists()
+    ):
         return ValidationError("This version has been replaced by a newer one; sign the current version instead.")
     return ValidationError(f"{person.full_name} does not owe a signature for this version through a current role.")
 
@@ -330,8 +348,15 @@ def _open_obligation(person: Person, version: CodeVersion) -> tuple[Obligation |
 
 
 def _new_acknowledgement(
-    *, obligation: Obligation, version: CodeVersion, statement: str, typed_name: str, at: datetime,
-    roles_on: date, request_meta: RequestMeta, **fields,
+    *,
+    obligation: Obligation,
+    version: CodeVersion,
+    statement: str,
+    typed_name: str,
+    at: datetime,
+    roles_on: date,
+    request_meta: RequestMeta,
+    **fields,
 ) -> Acknowledgement:
     return Acknowledgement(
         person=obligation.person,
@@ -349,7 +374,9 @@ def _new_acknowledgement(
     )
 
 
-def _event(kind: str, *, ack: Acknowledgement, actor: Person, at: datetime, request_meta: RequestMeta, **details) -> AuditEvent:
+def _event(
+    kind: str, *, ack: Acknowledgement, actor: Person, at: datetime, request_meta: RequestMeta, **details
+) -> AuditEvent:
     return AuditEvent(
         person_id=ack.person_id,
         version_id=ack.version_id,
@@ -363,8 +390,12 @@ def _event(kind: str, *, ack: Acknowledgement, actor: Person, at: datetime, requ
 
 
 def _save_signature(
-    ack: Acknowledgement, declaration: tuple[Declaration | None, list[Interest]], event: AuditEvent, *,
-    acknowledged_at: datetime, issue_pdf: bool,
+    ack: Acknowledgement,
+    declaration: tuple[Declaration | None, list[Interest]],
+    event: AuditEvent,
+    *,
+    acknowledged_at: datetime,
+    issue_pdf: bool,
 ) -> SignResult:
     """Insert the evidence, mark the obligation, queue the PDF; or return the record another request made first."""
     if not _insert_with_evidence(ack, *declaration, event=event):
@@ -405,12 +436,24 @@ def acknowledgement_sign(
         if errors:
             raise ValidationError(errors)
         ack = _new_acknowledgement(
-            obligation=obligation, version=version, statement=statement, typed_name=typed_name, at=at,
-            roles_on=timezone.localtime(at).date(), request_meta=request_meta,
-            auth_method=request_meta.auth_method, auth_provider=request_meta.auth_provider, mfa_used=request_meta.mfa_used,
+            obligation=obligation,
+            version=version,
+            statement=statement,
+            typed_name=typed_name,
+            at=at,
+            roles_on=timezone.localtime(at).date(),
+            request_meta=request_meta,
+            auth_method=request_meta.auth_method,
+            auth_provider=request_meta.auth_provider,
+            mfa_used=request_meta.mfa_used,
         )
         rows = _declaration_rows(
-            declaration, person=person, organisation=obligation.organisation, version=version, made_at=at, recorded_by=None
+            declaration,
+            person=person,
+            organisation=obligation.organisation,
+            version=version,
+            made_at=at,
+            recorded_by=None,
         )
         event = _event(EventKind.SIGNED, ack=ack, actor=person, at=at, request_meta=request_meta)
         return _save_signature(ack, rows, event, acknowledged_at=at, issue_pdf=issue_pdf)
@@ -494,19 +537,35 @@ def acknowledgement_record_on_behalf(
         if errors:
             raise ValidationError(errors)
         ack = _new_acknowledgement(
-            obligation=obligation, version=version, statement=acceptance_statement(version), typed_name=typed_name,
-            at=at, roles_on=paper_signed_on, request_meta=request_meta,
-            auth_method=AuthMethod.ON_BEHALF, recorded_by=recorded_by, on_behalf_reason=reason.strip(),
-            paper_signed_on=paper_signed_on, paper_scan_sha256=scan_sha256,
+            obligation=obligation,
+            version=version,
+            statement=acceptance_statement(version),
+            typed_name=typed_name,
+            at=at,
+            roles_on=paper_signed_on,
+            request_meta=request_meta,
+            auth_method=AuthMethod.ON_BEHALF,
+            recorded_by=recorded_by,
+            on_behalf_reason=reason.strip(),
+            paper_signed_on=paper_signed_on,
+            paper_scan_sha256=scan_sha256,
         )
         if scan is not None:
             ack.paper_scan.save(f"{scan_sha256}{_extension(scan)}", scan, save=False)
         rows = _declaration_rows(
-            declaration, person=person, organisation=obligation.organisation, version=version,
-            made_at=paper_signed_at(paper_signed_on), recorded_by=recorded_by,
+            declaration,
+            person=person,
+            organisation=obligation.organisation,
+            version=version,
+            made_at=paper_signed_at(paper_signed_on),
+            recorded_by=recorded_by,
         )
         event = _event(
-            EventKind.RECORDED_ON_BEHALF, ack=ack, actor=recorded_by, at=at, request_meta=request_meta,
+            EventKind.RECORDED_ON_BEHALF,
+            ack=ack,
+            actor=recorded_by,
+            at=at,
+            request_meta=request_meta,
             paper_signed_on=paper_signed_on.isoformat(),
         )
         return _save_signature(ack, rows, event, acknowledged_at=paper_signed_at(paper_signed_on), issue_pdf=issue_pdf)
@@ -516,7 +575,9 @@ def _extension(upload: UploadedFile) -> str:
     upload.seek(0)
     head = upload.read(8)
     upload.seek(0)
-    return {"PDF": ".pdf", "PNG": ".png", "JPEG": ".jpg"}[next(kind for magic, kind in SCAN_TYPES.items() if head.startswith(magic))]
+    return {"PDF": ".pdf", "PNG": ".png", "JPEG": ".jpg"}[
+        next(kind for magic, kind in SCAN_TYPES.items() if head.startswith(magic))
+    ]
 
 
 @transaction.atomic
@@ -543,7 +604,9 @@ def acknowledgement_correct(
         .get(pk=original.pk)
     )
     if not original.on_behalf:
-        raise ValidationError("Only a record made on someone's behalf can be corrected; a person's own signature stands.")
+        raise ValidationError(
+            "Only a record made on someone's behalf can be corrected; a person's own signature stands."
+        )
     if not can(corrected_by, Action.RECORD_ON_BEHALF, original.organisation):
         raise PermissionDenied("You may not correct records for this organisation.")
     if original.corrections.exists():
@@ -552,7 +615,9 @@ def acknowledgement_correct(
     if not correction_reason.strip():
         errors["correction_reason"] = ["Say what was wrong with the original record."]
     if original.obligation_id:
-        errors.update(_paper_errors(original.obligation, paper_signed_on, on_behalf_reason, timezone.localtime(at).date()))
+        errors.update(
+            _paper_errors(original.obligation, paper_signed_on, on_behalf_reason, timezone.localtime(at).date())
+        )
     if errors:
         raise ValidationError(errors)
     correction = Acknowledgement(
@@ -589,11 +654,17 @@ def acknowledgement_correct(
             recorded_by=corrected_by,
         )
         interests = [
-            Interest(kind=i.kind, counterparty=i.counterparty, nature=i.nature, starts_on=i.starts_on, ends_on=i.ends_on)
+            Interest(
+                kind=i.kind, counterparty=i.counterparty, nature=i.nature, starts_on=i.starts_on, ends_on=i.ends_on
+            )
             for i in old_declaration.interests.order_by("pk")
         ]
     event = _event(
-        EventKind.CORRECTED, ack=correction, actor=corrected_by, at=at, request_meta=request_meta,
+        EventKind.CORRECTED,
+        ack=correction,
+        actor=corrected_by,
+        at=at,
+        request_meta=request_meta,
         corrects=original.verification_code,
     )
     try:
@@ -665,7 +736,9 @@ def interests_still_held(declaration: Declaration | None, on: date | None = None
 # ---------------------------------------------------------------------------
 
 
-def event_first_view(*, person: Person, version: CodeVersion, request_meta: RequestMeta, at: datetime | None = None) -> None:
+def event_first_view(
+    *, person: Person, version: CodeVersion, request_meta: RequestMeta, at: datetime | None = None
+) -> None:
     """Record the first time the person opened a version they owe.
 
     One insert whether or not it is the first time (INSERT … ON CONFLICT DO

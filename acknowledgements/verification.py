@@ -77,7 +77,11 @@ def _adoption_facts(adoption: Adoption) -> list[tuple[str, str]]:
     return [
         ("Adopted by", adoption.board.name),
         ("Code", f"{adoption.version.code.title}, version {adoption.version.label}"),
-        ("Meeting", f"{adoption.meeting.held_on:%-d %B %Y}" + (f" (minute {adoption.minute_reference})" if adoption.minute_reference else "")),
+        (
+            "Meeting",
+            f"{adoption.meeting.held_on:%-d %B %Y}"
+            + (f" (minute {adoption.minute_reference})" if adoption.minute_reference else ""),
+        ),
         ("Signed by the chair", adoption.chair.full_name),
         ("Effective from", f"{adoption.effective_on:%-d %B %Y}"),
         ("Content hash of the text adopted", adoption.content_hash),
@@ -104,13 +108,19 @@ def _record_checks(record: SealedPdf, result: Verification) -> None:
                 f"{correction.correction_reason} The corrected record's code is {correction.verification_code}."
             )
         if ack.corrects_id:
-            result.notes.append(f"This record corrects an earlier one ({ack.corrects.verification_code}): {ack.correction_reason}")
+            result.notes.append(
+                f"This record corrects an earlier one ({ack.corrects.verification_code}): {ack.correction_reason}"
+            )
     else:
-        adoption = Adoption.objects.select_related("board", "version__code", "meeting", "chair").get(pk=record.adoption_id)
+        adoption = Adoption.objects.select_related("board", "version__code", "meeting", "chair").get(
+            pk=record.adoption_id
+        )
         result.kind, result.verification_code = "adoption", adoption.verification_code
         result.facts = _adoption_facts(adoption)
         if adoption_evidence_hash(adoption) != adoption.evidence_hash:
-            result.reasons.append("The adoption record no longer matches its evidence hash: its stored data has been altered.")
+            result.reasons.append(
+                "The adoption record no longer matches its evidence hash: its stored data has been altered."
+            )
 
 
 def verify_pdf(content: bytes) -> Verification:
@@ -146,10 +156,10 @@ def _unknown_file_reason(content: bytes) -> str:
     if seal.ok:
         return "The file is not one we issued: its fingerprint matches none of ours." + about
     if seal.problem == "The PDF carries no seal.":
-        return "The file carries no seal: it is not a PDF we issued, or it was printed or exported to a new PDF." + about
-    return (
-        f"{seal.problem} Editing or re-saving a PDF, even without changing what it shows, changes the file." + about
-    )
+        return (
+            "The file carries no seal: it is not a PDF we issued, or it was printed or exported to a new PDF." + about
+        )
+    return f"{seal.problem} Editing or re-saving a PDF, even without changing what it shows, changes the file." + about
 
 
 def verify_code(raw: str) -> Verification:
@@ -157,17 +167,24 @@ def verify_code(raw: str) -> Verification:
     result = Verification(verified=False)
     code = normalise_code(raw)
     if not code:
-        result.reasons.append("That is not a verification code: it has sixteen letters and digits, e.g. K7QX-M2PD-9RTW-HB4N.")
+        result.reasons.append(
+            "That is not a verification code: it has sixteen letters and digits, e.g. K7QX-M2PD-9RTW-HB4N."
+        )
         return result
     record = (
         SealedPdf.objects.filter(acknowledgement__verification_code=code).first()
         or SealedPdf.objects.filter(adoption__verification_code=code).first()
     )
     if record is None:
-        if Acknowledgement.objects.filter(verification_code=code).exists() or Adoption.objects.filter(verification_code=code).exists():
+        if (
+            Acknowledgement.objects.filter(verification_code=code).exists()
+            or Adoption.objects.filter(verification_code=code).exists()
+        ):
             result.reasons.append("The record exists but its PDF has not been issued yet. Try again in a few minutes.")
         else:
-            result.reasons.append("No record has this verification code. Check it against the evidence page of the PDF.")
+            result.reasons.append(
+                "No record has this verification code. Check it against the evidence page of the PDF."
+            )
         return result
     stored = sealed_pdf_bytes(record)
     if sha256_of(stored) != record.sha256:

@@ -97,7 +97,10 @@ def my_codes(request: HttpRequest) -> HttpResponse:
     )
     rows = [OwedRow(o, o.status(today), by_version.get(o.version_id)) for o in obligations]
     declarations = list(
-        Declaration.objects.filter(person=person).select_related("organisation").prefetch_related("interests").order_by("-made_at")[:10]
+        Declaration.objects.filter(person=person)
+        .select_related("organisation")
+        .prefetch_related("interests")
+        .order_by("-made_at")[:10]
     )
     this_year = academic_year_start(today)
     governs = Role.objects.current(today).filter(person=person, kind__in=GOVERNANCE_ROLE_KINDS).exists()
@@ -127,7 +130,10 @@ def sign(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     context = version_page_context(request, version, data=request.POST)
     reading = context["reading"]
     if reading.acknowledgement:
-        messages.info(request, f"You had already signed this version on {timezone.localtime(reading.acknowledgement.signed_at):%-d %B %Y}.")
+        messages.info(
+            request,
+            f"You had already signed this version on {timezone.localtime(reading.acknowledgement.signed_at):%-d %B %Y}.",
+        )
         return redirect(reading.acknowledgement)
     if not reading.can_sign or reading.signature is None:
         messages.error(request, "You do not need to sign this version.")
@@ -148,9 +154,13 @@ def sign(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         else:
             ack = result.acknowledgement
             if result.created:
-                messages.success(request, f"Signed. Thank you. Your signed PDF will be emailed to you and is available here.")
+                messages.success(
+                    request, f"Signed. Thank you. Your signed PDF will be emailed to you and is available here."
+                )
             else:
-                messages.info(request, f"You had already signed this version on {timezone.localtime(ack.signed_at):%-d %B %Y}.")
+                messages.info(
+                    request, f"You had already signed this version on {timezone.localtime(ack.signed_at):%-d %B %Y}."
+                )
             return redirect(ack)
     return render(request, "acknowledgements/read_and_sign.html", context, status=400)
 
@@ -163,7 +173,9 @@ def sign(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def visible_acknowledgement(request: HttpRequest, pk: int) -> Acknowledgement:
     """The acknowledgement if it is the user's own or they may view records where it was made; else 404."""
     ack = get_object_or_404(
-        Acknowledgement.objects.select_related("person", "version__code__owner", "organisation", "recorded_by", "corrects"),
+        Acknowledgement.objects.select_related(
+            "person", "version__code__owner", "organisation", "recorded_by", "corrects"
+        ),
         pk=pk,
     )
     if ack.person_id != request.user.pk and not can(request.user, Action.VIEW_RECORDS, ack.organisation):
@@ -241,7 +253,9 @@ def scan(request: HttpRequest, pk: int) -> HttpResponse:
         content = handle.read()
     kind = {b"%PDF": "application/pdf", b"\x89PNG": "image/png"}.get(content[:4], "image/jpeg")
     response = HttpResponse(content, content_type=kind)
-    response["Content-Disposition"] = f'attachment; filename="paper-form-{ack.verification_code}{ack.paper_scan.name[-4:]}"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="paper-form-{ack.verification_code}{ack.paper_scan.name[-4:]}"'
+    )
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -268,7 +282,9 @@ def paper(request: HttpRequest) -> HttpResponse:
     if not organisations_for(request.user, Action.RECORD_ON_BEHALF).exists():
         raise Http404("You do not record signatures for any organisation.")
     page = Paginator(obligations, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "acknowledgements/paper_list.html", {"page": page, "query": query, "today": timezone.localdate()})
+    return render(
+        request, "acknowledgements/paper_list.html", {"page": page, "query": query, "today": timezone.localdate()}
+    )
 
 
 def _recordable_obligation(request: HttpRequest, pk: int) -> Obligation:
@@ -283,7 +299,9 @@ def _recordable_obligation(request: HttpRequest, pk: int) -> Obligation:
 @login_required
 def record_paper(request: HttpRequest, pk: int) -> HttpResponse:
     obligation = _recordable_obligation(request, pk)
-    existing = Acknowledgement.objects.filter(person=obligation.person, version=obligation.version, corrections__isnull=True).first()
+    existing = Acknowledgement.objects.filter(
+        person=obligation.person, version=obligation.version, corrections__isnull=True
+    ).first()
     if existing:
         messages.info(request, f"{obligation.person.full_name} has already signed this version.")
         return redirect(existing)
@@ -316,7 +334,9 @@ def record_paper(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Recorded: {obligation.person.full_name} signed {version.code.title} on paper.")
             return redirect(result.acknowledgement)
     context = {"obligation": obligation, "version": version, "form": form, "declaration": declaration}
-    return render(request, "acknowledgements/record_paper.html", context, status=400 if request.method == "POST" else 200)
+    return render(
+        request, "acknowledgements/record_paper.html", context, status=400 if request.method == "POST" else 200
+    )
 
 
 @login_required
@@ -366,14 +386,18 @@ def declare(request: HttpRequest) -> HttpResponse:
     declaration = forms.DeclarationInput(data, initial_interests=interests_still_held(earlier))
     if request.method == "POST" and _all_valid(form, declaration):
         try:
-            made = declaration_make(person=person, organisation=form.cleaned_data["organisation"], declaration=declaration.data())
+            made = declaration_make(
+                person=person, organisation=form.cleaned_data["organisation"], declaration=declaration.data()
+            )
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
             what = "nothing to declare" if made.nothing_to_declare else f"{made.interests.count()} interest(s)"
             messages.success(request, f"Declaration recorded for {made.organisation.name}: {what}.")
             return redirect("acknowledgements:my_codes")
-    history = Declaration.objects.filter(person=person).select_related("organisation").prefetch_related("interests")[:10]
+    history = (
+        Declaration.objects.filter(person=person).select_related("organisation").prefetch_related("interests")[:10]
+    )
     context = {"form": form, "declaration": declaration, "earlier": earlier, "history": history}
     return render(request, "acknowledgements/declare.html", context, status=400 if request.method == "POST" else 200)
 
@@ -407,11 +431,16 @@ def invite(request: HttpRequest) -> HttpResponse:
             if result.person_created:
                 messages.success(request, f"Invitation sent to {person.full_name} <{person.email}>.")
             elif result.role_created:
-                messages.success(request, f"{person.full_name} already has an account; the new role was added and they have been told.")
+                messages.success(
+                    request,
+                    f"{person.full_name} already has an account; the new role was added and they have been told.",
+                )
             else:
                 messages.info(request, f"{person.full_name} already has this role from that date; nothing was changed.")
             return redirect("acknowledgements:invitations")
-    return render(request, "acknowledgements/invite.html", {"form": form}, status=400 if request.method == "POST" else 200)
+    return render(
+        request, "acknowledgements/invite.html", {"form": form}, status=400 if request.method == "POST" else 200
+    )
 
 
 @login_required
@@ -514,4 +543,6 @@ def _verify(request: HttpRequest, handler: CappedUploadHandler | None) -> HttpRe
         result = verify_code(request.GET["code"])
     else:
         form = forms.VerifyForm()
-    return render(request, "acknowledgements/verify.html", {"form": form, "result": result}, status=400 if form.errors else 200)
+    return render(
+        request, "acknowledgements/verify.html", {"form": form, "result": result}, status=400 if form.errors else 200
+    )

@@ -97,8 +97,22 @@ class RoleAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             return
         # New roles go through the service so the person owes the codes in force where they join.
-        created = role_create(**{f: getattr(obj, f) for f in (
-            "person", "organisation", "kind", "starts_on", "title", "ends_on", "category", "appointed_by", "term_ends_on")})
+        created = role_create(
+            **{
+                f: getattr(obj, f)
+                for f in (
+                    "person",
+                    "organisation",
+                    "kind",
+                    "starts_on",
+                    "title",
+                    "ends_on",
+                    "category",
+                    "appointed_by",
+                    "term_ends_on",
+                )
+            }
+        )
         obj.pk = created.pk
 
 
@@ -133,7 +147,16 @@ class CodeVersionAdmin(ReadOnlyWhenLockedMixin, admin.ModelAdmin):
     list_display = ("code", "label", "status", "effective_on", "review_due_on", "adopted_at")
     list_filter = ("status", "code__owner", "code")
     search_fields = ("code__title", "label", "content_hash")
-    readonly_fields = ("content_hash", "status", "adopted_at", "superseded_at", "created_at", "updated_at", "updated_by", "revision")
+    readonly_fields = (
+        "content_hash",
+        "status",
+        "adopted_at",
+        "superseded_at",
+        "created_at",
+        "updated_at",
+        "updated_by",
+        "revision",
+    )
     raw_id_fields = ("based_on", "created_by")
     inlines = [SectionInline]
 

@@ -7,8 +7,9 @@ each runs in a test database created next to it and dropped afterwards.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator, TextIO, TypeVar
+from typing import TextIO, TypeVar
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -47,7 +48,9 @@ def captured() -> Iterator[CaptureQueriesContext]:
         yield queries
 
 
-def timed(stdout: TextIO, label: str, action: Callable[[], T], *, width: int = 46, places: int = 2) -> tuple[T, float, CaptureQueriesContext]:
+def timed(
+    stdout: TextIO, label: str, action: Callable[[], T], *, width: int = 46, places: int = 2
+) -> tuple[T, float, CaptureQueriesContext]:
     """Run ``action``, print its time and query count on one line, and return (result, seconds, queries)."""
     with captured() as queries:
         started = time.perf_counter()

@@ -22,6 +22,7 @@ from conduct.models import Adoption, CodeVersion, VersionStatus
 from conduct.rendering import render_sections
 from conduct.services import adoption_evidence
 
+
 def previous_version(version: CodeVersion) -> CodeVersion | None:
     """The version this one replaces: the one it was drafted from, else the latest adopted before it."""
     if version.based_on_id:
@@ -86,7 +87,11 @@ def adoption_certificate_issue(*, adoption_id: int) -> SealedPdf:
         author=adoption.board.name,
         subject=f"{adoption.board.name} adopted {version.code.title} {version.label} on {adoption.adopted_on:%d %B %Y}",
         attachments=[
-            Attachment(EVIDENCE_FILE, canonical_json(evidence), "The adoption evidence (canonical JSON) its evidence hash is computed over")
+            Attachment(
+                EVIDENCE_FILE,
+                canonical_json(evidence),
+                "The adoption evidence (canonical JSON) its evidence hash is computed over",
+            )
         ],
     )
     sealed = seal_pdf(pdf, reason=f"Adoption of {version.code.title} {version.label} by {adoption.board.name}")

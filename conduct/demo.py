@@ -91,7 +91,9 @@ class DemoLoader:
             for role in row["roles"]:
                 organisation = Organisation.objects.get(slug=role["organisation"])
                 starts_on = _date(role["starts_on"])
-                if Role.objects.filter(person=person, organisation=organisation, kind=role["kind"], starts_on=starts_on).exists():
+                if Role.objects.filter(
+                    person=person, organisation=organisation, kind=role["kind"], starts_on=starts_on
+                ).exists():
                     continue
                 role_create(
                     person=person,

@@ -25,8 +25,9 @@ import bisect
 import difflib
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Literal, Sequence
+from typing import Literal
 
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -378,7 +379,11 @@ def diff_versions(old: CodeVersion, new: CodeVersion, *, role_kinds: set[str] | 
         if old_index is None:
             changes.append(
                 ClauseChange(
-                    kind="added", old=None, new=item.clause, section=section_label(item.section), html=_whole("ins", item.wording)
+                    kind="added",
+                    old=None,
+                    new=item.clause,
+                    section=section_label(item.section),
+                    html=_whole("ins", item.wording),
                 )
             )
             continue
@@ -390,7 +395,11 @@ def diff_versions(old: CodeVersion, new: CodeVersion, *, role_kinds: set[str] | 
         reworded = " ".join(old_item.wording.split()) != " ".join(item.wording.split())
         notes = _role_note(old_item.clause, item.clause)
         if moved:
-            notes = (f"Moved from “{section_label(old_item.section)}”.",) + notes if not same_section else ("Moved within the section.",) + notes
+            notes = (
+                (f"Moved from “{section_label(old_item.section)}”.",) + notes
+                if not same_section
+                else ("Moved within the section.",) + notes
+            )
         if reworded:
             kind: ChangeKind = "changed"
             html = word_diff_html(old_item.wording, item.wording)

@@ -14,8 +14,9 @@ that the version is still a draft.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -152,7 +153,9 @@ def draft_start(*, code: Code, created_by: Person, label: str = "", based_on: Co
         raise ValidationError("A draft can only start from a version of the same code.")
     label = _check_label(code, label or (next_label(based_on.label) if based_on else default_new_label()))
     content = version_content_as_data(based_on, keep_keys=True) if based_on else []
-    version = version_create_from_content(code=code, label=label, sections=content, created_by=created_by, based_on=based_on)
+    version = version_create_from_content(
+        code=code, label=label, sections=content, created_by=created_by, based_on=based_on
+    )
     CodeVersion.objects.filter(pk=version.pk).update(updated_by=created_by)
     version.updated_by = created_by
     return version
@@ -455,7 +458,9 @@ def clause_move(*, clause: Clause, revision: int, by: Person, offset: int) -> Cl
     sections = _sections(version)
     s_index = next(i for i, s in enumerate(sections) if s.pk == section.pk) + (1 if offset > 0 else -1)
     if not 0 <= s_index < len(sections):
-        raise ValidationError("The clause is already at the " + ("start of the code." if offset < 0 else "end of the code."))
+        raise ValidationError(
+            "The clause is already at the " + ("start of the code." if offset < 0 else "end of the code.")
+        )
     return _clause_to_section(clause, version, revision, by, sections[s_index], at_end=offset < 0)
 
 
@@ -470,7 +475,9 @@ def clause_move_to(*, clause: Clause, revision: int, by: Person, section: Sectio
     return _clause_to_section(clause, version, revision, by, section, at_end=True)
 
 
-def _clause_to_section(clause: Clause, version: CodeVersion, revision: int, by: Person, target: Section, *, at_end: bool) -> Clause:
+def _clause_to_section(
+    clause: Clause, version: CodeVersion, revision: int, by: Person, target: Section, *, at_end: bool
+) -> Clause:
     _claim(version, revision, by)
     source_id = clause.section_id
     Clause.objects.filter(pk=clause.pk).update(section=target, position=0 if not at_end else 2**31 - 1)

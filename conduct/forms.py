@@ -42,7 +42,9 @@ class RevisionMixin(forms.Form):
 class CodeDetailsForm(forms.Form):
     title = forms.CharField(max_length=200, help_text="As readers will see it, e.g. “Governance Code of Conduct”.")
     summary = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="One or two sentences saying who the code is for."
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One or two sentences saying who the code is for.",
     )
     audience = forms.MultipleChoiceField(
         choices=RoleKind.choices,
@@ -51,7 +53,10 @@ class CodeDetailsForm(forms.Form):
         error_messages={"required": "Choose at least one role that must sign this code."},
     )
     signing_due_days = forms.IntegerField(
-        min_value=1, max_value=365, initial=30, label="Days to sign",
+        min_value=1,
+        max_value=365,
+        initial=30,
+        label="Days to sign",
         help_text="After a version takes effect, or after someone joins, they have this many days to sign.",
     )
     requires_declaration = forms.BooleanField(
@@ -153,7 +158,12 @@ class SectionForm(RevisionMixin):
 
 class ClauseForm(RevisionMixin):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), help_text="The wording, as signers will read it.")
-    term = forms.CharField(max_length=120, required=False, label="Bold lead-in", help_text="Optional, e.g. a value's name such as “Integrity”.")
+    term = forms.CharField(
+        max_length=120,
+        required=False,
+        label="Bold lead-in",
+        help_text="Optional, e.g. a value's name such as “Integrity”.",
+    )
     number = forms.CharField(max_length=20, required=False, help_text="Optional, e.g. 19.2.")
     style = forms.ChoiceField(choices=ClauseStyle.choices, initial=ClauseStyle.PARAGRAPH, label="Shown as")
     depth = forms.TypedChoiceField(
@@ -214,7 +224,12 @@ class MeetingForm(forms.Form):
 
     @classmethod
     def initial_for(cls, meeting: Meeting) -> dict:
-        return {"held_on": meeting.held_on, "kind": meeting.kind, "title": meeting.title, "minutes_reference": meeting.minutes_reference}
+        return {
+            "held_on": meeting.held_on,
+            "kind": meeting.kind,
+            "title": meeting.title,
+            "minutes_reference": meeting.minutes_reference,
+        }
 
 
 class AttendanceForm(forms.Form):
@@ -229,7 +244,9 @@ class AttendanceForm(forms.Form):
                 choices=AttendanceStatus.choices,
                 widget=forms.RadioSelect,
                 initial=current.get(person.pk),
-                error_messages={"required": f"Say whether {person.full_name} was present, sent apologies or was absent."},
+                error_messages={
+                    "required": f"Say whether {person.full_name} was present, sent apologies or was absent."
+                },
             )
 
     def statuses(self) -> dict[int, str]:
@@ -253,9 +270,15 @@ class PersonChoiceField(forms.ModelChoiceField):
 
 
 class AdoptionForm(forms.Form):
-    meeting = MeetingChoiceField(queryset=Meeting.objects.none(), help_text="The meeting at which the board adopted this version.")
-    minute_reference = forms.CharField(max_length=100, required=False, help_text="Where the minutes record the decision, e.g. item 6.")
-    chair = PersonChoiceField(queryset=Person.objects.none(), empty_label=None, help_text="The chair who signs for the board.")
+    meeting = MeetingChoiceField(
+        queryset=Meeting.objects.none(), help_text="The meeting at which the board adopted this version."
+    )
+    minute_reference = forms.CharField(
+        max_length=100, required=False, help_text="Where the minutes record the decision, e.g. item 6."
+    )
+    chair = PersonChoiceField(
+        queryset=Person.objects.none(), empty_label=None, help_text="The chair who signs for the board."
+    )
     chair_signature = forms.CharField(
         max_length=200,
         label="Chair's signature",
@@ -263,10 +286,16 @@ class AdoptionForm(forms.Form):
     )
     effective_on = forms.DateField(widget=DateInput, label="Takes effect on")
     review_due_on = forms.DateField(
-        widget=DateInput, required=False, label="Next review due", help_text="Leave blank for one year after the meeting."
+        widget=DateInput,
+        required=False,
+        label="Next review due",
+        help_text="Leave blank for one year after the meeting.",
     )
     signing_due_on = forms.DateField(
-        widget=DateInput, required=False, label="Signatures due by", help_text="Leave blank for the code's usual allowance after it takes effect."
+        widget=DateInput,
+        required=False,
+        label="Signatures due by",
+        help_text="Leave blank for the code's usual allowance after it takes effect.",
     )
     includes_sub_organisations = forms.BooleanField(
         required=False,

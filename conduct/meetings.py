@@ -71,7 +71,13 @@ def meeting_create(
 
 @transaction.atomic
 def meeting_update(
-    *, meeting: Meeting, held_on: date, kind: str, title: str = "", minutes_reference: str = "", today: date | None = None
+    *,
+    meeting: Meeting,
+    held_on: date,
+    kind: str,
+    title: str = "",
+    minutes_reference: str = "",
+    today: date | None = None,
 ) -> Meeting:
     """Correct a meeting's details. Once a code has been adopted at it, its date is part of that evidence."""
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
@@ -88,9 +94,7 @@ def meeting_update(
 
 
 @transaction.atomic
-def attendance_record(
-    *, meeting: Meeting, statuses: dict[int, str], today: date | None = None
-) -> list[Attendance]:
+def attendance_record(*, meeting: Meeting, statuses: dict[int, str], today: date | None = None) -> list[Attendance]:
     """Record who was present, who sent apologies and who was absent, for the board's members that day.
 
     ``statuses`` maps person id to an ``AttendanceStatus``; it must cover only
@@ -104,7 +108,9 @@ def attendance_record(
     members = {person.pk: person for person in board_members(meeting.board, meeting.held_on)}
     strangers = [pk for pk in statuses if pk not in members]
     if strangers:
-        raise ValidationError({"attendance": "Attendance can only be recorded for members of the board on the meeting date."})
+        raise ValidationError(
+            {"attendance": "Attendance can only be recorded for members of the board on the meeting date."}
+        )
     bad = [status for status in statuses.values() if status not in AttendanceStatus.values]
     if bad:
         raise ValidationError({"attendance": "Choose present, apologies or absent for each member."})

@@ -14,8 +14,8 @@ SQL that gets past both.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import date
-from typing import Iterable
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -50,11 +50,11 @@ class OrganisationKind(models.TextChoices):
 
 
 class OrganisationQuerySet(models.QuerySet):
-    def within(self, organisation: "Organisation") -> "OrganisationQuerySet":
+    def within(self, organisation: Organisation) -> OrganisationQuerySet:
         """The organisation and everything below it in the tree."""
         return self.filter(path__startswith=organisation.path)
 
-    def within_any(self, organisations: Iterable["Organisation"]) -> "OrganisationQuerySet":
+    def within_any(self, organisations: Iterable[Organisation]) -> OrganisationQuerySet:
         query = Q(pk__in=[])
         for organisation in organisations:
             query |= Q(path__startswith=organisation.path)
@@ -66,9 +66,7 @@ class Organisation(models.Model):
     short_name = models.CharField(max_length=60, blank=True, help_text="Used where space is tight, e.g. ATT.")
     slug = models.SlugField(max_length=80, unique=True)
     kind = models.CharField(max_length=20, choices=OrganisationKind.choices)
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
-    )
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     governs = models.ForeignKey(
         "self",
         null=True,
@@ -108,7 +106,7 @@ class Organisation(models.Model):
         """Primary keys from the root down to this organisation, inclusive."""
         return [int(part) for part in self.path.strip("/").split("/") if part]
 
-    def ancestors(self) -> models.QuerySet["Organisation"]:
+    def ancestors(self) -> models.QuerySet[Organisation]:
         return Organisation.objects.filter(pk__in=self.ancestor_ids()).order_by("path")
 
     def clean(self) -> None:
@@ -168,7 +166,7 @@ class NetworkMembership(models.Model):
 class PersonManager(BaseUserManager):
     use_in_migrations = True
 
-    def _create(self, email: str, password: str | None, **fields) -> "Person":
+    def _create(self, email: str, password: str | None, **fields) -> Person:
         if not email:
             raise ValueError("A person needs an email address.")
         person = self.model(email=self.normalize_email(email).lower(), **fields)
@@ -176,17 +174,17 @@ class PersonManager(BaseUserManager):
         person.save(using=self._db)
         return person
 
-    def create_user(self, email: str, password: str | None = None, **fields) -> "Person":
+    def create_user(self, email: str, password: str | None = None, **fields) -> Person:
         fields.setdefault("is_staff", False)
         fields.setdefault("is_superuser", False)
         return self._create(email, password, **fields)
 
-    def create_superuser(self, email: str, password: str | None = None, **fields) -> "Person":
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> Person:
         fields["is_staff"] = True
         fields["is_superuser"] = True
         return self._create(email, password, **fields)
 
-    def get_by_natural_key(self, email: str) -> "Person":
+    def get_by_natural_key(self, email: str) -> Person:
         return self.get(email__iexact=email)
 
 
@@ -272,12 +270,12 @@ class GovernorCategory(models.TextChoices):
 
 
 class RoleQuerySet(models.QuerySet):
-    def current(self, on: date | None = None) -> "RoleQuerySet":
+    def current(self, on: date | None = None) -> RoleQuerySet:
         """Roles held on a day: started on or before it and not yet ended."""
         on = on or timezone.localdate()
         return self.filter(starts_on__lte=on).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
 
-    def served_since(self, since: date) -> "RoleQuerySet":
+    def served_since(self, since: date) -> RoleQuerySet:
         """Roles held at any time from ``since`` until now (for the 12-month register)."""
         return self.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=since))
 
@@ -424,7 +422,7 @@ class CodeVersionQuerySet(models.QuerySet):
             raise ImmutableVersionError("Adopted code versions cannot be deleted.")
         return super().delete()
 
-    def visible_to_signatories(self) -> "CodeVersionQuerySet":
+    def visible_to_signatories(self) -> CodeVersionQuerySet:
         return self.exclude(status=VersionStatus.DRAFT)
 
 
@@ -435,13 +433,13 @@ class CodeVersion(models.Model):
     code = models.ForeignKey(Code, on_delete=models.PROTECT, related_name="versions")
     label = models.CharField(max_length=40, help_text='For example "2025-2026".')
     status = models.CharField(max_length=12, choices=VersionStatus.choices, default=VersionStatus.DRAFT)
-    based_on = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="next_versions"
-    )
+    based_on = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="next_versions")
     effective_on = models.DateField(null=True, blank=True)
     review_due_on = models.DateField(null=True, blank=True)
     content_hash = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the canonical content.")
-    revision = models.PositiveIntegerField(default=1, help_text="Bumped by every draft edit; detects conflicting edits.")
+    revision = models.PositiveIntegerField(
+        default=1, help_text="Bumped by every draft edit; detects conflicting edits."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -506,7 +504,7 @@ class CodeVersion(models.Model):
 
     # -- content ----------------------------------------------------------------
 
-    def ordered_sections(self) -> list["Section"]:
+    def ordered_sections(self) -> list[Section]:
         """Sections with their clauses, in order, in two queries."""
         return list(
             self.sections.order_by("position").prefetch_related(
@@ -628,8 +626,7 @@ class Clause(LockedContent):
 
     def _version_status(self) -> str:
         return (
-            CodeVersion.objects.filter(sections__pk=self.section_id).values_list("status", flat=True).first()
-            or "draft"
+            CodeVersion.objects.filter(sections__pk=self.section_id).values_list("status", flat=True).first() or "draft"
         )
 
     def applies_to(self, role_kinds: Iterable[str] | None) -> bool:
@@ -750,8 +747,12 @@ class Adoption(AppendOnly):
         ordering = ["-adopted_on", "-recorded_at"]
         constraints = [
             models.UniqueConstraint(fields=["version", "board"], name="adoption_once_per_board"),
-            models.CheckConstraint(condition=Q(review_due_on__gte=F("effective_on")), name="adoption_review_after_effective"),
-            models.CheckConstraint(condition=Q(content_hash__regex=r"^[0-9a-f]{64}$"), name="adoption_has_content_hash"),
+            models.CheckConstraint(
+                condition=Q(review_due_on__gte=F("effective_on")), name="adoption_review_after_effective"
+            ),
+            models.CheckConstraint(
+                condition=Q(content_hash__regex=r"^[0-9a-f]{64}$"), name="adoption_has_content_hash"
+            ),
         ]
 
     def __str__(self) -> str:

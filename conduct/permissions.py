@@ -18,9 +18,9 @@ Only current roles count: a clerk whose term ended yesterday has no reach today.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Iterable
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -71,7 +71,9 @@ class Grant:
     def covers(self, organisation_path: str, action: Action) -> bool:
         if organisation_path.startswith(self.path):
             return True
-        return bool(self.governs_path) and action in GOVERNANCE_ACTIONS and organisation_path.startswith(self.governs_path)
+        return (
+            bool(self.governs_path) and action in GOVERNANCE_ACTIONS and organisation_path.startswith(self.governs_path)
+        )
 
     def scope_q(self, action: Action, field: str = "path") -> Q:
         query = Q(**{f"{field}__startswith": self.path})

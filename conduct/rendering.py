@@ -9,8 +9,8 @@ bullet, "Always" and "Never" items become list items, a subheading becomes an
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
 
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -25,7 +25,7 @@ Annotator = Callable[[object], tuple[str, str]]  # clause -> (extra css classes,
 @dataclass
 class Node:
     clause: object
-    children: list["Node"] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
 
 
 def clause_tree(clauses: Iterable[object]) -> list[Node]:
@@ -71,9 +71,13 @@ def _clause_inner(clause, show_role_tags: bool, extra_badge: str) -> SafeString:
     term = format_html('<strong class="clause-term">{}:</strong> ', clause.term) if clause.term else ""
     marker = ""
     if clause.style == ClauseStyle.ALWAYS:
-        marker = mark_safe('<span class="clause-marker" aria-hidden="true">✓</span><span class="visually-hidden">Always: </span>')
+        marker = mark_safe(
+            '<span class="clause-marker" aria-hidden="true">✓</span><span class="visually-hidden">Always: </span>'
+        )
     elif clause.style == ClauseStyle.NEVER:
-        marker = mark_safe('<span class="clause-marker" aria-hidden="true">✗</span><span class="visually-hidden">Never: </span>')
+        marker = mark_safe(
+            '<span class="clause-marker" aria-hidden="true">✗</span><span class="visually-hidden">Never: </span>'
+        )
     return format_html(
         "{}{}{}{}{}{}",
         marker,
@@ -144,7 +148,11 @@ class Renderer:
             head = format_html('<h3 class="clause-subheading h6 mt-3 {}" id="c-{}">{}</h3>', classes, clause.key, inner)
             return format_html("{}{}", head, self.nodes(node.children))
         return format_html(
-            '<div class="{}" id="c-{}"><p class="mb-2">{}</p>{}</div>', classes, clause.key, inner, self.nodes(node.children)
+            '<div class="{}" id="c-{}"><p class="mb-2">{}</p>{}</div>',
+            classes,
+            clause.key,
+            inner,
+            self.nodes(node.children),
         )
 
 
@@ -170,7 +178,12 @@ def render_sections(
         if section.number or section.title:
             number = format_html('<span class="section-number">{}.</span> ', section.number) if section.number else ""
             heading = format_html(
-                '<h{} class="section-heading" id="h-{}">{}{}</h{}>', heading_level, section.key, number, section.title, heading_level
+                '<h{} class="section-heading" id="h-{}">{}{}</h{}>',
+                heading_level,
+                section.key,
+                number,
+                section.title,
+                heading_level,
             )
         labelled = format_html(' aria-labelledby="h-{}"', section.key) if heading else ""
         out.append(

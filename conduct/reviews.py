@@ -39,7 +39,9 @@ def reviews_due(user: Person, *, today: date | None = None, within_days: int = R
         board=OuterRef("board"), version__code=OuterRef("version__code"), version_id__gt=OuterRef("version_id")
     )
     adoptions = (
-        Adoption.objects.filter(scope_q(user, Action.ADOPT, "board"), review_due_on__lte=today + timedelta(days=within_days))
+        Adoption.objects.filter(
+            scope_q(user, Action.ADOPT, "board"), review_due_on__lte=today + timedelta(days=within_days)
+        )
         .exclude(Exists(later))
         .select_related("version__code", "board")
         .order_by("review_due_on", "board__name")

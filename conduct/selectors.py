@@ -56,7 +56,9 @@ def codes_administered(user: Person) -> QuerySet[Code]:
     return (
         Code.objects.filter(owner__in=reachable.values("pk"))
         .select_related("owner")
-        .prefetch_related(Prefetch("versions", queryset=CodeVersion.objects.select_related("code").order_by("-created_at")))
+        .prefetch_related(
+            Prefetch("versions", queryset=CodeVersion.objects.select_related("code").order_by("-created_at"))
+        )
         .annotate(version_count=Count("versions", distinct=True))
         .order_by("owner__name", "title")
     )

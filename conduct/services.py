@@ -7,9 +7,10 @@ only. Views call these; they never write models themselves.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -87,7 +88,11 @@ def version_create_from_content(
                     Clause(
                         position=c_index,
                         is_new=bool(clause_data.get("new", False)),
-                        **{field: clause_data.get(field, [] if field == "roles" else "") for field in CLAUSE_FIELDS if field != "depth"},
+                        **{
+                            field: clause_data.get(field, [] if field == "roles" else "")
+                            for field in CLAUSE_FIELDS
+                            if field != "depth"
+                        },
                         depth=int(clause_data.get("depth", 0)),
                         **({"key": clause_data["key"]} if clause_data.get("key") else {}),
                     ),
@@ -127,8 +132,9 @@ def version_content_as_data(version: CodeVersion, *, keep_keys: bool = True) -> 
 # ---------------------------------------------------------------------------
 
 
-def adoption_scope_q(*, board: Organisation, organisation: Organisation, includes_sub_organisations: bool,
-                     field: str = "organisation") -> Q:
+def adoption_scope_q(
+    *, board: Organisation, organisation: Organisation, includes_sub_organisations: bool, field: str = "organisation"
+) -> Q:
     """Organisations an adoption covers: the board, the organisation it is for, and optionally all below."""
     query = Q(**{f"{field}": board}) | Q(**{f"{field}": organisation})
     if includes_sub_organisations:
@@ -136,7 +142,7 @@ def adoption_scope_q(*, board: Organisation, organisation: Organisation, include
     return query
 
 
-def adoptions_covering(organisation: Organisation) -> "models.QuerySet[Adoption]":  # noqa: F821
+def adoptions_covering(organisation: Organisation) -> models.QuerySet[Adoption]:  # noqa: F821
     """Every adoption whose scope includes ``organisation``."""
     return Adoption.objects.filter(
         Q(board=organisation)
@@ -148,7 +154,9 @@ def adoptions_covering(organisation: Organisation) -> "models.QuerySet[Adoption]
 def in_force_adoptions(organisation: Organisation) -> dict[int, Adoption]:
     """For each code, the adoption in force for ``organisation``: the most recent that covers it."""
     in_force: dict[int, Adoption] = {}
-    for adoption in adoptions_covering(organisation).select_related("version__code").order_by("adopted_on", "recorded_at"):
+    for adoption in (
+        adoptions_covering(organisation).select_related("version__code").order_by("adopted_on", "recorded_at")
+    ):
         in_force[adoption.version.code_id] = adoption
     return in_force
 
@@ -195,12 +203,18 @@ def adoption_validate(request: AdoptionRequest, *, recorded_by: Person, today: d
     )
     if later:
         add("version", f"{board} has already adopted a later version ({later.version.label}) of {version.code.title}.")
-    review_due_on = request.review_due_on or default_review_due_on(adopted_on=meeting.held_on, effective_on=request.effective_on)
+    review_due_on = request.review_due_on or default_review_due_on(
+        adopted_on=meeting.held_on, effective_on=request.effective_on
+    )
     if review_due_on < request.effective_on:
         add("review_due_on", "The review date cannot be before the effective date.")
     if request.effective_on < meeting.held_on:
         add("effective_on", "The code cannot take effect before the meeting that adopted it.")
-    if not Role.objects.current(meeting.held_on).filter(person=request.chair, organisation=board, kind="chair").exists():
+    if (
+        not Role.objects.current(meeting.held_on)
+        .filter(person=request.chair, organisation=board, kind="chair")
+        .exists()
+    ):
         add("chair", f"{request.chair.full_name} was not the chair of {board} on the day of the meeting.")
     if not names_match(request.chair_signature, request.chair.full_name):
         add("chair_signature", f"The signature must be the chair's name as on record: {request.chair.full_name}.")

@@ -40,8 +40,13 @@ def code_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def _preview_kinds(request: HttpRequest, version: CodeVersion) -> tuple[set[str] | None, str]:
     """Officers may preview the text as a signer of one role sees it (?as=trustee)."""
     chosen = request.GET.get("as", "")
-    if chosen and chosen in version.code.audience and (
-        can(request.user, Action.DRAFT, version.code.owner) or can(request.user, Action.VIEW_RECORDS, version.code.owner)
+    if (
+        chosen
+        and chosen in version.code.audience
+        and (
+            can(request.user, Action.DRAFT, version.code.owner)
+            or can(request.user, Action.VIEW_RECORDS, version.code.owner)
+        )
     ):
         return {chosen}, chosen
     return reader_role_kinds(request.user, version.code), ""

@@ -113,7 +113,9 @@ def _adoption(request: HttpRequest, pk: int) -> Adoption:
 
 def _safe_next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return ""
 
@@ -133,7 +135,9 @@ def governance(request: HttpRequest) -> HttpResponse:
         .annotate(meeting_count=Count("meetings"), last_meeting=Max("meetings__held_on"))
         .order_by("path")
     )
-    adopt_paths = list(organisations_for(user, Action.ADOPT).filter(kind__in=BOARD_KINDS).values_list("path", flat=True))
+    adopt_paths = list(
+        organisations_for(user, Action.ADOPT).filter(kind__in=BOARD_KINDS).values_list("path", flat=True)
+    )
     ancestor_ids = {int(part) for path in adopt_paths for part in path.strip("/").split("/") if part}
     codes = (
         Code.objects.filter(
@@ -164,9 +168,11 @@ def governance(request: HttpRequest) -> HttpResponse:
 def code_history(request: HttpRequest, slug: str) -> HttpResponse:
     code = _code(request, slug)
     signed = Count("obligations", filter=Q(obligations__acknowledged_at__isnull=False))
-    adoptions = Adoption.objects.select_related("board", "organisation", "meeting", "chair", "recorded_by", "certificate").annotate(
-        owed=Count("obligations"), signed=signed
-    ).order_by("-adopted_on", "-recorded_at")
+    adoptions = (
+        Adoption.objects.select_related("board", "organisation", "meeting", "chair", "recorded_by", "certificate")
+        .annotate(owed=Count("obligations"), signed=signed)
+        .order_by("-adopted_on", "-recorded_at")
+    )
     versions = list(
         code.versions.select_related("created_by", "based_on")
         .annotate(owed=Count("obligations", distinct=True), signed=signed)
@@ -414,7 +420,13 @@ def adoption_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "conduct/adoption_detail.html",
-        {"adoption": adoption, "code": adoption.version.code, "version": adoption.version, "counts": counts, "certificate": certificate},
+        {
+            "adoption": adoption,
+            "code": adoption.version.code,
+            "version": adoption.version,
+            "counts": counts,
+            "certificate": certificate,
+        },
     )
 
 

@@ -8,8 +8,8 @@ with a conflict message instead of overwriting someone else's work.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -127,7 +127,7 @@ def _apply(form: Form, version: CodeVersion, action: Callable[[], object]) -> bo
 # ---------------------------------------------------------------------------
 
 
-def copyable_versions(user) -> "QuerySet[CodeVersion]":  # noqa: F821
+def copyable_versions(user) -> QuerySet[CodeVersion]:  # noqa: F821
     """Adopted versions a user may copy: of codes offered as models, or of codes their organisations own."""
     own = organisations_for(user, Action.DRAFT).values("pk")
     return (
@@ -269,13 +269,21 @@ def draft_details(request: HttpRequest, version: CodeVersion) -> HttpResponse:
     form = DraftDetailsForm(request.POST or None, initial={"label": version.label, "revision": version.revision})
     if request.method == "POST" and form.is_valid():
         label = form.cleaned_data["label"]
-        if _apply(form, version, lambda: drafting.draft_update(
-            version=version, revision=form.cleaned_data["revision"], label=label, by=request.user
-        )):
+        if _apply(
+            form,
+            version,
+            lambda: drafting.draft_update(
+                version=version, revision=form.cleaned_data["revision"], label=label, by=request.user
+            ),
+        ):
             messages.success(request, f"The draft is now labelled {label}.")
             return redirect(_editor_url(version))
     discard = ConfirmForm(initial={"revision": version.revision})
-    return render(request, "conduct/draft_details.html", {"code": version.code, "version": version, "form": form, "discard": discard})
+    return render(
+        request,
+        "conduct/draft_details.html",
+        {"code": version.code, "version": version, "form": form, "discard": discard},
+    )
 
 
 @editing_draft
@@ -293,7 +301,6 @@ def draft_discard(request: HttpRequest, version: CodeVersion) -> HttpResponse:
     )
 
 
-
 # ---------------------------------------------------------------------------
 # Sections
 # ---------------------------------------------------------------------------
@@ -306,12 +313,25 @@ def section_add(request: HttpRequest, version: CodeVersion) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         saved = {}
-        if _apply(form, version, lambda: saved.update(section=drafting.section_add(
-            version=version, revision=data["revision"], by=request.user, number=data["number"], title=data["title"], after=after
-        ))):
+        if _apply(
+            form,
+            version,
+            lambda: saved.update(
+                section=drafting.section_add(
+                    version=version,
+                    revision=data["revision"],
+                    by=request.user,
+                    number=data["number"],
+                    title=data["title"],
+                    after=after,
+                )
+            ),
+        ):
             messages.success(request, "Section added.")
             return redirect(_editor_url(version, f"s-{saved['section'].key}"))
-    return render(request, "conduct/section_form.html", {"code": version.code, "version": version, "form": form, "after": after})
+    return render(
+        request, "conduct/section_form.html", {"code": version.code, "version": version, "form": form, "after": after}
+    )
 
 
 @editing_draft
@@ -322,13 +342,19 @@ def section_edit(request: HttpRequest, version: CodeVersion, section_id: int) ->
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if _apply(form, version, lambda: drafting.section_update(
-            section=section, revision=data["revision"], by=request.user, number=data["number"], title=data["title"]
-        )):
+        if _apply(
+            form,
+            version,
+            lambda: drafting.section_update(
+                section=section, revision=data["revision"], by=request.user, number=data["number"], title=data["title"]
+            ),
+        ):
             messages.success(request, "Section saved.")
             return redirect(_editor_url(version, f"s-{section.key}"))
     return render(
-        request, "conduct/section_form.html", {"code": version.code, "version": version, "form": form, "section": section}
+        request,
+        "conduct/section_form.html",
+        {"code": version.code, "version": version, "form": form, "section": section},
     )
 
 
@@ -338,9 +364,13 @@ def section_move(request: HttpRequest, version: CodeVersion, section_id: int) ->
     section = _section(version, section_id)
     form = MoveForm(request.POST)
     if form.is_valid():
-        if _apply(form, version, lambda: drafting.section_move(
-            section=section, revision=form.cleaned_data["revision"], by=request.user, offset=form.offset
-        )):
+        if _apply(
+            form,
+            version,
+            lambda: drafting.section_move(
+                section=section, revision=form.cleaned_data["revision"], by=request.user, offset=form.offset
+            ),
+        ):
             messages.success(request, f"Section moved {form.cleaned_data['direction'] or 'down'}.")
     _flash_errors(request, form)
     return redirect(_editor_url(version, f"s-{section.key}"))
@@ -363,7 +393,6 @@ def section_remove(request: HttpRequest, version: CodeVersion, section_id: int) 
     )
 
 
-
 # ---------------------------------------------------------------------------
 # Clauses
 # ---------------------------------------------------------------------------
@@ -377,9 +406,19 @@ def clause_add(request: HttpRequest, version: CodeVersion, section_id: int) -> H
     form = ClauseForm(request.POST or None, code=version.code, initial={"revision": version.revision, "is_new": True})
     if request.method == "POST" and form.is_valid():
         saved = {}
-        if _apply(form, version, lambda: saved.update(clause=drafting.clause_add(
-            section=section, revision=form.cleaned_data["revision"], by=request.user, content=form.content(), after=after
-        ))):
+        if _apply(
+            form,
+            version,
+            lambda: saved.update(
+                clause=drafting.clause_add(
+                    section=section,
+                    revision=form.cleaned_data["revision"],
+                    by=request.user,
+                    content=form.content(),
+                    after=after,
+                )
+            ),
+        ):
             messages.success(request, "Clause added.")
             return redirect(_editor_url(version, f"c-{saved['clause'].key}"))
     return render(
@@ -393,12 +432,18 @@ def clause_add(request: HttpRequest, version: CodeVersion, section_id: int) -> H
 def clause_edit(request: HttpRequest, version: CodeVersion, clause_id: int) -> HttpResponse:
     clause = _clause(version, clause_id)
     form = ClauseForm(
-        request.POST or None, code=version.code, initial={**ClauseForm.initial_for(clause), "revision": version.revision}
+        request.POST or None,
+        code=version.code,
+        initial={**ClauseForm.initial_for(clause), "revision": version.revision},
     )
     if request.method == "POST" and form.is_valid():
-        if _apply(form, version, lambda: drafting.clause_update(
-            clause=clause, revision=form.cleaned_data["revision"], by=request.user, content=form.content()
-        )):
+        if _apply(
+            form,
+            version,
+            lambda: drafting.clause_update(
+                clause=clause, revision=form.cleaned_data["revision"], by=request.user, content=form.content()
+            ),
+        ):
             messages.success(request, "Clause saved.")
             return redirect(_editor_url(version, f"c-{clause.key}"))
         clause.refresh_from_db()  # show the wording as it is now saved, beside the user's own
@@ -408,7 +453,14 @@ def clause_edit(request: HttpRequest, version: CodeVersion, clause_id: int) -> H
     return render(
         request,
         "conduct/clause_form.html",
-        {"code": version.code, "version": version, "section": clause.section, "clause": clause, "form": form, "earlier": earlier},
+        {
+            "code": version.code,
+            "version": version,
+            "section": clause.section,
+            "clause": clause,
+            "form": form,
+            "earlier": earlier,
+        },
     )
 
 
@@ -421,10 +473,14 @@ def clause_move(request: HttpRequest, version: CodeVersion, clause_id: int) -> H
         data = form.cleaned_data
         if data.get("to_section"):
             target = _section(version, data["to_section"])
-            action = lambda: drafting.clause_move_to(clause=clause, revision=data["revision"], by=request.user, section=target)  # noqa: E731
+            action = lambda: drafting.clause_move_to(
+                clause=clause, revision=data["revision"], by=request.user, section=target
+            )  # noqa: E731
             done = f"Clause moved to “{target}”."
         else:
-            action = lambda: drafting.clause_move(clause=clause, revision=data["revision"], by=request.user, offset=form.offset)  # noqa: E731
+            action = lambda: drafting.clause_move(
+                clause=clause, revision=data["revision"], by=request.user, offset=form.offset
+            )  # noqa: E731
             done = f"Clause moved {data['direction']}."
         if _apply(form, version, action):
             messages.success(request, done)

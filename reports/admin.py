@@ -7,7 +7,17 @@ from reports.models import ReportJob
 class ReportJobAdmin(admin.ModelAdmin):
     """Read-only: jobs are made by the report pages and finished by their task."""
 
-    list_display = ("kind", "organisation", "version", "requested_by", "status", "progress_done", "progress_total", "created_at", "finished_at")
+    list_display = (
+        "kind",
+        "organisation",
+        "version",
+        "requested_by",
+        "status",
+        "progress_done",
+        "progress_total",
+        "created_at",
+        "finished_at",
+    )
     list_filter = ("kind", "status")
     search_fields = ("requested_by__email", "organisation__name", "file_name")
     date_hierarchy = "created_at"

@@ -112,7 +112,10 @@ class Benchmark:
             times.append(seconds * 1000)
         median = statistics.median(times)
         whole, one = self._queries(url), self._queries(small)
-        owed = dashboard(self.admin, ReportFilters(organisation=self.trust, as_at=timezone.localdate(), code=self.code, version=self.version)).totals.owe
+        owed = dashboard(
+            self.admin,
+            ReportFilters(organisation=self.trust, as_at=timezone.localdate(), code=self.code, version=self.version),
+        ).totals.owe
         return Figure(
             "Dashboard, whole trust (current staff code version)",
             "< 300 ms; queries independent of size",
@@ -165,7 +168,9 @@ class Benchmark:
         return peak / 1_048_576
 
     def archive(self) -> Figure:
-        filters = ReportFilters(organisation=self.academy, as_at=timezone.localdate(), code=self.code, version=self.archive_version)
+        filters = ReportFilters(
+            organisation=self.academy, as_at=timezone.localdate(), code=self.code, version=self.archive_version
+        )
         job, _created = job_request(user=self.admin, kind=JobKind.ARCHIVE, filters=filters, enqueue=False)
         started = time.perf_counter()
         finished = job_run(job.pk)

@@ -8,7 +8,7 @@ same numbers in a table; the charts are never the only way to read them.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -49,16 +49,21 @@ def _open(chart_id: str, width: int, height: int, title: str, desc: str) -> list
     ]
 
 
-def school_bars(rows: Sequence[Row], *, chart_id: str = "chart-schools", title: str = "Signatures by school") -> SafeString:
+def school_bars(
+    rows: Sequence[Row], *, chart_id: str = "chart-schools", title: str = "Signatures by school"
+) -> SafeString:
     """One horizontal bar per school, split into signed / outstanding / overdue shares, labelled with % signed."""
     label_width, bar_width, right, row_height, top = 230, 380, 110, 26, 34
     width = label_width + bar_width + right
     height = top + row_height * max(len(rows), 1) + 10
-    desc = "; ".join(
-        f"{row.label}: {row.counts.owe} owe, {row.counts.signed} signed, {row.counts.outstanding} outstanding, "
-        f"{row.counts.overdue} overdue, {_percent(row.counts.percent)}"
-        for row in rows
-    ) or "No one owes this code here."
+    desc = (
+        "; ".join(
+            f"{row.label}: {row.counts.owe} owe, {row.counts.signed} signed, {row.counts.outstanding} outstanding, "
+            f"{row.counts.overdue} overdue, {_percent(row.counts.percent)}"
+            for row in rows
+        )
+        or "No one owes this code here."
+    )
     parts = _open(chart_id, width, height, title, desc)
     legend = [("Signed", SIGNED), ("Outstanding", OUTSTANDING), ("Overdue", OVERDUE)]
     x = label_width
@@ -71,10 +76,16 @@ def school_bars(rows: Sequence[Row], *, chart_id: str = "chart-schools", title: 
     for index, row in enumerate(rows):
         y = top + index * row_height
         counts = row.counts
-        parts.append(f'<g><title>{escape(row.label)}: {counts.signed} of {counts.owe} signed, '
-                     f'{counts.outstanding} outstanding, {counts.overdue} overdue</title>')
-        parts.append(f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end" fill="{INK}">{escape(_short(row.label))}</text>')
-        parts.append(f'<rect x="{label_width}" y="{y + 3}" width="{bar_width}" height="16" fill="#f8f9fa" stroke="{GRID}"/>')
+        parts.append(
+            f"<g><title>{escape(row.label)}: {counts.signed} of {counts.owe} signed, "
+            f"{counts.outstanding} outstanding, {counts.overdue} overdue</title>"
+        )
+        parts.append(
+            f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end" fill="{INK}">{escape(_short(row.label))}</text>'
+        )
+        parts.append(
+            f'<rect x="{label_width}" y="{y + 3}" width="{bar_width}" height="16" fill="#f8f9fa" stroke="{GRID}"/>'
+        )
         offset = float(label_width)
         for value, colour in ((counts.signed, SIGNED), (counts.outstanding, OUTSTANDING), (counts.overdue, OVERDUE)):
             if counts.owe and value:
@@ -82,27 +93,35 @@ def school_bars(rows: Sequence[Row], *, chart_id: str = "chart-schools", title: 
                 parts.append(f'<rect x="{offset:.2f}" y="{y + 3}" width="{share:.2f}" height="16" fill="{colour}"/>')
                 offset += share
         text = "—" if counts.percent is None else f"{counts.percent:.1f}%"
-        parts.append(f'<text x="{label_width + bar_width + 8}" y="{y + 15}" fill="{INK}">{text} of {counts.owe}</text></g>')
+        parts.append(
+            f'<text x="{label_width + bar_width + 8}" y="{y + 15}" fill="{INK}">{text} of {counts.owe}</text></g>'
+        )
     parts.append("</svg>")
     return mark_safe("".join(parts))
 
 
-def timeline_line(points: Sequence[TimelinePoint], *, chart_id: str = "chart-timeline",
-                  title: str = "Percentage signed over time") -> SafeString:
+def timeline_line(
+    points: Sequence[TimelinePoint], *, chart_id: str = "chart-timeline", title: str = "Percentage signed over time"
+) -> SafeString:
     """A line of the percentage signed on each sampled day, 0–100%."""
     left, plot_width, plot_height, top, bottom = 48, 620, 200, 16, 40
     width, height = left + plot_width + 24, top + plot_height + bottom
-    desc = "; ".join(
-        f"{point.day:%d %B %Y}: {point.counts.signed} of {point.counts.owe} signed ({_percent(point.counts.percent)})"
-        for point in points
-    ) or "Nothing was owed in this period."
+    desc = (
+        "; ".join(
+            f"{point.day:%d %B %Y}: {point.counts.signed} of {point.counts.owe} signed ({_percent(point.counts.percent)})"
+            for point in points
+        )
+        or "Nothing was owed in this period."
+    )
     parts = _open(chart_id, width, height, title, desc)
     for tick in (0, 25, 50, 75, 100):
         y = top + plot_height * (1 - tick / 100)
         parts.append(f'<line x1="{left}" x2="{left + plot_width}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">{tick}%</text>')
     if not points:
-        parts.append(f'<text x="{left + 10}" y="{top + plot_height / 2}" fill="{MUTED}">Nothing was owed in this period.</text>')
+        parts.append(
+            f'<text x="{left + 10}" y="{top + plot_height / 2}" fill="{MUTED}">Nothing was owed in this period.</text>'
+        )
         parts.append("</svg>")
         return mark_safe("".join(parts))
     step = plot_width / max(len(points) - 1, 1)

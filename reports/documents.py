@@ -12,7 +12,7 @@ be recomputed from the evidence, and the dashboard says "as at" which day.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from django.conf import settings
 from django.utils import timezone
@@ -20,7 +20,16 @@ from django.utils import timezone
 from acknowledgements.documents import render_template_pdf
 from reports.charts import school_bars, timeline_line
 from reports.register import Register
-from reports.selectors import NO_SCHOOL, ROLE_LABELS, STATUSES, Dashboard, ReportFilters, SchoolMap, dashboard, people_rows
+from reports.selectors import (
+    NO_SCHOOL,
+    ROLE_LABELS,
+    STATUSES,
+    Dashboard,
+    ReportFilters,
+    SchoolMap,
+    dashboard,
+    people_rows,
+)
 
 ROWS_PER_PROGRESS = 200
 
@@ -64,7 +73,9 @@ def summary_pdf(user, filters: ReportFilters, schools: SchoolMap | None = None) 
     """``schools``: the map the caller already built for these filters (it is worked out otherwise)."""
     board = dashboard(user, filters, schools)
     title = f"Compliance report: {filters.organisation.name}"
-    content = _render({**_context(user, board), "detailed": False}, title=title, subject="Code of conduct signatures: summary")
+    content = _render(
+        {**_context(user, board), "detailed": False}, title=title, subject="Code of conduct signatures: summary"
+    )
     return content, f"{filters.basename('summary')}.pdf"
 
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Callable, Iterable, Iterator, Sequence
-
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -91,11 +91,21 @@ def _percent(counts: Counts) -> float | str:
 def count_columns(first: Column) -> list[Column]:
     return [
         first,
-        Column("Owe", "How many people owe a signature on the day (leavers and superseded versions excluded).", 8, lambda r: _counts(r).owe),
+        Column(
+            "Owe",
+            "How many people owe a signature on the day (leavers and superseded versions excluded).",
+            8,
+            lambda r: _counts(r).owe,
+        ),
         Column("Signed", "How many of them had signed by the end of the day.", 8, lambda r: _counts(r).signed),
         Column("Outstanding", "Not signed and not yet due.", 12, lambda r: _counts(r).outstanding),
         Column("Overdue", "Not signed and past the due date.", 9, lambda r: _counts(r).overdue),
-        Column("% signed", "Signed as a percentage of those who owe, to one decimal place (blank when no one owes).", 10, lambda r: _percent(_counts(r))),
+        Column(
+            "% signed",
+            "Signed as a percentage of those who owe, to one decimal place (blank when no one owes).",
+            10,
+            lambda r: _percent(_counts(r)),
+        ),
     ]
 
 
@@ -108,14 +118,28 @@ def people_columns(record_url: Callable[[int | None], str] | None = None) -> lis
     return [
         Column("Name", "Full name as on record.", 28, lambda r: r.name),
         Column("Email", "Email address they sign in with.", 32, lambda r: r.email),
-        Column("School", 'The school the signature counts for (see "By school"), or "No school".', 28, lambda r: r.school),
-        Column("Organisation", "Where the role it is owed for is held (school, board, trust or hub).", 28, lambda r: r.organisation),
+        Column(
+            "School", 'The school the signature counts for (see "By school"), or "No school".', 28, lambda r: r.school
+        ),
+        Column(
+            "Organisation",
+            "Where the role it is owed for is held (school, board, trust or hub).",
+            28,
+            lambda r: r.organisation,
+        ),
         Column("Role", "The role it is owed for.", 18, lambda r: r.role),
         Column("Code", "The code of conduct.", 30, lambda r: r.code),
         Column("Version", "The version owed.", 12, lambda r: r.version),
-        Column("Owed from", "The day they started to owe it (adoption, or the day they joined).", 12, lambda r: r.owed_from),
+        Column(
+            "Owed from", "The day they started to owe it (adoption, or the day they joined).", 12, lambda r: r.owed_from
+        ),
         Column("Due on", "The day it is due.", 12, lambda r: r.due_on),
-        Column("Status", "Signed, Outstanding (not yet due) or Overdue, as at the report's day.", 24, lambda r: r.status_label),
+        Column(
+            "Status",
+            "Signed, Outstanding (not yet due) or Overdue, as at the report's day.",
+            24,
+            lambda r: r.status_label,
+        ),
         Column(
             "Signed at (Europe/London)",
             "When they signed, London time (ISO 8601 with its UTC offset in CSV); blank if not signed by the report's day.",
@@ -123,26 +147,42 @@ def people_columns(record_url: Callable[[int | None], str] | None = None) -> lis
             lambda r: local_iso(r.signed_at),
             xlsx_value=lambda r: local_naive(r.signed_at),
         ),
-        Column("Recorded on behalf", "Yes when a clerk or admin recorded a paper signature for them.", 10, lambda r: "Yes" if r.on_behalf else ("No" if r.signed_at else "")),
-        Column("Verification code", "The code printed on the signed PDF; anyone can check it on the verification page.", 22, lambda r: r.verification_code),
+        Column(
+            "Recorded on behalf",
+            "Yes when a clerk or admin recorded a paper signature for them.",
+            10,
+            lambda r: "Yes" if r.on_behalf else ("No" if r.signed_at else ""),
+        ),
+        Column(
+            "Verification code",
+            "The code printed on the signed PDF; anyone can check it on the verification page.",
+            22,
+            lambda r: r.verification_code,
+        ),
         Column("Record", "Link to the signed record (sign-in needed).", 40, lambda r: record_url(r.acknowledgement_id)),
     ]
 
 
 TABLES: dict[str, tuple[str, Callable[[], list[Column]]]] = {
-    "schools": ("By school", lambda: count_columns(Column("School", "The school (or 'No school').", 32, lambda r: r.label))),
-    "roles": ("By role", lambda: count_columns(Column("Role", "The role the signature is owed for.", 24, lambda r: r.label))),
-    "timeline": ("Over time", lambda: count_columns(Column("Date", "The day the numbers are as at.", 12, lambda r: r.day))),
+    "schools": (
+        "By school",
+        lambda: count_columns(Column("School", "The school (or 'No school').", 32, lambda r: r.label)),
+    ),
+    "roles": (
+        "By role",
+        lambda: count_columns(Column("Role", "The role the signature is owed for.", 24, lambda r: r.label)),
+    ),
+    "timeline": (
+        "Over time",
+        lambda: count_columns(Column("Date", "The day the numbers are as at.", 12, lambda r: r.day)),
+    ),
     "people": ("People", people_columns),
 }
 
 
 def column_docs() -> dict[str, list[tuple[str, str]]]:
     """Header and meaning of every column of every table (for the page and docs/reports.md)."""
-    return {
-        title: [(column.header, column.meaning) for column in factory()]
-        for title, factory in TABLES.values()
-    }
+    return {title: [(column.header, column.meaning) for column in factory()] for title, factory in TABLES.values()}
 
 
 # ---------------------------------------------------------------------------
@@ -235,20 +275,64 @@ class RegisterRow:
 REGISTER_COLUMNS = [
     Column("Body", "The trust's members, the trust board or a local governing board.", 34, lambda r: r.body),
     Column("Full name", "As on record.", 26, lambda r: r.entry.full_name),
-    Column("Category", "Appointed, parent, staff, co-opted, foundation, ex officio or member.", 14, lambda r: r.entry.category),
+    Column(
+        "Category",
+        "Appointed, parent, staff, co-opted, foundation, ex officio or member.",
+        14,
+        lambda r: r.entry.category,
+    ),
     Column("Appointed by", "The body that appointed them.", 26, lambda r: r.entry.appointed_by),
-    Column("Date of appointment", "The start of their first governance role on this body.", 14, lambda r: r.entry.appointed_on),
-    Column("Term of office ends", "When the current term ends (blank if no fixed term is recorded).", 14, lambda r: r.entry.term_ends_on),
+    Column(
+        "Date of appointment",
+        "The start of their first governance role on this body.",
+        14,
+        lambda r: r.entry.appointed_on,
+    ),
+    Column(
+        "Term of office ends",
+        "When the current term ends (blank if no fixed term is recorded).",
+        14,
+        lambda r: r.entry.term_ends_on,
+    ),
     Column("Date stepped down", "Blank while they still serve.", 14, lambda r: r.entry.stepped_down_on),
-    Column("Role on the board", "Chair, vice-chair, trustee, local governor, member …", 20, lambda r: r.entry.role_on_board),
-    Column("Meetings attended", "Board meetings of the last academic year (1 September–31 August) they were present at.", 10, lambda r: r.entry.meetings_attended if r.entry.meetings_held else ""),
+    Column(
+        "Role on the board", "Chair, vice-chair, trustee, local governor, member …", 20, lambda r: r.entry.role_on_board
+    ),
+    Column(
+        "Meetings attended",
+        "Board meetings of the last academic year (1 September–31 August) they were present at.",
+        10,
+        lambda r: r.entry.meetings_attended if r.entry.meetings_held else "",
+    ),
     Column("Meetings held", "Board meetings held in that year while they served.", 10, lambda r: r.entry.meetings_held),
-    Column("Declaration", "'Nothing to declare' with its date, the date of their declaration, or 'No declaration recorded'.", 30, lambda r: r.entry.declaration_summary),
-    Column("Business or body", "Name of the business or body they have an interest in.", 26, lambda r: r.interest.business if r.interest else ""),
-    Column("Nature of business or body", "What kind of interest it is (business or financial, other governance role, close relationship …).", 24, lambda r: r.interest.business_nature if r.interest else ""),
-    Column("Nature of interest", "The nature of their interest.", 30, lambda r: r.interest.nature if r.interest else ""),
+    Column(
+        "Declaration",
+        "'Nothing to declare' with its date, the date of their declaration, or 'No declaration recorded'.",
+        30,
+        lambda r: r.entry.declaration_summary,
+    ),
+    Column(
+        "Business or body",
+        "Name of the business or body they have an interest in.",
+        26,
+        lambda r: r.interest.business if r.interest else "",
+    ),
+    Column(
+        "Nature of business or body",
+        "What kind of interest it is (business or financial, other governance role, close relationship …).",
+        24,
+        lambda r: r.interest.business_nature if r.interest else "",
+    ),
+    Column(
+        "Nature of interest", "The nature of their interest.", 30, lambda r: r.interest.nature if r.interest else ""
+    ),
     Column("Interest start date", "When the interest began.", 14, lambda r: r.interest.starts_on if r.interest else ""),
-    Column("Interest end date", "When it ended, if it has (interests that ended over 12 months ago are not listed).", 14, lambda r: r.interest.ends_on if r.interest else ""),
+    Column(
+        "Interest end date",
+        "When it ended, if it has (interests that ended over 12 months ago are not listed).",
+        14,
+        lambda r: r.interest.ends_on if r.interest else "",
+    ),
 ]
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
-from typing import Sequence
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
@@ -67,7 +67,11 @@ class DashboardFilterForm(forms.Form):
         self.helper.form_tag = False
         self.helper.disable_csrf = True
         self.helper.layout = Layout(
-            Row(Column("organisation", css_class="col-md-4"), Column("code", css_class="col-md-4"), Column("version", css_class="col-md-4")),
+            Row(
+                Column("organisation", css_class="col-md-4"),
+                Column("code", css_class="col-md-4"),
+                Column("version", css_class="col-md-4"),
+            ),
             Row(
                 Column("school", css_class="col-md-3"),
                 Column("role", css_class="col-md-3"),

@@ -39,10 +39,10 @@ JOB_RETENTION = timedelta(days=7)
 
 
 class ReportJobQuerySet(models.QuerySet):
-    def for_requester(self, user) -> "ReportJobQuerySet":
+    def for_requester(self, user) -> ReportJobQuerySet:
         return self.filter(requested_by=user)
 
-    def claimable(self, now=None) -> "ReportJobQuerySet":
+    def claimable(self, now=None) -> ReportJobQuerySet:
         now = now or timezone.now()
         return self.filter(Q(status=JobStatus.PENDING) | Q(status=JobStatus.RUNNING, claimed_at__lt=now - CLAIM_LEASE))
 
@@ -54,9 +54,15 @@ class ReportJob(models.Model):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_jobs")
     organisation = models.ForeignKey("conduct.Organisation", on_delete=models.CASCADE, related_name="report_jobs")
     code = models.ForeignKey("conduct.Code", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    version = models.ForeignKey("conduct.CodeVersion", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    parameters = models.JSONField(default=dict, blank=True, help_text="The report filters (school, role, status, as at).")
-    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of kind, organisation and filters: one active job per request.")
+    version = models.ForeignKey(
+        "conduct.CodeVersion", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    parameters = models.JSONField(
+        default=dict, blank=True, help_text="The report filters (school, role, status, as at)."
+    )
+    fingerprint = models.CharField(
+        max_length=64, help_text="SHA-256 of kind, organisation and filters: one active job per request."
+    )
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
     file = models.FileField(upload_to="reports/%Y/%m/", blank=True, max_length=255)
@@ -86,9 +92,7 @@ class ReportJob(models.Model):
                 condition=Q(progress_done__lte=F("progress_total")) | Q(progress_total=0),
                 name="report_job_progress_within_total",
             ),
-            models.CheckConstraint(
-                condition=~Q(status="done") | ~Q(file=""), name="report_job_done_has_file"
-            ),
+            models.CheckConstraint(condition=~Q(status="done") | ~Q(file=""), name="report_job_done_has_file"),
             models.CheckConstraint(
                 condition=~Q(kind="archive") | Q(version__isnull=False), name="report_job_archive_has_version"
             ),

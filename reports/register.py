@@ -95,7 +95,11 @@ class Entry:
     @property
     def term_of_office(self) -> str:
         start = f"{self.appointed_on:%-d %B %Y}"
-        return f"{start} to {self.term_ends_on:%-d %B %Y}" if self.term_ends_on else f"From {start} (no fixed term recorded)"
+        return (
+            f"{start} to {self.term_ends_on:%-d %B %Y}"
+            if self.term_ends_on
+            else f"From {start} (no fixed term recorded)"
+        )
 
     @property
     def declaration_summary(self) -> str:
@@ -137,8 +141,12 @@ def _role_on_board(roles: list[Role]) -> str:
 def _attendance(roles: list[Role], meetings: list[Meeting], present: set[int]) -> tuple[int, int]:
     """Meetings of the body held while the person served, and how many they were present at."""
     served = [
-        meeting for meeting in meetings
-        if any(role.starts_on <= meeting.held_on and (role.ends_on is None or role.ends_on >= meeting.held_on) for role in roles)
+        meeting
+        for meeting in meetings
+        if any(
+            role.starts_on <= meeting.held_on and (role.ends_on is None or role.ends_on >= meeting.held_on)
+            for role in roles
+        )
     ]
     return sum(1 for meeting in served if meeting.pk in present), len(served)
 
@@ -162,7 +170,9 @@ def register_for(organisation: Organisation, today: date) -> Register:
         bodies[role.organisation_id] = role.organisation
     people_ids = {role.person_id for role in roles}
     meetings = list(
-        Meeting.objects.filter(board_id__in=list(bodies), kind__in=BOARD_MEETING_KINDS, held_on__range=(year_start, year_end))
+        Meeting.objects.filter(
+            board_id__in=list(bodies), kind__in=BOARD_MEETING_KINDS, held_on__range=(year_start, year_end)
+        )
     )
     meetings_by_body: dict[int, list[Meeting]] = defaultdict(list)
     for meeting in meetings:
@@ -226,9 +236,8 @@ def _latest_declarations(organisation: Organisation, people_ids: set[int]) -> di
     """
     in_tree = Declaration.objects.filter(organisation__path__startswith=_root_path(organisation))
     latest = in_tree.filter(person_id=OuterRef("person_id")).order_by("-made_at", "-pk").values("pk")[:1]
-    queryset = (
-        in_tree.filter(person_id__in=people_ids, pk=Subquery(latest))
-        .prefetch_related(Prefetch("interests", queryset=Interest.objects.order_by("starts_on", "pk")))
+    queryset = in_tree.filter(person_id__in=people_ids, pk=Subquery(latest)).prefetch_related(
+        Prefetch("interests", queryset=Interest.objects.order_by("starts_on", "pk"))
     )
     return {declaration.person_id: declaration for declaration in queryset}
 

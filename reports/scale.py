@@ -24,9 +24,9 @@ rows are synthetic: they are for measuring reports, not for verification.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
@@ -58,7 +58,13 @@ LONDON = ZoneInfo("Europe/London")
 FIRST_NAMES = "Olivia Amelia Isla Ava Mia Ivy Lily Isabella Rosie Sophia Grace Freya Noah Oliver George Arthur Muhammad Leo Harry Oscar Archie Henry Theo Jack Charlie Aisha Priya Chloe Zara Kwame Tomasz Siobhan Niamh Rhys Dylan Megan Bethan Ewan Callum".split()
 LAST_NAMES = "Smith Jones Taylor Brown Williams Wilson Johnson Davies Patel Wright Robinson Thompson Evans Walker White Roberts Green Hall Wood Jackson Clarke Khan Ahmed Hussain Begum Murphy Kelly O'Brien Campbell Stewart MacDonald Hughes Lewis Morgan Price Okafor Mensah Nowak Kowalski Rossi".split()
 STAFF_KINDS = [(RoleKind.EMPLOYEE, 90), (RoleKind.AGENCY_WORKER, 4), (RoleKind.CONTRACTOR, 3), (RoleKind.VOLUNTEER, 3)]
-NETWORK_KINDS = [RoleKind.REVIEWER, RoleKind.LEAD_REVIEWER, RoleKind.FACILITATOR, RoleKind.NETWORK_PARTICIPANT, RoleKind.WORKSHOP_PARTICIPANT]
+NETWORK_KINDS = [
+    RoleKind.REVIEWER,
+    RoleKind.LEAD_REVIEWER,
+    RoleKind.FACILITATOR,
+    RoleKind.NETWORK_PARTICIPANT,
+    RoleKind.WORKSHOP_PARTICIPANT,
+]
 TITLES = ["Teacher", "Teacher", "Teacher", "Teaching assistant", "Administrator", "Site manager", "Midday supervisor"]
 STATEMENT = "I have read and understood {code} {version} and agree to abide by it."
 
@@ -116,8 +122,12 @@ class Generator:
 
     # -- organisations -----------------------------------------------------------
 
-    def _org(self, slug: str, name: str, kind: str, parent: Organisation | None = None, governs: Organisation | None = None) -> Organisation:
-        organisation = Organisation.objects.create(slug=f"{self.spec.prefix}-{slug}", name=name, kind=kind, parent=parent, governs=governs)
+    def _org(
+        self, slug: str, name: str, kind: str, parent: Organisation | None = None, governs: Organisation | None = None
+    ) -> Organisation:
+        organisation = Organisation.objects.create(
+            slug=f"{self.spec.prefix}-{slug}", name=name, kind=kind, parent=parent, governs=governs
+        )
         self.result.add("organisations", 1)
         return organisation
 
@@ -130,7 +140,15 @@ class Generator:
             school_name = f"Scale Academy {number:02d}" if index == 0 else f"Partner {index} Academy {number:02d}"
             school = self._org(f"trust-{index}-academy-{number:02d}", school_name, "school", parent=trust)
             schools.append(school)
-            boards.append(self._org(f"trust-{index}-academy-{number:02d}-lgb", f"{school.name} Local Governing Board", "board", parent=board, governs=school))
+            boards.append(
+                self._org(
+                    f"trust-{index}-academy-{number:02d}-lgb",
+                    f"{school.name} Local Governing Board",
+                    "board",
+                    parent=board,
+                    governs=school,
+                )
+            )
         return {"trust": trust, "board": board, "schools": schools, "lgbs": boards}
 
     # -- people and roles --------------------------------------------------------
@@ -142,7 +160,9 @@ class Generator:
         rows = []
         for _ in range(count):
             self.email_serial += 1
-            rows.append(Person(email=f"p{self.email_serial:06d}@{domain}", full_name=self._name(), password=self.password))
+            rows.append(
+                Person(email=f"p{self.email_serial:06d}@{domain}", full_name=self._name(), password=self.password)
+            )
         created = []
         for chunk in _chunks(rows, self.spec.chunk):
             created.extend(Person.objects.bulk_create(chunk))
@@ -171,8 +191,16 @@ class Generator:
                 ends_on = max(ends_on, starts_on)
             elif roll < 0.05:
                 starts_on = today - timedelta(days=self.random.randint(1, 60))
-            roles.append(Role(person=person, organisation=place, kind=self._staff_kind(), title=self.random.choice(TITLES),
-                              starts_on=starts_on, ends_on=ends_on))
+            roles.append(
+                Role(
+                    person=person,
+                    organisation=place,
+                    kind=self._staff_kind(),
+                    title=self.random.choice(TITLES),
+                    starts_on=starts_on,
+                    ends_on=ends_on,
+                )
+            )
         return self._bulk(Role, roles, "roles")
 
     def governance_roles(self, people: list[Person], tree: dict) -> tuple[list[Role], dict[int, Person]]:
@@ -180,18 +208,37 @@ class Generator:
         roles, chairs = [], {}
         queue = iter(people)
         per_board = self.spec.governors_per_board
-        for board, kind in [(tree["board"], RoleKind.TRUSTEE)] + [(lgb, RoleKind.LOCAL_GOVERNOR) for lgb in tree["lgbs"]]:
+        for board, kind in [(tree["board"], RoleKind.TRUSTEE)] + [
+            (lgb, RoleKind.LOCAL_GOVERNOR) for lgb in tree["lgbs"]
+        ]:
             for seat in range(per_board):
                 person = next(queue)
-                roles.append(Role(person=person, organisation=board, kind=kind, starts_on=date(self.random.randint(2018, 2024), 9, 1),
-                                  category=self.random.choice(["appointed", "parent", "staff", "co_opted", "foundation"]),
-                                  appointed_by="Members of the trust" if kind == RoleKind.TRUSTEE else "The trust board",
-                                  term_ends_on=date(2028, 8, 31)))
+                roles.append(
+                    Role(
+                        person=person,
+                        organisation=board,
+                        kind=kind,
+                        starts_on=date(self.random.randint(2018, 2024), 9, 1),
+                        category=self.random.choice(["appointed", "parent", "staff", "co_opted", "foundation"]),
+                        appointed_by="Members of the trust" if kind == RoleKind.TRUSTEE else "The trust board",
+                        term_ends_on=date(2028, 8, 31),
+                    )
+                )
                 if seat == 0:
-                    roles.append(Role(person=person, organisation=board, kind=RoleKind.CHAIR, starts_on=date(2017, 9, 1)))
+                    roles.append(
+                        Role(person=person, organisation=board, kind=RoleKind.CHAIR, starts_on=date(2017, 9, 1))
+                    )
                     chairs[board.pk] = person
         for _ in range(5):
-            roles.append(Role(person=next(queue), organisation=tree["trust"], kind=RoleKind.MEMBER, starts_on=date(2016, 4, 1), category="member"))
+            roles.append(
+                Role(
+                    person=next(queue),
+                    organisation=tree["trust"],
+                    kind=RoleKind.MEMBER,
+                    starts_on=date(2016, 4, 1),
+                    category="member",
+                )
+            )
         return self._bulk(Role, roles, "roles"), chairs
 
     def _bulk(self, model, rows: list, what: str) -> list:
@@ -203,18 +250,32 @@ class Generator:
 
     # -- codes, versions, adoptions ----------------------------------------------
 
-    def code(self, slug: str, owner: Organisation, title: str, audience: list[str], file: str, labels: list[str]) -> list[CodeVersion]:
+    def code(
+        self, slug: str, owner: Organisation, title: str, audience: list[str], file: str, labels: list[str]
+    ) -> list[CodeVersion]:
         content = read_code_file(file)
-        code = Code.objects.create(slug=f"{self.spec.prefix}-{slug}", owner=owner, title=title, audience=audience, signing_due_days=30)
+        code = Code.objects.create(
+            slug=f"{self.spec.prefix}-{slug}", owner=owner, title=title, audience=audience, signing_due_days=30
+        )
         self.result.add("codes", 1)
         return [version_create_from_content(code=code, label=label, sections=content["sections"]) for label in labels]
 
     def adopt(self, version: CodeVersion, board: Organisation, chair: Person, held_on: date) -> None:
-        meeting = Meeting.objects.create(board=board, held_on=held_on, title="Autumn term board meeting", minutes_reference=f"{board.slug}-{held_on:%Y-%m}")
+        meeting = Meeting.objects.create(
+            board=board,
+            held_on=held_on,
+            title="Autumn term board meeting",
+            minutes_reference=f"{board.slug}-{held_on:%Y-%m}",
+        )
         adoption_record(
             request=AdoptionRequest(
-                version=version, board=board, meeting=meeting, chair=chair, chair_signature=chair.full_name,
-                effective_on=held_on, includes_sub_organisations=True,
+                version=version,
+                board=board,
+                meeting=meeting,
+                chair=chair,
+                chair_signature=chair.full_name,
+                effective_on=held_on,
+                includes_sub_organisations=True,
             ),
             recorded_by=chair,
             recorded_at=_evening(held_on),
@@ -238,12 +299,19 @@ class Generator:
         for obligation in chosen:
             latest = max(obligation.owed_from, min(until, obligation.due_on + timedelta(days=20)))
             day = obligation.owed_from + timedelta(days=self.random.randint(0, (latest - obligation.owed_from).days))
-            signed_at = datetime.combine(day, time(self.random.randint(7, 21), self.random.randint(0, 59)), tzinfo=LONDON)
+            signed_at = datetime.combine(
+                day, time(self.random.randint(7, 21), self.random.randint(0, 59)), tzinfo=LONDON
+            )
             signed_at = min(signed_at, timezone.now())
             role = obligation.role
             record = {
-                "person_id": obligation.person_id, "version_id": version.pk, "content_hash": version.content_hash,
-                "typed_name": obligation.person.full_name, "signed_at": signed_at, "statement": statement, "role": role.kind,
+                "person_id": obligation.person_id,
+                "version_id": version.pk,
+                "content_hash": version.content_hash,
+                "typed_name": obligation.person.full_name,
+                "signed_at": signed_at,
+                "statement": statement,
+                "role": role.kind,
             }
             acks.append(
                 Acknowledgement(
@@ -251,8 +319,16 @@ class Generator:
                     version=version,
                     obligation=obligation,
                     organisation_id=obligation.organisation_id,
-                    roles=[{"role_id": role.pk, "kind": role.kind, "label": RoleKind(role.kind).label, "title": role.title,
-                            "organisation_id": obligation.organisation_id, "organisation": obligation.organisation.name}],
+                    roles=[
+                        {
+                            "role_id": role.pk,
+                            "kind": role.kind,
+                            "label": RoleKind(role.kind).label,
+                            "title": role.title,
+                            "organisation_id": obligation.organisation_id,
+                            "organisation": obligation.organisation.name,
+                        }
+                    ],
                     content_hash=version.content_hash,
                     statement=statement,
                     typed_name=obligation.person.full_name,
@@ -266,10 +342,26 @@ class Generator:
             )
         created = self._bulk(Acknowledgement, acks, "acknowledgements")
         for ack in created:
-            events.append(AuditEvent(person_id=ack.person_id, version=version, acknowledgement=None, kind=EventKind.FIRST_VIEWED,
-                                     occurred_at=ack.signed_at - timedelta(minutes=self.random.randint(2, 90))))
-            events.append(AuditEvent(person_id=ack.person_id, version=version, acknowledgement=ack, kind=EventKind.SIGNED,
-                                     occurred_at=ack.signed_at, ip_address=ack.ip_address, user_agent=ack.user_agent))
+            events.append(
+                AuditEvent(
+                    person_id=ack.person_id,
+                    version=version,
+                    acknowledgement=None,
+                    kind=EventKind.FIRST_VIEWED,
+                    occurred_at=ack.signed_at - timedelta(minutes=self.random.randint(2, 90)),
+                )
+            )
+            events.append(
+                AuditEvent(
+                    person_id=ack.person_id,
+                    version=version,
+                    acknowledgement=ack,
+                    kind=EventKind.SIGNED,
+                    occurred_at=ack.signed_at,
+                    ip_address=ack.ip_address,
+                    user_agent=ack.user_agent,
+                )
+            )
         self._bulk(AuditEvent, events, "audit events")
         for obligation, ack in zip(chosen, created):
             obligation.acknowledged_at = ack.signed_at
@@ -288,9 +380,14 @@ class Generator:
         if not wanted:
             return 0
         html = "<html lang='en-GB'><body><h1>Signed acknowledgement</h1><p>Scale data: one sealed PDF reused.</p></body></html>"
-        base = seal_pdf(render_pdf(html, title="Acknowledgement", author=settings.SITE_NAME, subject="Scale data"), reason="Scale data")
+        base = seal_pdf(
+            render_pdf(html, title="Acknowledgement", author=settings.SITE_NAME, subject="Scale data"),
+            reason="Scale data",
+        )
         acks = list(
-            Acknowledgement.objects.filter(version=version, organisation=academy, pdf__isnull=True).order_by("pk")[:wanted]
+            Acknowledgement.objects.filter(version=version, organisation=academy, pdf__isnull=True).order_by("pk")[
+                :wanted
+            ]
         )
         rows = []
         for ack in acks:
@@ -298,7 +395,9 @@ class Generator:
             content = base + f"\n% scale data copy for acknowledgement {ack.pk}\n".encode()
             digest = sha256_hex(content)
             name = default_storage.save(f"sealed/scale/{digest}.pdf", ContentFile(content))
-            rows.append(SealedPdf(acknowledgement=ack, file=name, sha256=digest, size=len(content), created_at=ack.signed_at))
+            rows.append(
+                SealedPdf(acknowledgement=ack, file=name, sha256=digest, size=len(content), created_at=ack.signed_at)
+            )
         self._bulk(SealedPdf, rows, "stored PDFs")
         return len(rows)
 
@@ -307,14 +406,22 @@ class Generator:
     def run(self) -> ScaleResult:
         spec = self.spec
         if Organisation.objects.filter(slug__startswith=f"{spec.prefix}-").exists():
-            raise ScaleDataExists(f"Scale data with the prefix '{spec.prefix}' already exists; choose another --prefix.")
+            raise ScaleDataExists(
+                f"Scale data with the prefix '{spec.prefix}' already exists; choose another --prefix."
+            )
         today = spec.today
-        years = [today.year - 2, today.year - 1, today.year] if today >= date(today.year, 9, 17) else [today.year - 3, today.year - 2, today.year - 1]
+        years = (
+            [today.year - 2, today.year - 1, today.year]
+            if today >= date(today.year, 9, 17)
+            else [today.year - 3, today.year - 2, today.year - 1]
+        )
         with transaction.atomic():
             big = self.trust(0, spec.academies)
             smalls = [self.trust(index, spec.small_trust_academies) for index in range(1, spec.small_trusts + 1)]
             network = self._org("network", "Scale Schools Network", "network")
-            network_board = self._org("network-board", "Scale Schools Network Board", "board", parent=network, governs=network)
+            network_board = self._org(
+                "network-board", "Scale Schools Network Board", "board", parent=network, governs=network
+            )
             hubs = [self._org(f"network-hub-{n}", f"Scale Network Hub {n}", "hub", parent=network) for n in (1, 2)]
             self.log("organisations created")
 
@@ -331,26 +438,64 @@ class Generator:
                 staff += self.staff_roles(small_people, tree["schools"], tree["trust"])
                 members += tree["schools"]
             NetworkMembership.objects.bulk_create(
-                NetworkMembership(network=hubs[index % 2], school=school, joined_on=date(2022, 9, 1)) for index, school in enumerate(members)
+                NetworkMembership(network=hubs[index % 2], school=school, joined_on=date(2022, 9, 1))
+                for index, school in enumerate(members)
             )
             member_ids = {school.pk for school in members}
             at_members = [role for role in staff if role.organisation_id in member_ids and role.ends_on is None]
-            participants = self.random.sample(at_members, max(1, int(len(at_members) * spec.network_share)) if at_members else 0)
+            participants = self.random.sample(
+                at_members, max(1, int(len(at_members) * spec.network_share)) if at_members else 0
+            )
             network_roles = [
-                Role(person_id=role.person_id, organisation=hubs[index % 2], kind=NETWORK_KINDS[index % len(NETWORK_KINDS)], starts_on=date(2025, 9, 1))
+                Role(
+                    person_id=role.person_id,
+                    organisation=hubs[index % 2],
+                    kind=NETWORK_KINDS[index % len(NETWORK_KINDS)],
+                    starts_on=date(2025, 9, 1),
+                )
                 for index, role in enumerate(participants)
             ]
-            loners = self.people(max(1, len(participants) // 10), f"{spec.prefix}-network.example")  # take part with no member-school role
-            network_roles += [Role(person=person, organisation=hubs[0], kind=RoleKind.REVIEWER, starts_on=date(2025, 9, 1)) for person in loners]
+            loners = self.people(
+                max(1, len(participants) // 10), f"{spec.prefix}-network.example"
+            )  # take part with no member-school role
+            network_roles += [
+                Role(person=person, organisation=hubs[0], kind=RoleKind.REVIEWER, starts_on=date(2025, 9, 1))
+                for person in loners
+            ]
             network_chair = self.people(1, f"{spec.prefix}-network.example")[0]
-            network_roles.append(Role(person=network_chair, organisation=network_board, kind=RoleKind.CHAIR, starts_on=date(2020, 9, 1)))
+            network_roles.append(
+                Role(person=network_chair, organisation=network_board, kind=RoleKind.CHAIR, starts_on=date(2020, 9, 1))
+            )
             self._bulk(Role, network_roles, "roles")
-            self.log(f"network of {len(members)} member schools from {1 + len(smalls)} trusts, {len(participants) + len(loners)} participants")
+            self.log(
+                f"network of {len(members)} member schools from {1 + len(smalls)} trusts, {len(participants) + len(loners)} participants"
+            )
 
             labels = [f"{year}-{year + 1}" for year in years]
-            staff_versions = self.code("staff-code", big["trust"], "Scale Trust Staff Code of Conduct", ["employee", "agency_worker", "contractor", "volunteer"], "trust-staff-code-of-conduct.json", labels)
-            governance_versions = self.code("governance-code", big["trust"], "Scale Trust Governance Code", ["member", "trustee", "local_governor"], "leading-learners-governance-code.json", labels[-2:])
-            network_versions = self.code("network-code", network, "Scale Network Code of Conduct", list(dict.fromkeys(NETWORK_KINDS)), "challenge-partners-code-of-conduct.json", labels[-2:])
+            staff_versions = self.code(
+                "staff-code",
+                big["trust"],
+                "Scale Trust Staff Code of Conduct",
+                ["employee", "agency_worker", "contractor", "volunteer"],
+                "trust-staff-code-of-conduct.json",
+                labels,
+            )
+            governance_versions = self.code(
+                "governance-code",
+                big["trust"],
+                "Scale Trust Governance Code",
+                ["member", "trustee", "local_governor"],
+                "leading-learners-governance-code.json",
+                labels[-2:],
+            )
+            network_versions = self.code(
+                "network-code",
+                network,
+                "Scale Network Code of Conduct",
+                list(dict.fromkeys(NETWORK_KINDS)),
+                "challenge-partners-code-of-conduct.json",
+                labels[-2:],
+            )
 
             plan = []  # (version, board, chair, adopted on, sign until)
             for index, version in enumerate(staff_versions):
@@ -376,15 +521,23 @@ class Generator:
                     capacity = self._expected_obligations([step for step in plan if step[0].pk in current])
                     current_share = min(spec.history_share, remaining / capacity) if capacity else 0
                 share = current_share if version.pk in current else spec.history_share
-                self.sign(version, share, until, limit=spec.acknowledgements - self.result.counts.get("acknowledgements", 0))
+                self.sign(
+                    version, share, until, limit=spec.acknowledgements - self.result.counts.get("acknowledgements", 0)
+                )
                 self.log(f"{version}: adopted {held_on}, signatures up to {until}")
             self._top_up(plan)
 
             academy, pdf_version = self._pdf_home(big["schools"], staff_versions)
             self.pdfs(academy, pdf_version)
-            admin = Person.objects.create_user(email=f"admin@{spec.prefix}.example", full_name="Scale Trust Admin", password="conduct-demo-2025")
-            Role.objects.create(person=admin, organisation=big["trust"], kind=RoleKind.ADMIN, starts_on=date(2020, 1, 1))
-            EmailAddress.objects.create(user=admin, email=admin.email, verified=True, primary=True)  # can sign in at once
+            admin = Person.objects.create_user(
+                email=f"admin@{spec.prefix}.example", full_name="Scale Trust Admin", password="conduct-demo-2025"
+            )
+            Role.objects.create(
+                person=admin, organisation=big["trust"], kind=RoleKind.ADMIN, starts_on=date(2020, 1, 1)
+            )
+            EmailAddress.objects.create(
+                user=admin, email=admin.email, verified=True, primary=True
+            )  # can sign in at once
         analyse()
         self.result.trust, self.result.pdf_academy, self.result.admin = big["trust"], academy, admin
         return self.result
@@ -413,9 +566,17 @@ class Generator:
 
     def _expected_obligations(self, plan) -> int:
         """Roughly how many obligations the plan opens (for choosing the share that signs)."""
-        staff = Role.objects.filter(organisation__slug__startswith=f"{self.spec.prefix}-trust-0", kind__in=["employee", "agency_worker", "contractor", "volunteer"]).count()
-        governance = Role.objects.filter(organisation__slug__startswith=f"{self.spec.prefix}-trust-0", kind__in=["member", "trustee", "local_governor"]).count()
-        network = Role.objects.filter(organisation__slug__startswith=f"{self.spec.prefix}-network", kind__in=NETWORK_KINDS).count()
+        staff = Role.objects.filter(
+            organisation__slug__startswith=f"{self.spec.prefix}-trust-0",
+            kind__in=["employee", "agency_worker", "contractor", "volunteer"],
+        ).count()
+        governance = Role.objects.filter(
+            organisation__slug__startswith=f"{self.spec.prefix}-trust-0",
+            kind__in=["member", "trustee", "local_governor"],
+        ).count()
+        network = Role.objects.filter(
+            organisation__slug__startswith=f"{self.spec.prefix}-network", kind__in=NETWORK_KINDS
+        ).count()
         per_code = {"staff-code": staff, "governance-code": governance, "network-code": network}
         return sum(per_code[version.code.slug.removeprefix(f"{self.spec.prefix}-")] for version, *_ in plan)
 
@@ -427,7 +588,9 @@ class Generator:
         for version, _board, _chair, _held_on, until in largest_first:
             if missing <= 0:
                 return
-            open_count = Obligation.objects.filter(version=version, acknowledged_at__isnull=True, superseded_at__isnull=True).count()
+            open_count = Obligation.objects.filter(
+                version=version, acknowledged_at__isnull=True, superseded_at__isnull=True
+            ).count()
             if open_count:
                 before = self.result.counts.get("acknowledgements", 0)
                 self.sign(version, 1.0, until, limit=missing)

@@ -26,14 +26,26 @@ started if several, else "No school".
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Iterator
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Case, Count, F, FilteredRelation, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.text import slugify
@@ -204,10 +216,14 @@ class SchoolMap:
 def _tree_school_map(organisation: Organisation) -> SchoolMap:
     """One query: the organisation's subtree and ancestors, with what each board governs."""
     rows = list(
-        Organisation.objects.filter(Q(path__startswith=organisation.path) | Q(pk__in=organisation.ancestor_ids()))
-        .values_list("pk", "path", "kind", "name", "governs_id", "governs__kind", "governs__name")
+        Organisation.objects.filter(
+            Q(path__startswith=organisation.path) | Q(pk__in=organisation.ancestor_ids())
+        ).values_list("pk", "path", "kind", "name", "governs_id", "governs__kind", "governs__name")
     )
-    by_id = {pk: (kind, name, governs_id, governs_kind, governs_name) for pk, _path, kind, name, governs_id, governs_kind, governs_name in rows}
+    by_id = {
+        pk: (kind, name, governs_id, governs_kind, governs_name)
+        for pk, _path, kind, name, governs_id, governs_kind, governs_name in rows
+    }
     names: dict[int, str] = {}
     of_org: dict[int, int | None] = {}
     for pk, path, *_ in rows:
@@ -373,9 +389,7 @@ def _breakdown(queryset: QuerySet[Obligation], filters: ReportFilters, schools: 
         .order_by()
     )
     totals = Counts()
-    by_school: dict[str, Row] = {
-        str(pk): Row(key=str(pk), label=name) for pk, name in schools.names.items()
-    }
+    by_school: dict[str, Row] = {str(pk): Row(key=str(pk), label=name) for pk, name in schools.names.items()}
     by_role: dict[str, Row] = {}
     by_school_role: dict[str, dict[str, Row]] = {}
     for row in rows:
@@ -532,7 +546,9 @@ PEOPLE_FIELDS = (
 
 def owed_rows(user, filters: ReportFilters, schools: SchoolMap) -> QuerySet[Obligation]:
     """The obligations behind the numbers: owed on the day and, if one is chosen, of that status."""
-    return obligations_base(user, filters, schools).filter(owed_q(filters.as_at), status_q(filters.status, filters.as_at))
+    return obligations_base(user, filters, schools).filter(
+        owed_q(filters.as_at), status_q(filters.status, filters.as_at)
+    )
 
 
 def people(user, filters: ReportFilters, schools: SchoolMap) -> QuerySet[Obligation]:
@@ -544,7 +560,9 @@ def people(user, filters: ReportFilters, schools: SchoolMap) -> QuerySet[Obligat
             # The original acknowledgement of this version (corrections point at it); at most one by constraint.
             ack=FilteredRelation(
                 "person__acknowledgements",
-                condition=Q(person__acknowledgements__version=F("version"), person__acknowledgements__corrects__isnull=True),
+                condition=Q(
+                    person__acknowledgements__version=F("version"), person__acknowledgements__corrects__isnull=True
+                ),
             )
         )
         .values_list(*fields, named=True)

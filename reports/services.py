@@ -15,10 +15,9 @@ import io
 import logging
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
-from datetime import timezone as dt_timezone
-from typing import Callable
+from datetime import UTC, date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
@@ -111,7 +110,9 @@ def job_request(*, user: Person, kind: str, filters: ReportFilters, enqueue: boo
                     transaction.on_commit(lambda: _enqueue(job.pk))
             return job, True
         except IntegrityError:
-            existing = ReportJob.objects.filter(requested_by=user, fingerprint=fingerprint, status__in=ACTIVE_STATUSES).first()
+            existing = ReportJob.objects.filter(
+                requested_by=user, fingerprint=fingerprint, status__in=ACTIVE_STATUSES
+            ).first()
             if existing is not None:
                 return existing, False
             # It finished between our insert and this read: try once more to start a fresh one.
@@ -354,7 +355,7 @@ def archive_build(job: ReportJob) -> None:
                         roles_text(ack.roles),
                         ack.organisation.name,
                         local_iso(ack.signed_at),
-                        ack.signed_at.astimezone(dt_timezone.utc).isoformat(timespec="seconds"),
+                        ack.signed_at.astimezone(UTC).isoformat(timespec="seconds"),
                         pdf.sha256 if pdf is not None else "",
                         check,
                         ack.evidence_hash,
@@ -447,7 +448,11 @@ def register_publication_set(*, organisation: Organisation, publish: bool, by: P
     """Switch the public register on or off (only admins with PUBLISH_REGISTER may)."""
     if not can(by, Action.PUBLISH_REGISTER, organisation):
         raise PermissionDenied("Only an admin of this organisation can publish its register.")
-    changed = Organisation.objects.filter(pk=organisation.pk).exclude(publish_register=publish).update(publish_register=publish)
+    changed = (
+        Organisation.objects.filter(pk=organisation.pk)
+        .exclude(publish_register=publish)
+        .update(publish_register=publish)
+    )
     organisation.publish_register = publish
     logger.info("Register of %s %s by %s", organisation.slug, "published" if publish else "unpublished", by.email)
     return PublicationChange(organisation, publish, bool(changed))

@@ -22,12 +22,16 @@ def build_report_job(self, job_id: int) -> None:
     except (DatabaseError, OSError) as error:
         if self.request.retries >= MAX_RETRIES:
             logger.exception("Report job %s failed after %s attempts", job_id, MAX_RETRIES + 1)
-            job_fail_permanently(job_id, "The report could not be built (a storage or database error). Please start it again.")
+            job_fail_permanently(
+                job_id, "The report could not be built (a storage or database error). Please start it again."
+            )
             return
-        raise self.retry(exc=error, countdown=min(2 ** self.request.retries * 10, 300))
+        raise self.retry(exc=error, countdown=min(2**self.request.retries * 10, 300))
     except Exception:
         logger.exception("Report job %s failed", job_id)
-        job_fail_permanently(job_id, "The report could not be built because of an unexpected error. The administrators have been told.")
+        job_fail_permanently(
+            job_id, "The report could not be built because of an unexpected error. The administrators have been told."
+        )
 
 
 @shared_task

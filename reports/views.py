@@ -52,15 +52,22 @@ from reports.selectors import (
 from reports.services import job_request, register_publication_set
 
 PEOPLE_PER_PAGE = 50
-XLSX_NOW_MAX_ROWS = 10_000  # a longer people spreadsheet is written in the background (it takes seconds per 10,000 rows)
+XLSX_NOW_MAX_ROWS = (
+    10_000  # a longer people spreadsheet is written in the background (it takes seconds per 10,000 rows)
+)
 JOBS_PER_PAGE = 20
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORTS = {
-    ("schools", "csv"), ("schools", "xlsx"),
-    ("roles", "csv"), ("roles", "xlsx"),
-    ("timeline", "csv"), ("timeline", "xlsx"),
-    ("people", "csv"), ("people", "xlsx"),
-    ("dashboard", "xlsx"), ("summary", "pdf"),
+    ("schools", "csv"),
+    ("schools", "xlsx"),
+    ("roles", "csv"),
+    ("roles", "xlsx"),
+    ("timeline", "csv"),
+    ("timeline", "xlsx"),
+    ("people", "csv"),
+    ("people", "xlsx"),
+    ("dashboard", "xlsx"),
+    ("summary", "pdf"),
 }
 
 
@@ -123,9 +130,13 @@ def _resolve(request: HttpRequest, data: QueryDict | None = None) -> Resolved:
         data.pop("school")
         stale.append("school")
     if stale:
-        messages.info(request, f"The {' and '.join(stale)} chosen before do not apply to {organisation.name}; "
-                               "showing all of it instead.")
-    form = DashboardFilterForm(data, organisations=organisations, codes=codes, versions=versions, school_choices=schools.choices())
+        messages.info(
+            request,
+            f"The {' and '.join(stale)} chosen before do not apply to {organisation.name}; showing all of it instead.",
+        )
+    form = DashboardFilterForm(
+        data, organisations=organisations, codes=codes, versions=versions, school_choices=schools.choices()
+    )
     return Resolved(form=form, filters=form.filters() if form.is_valid() else None, schools=schools)
 
 
@@ -136,13 +147,18 @@ def _drop_stale_choices(data: QueryDict, organisations, codes, versions) -> list
     known = {"code": {str(code.pk) for code in codes}, "version": {str(version.pk) for version in versions}}
     if all(not value or value in known[name] for name, value in chosen.items()):
         return []
-    lookups = {"code": Code.objects.values_list("owner__path", flat=True), "version": CodeVersion.objects.values_list("code__owner__path", flat=True)}
+    lookups = {
+        "code": Code.objects.values_list("owner__path", flat=True),
+        "version": CodeVersion.objects.values_list("code__owner__path", flat=True),
+    }
     paths = [
         lookups[name].filter(pk=value).first() if value.isdigit() else None
         for name, value in chosen.items()
         if value and value not in known[name]
     ]
-    if not all(path and any(org.path.startswith(path) or path.startswith(org.path) for org in organisations) for path in paths):
+    if not all(
+        path and any(org.path.startswith(path) or path.startswith(org.path) for org in organisations) for path in paths
+    ):
         raise Http404("No such code here.")
     data.pop("code", None)
     data.pop("version", None)
@@ -179,7 +195,9 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             board=board,
             school_chart=school_bars(board.by_school),
             timeline_chart=timeline_line(board.timeline),
-            recent_jobs=list(ReportJob.objects.for_requester(request.user).select_related("organisation", "version__code")[:5]),
+            recent_jobs=list(
+                ReportJob.objects.for_requester(request.user).select_related("organisation", "version__code")[:5]
+            ),
         )
     else:
         status = 400
@@ -190,7 +208,12 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
 def people_view(request: HttpRequest) -> HttpResponse:
     resolved = _resolve(request)
     if resolved.filters is None:
-        return render(request, "reports/dashboard.html", {"form": resolved.form, "params": {}, "columns": column_docs()}, status=400)
+        return render(
+            request,
+            "reports/dashboard.html",
+            {"form": resolved.form, "params": {}, "columns": column_docs()},
+            status=400,
+        )
     filters = resolved.filters
     paginator = Paginator(people(request.user, filters, resolved.schools), PEOPLE_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
@@ -238,8 +261,11 @@ def export_view(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
         count = people(user, filters, resolved.schools).count()
         if count > XLSX_NOW_MAX_ROWS:
             job, _created = job_request(user=user, kind=JobKind.SPREADSHEET, filters=filters)
-            messages.info(request, f"This spreadsheet has {count:,} rows, so it is being prepared in the background. "
-                                   "This page shows its progress and the download link when it is ready.")
+            messages.info(
+                request,
+                f"This spreadsheet has {count:,} rows, so it is being prepared in the background. "
+                "This page shows its progress and the download link when it is ready.",
+            )
             return redirect(job)
     if table == "people":
         sheets = [Sheet("People", people_columns(), people_rows(user, filters, resolved.schools))]
@@ -278,7 +304,9 @@ def job_start(request: HttpRequest, kind: str) -> HttpResponse:
     except PermissionDenied:
         raise Http404("No such organisation.")
     if created:
-        messages.success(request, f"{job.get_kind_display()} started. This page shows its progress; you can leave it and come back.")
+        messages.success(
+            request, f"{job.get_kind_display()} started. This page shows its progress; you can leave it and come back."
+        )
     else:
         messages.info(request, "This report is already being prepared; here is its progress.")
     return redirect(job)
@@ -287,7 +315,9 @@ def job_start(request: HttpRequest, kind: str) -> HttpResponse:
 def _own_job(request: HttpRequest, public_id) -> ReportJob:
     """Only the person who asked for a job sees it, and only while they may still see the organisation."""
     job = get_object_or_404(
-        ReportJob.objects.select_related("organisation", "version__code", "code"), public_id=public_id, requested_by=request.user
+        ReportJob.objects.select_related("organisation", "version__code", "code"),
+        public_id=public_id,
+        requested_by=request.user,
     )
     if not can(request.user, Action.VIEW_REPORTS, job.organisation):
         raise Http404("No such report.")
@@ -383,7 +413,9 @@ def register_export(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt != "csv":
         raise Http404("No such export.")
     name = f"{organisation.slug}-register-of-interests-{register.today.isoformat()}.csv"
-    response = StreamingHttpResponse(csv_chunks(REGISTER_COLUMNS, register_rows(register)), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        csv_chunks(REGISTER_COLUMNS, register_rows(register)), content_type="text/csv; charset=utf-8"
+    )
     return _attachment(response, name)
 
 
@@ -401,7 +433,9 @@ def register_publication(request: HttpRequest, pk: int) -> HttpResponse:
         if change.published:
             messages.success(request, f"The register of {organisation.name} is now public.")
         else:
-            messages.success(request, f"The register of {organisation.name} is no longer public; its page now says “not found”.")
+            messages.success(
+                request, f"The register of {organisation.name} is no longer public; its page now says “not found”."
+            )
     return redirect(f"{reverse('reports:register')}?{urlencode({'organisation': organisation.pk})}")
 
 
@@ -410,4 +444,8 @@ def governance_page(request: HttpRequest, slug: str) -> HttpResponse:
     organisation = register_published(slug)
     if organisation is None:
         raise Http404("No published register here.")
-    return render(request, "reports/governance_public.html", {"organisation": organisation, "register": register_for(organisation, today())})
+    return render(
+        request,
+        "reports/governance_public.html",
+        {"organisation": organisation, "register": register_for(organisation, today())},
+    )

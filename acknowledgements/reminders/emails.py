@@ -6,10 +6,11 @@ absolute link (``settings.SITE_URL``) to the page where the person acts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from email.utils import formataddr
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings

@@ -13,6 +13,7 @@ from acknowledgements.models import ReminderKind, ReminderStatus
 from acknowledgements.reminders.steps import MAX_DAYS, MAX_STEPS
 from conduct.models import Code
 
+
 class DaysListField(forms.CharField):
     """Whole numbers of days separated by commas, e.g. "60, 30, 7"; cleaned to a list, largest first."""
 

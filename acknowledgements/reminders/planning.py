@@ -24,10 +24,10 @@ still needed at the moment it goes out.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
-from typing import Iterable, Iterator
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -127,8 +127,15 @@ def last_planned(subjects: Iterable[tuple[int, str]]) -> dict[tuple[int, str], d
 
 # What varies per row (with its PostgreSQL type), and what every row planned in one run shares.
 PER_ROW = (
-    ("recipient", "bigint"), ("kind", "text"), ("subject", "text"), ("step", "text"), ("organisation", "bigint"),
-    ("code", "bigint"), ("obligation", "bigint"), ("adoption", "bigint"), ("due_on", "date"),
+    ("recipient", "bigint"),
+    ("kind", "text"),
+    ("subject", "text"),
+    ("step", "text"),
+    ("organisation", "bigint"),
+    ("code", "bigint"),
+    ("obligation", "bigint"),
+    ("adoption", "bigint"),
+    ("due_on", "date"),
 )
 SHARED = ("planned_for", "status", "attempts", "last_error", "note", "created_at")
 
@@ -178,15 +185,28 @@ def _insert(candidates: Iterable[Candidate], last_planned: dict[tuple[int, str],
     ops = connection.ops
     rows = [
         (
-            c.recipient_id, c.kind, c.subject, c.step.key, c.organisation_id, c.code_id, c.obligation_id,
-            c.adoption_id, ops.adapt_datefield_value(c.due_on),
+            c.recipient_id,
+            c.kind,
+            c.subject,
+            c.step.key,
+            c.organisation_id,
+            c.code_id,
+            c.obligation_id,
+            c.adoption_id,
+            ops.adapt_datefield_value(c.due_on),
         )
         for c in candidates
         if last_planned.get((c.recipient_id, c.subject), date.min) < c.step.on
     ]
     if rows:
-        shared = (ops.adapt_datefield_value(today), ReminderStatus.PENDING.value, 0, "", "",
-                  ops.adapt_datetimefield_value(timezone.now()))
+        shared = (
+            ops.adapt_datefield_value(today),
+            ReminderStatus.PENDING.value,
+            0,
+            "",
+            "",
+            ops.adapt_datetimefield_value(timezone.now()),
+        )
         _insert_rows(rows, shared)
     return len(rows)
 
@@ -286,7 +306,9 @@ def _plan_reviews(today: date) -> int:
         return 0
     codes = {
         pk: (review_days, repeat_days)
-        for pk, review_days, repeat_days in Code.objects.values_list("pk", "review_reminder_days", "overdue_repeat_days")
+        for pk, review_days, repeat_days in Code.objects.values_list(
+            "pk", "review_reminder_days", "overdue_repeat_days"
+        )
     }
     officers: dict[int, set[int]] = defaultdict(set)
     for person_id, board_id in (

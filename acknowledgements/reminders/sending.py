@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Iterator
 
 from django.conf import settings
 from django.core.mail import get_connection
@@ -69,7 +69,9 @@ def _claimable(now: datetime) -> Q:
     return Q(status=ReminderStatus.PENDING) | Q(status=ReminderStatus.SENDING, claimed_at__lt=_claim_cutoff(now))
 
 
-def reminders_ready(*, today: date | None = None, now: datetime | None = None, settled_for: timedelta | None = None) -> list[int]:
+def reminders_ready(
+    *, today: date | None = None, now: datetime | None = None, settled_for: timedelta | None = None
+) -> list[int]:
     """Ids of reminders waiting to be sent (oldest first).
 
     ``settled_for`` leaves out pending rows created more recently than that, so
@@ -99,9 +101,8 @@ def batches(ids: list[int], size: int | None = None) -> Iterator[list[int]]:
 def reminder_claim(*, reminder_id: int, now: datetime | None = None) -> bool:
     """Take a reminder for sending. False if another worker has it or it is done."""
     now = now or timezone.now()
-    claimed = (
-        ReminderLog.objects.filter(_claimable(now), pk=reminder_id)
-        .update(status=ReminderStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    claimed = ReminderLog.objects.filter(_claimable(now), pk=reminder_id).update(
+        status=ReminderStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
     )
     return claimed == 1
 
@@ -119,9 +120,12 @@ def _mark_sent(reminder_id: int) -> bool:
 
 
 def _mark_failed(reminder_id: int, claimed_at: datetime, error: BaseException | str) -> bool:
-    return _held(reminder_id, claimed_at).update(
-        status=ReminderStatus.FAILED, last_error=str(error)[:2000] or type(error).__name__
-    ) == 1
+    return (
+        _held(reminder_id, claimed_at).update(
+            status=ReminderStatus.FAILED, last_error=str(error)[:2000] or type(error).__name__
+        )
+        == 1
+    )
 
 
 def _release(reminder_id: int, claimed_at: datetime, error: BaseException) -> None:
@@ -277,8 +281,9 @@ def reminders_send(*, reminder_ids: list[int], final_attempt: bool = False, toda
     return result
 
 
-def _send_one(reminder: ReminderLog, connection, today: date, replaced: set[int], final_attempt: bool,
-              result: SendResult) -> None:
+def _send_one(
+    reminder: ReminderLog, connection, today: date, replaced: set[int], final_attempt: bool, result: SendResult
+) -> None:
     now = timezone.now()
     reason = "A later reminder about the same thing replaced it." if reminder.pk in replaced else ""
     reason = reason or not_needed_reason(reminder, today)

@@ -9,9 +9,9 @@ for each configured N (0 meaning on the day itself), then one every
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction

@@ -51,8 +51,10 @@ def _log(user) -> QuerySet[ReminderLog]:
 def index(request: HttpRequest) -> HttpResponse:
     _administered(request.user)
     since = timezone.localdate() - timedelta(days=30)
-    counts = _log(request.user).filter(planned_for__gte=since).aggregate(
-        **{status: Count("pk", filter=Q(status=status)) for status in ReminderStatus.values}
+    counts = (
+        _log(request.user)
+        .filter(planned_for__gte=since)
+        .aggregate(**{status: Count("pk", filter=Q(status=status)) for status in ReminderStatus.values})
     )
     recent = [(status, label, counts[status]) for status, label in ReminderStatus.choices]
     return render(request, "reminders/index.html", {"codes": _codes(request.user), "recent": recent, "since": since})

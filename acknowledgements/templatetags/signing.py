@@ -27,7 +27,8 @@ def records_on_behalf(user) -> bool:
 
 
 PEOPLE_PAGES = frozenset(
-    f"acknowledgements:{name}" for name in ("invitations", "invite", "import", "paper", "record_paper", "invitation_resend")
+    f"acknowledgements:{name}"
+    for name in ("invitations", "invite", "import", "paper", "record_paper", "invitation_resend")
 )
 
 

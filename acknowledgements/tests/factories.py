@@ -27,7 +27,9 @@ NOTHING = DeclarationData(nothing_to_declare=True)
 def business_interest(counterparty: str = "Acme Building Ltd", nature: str = "Director") -> DeclarationData:
     return DeclarationData(
         nothing_to_declare=False,
-        interests=(InterestData(kind="business", counterparty=counterparty, nature=nature, starts_on=date(2020, 1, 1)),),
+        interests=(
+            InterestData(kind="business", counterparty=counterparty, nature=nature, starts_on=date(2020, 1, 1)),
+        ),
     )
 
 
@@ -103,7 +105,11 @@ def governance_sections() -> list[dict]:
             "title": "Our commitments",
             "clauses": [
                 clause("We will act in the best interests of the pupils.", key="everyone"),
-                clause("Trustees: We will fulfil our responsibilities as a good employer.", roles=["trustee"], key="trustees"),
+                clause(
+                    "Trustees: We will fulfil our responsibilities as a good employer.",
+                    roles=["trustee"],
+                    key="trustees",
+                ),
                 clause(
                     "Those governing at local level: We will act as the local ambassadors.",
                     roles=["local_governor"],

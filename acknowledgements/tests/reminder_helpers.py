@@ -44,8 +44,9 @@ def officer(organisation: Organisation, kind: str, name: str, since: date = date
     return someone
 
 
-def member(organisation: Organisation, kind: str, name: str, since: date = date(2020, 9, 1),
-           until: date | None = None) -> Person:
+def member(
+    organisation: Organisation, kind: str, name: str, since: date = date(2020, 9, 1), until: date | None = None
+) -> Person:
     """Someone with a role through the service, so they owe whatever is in force there."""
     someone = person(name)
     role_create(person=someone, organisation=organisation, kind=kind, starts_on=since, ends_on=until)
@@ -53,8 +54,13 @@ def member(organisation: Organisation, kind: str, name: str, since: date = date(
 
 
 def staff_code(owner: Organisation, **fields) -> Code:
-    return CodeFactory(owner=owner, title=fields.pop("title", "Staff Code of Conduct"), audience=["employee"],
-                       signing_due_days=30, **fields)
+    return CodeFactory(
+        owner=owner,
+        title=fields.pop("title", "Staff Code of Conduct"),
+        audience=["employee"],
+        signing_due_days=30,
+        **fields,
+    )
 
 
 def sign(someone: Person, version: CodeVersion, when: datetime) -> None:
@@ -65,7 +71,10 @@ def sign(someone: Person, version: CodeVersion, when: datetime) -> None:
 
 def declare(someone: Person, organisation: Organisation, made_on: date) -> Declaration:
     return Declaration.objects.create(
-        person=someone, organisation=organisation, nothing_to_declare=True, made_at=at(made_on, 18),
+        person=someone,
+        organisation=organisation,
+        nothing_to_declare=True,
+        made_at=at(made_on, 18),
         academic_year_start=academic_year_start(made_on),
     )
 
@@ -113,8 +122,14 @@ def sent_log() -> set[Sent]:
     }
 
 
-def adopted_code(orgs: dict[str, Organisation], held_on: date, *, audience: tuple[str, ...] = ("employee",),
-                 chair: Person | None = None, **adoption) -> tuple[Code, CodeVersion]:
+def adopted_code(
+    orgs: dict[str, Organisation],
+    held_on: date,
+    *,
+    audience: tuple[str, ...] = ("employee",),
+    chair: Person | None = None,
+    **adoption,
+) -> tuple[Code, CodeVersion]:
     """A code owned by the trust, adopted by its board for everything below it on ``held_on``."""
     from conduct.tests.factories import adopt, make_version
 

@@ -22,7 +22,7 @@ class Behaviour:
 
 
 class _Handler(socketserver.StreamRequestHandler):
-    server: "_Server"
+    server: _Server
 
     def reply(self, line: str) -> None:
         self.wfile.write(f"{line}\r\n".encode())
@@ -76,7 +76,7 @@ class _Handler(socketserver.StreamRequestHandler):
 class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
-    fake: "FakeSMTP"
+    fake: FakeSMTP
 
 
 class FakeSMTP:
@@ -90,7 +90,7 @@ class FakeSMTP:
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "FakeSMTP":
+    def __enter__(self) -> FakeSMTP:
         self._thread.start()
         return self
 

@@ -41,7 +41,7 @@ def current_code(secret: str) -> str:
 
 def test_the_sign_in_page_offers_email_password_and_a_code_but_no_sign_up(client, db):
     page = client.get(LOGIN).content.decode()
-    assert '<label' in page and 'for="id_login"' in page and ">\n                Email" in page or "Email" in page
+    assert "<label" in page and 'for="id_login"' in page and ">\n                Email" in page or "Email" in page
     assert 'type="password"' in page and "Sign In" in page
     assert "Send me a sign-in code by email" in page
     assert "sign up" not in page.lower() and "/accounts/signup/" not in page
@@ -139,7 +139,8 @@ class TestOfficersMustUseTwoFactorWhenRequired:
         settings.REQUIRE_MFA_FOR_OFFICERS = True
         response = password_login(client, officer)
         assert [url for url, _ in response.redirect_chain][-2:] == [
-            reverse("mfa_activate_totp"), f"{reverse('account_reauthenticate')}?next=%2Faccounts%2F2fa%2Ftotp%2Factivate%2F",
+            reverse("mfa_activate_totp"),
+            f"{reverse('account_reauthenticate')}?next=%2Faccounts%2F2fa%2Ftotp%2Factivate%2F",
         ]
         assert "requires officers (admins, chairs and clerks) to use an authenticator app" in response.content.decode()
         response = client.post(response.redirect_chain[-1][0], {"password": PASSWORD}, follow=True)
@@ -182,12 +183,24 @@ print("MICROSOFT" if "Continue with Microsoft" in page else "no-microsoft")
 def test_microsoft_and_google_buttons_appear_only_when_configured():
     """Settings read the client ids from the environment at start-up, so this starts a fresh process."""
     env = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         if not key.startswith(("GOOGLE_", "MICROSOFT_")) and key != "DATABASE_URL"
     }
-    env.update(DJANGO_SETTINGS_MODULE="config.settings_test", GOOGLE_CLIENT_ID="google-id", GOOGLE_CLIENT_SECRET="google-secret",
-               MICROSOFT_CLIENT_ID="ms-id", MICROSOFT_CLIENT_SECRET="ms-secret")
-    result = subprocess.run([sys.executable, "-c", PROVIDER_SCRIPT], env=env, cwd=django_settings.BASE_DIR,
-                            capture_output=True, text=True, timeout=180)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings_test",
+        GOOGLE_CLIENT_ID="google-id",
+        GOOGLE_CLIENT_SECRET="google-secret",
+        MICROSOFT_CLIENT_ID="ms-id",
+        MICROSOFT_CLIENT_SECRET="ms-secret",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", PROVIDER_SCRIPT],
+        env=env,
+        cwd=django_settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["GOOGLE", "MICROSOFT"]

@@ -4,8 +4,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
-from acknowledgements.models import Acknowledgement, AuditEvent, Declaration, Interest, SealedPdf
 from acknowledgements.issuing import acknowledgement_pdf_issue
+from acknowledgements.models import Acknowledgement, AuditEvent, Declaration, Interest, SealedPdf
 from acknowledgements.tests.factories import business_interest, sign
 from conduct.tests.factories import PersonFactory
 
@@ -73,7 +73,9 @@ def test_no_url_edits_or_deletes_a_record(evidence, client_for):
     from django.urls import get_resolver
 
     names = [name for name in get_resolver().reverse_dict if isinstance(name, str)]
-    assert not [n for n in names if any(word in n for word in ("ack_edit", "ack_delete", "record_edit", "record_delete"))]
+    assert not [
+        n for n in names if any(word in n for word in ("ack_edit", "ack_delete", "record_edit", "record_delete"))
+    ]
     client = client_for(evidence.person)
     for method in ("put", "patch", "delete"):
         assert getattr(client, method)(evidence.get_absolute_url()).status_code in (403, 405)

@@ -43,7 +43,9 @@ def download_and_verify(page, browser, live_server, tmp_path) -> bytes:
     return pdf, text
 
 
-def test_invited_person_sets_a_password_reads_signs_downloads_and_verifies(page, browser, live_server, browser_login, tmp_path):
+def test_invited_person_sets_a_password_reads_signs_downloads_and_verifies(
+    page, browser, live_server, browser_login, tmp_path
+):
     staff_code = owing(name="Oak Trust", full_name="Existing Teacher")
     admin = verified(PersonFactory(full_name="Sarah Okafor"))
     RoleFactory(person=admin, organisation=staff_code.orgs["trust"], kind="admin")
@@ -97,11 +99,18 @@ def test_invited_person_sets_a_password_reads_signs_downloads_and_verifies(page,
     assert ack.events.filter(kind="pdf_downloaded").count() == 1
 
 
-def test_a_governor_on_a_phone_declares_interests_while_signing(phone_page, browser, live_server, browser_login, tmp_path):
+def test_a_governor_on_a_phone_declares_interests_while_signing(
+    phone_page, browser, live_server, browser_login, tmp_path
+):
     page = phone_page
     governor = owing(
-        name="Leading Trust", kind="local_governor", where="north_lgb", audience=["trustee", "local_governor"],
-        requires_declaration=True, sections=governance_sections(), full_name="Tom Hughes",
+        name="Leading Trust",
+        kind="local_governor",
+        where="north_lgb",
+        audience=["trustee", "local_governor"],
+        requires_declaration=True,
+        sections=governance_sections(),
+        full_name="Tom Hughes",
     )
     verified(governor.person)
     browser_login(page, governor.person.email, PASSWORD)
@@ -137,7 +146,8 @@ def test_a_governor_on_a_phone_declares_interests_while_signing(phone_page, brow
     ack = Acknowledgement.objects.get(person=governor.person)
     declaration = Declaration.objects.get(acknowledgement=ack)
     assert [(i.kind, i.counterparty) for i in declaration.interests.order_by("pk")] == [
-        ("business", "Hughes Building Services Ltd"), ("governance", "Oakfield Primary School"),
+        ("business", "Hughes Building Services Ltd"),
+        ("governance", "Oakfield Primary School"),
     ]
     assert page.get_by_text("Hughes Building Services Ltd").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

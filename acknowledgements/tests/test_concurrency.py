@@ -56,9 +56,16 @@ def test_the_database_constraint_refuses_a_second_acknowledgement_even_without_t
     who = owing(full_name="Ada Lovelace")
     first = sign(who, issue_pdf=False).acknowledgement
     duplicate = Acknowledgement(
-        person=first.person, version=first.version, organisation=first.organisation, roles=first.roles,
-        content_hash=first.content_hash, statement=first.statement, typed_name=first.typed_name,
-        signed_at=first.signed_at, auth_method=first.auth_method, evidence_hash=first.evidence_hash,
+        person=first.person,
+        version=first.version,
+        organisation=first.organisation,
+        roles=first.roles,
+        content_hash=first.content_hash,
+        statement=first.statement,
+        typed_name=first.typed_name,
+        signed_at=first.signed_at,
+        auth_method=first.auth_method,
+        evidence_hash=first.evidence_hash,
     )
     with pytest.raises(IntegrityError), transaction.atomic():
         duplicate.save()

@@ -54,7 +54,12 @@ def test_uploading_the_same_file_twice_creates_nothing_new(admin, staff):
     counts = (Person.objects.count(), Role.objects.count(), Invitation.objects.count(), Obligation.objects.count())
     report = run(admin, good_rows(staff))
     assert report.already_present == 3 and report.imported == 0 and not report.errors
-    assert (Person.objects.count(), Role.objects.count(), Invitation.objects.count(), Obligation.objects.count()) == counts
+    assert (
+        Person.objects.count(),
+        Role.objects.count(),
+        Invitation.objects.count(),
+        Obligation.objects.count(),
+    ) == counts
 
 
 def test_bad_rows_are_reported_by_line_and_reason_while_good_rows_are_imported(admin, staff):
@@ -82,8 +87,13 @@ def test_bad_rows_are_reported_by_line_and_reason_while_good_rows_are_imported(a
     assert "The name is missing" in errors[8]
     assert "stray commas" in errors[11]
     assert [row.line for row in report.done] == [2, 10]
-    assert set(Person.objects.filter(email__endswith="@example.org").values_list("email", flat=True)) >= {"zara@example.org", "owen@example.org"}
-    assert not Person.objects.filter(email__in=["nowhere@example.org", "odd@example.org", "date@example.org", "noname@example.org"]).exists()
+    assert set(Person.objects.filter(email__endswith="@example.org").values_list("email", flat=True)) >= {
+        "zara@example.org",
+        "owen@example.org",
+    }
+    assert not Person.objects.filter(
+        email__in=["nowhere@example.org", "odd@example.org", "date@example.org", "noname@example.org"]
+    ).exists()
 
 
 def test_wrong_columns_reject_the_whole_file(admin, staff):
@@ -129,13 +139,19 @@ def test_a_row_that_fails_midway_is_rolled_back_whole(admin, staff):
     assert [error.line for error in report.errors] == [3]
     assert "Simulated failure" in report.errors[0].message
     assert not Person.objects.filter(email="owen@example.org").exists()  # created, then rolled back with its row
-    assert Person.objects.filter(email="zara@example.org").exists() and Person.objects.filter(email="joanne@example.org").exists()
+    assert (
+        Person.objects.filter(email="zara@example.org").exists()
+        and Person.objects.filter(email="joanne@example.org").exists()
+    )
 
 
 def test_a_clerk_cannot_import_officers_or_people_outside_their_board(staff):
     clerk = PersonFactory()
     RoleFactory(person=clerk, organisation=staff.orgs["north_lgb"], kind="clerk")
-    text = HEADER + "Boss,boss@example.org,Admin,oak-trust-north-lgb,2026-11-16\nTeacher,teacher@example.org,Employee,oak-trust-south,2026-11-16\n"
+    text = (
+        HEADER
+        + "Boss,boss@example.org,Admin,oak-trust-north-lgb,2026-11-16\nTeacher,teacher@example.org,Employee,oak-trust-south,2026-11-16\n"
+    )
     report = people_import_csv(data=text.encode(), invited_by=clerk)
     errors = {error.line: error.message for error in report.errors}
     assert errors[2] == "Only an admin of Oak Trust North LGB can make someone an admin, chair or clerk."
@@ -144,8 +160,13 @@ def test_a_clerk_cannot_import_officers_or_people_outside_their_board(staff):
 
 
 def test_the_import_page_shows_the_report(admin, staff, client_for):
-    text = HEADER + "Zara Khan,zara@example.org,Employee,oak-trust-north,2026-11-16\nBad,bad,Employee,oak-trust-north,2026-11-16\n"
-    response = client_for(admin).post(reverse("acknowledgements:import"), {"file": SimpleUploadedFile("people.csv", text.encode())})
+    text = (
+        HEADER
+        + "Zara Khan,zara@example.org,Employee,oak-trust-north,2026-11-16\nBad,bad,Employee,oak-trust-north,2026-11-16\n"
+    )
+    response = client_for(admin).post(
+        reverse("acknowledgements:import"), {"file": SimpleUploadedFile("people.csv", text.encode())}
+    )
     page = response.content.decode()
     assert response.status_code == 200
     assert "<strong>1</strong> invited" in page and "<td>3</td>" in page and "is not a valid email address" in page

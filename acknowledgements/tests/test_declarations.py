@@ -17,7 +17,12 @@ def governor(db):
 
 
 def formset(**rows):
-    data = {"interest-TOTAL_FORMS": "3", "interest-INITIAL_FORMS": "0", "interest-MIN_NUM_FORMS": "0", "interest-MAX_NUM_FORMS": "30"}
+    data = {
+        "interest-TOTAL_FORMS": "3",
+        "interest-INITIAL_FORMS": "0",
+        "interest-MIN_NUM_FORMS": "0",
+        "interest-MAX_NUM_FORMS": "30",
+    }
     data.update(rows)
     return data
 
@@ -27,34 +32,54 @@ def test_the_address_is_the_contract(db):
 
 
 def test_a_governor_declares_a_business_interest(governor, client_for):
-    data = formset(**{
-        "organisation": governor.orgs["north_lgb"].pk, "declaration-choice": "interests",
-        "interest-0-kind": "business", "interest-0-counterparty": "Hughes Building Services Ltd",
-        "interest-0-nature": "Director and majority shareholder", "interest-0-starts_on": "2015-04-01",
-    })
+    data = formset(
+        **{
+            "organisation": governor.orgs["north_lgb"].pk,
+            "declaration-choice": "interests",
+            "interest-0-kind": "business",
+            "interest-0-counterparty": "Hughes Building Services Ltd",
+            "interest-0-nature": "Director and majority shareholder",
+            "interest-0-starts_on": "2015-04-01",
+        }
+    )
     response = client_for(governor.person).post(URL, data)
     assert response.status_code == 302
     declaration = latest_declaration(governor.person)
     assert declaration.organisation == governor.orgs["north_lgb"] and declaration.acknowledgement is None
     interest = declaration.interests.get()
-    assert (interest.kind, interest.counterparty, str(interest.starts_on)) == ("business", "Hughes Building Services Ltd", "2015-04-01")
+    assert (interest.kind, interest.counterparty, str(interest.starts_on)) == (
+        "business",
+        "Hughes Building Services Ltd",
+        "2015-04-01",
+    )
 
 
 def test_nothing_to_declare(governor, client_for):
-    client_for(governor.person).post(URL, formset(**{"organisation": governor.orgs["north_lgb"].pk, "declaration-choice": "nothing"}))
+    client_for(governor.person).post(
+        URL, formset(**{"organisation": governor.orgs["north_lgb"].pk, "declaration-choice": "nothing"})
+    )
     assert Declaration.objects.get().nothing_to_declare and not Interest.objects.exists()
 
 
 def test_a_renewal_carries_the_last_interests_forward_and_makes_a_new_record(governor, client_for):
-    first = declaration_make(person=governor.person, organisation=governor.orgs["north_lgb"], declaration=business_interest("Acme Ltd"))
+    first = declaration_make(
+        person=governor.person, organisation=governor.orgs["north_lgb"], declaration=business_interest("Acme Ltd")
+    )
     page = client_for(governor.person).get(URL).content.decode()
     assert 'value="Acme Ltd"' in page
-    data = formset(**{
-        "organisation": governor.orgs["north_lgb"].pk, "declaration-choice": "interests",
-        "interest-TOTAL_FORMS": "4", "interest-INITIAL_FORMS": "1",
-        "interest-0-kind": "business", "interest-0-counterparty": "Acme Ltd", "interest-0-nature": "Director",
-        "interest-0-starts_on": "2020-01-01", "interest-0-ends_on": "2026-08-31",
-    })
+    data = formset(
+        **{
+            "organisation": governor.orgs["north_lgb"].pk,
+            "declaration-choice": "interests",
+            "interest-TOTAL_FORMS": "4",
+            "interest-INITIAL_FORMS": "1",
+            "interest-0-kind": "business",
+            "interest-0-counterparty": "Acme Ltd",
+            "interest-0-nature": "Director",
+            "interest-0-starts_on": "2020-01-01",
+            "interest-0-ends_on": "2026-08-31",
+        }
+    )
     client_for(governor.person).post(URL, data)
     assert Declaration.objects.count() == 2
     assert latest_declaration(governor.person) != first
@@ -64,13 +89,19 @@ def test_a_renewal_carries_the_last_interests_forward_and_makes_a_new_record(gov
 
 def test_only_organisations_where_the_person_serves(governor, client_for):
     other = owing(name="Elm Trust")
-    response = client_for(governor.person).post(URL, formset(**{"organisation": other.orgs["north"].pk, "declaration-choice": "nothing"}))
+    response = client_for(governor.person).post(
+        URL, formset(**{"organisation": other.orgs["north"].pk, "declaration-choice": "nothing"})
+    )
     assert response.status_code == 400 and "Select a valid choice" in response.content.decode()
     assert not Declaration.objects.exists()
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
-        declaration_make(person=governor.person, organisation=other.orgs["north"], declaration=DeclarationData(nothing_to_declare=True))
+        declaration_make(
+            person=governor.person,
+            organisation=other.orgs["north"],
+            declaration=DeclarationData(nothing_to_declare=True),
+        )
 
 
 def test_someone_with_no_current_role_is_told_there_is_nothing_to_declare_for(db, client_for):

@@ -21,7 +21,11 @@ def test_the_demo_has_real_signatures_declarations_and_a_paper_record(demo):
     priya = Declaration.objects.filter(person__email="trustee@llt.example").order_by("made_at")
     assert priya.count() == 2 and {d.interests.get().kind for d in priya} == {"governance"}
     paper = [ack for ack in acks if ack.on_behalf]
-    assert len(paper) == 1 and paper[0].recorded_by.email == "clerk@llt.example" and paper[0].person.email == "lgbchair@llt.example"
+    assert (
+        len(paper) == 1
+        and paper[0].recorded_by.email == "clerk@llt.example"
+        and paper[0].person.email == "lgbchair@llt.example"
+    )
     assert Declaration.objects.filter(nothing_to_declare=True).count() >= 5
 
 

@@ -7,7 +7,7 @@ those events and signers take the person's row in turn, so that cannot happen.
 """
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 from django.db import connection, connections
@@ -39,15 +39,23 @@ def _in_thread(work: Callable[[], object], errors: list[BaseException]) -> threa
 
 def _invite_again(who: Owing, admin: Person) -> Callable[[], object]:
     return lambda: invitations.invitation_create(
-        invited_by=admin, full_name=who.person.full_name, email=who.person.email,
-        organisation=who.orgs["south"], kind="volunteer", starts_on=timezone.localdate(),
+        invited_by=admin,
+        full_name=who.person.full_name,
+        email=who.person.email,
+        organisation=who.orgs["south"],
+        kind="volunteer",
+        starts_on=timezone.localdate(),
     )
 
 
 def _resend(who: Owing, admin: Person) -> Callable[[], object]:
     first = invitations.invitation_create(
-        invited_by=admin, full_name=who.person.full_name, email=who.person.email,
-        organisation=who.orgs["south"], kind="volunteer", starts_on=timezone.localdate(),
+        invited_by=admin,
+        full_name=who.person.full_name,
+        email=who.person.email,
+        organisation=who.orgs["south"],
+        kind="volunteer",
+        starts_on=timezone.localdate(),
     ).invitation
     return lambda: invitations.invitation_resend(invitation=Invitation.objects.get(pk=first.pk), invited_by=admin)
 
@@ -55,7 +63,9 @@ def _resend(who: Owing, admin: Person) -> Callable[[], object]:
 @pytest.mark.parametrize("writer", [_invite_again, _resend], ids=["invite", "resend"])
 def test_an_invitation_in_flight_while_the_person_signs_never_breaks_the_hash(monkeypatch, writer):
     if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite serialises writers, so nothing can interleave; CI runs the suite on PostgreSQL")
+        pytest.skip(
+            "needs PostgreSQL: SQLite serialises writers, so nothing can interleave; CI runs the suite on PostgreSQL"
+        )
     who = owing(full_name="Ada Lovelace")
     admin = PersonFactory()
     RoleFactory(person=admin, organisation=who.orgs["trust"], kind="admin")

@@ -32,8 +32,12 @@ def school(staff):
 
 def invite_data(school, **overrides):
     data = {
-        "full_name": "Zara  Khan", "email": "Zara.Khan@Example.org", "organisation": school["orgs"]["north"].pk,
-        "kind": "employee", "title": "Teacher", "starts_on": timezone.localdate().isoformat(),
+        "full_name": "Zara  Khan",
+        "email": "Zara.Khan@Example.org",
+        "organisation": school["orgs"]["north"].pk,
+        "kind": "employee",
+        "title": "Teacher",
+        "starts_on": timezone.localdate().isoformat(),
     }
     data.update(overrides)
     return data
@@ -43,7 +47,9 @@ def link_in(message) -> str:
     return re.search(r"http://testserver(/accounts/password/reset/key/\S+)", message.body).group(1)
 
 
-def test_an_admin_invites_someone_who_then_owes_the_code_and_gets_an_email(school, client_for, django_capture_on_commit_callbacks):
+def test_an_admin_invites_someone_who_then_owes_the_code_and_gets_an_email(
+    school, client_for, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(school["admin"]).post(reverse("acknowledgements:invite"), invite_data(school))
     assert response.status_code == 302
@@ -55,20 +61,36 @@ def test_an_admin_invites_someone_who_then_owes_the_code_and_gets_an_email(schoo
     invitation = Invitation.objects.get(person=person)
     assert (invitation.role, invitation.invited_by) == (role, school["admin"]) and invitation.sent_at is not None
     event = AuditEvent.objects.get(kind=EventKind.INVITED)
-    assert (event.person, event.actor, event.details["organisation"]) == (person, school["admin"], school["orgs"]["north"].name)
+    assert (event.person, event.actor, event.details["organisation"]) == (
+        person,
+        school["admin"],
+        school["orgs"]["north"].name,
+    )
     assert not EmailAddress.objects.get(user=person).verified
     message = mail.outbox[-1]
-    assert message.to == ["zara.khan@example.org"] and "Sarah Okafor has added you as employee (Teacher)" in message.body
+    assert (
+        message.to == ["zara.khan@example.org"] and "Sarah Okafor has added you as employee (Teacher)" in message.body
+    )
     assert link_in(message).startswith("/accounts/password/reset/key/")
 
 
-def test_the_email_link_sets_a_password_verifies_the_address_and_signs_in(school, client, django_capture_on_commit_callbacks):
+def test_the_email_link_sets_a_password_verifies_the_address_and_signs_in(
+    school, client, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        invitation_create(invited_by=school["admin"], full_name="Zara Khan", email="zara@example.org",
-                          organisation=school["orgs"]["north"], kind="employee", starts_on=timezone.localdate())
+        invitation_create(
+            invited_by=school["admin"],
+            full_name="Zara Khan",
+            email="zara@example.org",
+            organisation=school["orgs"]["north"],
+            kind="employee",
+            starts_on=timezone.localdate(),
+        )
     response = client.get(link_in(mail.outbox[-1]), follow=True)
     assert "Set your password" in response.content.decode()
-    response = client.post(response.redirect_chain[-1][0], {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}, follow=True)
+    response = client.post(
+        response.redirect_chain[-1][0], {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}, follow=True
+    )
     person = Person.objects.get(email="zara@example.org")
     assert response.wsgi_request.user == person
     assert person.check_password(NEW_PASSWORD)
@@ -78,8 +100,14 @@ def test_the_email_link_sets_a_password_verifies_the_address_and_signs_in(school
 
 def test_the_invitation_link_cannot_be_used_twice(school, client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        invitation_create(invited_by=school["admin"], full_name="Zara Khan", email="zara@example.org",
-                          organisation=school["orgs"]["north"], kind="employee", starts_on=timezone.localdate())
+        invitation_create(
+            invited_by=school["admin"],
+            full_name="Zara Khan",
+            email="zara@example.org",
+            organisation=school["orgs"]["north"],
+            kind="employee",
+            starts_on=timezone.localdate(),
+        )
     link = link_in(mail.outbox[0])
     first = client.get(link, follow=True)
     client.post(first.redirect_chain[-1][0], {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
@@ -96,34 +124,61 @@ def test_a_clerk_can_invite_governors_but_not_make_someone_an_admin(school, clie
     response = client.post(reverse("acknowledgements:invite"), data)
     assert response.status_code == 400 and not Person.objects.filter(email="zara.khan@example.org").exists()
     with pytest.raises(PermissionDenied):
-        invitation_create(invited_by=school["clerk"], full_name="Zara Khan", email="z@example.org",
-                          organisation=school["orgs"]["north_lgb"], kind="admin", starts_on=date(2026, 9, 1))
+        invitation_create(
+            invited_by=school["clerk"],
+            full_name="Zara Khan",
+            email="z@example.org",
+            organisation=school["orgs"]["north_lgb"],
+            kind="admin",
+            starts_on=date(2026, 9, 1),
+        )
     assert not Person.objects.filter(email="z@example.org").exists()
 
 
 def test_nobody_invites_into_an_organisation_they_do_not_manage(school, client_for):
     other = owing(name="Elm Trust")
-    response = client_for(school["admin"]).post(reverse("acknowledgements:invite"), invite_data(school, organisation=other.orgs["north"].pk))
+    response = client_for(school["admin"]).post(
+        reverse("acknowledgements:invite"), invite_data(school, organisation=other.orgs["north"].pk)
+    )
     assert response.status_code == 400 and "Select a valid choice" in response.content.decode()
     assert client_for(other.person).get(reverse("acknowledgements:invite")).status_code == 404
     assert not Person.objects.filter(email="zara.khan@example.org").exists()
 
 
-def test_inviting_someone_who_has_an_account_adds_the_role_and_tells_them(school, staff, django_capture_on_commit_callbacks):
+def test_inviting_someone_who_has_an_account_adds_the_role_and_tells_them(
+    school, staff, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        result = invitation_create(invited_by=school["admin"], full_name="Ada Lovelace", email=staff.person.email.upper(),
-                                   organisation=school["orgs"]["north_lgb"], kind="local_governor", starts_on=date(2026, 9, 1))
+        result = invitation_create(
+            invited_by=school["admin"],
+            full_name="Ada Lovelace",
+            email=staff.person.email.upper(),
+            organisation=school["orgs"]["north_lgb"],
+            kind="local_governor",
+            starts_on=date(2026, 9, 1),
+        )
     assert result.outcome == "role added" and result.person == staff.person
     assert Person.objects.filter(email=staff.person.email).count() == 1
     assert "Sign in with your email address and password" in mail.outbox[-1].body
-    again = invitation_create(invited_by=school["admin"], full_name="Ada Lovelace", email=staff.person.email,
-                              organisation=school["orgs"]["north_lgb"], kind="local_governor", starts_on=date(2026, 9, 1))
-    assert again.outcome == "already present" and Role.objects.filter(person=staff.person, kind="local_governor").count() == 1
+    again = invitation_create(
+        invited_by=school["admin"],
+        full_name="Ada Lovelace",
+        email=staff.person.email,
+        organisation=school["orgs"]["north_lgb"],
+        kind="local_governor",
+        starts_on=date(2026, 9, 1),
+    )
+    assert (
+        again.outcome == "already present"
+        and Role.objects.filter(person=staff.person, kind="local_governor").count() == 1
+    )
 
 
 def test_bad_input_is_explained_and_nothing_is_saved(school, client_for):
     people = Person.objects.count()
-    response = client_for(school["admin"]).post(reverse("acknowledgements:invite"), invite_data(school, email="not-an-email", full_name=""))
+    response = client_for(school["admin"]).post(
+        reverse("acknowledgements:invite"), invite_data(school, email="not-an-email", full_name="")
+    )
     page = response.content.decode()
     assert response.status_code == 400 and "Enter a valid email address." in page and "This field is required." in page
     assert Person.objects.count() == people and not Invitation.objects.exists()
@@ -131,16 +186,28 @@ def test_bad_input_is_explained_and_nothing_is_saved(school, client_for):
 
 def test_an_invitation_is_sent_once_even_if_the_task_runs_twice(school, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        result = invitation_create(invited_by=school["admin"], full_name="Zara Khan", email="zara@example.org",
-                                   organisation=school["orgs"]["north"], kind="employee", starts_on=timezone.localdate())
+        result = invitation_create(
+            invited_by=school["admin"],
+            full_name="Zara Khan",
+            email="zara@example.org",
+            organisation=school["orgs"]["north"],
+            kind="employee",
+            starts_on=timezone.localdate(),
+        )
     assert invitation_send(invitation_id=result.invitation.pk) is False
     assert len(mail.outbox) == 1
 
 
 def test_the_invitations_page_lists_and_resends(school, client_for, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        result = invitation_create(invited_by=school["admin"], full_name="Zara Khan", email="zara@example.org",
-                                   organisation=school["orgs"]["north"], kind="employee", starts_on=timezone.localdate())
+        result = invitation_create(
+            invited_by=school["admin"],
+            full_name="Zara Khan",
+            email="zara@example.org",
+            organisation=school["orgs"]["north"],
+            kind="employee",
+            starts_on=timezone.localdate(),
+        )
     client = client_for(school["admin"])
     page = client.get(reverse("acknowledgements:invitations")).content.decode()
     assert "Zara Khan" in page and "Sent" in page
@@ -151,13 +218,22 @@ def test_the_invitations_page_lists_and_resends(school, client_for, django_captu
     officer = PersonFactory()
     RoleFactory(person=officer, organisation=outsider.orgs["trust"], kind="admin")
     assert "Zara Khan" not in client_for(officer).get(reverse("acknowledgements:invitations")).content.decode()
-    assert client_for(officer).post(reverse("acknowledgements:invitation_resend", args=[result.invitation.pk])).status_code == 404
+    assert (
+        client_for(officer).post(reverse("acknowledgements:invitation_resend", args=[result.invitation.pk])).status_code
+        == 404
+    )
 
 
 def test_signing_in_by_code_also_accepts_the_invitation(school, client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        invitation_create(invited_by=school["admin"], full_name="Zara Khan", email="zara@example.org",
-                          organisation=school["orgs"]["north"], kind="employee", starts_on=timezone.localdate())
+        invitation_create(
+            invited_by=school["admin"],
+            full_name="Zara Khan",
+            email="zara@example.org",
+            organisation=school["orgs"]["north"],
+            kind="employee",
+            starts_on=timezone.localdate(),
+        )
     client.post(reverse("account_request_login_code"), {"email": "zara@example.org"})
     code = re.search(r"^([A-Z0-9]{4}-[A-Z0-9]{4})$", mail.outbox[-1].body, re.M).group(1)
     response = client.post(reverse("account_confirm_login_code"), {"code": code}, follow=True)
@@ -179,10 +255,22 @@ def test_the_invitations_page_queries_do_not_grow_with_invitations(school, clien
         return len(ctx.captured_queries)
 
     for n in range(2):
-        invitation_create(invited_by=school["admin"], full_name=f"Person {n}", email=f"p{n}@example.org",
-                          organisation=school["orgs"]["north"], kind="employee", starts_on=timezone.localdate())
+        invitation_create(
+            invited_by=school["admin"],
+            full_name=f"Person {n}",
+            email=f"p{n}@example.org",
+            organisation=school["orgs"]["north"],
+            kind="employee",
+            starts_on=timezone.localdate(),
+        )
     small = count()
     for n in range(2, 12):
-        invitation_create(invited_by=school["admin"], full_name=f"Person {n}", email=f"p{n}@example.org",
-                          organisation=school["orgs"]["south"], kind="volunteer", starts_on=timezone.localdate())
+        invitation_create(
+            invited_by=school["admin"],
+            full_name=f"Person {n}",
+            email=f"p{n}@example.org",
+            organisation=school["orgs"]["south"],
+            kind="volunteer",
+            starts_on=timezone.localdate(),
+        )
     assert count() == small

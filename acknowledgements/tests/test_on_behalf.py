@@ -65,11 +65,19 @@ def test_a_clerk_records_a_paper_signature_with_date_reason_and_scan(staff, cler
         ({"typed_name": "Ada Byron"}, "typed_name", "does not match the name on record"),
         ({"paper_signed_on": "2999-01-01"}, "paper_signed_on", "cannot be in the future"),
         ({"reason": ""}, "reason", "This field is required."),
-        ({"scan": SimpleUploadedFile("x.exe", b"MZ\x90\x00 not an image")}, "scan", "Upload the scan as a PDF, PNG or JPEG file."),
+        (
+            {"scan": SimpleUploadedFile("x.exe", b"MZ\x90\x00 not an image")},
+            "scan",
+            "Upload the scan as a PDF, PNG or JPEG file.",
+        ),
     ],
 )
 def test_paper_record_mistakes_are_explained_and_nothing_is_saved(staff, clerk, client_for, overrides, field, message):
-    data = {"typed_name": "Ada Lovelace", "paper_signed_on": timezone.localdate().isoformat(), "reason": "At the meeting."}
+    data = {
+        "typed_name": "Ada Lovelace",
+        "paper_signed_on": timezone.localdate().isoformat(),
+        "reason": "At the meeting.",
+    }
     data.update(overrides)
     response = client_for(clerk).post(url(staff), data)
     assert response.status_code == 400 and message in response.content.decode()
@@ -79,8 +87,13 @@ def test_paper_record_mistakes_are_explained_and_nothing_is_saved(staff, clerk, 
 def test_a_date_before_the_adoption_is_refused_by_the_service(staff, clerk):
     with pytest.raises(ValidationError) as error:
         acknowledgement_record_on_behalf(
-            person=staff.person, version=staff.version, recorded_by=clerk, typed_name="Ada Lovelace",
-            paper_signed_on=staff.obligation.adoption.adopted_on - timedelta(days=1), reason="Paper", declaration=None,
+            person=staff.person,
+            version=staff.version,
+            recorded_by=clerk,
+            typed_name="Ada Lovelace",
+            paper_signed_on=staff.obligation.adoption.adopted_on - timedelta(days=1),
+            reason="Paper",
+            declaration=None,
             request_meta=META,
         )
     assert "before this version was adopted" in error.value.message_dict["paper_signed_on"][0]
@@ -93,7 +106,12 @@ def test_staff_and_other_organisations_clerks_cannot_record_for_someone(staff, c
     for who in (staff.person, colleague, other_clerk):
         client = client_for(who)
         assert client.get(url(staff)).status_code == 404
-        assert client.post(url(staff), {"typed_name": "Ada Lovelace", "paper_signed_on": "2026-01-01", "reason": "x"}).status_code == 404
+        assert (
+            client.post(
+                url(staff), {"typed_name": "Ada Lovelace", "paper_signed_on": "2026-01-01", "reason": "x"}
+            ).status_code
+            == 404
+        )
     assert not Acknowledgement.objects.exists()
 
 
@@ -101,31 +119,54 @@ def test_the_paper_list_shows_only_people_in_the_clerks_organisations(staff, cle
     elsewhere = owing(name="Elm Trust", full_name="Someone Elsewhere")
     page = client_for(clerk).get(reverse("acknowledgements:paper")).content.decode()
     assert "Ada Lovelace" in page and "Someone Elsewhere" not in page
-    assert client_for(clerk).get(reverse("acknowledgements:paper"), {"q": "nobody"}).content.decode().count("Ada Lovelace") == 0
+    assert (
+        client_for(clerk).get(reverse("acknowledgements:paper"), {"q": "nobody"}).content.decode().count("Ada Lovelace")
+        == 0
+    )
     assert client_for(elsewhere.person).get(reverse("acknowledgements:paper")).status_code == 404
 
 
 def test_a_correction_is_a_new_record_pointing_at_the_original(staff, clerk, client_for):
     original = acknowledgement_record_on_behalf(
-        person=staff.person, version=staff.version, recorded_by=clerk, typed_name="Ada Lovelace",
-        paper_signed_on=timezone.localdate(), reason="At the meeting.", declaration=None, request_meta=META,
+        person=staff.person,
+        version=staff.version,
+        recorded_by=clerk,
+        typed_name="Ada Lovelace",
+        paper_signed_on=timezone.localdate(),
+        reason="At the meeting.",
+        declaration=None,
+        request_meta=META,
     ).acknowledgement
     before = {f.name: getattr(original, f.name) for f in Acknowledgement._meta.fields}
     corrected_day = timezone.localdate() - timedelta(days=1)
     response = client_for(clerk).post(
         reverse("acknowledgements:correct", args=[original.pk]),
-        {"paper_signed_on": corrected_day.isoformat(), "on_behalf_reason": "At the meeting.", "correction_reason": "Wrong date typed."},
+        {
+            "paper_signed_on": corrected_day.isoformat(),
+            "on_behalf_reason": "At the meeting.",
+            "correction_reason": "Wrong date typed.",
+        },
     )
     correction = Acknowledgement.objects.exclude(pk=original.pk).get()
     assert response["Location"] == correction.get_absolute_url()
-    assert (correction.corrects, correction.correction_reason, correction.paper_signed_on) == (original, "Wrong date typed.", corrected_day)
+    assert (correction.corrects, correction.correction_reason, correction.paper_signed_on) == (
+        original,
+        "Wrong date typed.",
+        corrected_day,
+    )
     original.refresh_from_db()
     assert {f.name: getattr(original, f.name) for f in Acknowledgement._meta.fields} == before
     assert correction.evidence_hash == acknowledgement_evidence_hash(correction)
     assert AuditEvent.objects.filter(kind=EventKind.CORRECTED, acknowledgement=correction).exists()
     with pytest.raises(ValidationError):
-        acknowledgement_correct(original=original, corrected_by=clerk, correction_reason="again", paper_signed_on=corrected_day,
-                                on_behalf_reason="x", request_meta=META)
+        acknowledgement_correct(
+            original=original,
+            corrected_by=clerk,
+            correction_reason="again",
+            paper_signed_on=corrected_day,
+            on_behalf_reason="x",
+            request_meta=META,
+        )
     assert "This record was corrected" in client_for(staff.person).get(original.get_absolute_url()).content.decode()
 
 
@@ -135,22 +176,42 @@ def test_a_persons_own_signature_cannot_be_corrected(staff, clerk, client_for):
     ack = sign(staff).acknowledgement
     assert client_for(clerk).get(reverse("acknowledgements:correct", args=[ack.pk])).status_code == 404
     with pytest.raises(ValidationError):
-        acknowledgement_correct(original=ack, corrected_by=clerk, correction_reason="x", paper_signed_on=timezone.localdate(),
-                                on_behalf_reason="x", request_meta=META)
+        acknowledgement_correct(
+            original=ack,
+            corrected_by=clerk,
+            correction_reason="x",
+            paper_signed_on=timezone.localdate(),
+            on_behalf_reason="x",
+            request_meta=META,
+        )
     assert Acknowledgement.objects.count() == 1
 
 
 def test_verification_of_a_corrected_record_mentions_the_correction(staff, clerk, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         original = acknowledgement_record_on_behalf(
-            person=staff.person, version=staff.version, recorded_by=clerk, typed_name="Ada Lovelace",
-            paper_signed_on=timezone.localdate(), reason="At the meeting.", declaration=None, request_meta=META,
+            person=staff.person,
+            version=staff.version,
+            recorded_by=clerk,
+            typed_name="Ada Lovelace",
+            paper_signed_on=timezone.localdate(),
+            reason="At the meeting.",
+            declaration=None,
+            request_meta=META,
         ).acknowledgement
     with django_capture_on_commit_callbacks(execute=True):
-        correction = acknowledgement_correct(original=original, corrected_by=clerk, correction_reason="Wrong date typed.",
-                                             paper_signed_on=timezone.localdate(), on_behalf_reason="At the meeting.", request_meta=META)
+        correction = acknowledgement_correct(
+            original=original,
+            corrected_by=clerk,
+            correction_reason="Wrong date typed.",
+            paper_signed_on=timezone.localdate(),
+            on_behalf_reason="At the meeting.",
+            request_meta=META,
+        )
     result = verify_code(original.verification_code)
-    assert result.verified and "Wrong date typed." in result.notes[0] and correction.verification_code in result.notes[0]
+    assert (
+        result.verified and "Wrong date typed." in result.notes[0] and correction.verification_code in result.notes[0]
+    )
 
 
 def test_the_paper_list_queries_do_not_grow_with_people(staff, clerk, client_for):
@@ -169,8 +230,12 @@ def test_the_paper_list_queries_do_not_grow_with_people(staff, clerk, client_for
 
     small = count()
     for _ in range(8):
-        role = Role.objects.create(person=PersonFactory(), organisation=staff.orgs["south"], kind="employee",
-                                   starts_on=staff.obligation.role.starts_on)
+        role = Role.objects.create(
+            person=PersonFactory(),
+            organisation=staff.orgs["south"],
+            kind="employee",
+            starts_on=staff.obligation.role.starts_on,
+        )
         obligations_open_for_role(role=role)
     assert count() == small
     assert client.get(reverse("acknowledgements:paper")).content.decode().count("Record<span") == 9

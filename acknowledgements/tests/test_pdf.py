@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
-from acknowledgements.documents import embedded_files, sealed_pdf_bytes, seal_credentials
+from acknowledgements.documents import embedded_files, seal_credentials, sealed_pdf_bytes
 from acknowledgements.evidence import acknowledgement_evidence
 from acknowledgements.issuing import acknowledgement_pdf_issue
 from acknowledgements.models import AuditEvent, EventKind, SealedPdf
@@ -48,7 +48,13 @@ def test_the_pdf_text_has_the_signer_code_clauses_and_hashes(declaring):
 
 
 def test_the_pdf_shows_the_text_as_the_signers_role_saw_it(db):
-    trustee = owing(name="Ash Trust", kind="trustee", where="board", audience=["trustee", "local_governor"], sections=governance_sections())
+    trustee = owing(
+        name="Ash Trust",
+        kind="trustee",
+        where="board",
+        audience=["trustee", "local_governor"],
+        sections=governance_sections(),
+    )
     text = " ".join(text_of(issued(trustee)[1]).split())
     assert "Trustees: We will fulfil our responsibilities as a good employer." in text
     assert "We will act as the local ambassadors" not in text
@@ -99,11 +105,19 @@ def test_a_paper_record_says_who_recorded_it(staff):
     clerk = PersonFactory(full_name="Daniel Reeve")
     RoleFactory(person=clerk, organisation=staff.orgs["trust"], kind="admin")
     ack = acknowledgement_record_on_behalf(
-        person=staff.person, version=staff.version, recorded_by=clerk, typed_name="Ada Lovelace",
-        paper_signed_on=date.today(), reason="Signed on paper at the staff meeting.", declaration=None,
-        request_meta=META, issue_pdf=False,
+        person=staff.person,
+        version=staff.version,
+        recorded_by=clerk,
+        typed_name="Ada Lovelace",
+        paper_signed_on=date.today(),
+        reason="Signed on paper at the staff meeting.",
+        declaration=None,
+        request_meta=META,
+        issue_pdf=False,
     ).acknowledgement
-    text = " ".join(text_of(sealed_pdf_bytes(acknowledgement_pdf_issue(acknowledgement_id=ack.pk, send_receipt=False))).split())
+    text = " ".join(
+        text_of(sealed_pdf_bytes(acknowledgement_pdf_issue(acknowledgement_id=ack.pk, send_receipt=False))).split()
+    )
     assert "Recorded on their behalf by Daniel Reeve" in text and "Signed on paper at the staff meeting." in text
 
 
@@ -128,7 +142,8 @@ def test_before_the_pdf_exists_the_record_page_says_it_is_being_prepared(staff, 
     assert client.get(reverse("acknowledgements:pdf_status", args=[ack.pk])).json() == {"ready": False, "url": None}
     acknowledgement_pdf_issue(acknowledgement_id=ack.pk, send_receipt=False)
     assert client.get(reverse("acknowledgements:pdf_status", args=[ack.pk])).json() == {
-        "ready": True, "url": reverse("acknowledgements:pdf", args=[ack.pk]),
+        "ready": True,
+        "url": reverse("acknowledgements:pdf", args=[ack.pk]),
     }
     assert "Download the signed PDF" in client.get(ack.get_absolute_url()).content.decode()
 

@@ -45,8 +45,14 @@ def second_sections():
 @pytest.fixture
 def resigning(db):
     """A local governor who signed last year's version; this year's has been adopted since."""
-    who = owing(name="Birch Trust", kind="local_governor", where="north_lgb", audience=["local_governor", "trustee"],
-                sections=first_sections(), full_name="Tom Hughes")
+    who = owing(
+        name="Birch Trust",
+        kind="local_governor",
+        where="north_lgb",
+        audience=["local_governor", "trustee"],
+        sections=first_sections(),
+        full_name="Tom Hughes",
+    )
     sign(who)
     second = make_version(who.code, label="2026-2027", sections=second_sections(), based_on=who.version)
     adopt(second, who.orgs["board"])
@@ -60,7 +66,7 @@ def test_the_page_shows_what_changed_since_the_signed_version_before_the_text(re
     page = client_for(who.person).get(second.get_absolute_url()).content.decode()
     panel_at = page.index("What changed since the version you signed (2025-2026)")
     assert panel_at < page.index('<article class="code-text"')
-    panel = page[panel_at:page.index('<article class="code-text"')]
+    panel = page[panel_at : page.index('<article class="code-text"')]
     assert "1 new clause, 1 reworded, 1 removed" in panel
     assert "Keep<ins> accurate</ins> records of concerns." in panel
     assert "Report a safeguarding concern on the same day." in panel
@@ -68,7 +74,7 @@ def test_the_page_shows_what_changed_since_the_signed_version_before_the_text(re
     # Trustee-only wording changed too, but a local governor is not told about it.
     assert "each month" not in panel
     # In the full text, the new and reworded clauses are highlighted.
-    text = page[page.index('<article class="code-text"'):]
+    text = page[page.index('<article class="code-text"') :]
     assert 'class="clause clause-paragraph clause-new clause-added" id="c-' in text
     assert "New since you signed" in text and "Changed since you signed" in text
 
@@ -82,7 +88,13 @@ def test_the_old_version_points_to_the_one_now_owed(resigning, client_for):
     who, second = resigning
     page = client_for(who.person).get(who.version.get_absolute_url()).content.decode()
     assert "You signed this version" in page and 'id="sign"' not in page
-    later = owing(name="Cedar Trust", kind="local_governor", where="north_lgb", audience=["local_governor"], sections=first_sections())
+    later = owing(
+        name="Cedar Trust",
+        kind="local_governor",
+        where="north_lgb",
+        audience=["local_governor"],
+        sections=first_sections(),
+    )
     newer = make_version(later.code, label="2026-2027", sections=second_sections(), based_on=later.version)
     adopt(newer, later.orgs["board"])
     page = client_for(later.person).get(later.version.get_absolute_url()).content.decode()
@@ -90,8 +102,20 @@ def test_the_old_version_points_to_the_one_now_owed(resigning, client_for):
 
 
 def test_each_reader_sees_the_clauses_for_their_role_on_the_signing_page(db, client_for):
-    trustee = owing(name="Ash Trust", kind="trustee", where="board", audience=["trustee", "local_governor"], sections=governance_sections())
-    governor = owing(name="Ash Two", kind="local_governor", where="north_lgb", audience=["trustee", "local_governor"], sections=governance_sections())
+    trustee = owing(
+        name="Ash Trust",
+        kind="trustee",
+        where="board",
+        audience=["trustee", "local_governor"],
+        sections=governance_sections(),
+    )
+    governor = owing(
+        name="Ash Two",
+        kind="local_governor",
+        where="north_lgb",
+        audience=["trustee", "local_governor"],
+        sections=governance_sections(),
+    )
     as_trustee = client_for(trustee.person).get(trustee.version.get_absolute_url()).content.decode()
     as_governor = client_for(governor.person).get(governor.version.get_absolute_url()).content.decode()
     assert "good employer" in as_trustee and "local ambassadors" not in as_trustee

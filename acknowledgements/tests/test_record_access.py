@@ -21,8 +21,14 @@ def two_records(staff):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     ada = acknowledgement_record_on_behalf(
-        person=staff.person, version=staff.version, recorded_by=clerk, typed_name=staff.person.full_name,
-        paper_signed_on=timezone.localdate(), reason="Paper", declaration=None, request_meta=META,
+        person=staff.person,
+        version=staff.version,
+        recorded_by=clerk,
+        typed_name=staff.person.full_name,
+        paper_signed_on=timezone.localdate(),
+        reason="Paper",
+        declaration=None,
+        request_meta=META,
         scan=SimpleUploadedFile("scan.pdf", b"%PDF-1.4 scan"),
     ).acknowledgement
     acknowledgement_pdf_issue(acknowledgement_id=ada.pk, send_receipt=False)

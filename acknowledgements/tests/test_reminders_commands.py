@@ -16,8 +16,8 @@ from django.core.management import call_command
 from django.test import TestCase
 from django.utils import timezone
 
-from acknowledgements.models import Obligation, ReminderLog
 from acknowledgements.management.commands.benchmark_reminders import build_data_set
+from acknowledgements.models import Obligation, ReminderLog
 from acknowledgements.reminders.planning import reminders_plan
 from acknowledgements.tests.reminder_helpers import adopted_code, declare, frozen, member, officer
 from conduct.tests.factories import trust_tree
@@ -85,11 +85,17 @@ def test_the_benchmark_command_runs_in_a_throwaway_database(tmp_path):
     env.update(DEBUG="1", VAR_DIR=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path / 'untouched.sqlite3'}")
     result = subprocess.run(
         [sys.executable, "manage.py", "benchmark_reminders", "--obligations", "300", "--schools", "3"],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=300,
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Built in" in result.stdout and "300 open obligations" in result.stdout
-    first_run = re.search(r"first run \(every subject needs a reminder\)\s+([\d.]+) s\s+(\d+) queries\s+(\d+)", result.stdout)
+    first_run = re.search(
+        r"first run \(every subject needs a reminder\)\s+([\d.]+) s\s+(\d+) queries\s+(\d+)", result.stdout
+    )
     assert first_run and int(first_run.group(3)) > 300
     assert re.search(r"same day again \(nothing new\)\s+[\d.]+ s\s+\d+ queries\s+0$", result.stdout, re.MULTILINE)
     assert not (tmp_path / "untouched.sqlite3").exists()  # the database in DATABASE_URL was never used

@@ -68,7 +68,9 @@ def test_two_workers_running_the_daily_task_at_once_send_each_reminder_once(owed
     assert sorted(Counter(recipients.values()).items()) == [(1, PEOPLE + 1), (2, PEOPLE)]
     assert len(mail.outbox) == ReminderLog.objects.count() == 2 * PEOPLE + PEOPLE + 1
     assert set(ReminderLog.objects.values_list("status", "attempts")) == {("sent", 1)}
-    assert sorted(Counter(ReminderLog.objects.values_list("recipient_id", "subject", "step")).values()) == [1] * len(mail.outbox)
+    assert sorted(Counter(ReminderLog.objects.values_list("recipient_id", "subject", "step")).values()) == [1] * len(
+        mail.outbox
+    )
 
 
 @override_settings(EMAIL_BACKEND="acknowledgements.tests.reminder_helpers.SlowOutbox")

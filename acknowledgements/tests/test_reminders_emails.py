@@ -30,7 +30,7 @@ def oak(db):
 
 
 def html_of(message) -> str:
-    (html, mimetype), = message.alternatives
+    ((html, mimetype),) = message.alternatives
     assert mimetype == "text/html"
     return html
 

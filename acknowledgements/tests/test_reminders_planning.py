@@ -69,8 +69,9 @@ def test_a_step_before_someone_joined_never_happens_and_the_invitation_wins_its_
 
 
 def test_review_steps_have_no_opening_and_start_after_adoption():
-    review = dict(starts_on=date(2025, 9, 24), due_on=date(2026, 9, 24), before_days=[60, 30, 7], repeat_days=7,
-                  opening=False)
+    review = dict(
+        starts_on=date(2025, 9, 24), due_on=date(2026, 9, 24), before_days=[60, 30, 7], repeat_days=7, opening=False
+    )
     assert latest_step(**review, today=date(2026, 7, 25)) is None
     assert latest_step(**review, today=date(2026, 7, 26)) == Step("before-60", date(2026, 7, 26))
     assert latest_step(**review, today=date(2026, 9, 24)) == Step("before-7", date(2026, 9, 17))
@@ -133,7 +134,12 @@ def test_each_row_says_what_it_is_about(staff):
     reminders_plan(today=day(23))
     row = ReminderLog.objects.get(recipient=people["owes"])
     obligation = Obligation.objects.get(person=people["owes"])
-    assert (row.kind, row.subject, row.step, row.planned_for) == ("signing", f"obligation:{obligation.pk}", "before-7", day(23))
+    assert (row.kind, row.subject, row.step, row.planned_for) == (
+        "signing",
+        f"obligation:{obligation.pk}",
+        "before-7",
+        day(23),
+    )
     assert (row.obligation, row.code, row.organisation, row.due_on) == (obligation, code, orgs["north"], DUE)
     assert (row.status, row.attempts, row.sent_at, row.claimed_at) == ("pending", 0, None, None)
 
@@ -169,8 +175,13 @@ def test_changing_the_steps_never_sends_an_earlier_step_after_a_later_one(staff)
     orgs, people, code, version = staff
     run_daily(day(0))
     run_daily(day(23))  # "7 days before"
-    code_reminder_steps_update(code=code, review_reminder_days=[60, 30, 7], signing_reminder_days=[10, 0],
-                               overdue_repeat_days=7, escalate_after_days=14)
+    code_reminder_steps_update(
+        code=code,
+        review_reminder_days=[60, 30, 7],
+        signing_reminder_days=[10, 0],
+        overdue_repeat_days=7,
+        escalate_after_days=14,
+    )
     assert [m for m in run_daily(day(24)) if "Owes" in m.to[0]] == []  # "10 days before" (day 20) has passed
     assert [m.subject for m in run_daily(day(30)) if "Owes" in m.to[0]] == [f"Due today: please sign {code.title}"]
 
@@ -297,13 +308,15 @@ def test_each_codes_own_steps_and_escalation_threshold_are_used(db):
     with frozen(D0, hour=5):
         member(orgs["north"], "employee", "Late")
     code, version = adopted_code(orgs, D0, chair=chair, review_due_on=day(40))
-    code_reminder_steps_update(code=code, review_reminder_days=[14], signing_reminder_days=[3],
-                               overdue_repeat_days=2, escalate_after_days=3)
+    code_reminder_steps_update(
+        code=code, review_reminder_days=[14], signing_reminder_days=[3], overdue_repeat_days=2, escalate_after_days=3
+    )
 
     def planned_on(offset: int) -> list[tuple[str, str]]:
         reminders_plan(today=day(offset))
-        return sorted(ReminderLog.objects.filter(planned_for=day(offset)).exclude(kind="declaration")
-                      .values_list("kind", "step"))
+        return sorted(
+            ReminderLog.objects.filter(planned_for=day(offset)).exclude(kind="declaration").values_list("kind", "step")
+        )
 
     assert planned_on(0) == [("signing", "owed")]
     assert planned_on(25) == []  # no "14 days before" the review (day 26) yet, no "7 days before" the due date

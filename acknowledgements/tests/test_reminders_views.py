@@ -45,8 +45,12 @@ def log_row(recipient, organisation, code=None, **fields) -> ReminderLog:
     fields.setdefault("planned_for", timezone.localdate())
     fields.setdefault("step", f"step-{ReminderLog.objects.count()}")
     return ReminderLog.objects.create(
-        recipient=recipient, organisation=organisation, code=code, kind=fields.pop("kind", "signing"),
-        subject=fields.pop("subject", f"obligation:{ReminderLog.objects.count()}"), **fields,
+        recipient=recipient,
+        organisation=organisation,
+        code=code,
+        kind=fields.pop("kind", "signing"),
+        subject=fields.pop("subject", f"obligation:{ReminderLog.objects.count()}"),
+        **fields,
     )
 
 
@@ -79,8 +83,15 @@ def test_an_admin_sees_and_edits_only_their_own_trusts_codes(client_for, trusts)
     assert 'href="/reminders/"' in client.get("/").content.decode()  # the navigation link
     assert client.get(steps_url(codes["oak"])).status_code == 200
     assert client.get(steps_url(codes["elm"])).status_code == 404  # another trust's code, by changing the URL
-    response = client.post(steps_url(codes["elm"]), {"review_reminder_days": "1", "signing_reminder_days": "1",
-                                                     "overdue_repeat_days": "1", "escalate_after_days": "1"})
+    response = client.post(
+        steps_url(codes["elm"]),
+        {
+            "review_reminder_days": "1",
+            "signing_reminder_days": "1",
+            "overdue_repeat_days": "1",
+            "escalate_after_days": "1",
+        },
+    )
     assert response.status_code == 404
     codes["elm"].refresh_from_db()
     assert codes["elm"].review_reminder_days == [60, 30, 7] and codes["elm"].overdue_repeat_days == 7
@@ -105,8 +116,12 @@ def test_saving_the_steps_stores_them_largest_first_without_repeats(client_for, 
     assert 'value="60, 30, 7"' in form and 'value="7, 0"' in form
     response = client.post(
         steps_url(codes["oak"]),
-        {"review_reminder_days": "7, 90 30,30", "signing_reminder_days": "0, 3, 10",
-         "overdue_repeat_days": "14", "escalate_after_days": "21"},
+        {
+            "review_reminder_days": "7, 90 30,30",
+            "signing_reminder_days": "0, 3, 10",
+            "overdue_repeat_days": "14",
+            "escalate_after_days": "21",
+        },
         follow=True,
     )
     assert response.redirect_chain == [(INDEX, 302)]
@@ -132,8 +147,13 @@ def test_saving_the_steps_stores_them_largest_first_without_repeats(client_for, 
 )
 def test_bad_steps_are_refused_with_a_clear_message_and_nothing_is_saved(client_for, trusts, field, value, message):
     oak, elm, people, codes = trusts
-    data = {"review_reminder_days": "60, 30, 7", "signing_reminder_days": "7, 0", "overdue_repeat_days": "5",
-            "escalate_after_days": "10", field: value}
+    data = {
+        "review_reminder_days": "60, 30, 7",
+        "signing_reminder_days": "7, 0",
+        "overdue_repeat_days": "5",
+        "escalate_after_days": "10",
+        field: value,
+    }
     response = client_for(people["oak_admin"]).post(steps_url(codes["oak"]), data)
     assert response.status_code == 200
     assert message in response.content.decode()
@@ -146,7 +166,12 @@ def test_empty_lists_mean_no_reminders_before_the_date(client_for, trusts):
     oak, elm, people, codes = trusts
     client_for(people["oak_admin"]).post(
         steps_url(codes["oak"]),
-        {"review_reminder_days": "", "signing_reminder_days": " ", "overdue_repeat_days": "7", "escalate_after_days": "0"},
+        {
+            "review_reminder_days": "",
+            "signing_reminder_days": " ",
+            "overdue_repeat_days": "7",
+            "escalate_after_days": "0",
+        },
     )
     codes["oak"].refresh_from_db()
     assert (codes["oak"].review_reminder_days, codes["oak"].signing_reminder_days) == ([], [])
@@ -161,11 +186,26 @@ def test_empty_lists_mean_no_reminders_before_the_date(client_for, trusts):
 def test_the_log_shows_who_what_when_and_outcome_for_the_admins_organisations_only(client_for, trusts):
     oak, elm, people, codes = trusts
     sent_at = timezone.make_aware(timezone.datetime(2026, 11, 20, 7, 5))
-    log_row(people["teacher"], oak["north"], codes["oak"], status="sent", sent_at=sent_at, step="before-7",
-            due_on=date(2026, 11, 27))
-    log_row(people["south_teacher"], oak["south"], codes["oak"], status="failed", attempts=6,
-            last_error="(451, b'Try again later')")
-    log_row(people["teacher"], oak["north"], codes["oak"], status="skipped", note="Signed before the reminder went out.")
+    log_row(
+        people["teacher"],
+        oak["north"],
+        codes["oak"],
+        status="sent",
+        sent_at=sent_at,
+        step="before-7",
+        due_on=date(2026, 11, 27),
+    )
+    log_row(
+        people["south_teacher"],
+        oak["south"],
+        codes["oak"],
+        status="failed",
+        attempts=6,
+        last_error="(451, b'Try again later')",
+    )
+    log_row(
+        people["teacher"], oak["north"], codes["oak"], status="skipped", note="Signed before the reminder went out."
+    )
     log_row(people["elm_teacher"], elm["north"], codes["elm"], status="sent", sent_at=sent_at)
 
     page = client_for(people["oak_admin"]).get(LOG).content.decode()
@@ -205,8 +245,13 @@ def test_the_log_is_paginated_and_its_queries_do_not_grow_with_the_rows(client_f
         assert client.get(LOG).status_code == 200
     others = [PersonFactory() for _ in range(6)]
     for n in range(59):
-        log_row(others[n % 6], [oak["north"], oak["south"], oak["board"]][n % 3], codes["oak"] if n % 2 else None,
-                kind=["signing", "declaration", "escalation"][n % 3], planned_for=date(2026, 11, 1) + timedelta(days=n))
+        log_row(
+            others[n % 6],
+            [oak["north"], oak["south"], oak["board"]][n % 3],
+            codes["oak"] if n % 2 else None,
+            kind=["signing", "declaration", "escalation"][n % 3],
+            planned_for=date(2026, 11, 1) + timedelta(days=n),
+        )
     with CaptureQueriesContext(connection) as large:
         first = client.get(LOG).content.decode()
     assert len(large) == len(small)
@@ -220,12 +265,22 @@ def test_the_overview_counts_the_last_30_days_by_outcome(client_for, trusts):
     oak, elm, people, codes = trusts
     log_row(people["teacher"], oak["north"], codes["oak"], status="sent", sent_at=timezone.now())
     log_row(people["teacher"], oak["north"], codes["oak"], status="failed")
-    log_row(people["teacher"], oak["north"], codes["oak"], status="sent", sent_at=timezone.now(),
-            planned_for=timezone.localdate() - timedelta(days=40))
+    log_row(
+        people["teacher"],
+        oak["north"],
+        codes["oak"],
+        status="sent",
+        sent_at=timezone.now(),
+        planned_for=timezone.localdate() - timedelta(days=40),
+    )
     log_row(people["elm_teacher"], elm["north"], codes["elm"], status="sent", sent_at=timezone.now())
     response = client_for(people["oak_admin"]).get(INDEX)
     assert [(status, count) for status, _label, count in response.context["recent"]] == [
-        ("pending", 0), ("sending", 0), ("sent", 1), ("failed", 1), ("skipped", 0),
+        ("pending", 0),
+        ("sending", 0),
+        ("sent", 1),
+        ("failed", 1),
+        ("skipped", 0),
     ]
 
 
@@ -235,9 +290,19 @@ def test_the_steps_service_refuses_bad_values_and_saves_nothing(trusts):
     from acknowledgements.reminders.steps import code_reminder_steps_update
 
     oak, elm, people, codes = trusts
-    good = {"review_reminder_days": [30], "signing_reminder_days": [7], "overdue_repeat_days": 7, "escalate_after_days": 14}
-    for bad in ({"review_reminder_days": [-1]}, {"signing_reminder_days": ["7"]}, {"signing_reminder_days": list(range(11))},
-                {"overdue_repeat_days": 0}, {"escalate_after_days": -3}):
+    good = {
+        "review_reminder_days": [30],
+        "signing_reminder_days": [7],
+        "overdue_repeat_days": 7,
+        "escalate_after_days": 14,
+    }
+    for bad in (
+        {"review_reminder_days": [-1]},
+        {"signing_reminder_days": ["7"]},
+        {"signing_reminder_days": list(range(11))},
+        {"overdue_repeat_days": 0},
+        {"escalate_after_days": -3},
+    ):
         with pytest.raises(ValidationError):
             code_reminder_steps_update(code=codes["oak"], **{**good, **bad})
     codes["oak"].refresh_from_db()

@@ -53,8 +53,12 @@ class Worker:
         if connection.vendor == "postgresql":
             self.pg_name = f"{settings['NAME']}_worker"
             auth = settings["USER"] + (f":{settings['PASSWORD']}" if settings["PASSWORD"] else "")
-            self.database_url = f"postgres://{auth}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{self.pg_name}"
-            self._postgres(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)', f'CREATE DATABASE "{self.pg_name}"')
+            self.database_url = (
+                f"postgres://{auth}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{self.pg_name}"
+            )
+            self._postgres(
+                f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)', f'CREATE DATABASE "{self.pg_name}"'
+            )
         else:
             self.pg_name = ""
             self.database_url = f"sqlite:///{var_dir / 'worker.sqlite3'}"
@@ -64,8 +68,12 @@ class Worker:
 
         settings = connection.settings_dict
         with psycopg.connect(
-            dbname="postgres", user=settings["USER"], password=settings["PASSWORD"] or None,
-            host=settings["HOST"] or "127.0.0.1", port=settings["PORT"] or 5432, autocommit=True,
+            dbname="postgres",
+            user=settings["USER"],
+            password=settings["PASSWORD"] or None,
+            host=settings["HOST"] or "127.0.0.1",
+            port=settings["PORT"] or 5432,
+            autocommit=True,
         ) as admin:
             for statement in statements:
                 admin.execute(statement)
@@ -90,7 +98,11 @@ class Worker:
 
     def manage(self, *args: str) -> str:
         result = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=self.env(), capture_output=True, text=True,
+            [sys.executable, "manage.py", *args],
+            cwd=BASE_DIR,
+            env=self.env(),
+            capture_output=True,
+            text=True,
             timeout=180,
         )
         assert result.returncode == 0, result.stderr[-3000:]
@@ -103,9 +115,23 @@ class Worker:
 
     def start(self, name: str, **extra: str) -> subprocess.Popen:
         process = subprocess.Popen(
-            [CELERY, "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING", "-n", f"{name}@%h",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=BASE_DIR, env=self.env(**extra), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                CELERY,
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--loglevel=WARNING",
+                "-n",
+                f"{name}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=BASE_DIR,
+            env=self.env(**extra),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             start_new_session=True,  # its own process group, so it can be killed as a whole
         )
         self.processes.append(process)
@@ -113,7 +139,11 @@ class Worker:
 
     def call(self, task: str) -> None:
         result = subprocess.run(
-            [CELERY, "-A", "config", "call", task], cwd=BASE_DIR, env=self.env(), capture_output=True, text=True,
+            [CELERY, "-A", "config", "call", task],
+            cwd=BASE_DIR,
+            env=self.env(),
+            capture_output=True,
+            text=True,
             timeout=60,
         )
         assert result.returncode == 0, result.stderr[-3000:]
@@ -137,7 +167,9 @@ class Worker:
     def messages(self) -> list:
         if not self.mail_dir.exists():
             return []
-        return [message_from_bytes(path.read_bytes(), policy=policy.default) for path in sorted(self.mail_dir.glob("*.eml"))]
+        return [
+            message_from_bytes(path.read_bytes(), policy=policy.default) for path in sorted(self.mail_dir.glob("*.eml"))
+        ]
 
     def wait_for(self, condition, what: str, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout
@@ -157,7 +189,9 @@ def worker(tmp_path):
     environment = Worker(tmp_path)
     try:
         environment.manage("migrate", "--noinput", "-v0")
-        environment.manage("shell", "-c", "from acknowledgements.tests.reminder_helpers import seed_for_worker; seed_for_worker()")
+        environment.manage(
+            "shell", "-c", "from acknowledgements.tests.reminder_helpers import seed_for_worker; seed_for_worker()"
+        )
         yield environment
     finally:
         environment.stop_all()
@@ -187,7 +221,9 @@ def test_a_real_worker_on_redis_plans_and_sends_each_reminder_once(worker):
     assert sorted(str(m["To"]) for m in messages) == [f"Worker {n:02d} <worker.{n:02d}@example.org>" for n in range(10)]
     assert {str(m["From"]) for m in messages} == {"Reminders <reminders@conduct.test>"}
     first = messages[0]
-    assert first["Subject"].startswith("Please read and sign: ") and first["Subject"].endswith("(Worker Trust North Academy)")
+    assert first["Subject"].startswith("Please read and sign: ") and first["Subject"].endswith(
+        "(Worker Trust North Academy)"
+    )
     text = first.get_body(("plain",)).get_content()
     html = first.get_body(("html",)).get_content()
     assert "https://conduct.test/codes/" in text and 'href="https://conduct.test/codes/' in html
@@ -198,8 +234,9 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(worker)
     stuck = worker.start("reminders-stuck", REMINDER_TEST_HANG_AT="6")  # hangs handing over the 6th email
     worker.call("acknowledgements.tasks.plan_reminders")
     worker.wait_for(
-        lambda: len(worker.messages()) == 5
-        and worker.query("ReminderLog.objects.filter(status='sending').count()") == 1,
+        lambda: (
+            len(worker.messages()) == 5 and worker.query("ReminderLog.objects.filter(status='sending').count()") == 1
+        ),
         "five emails sent and the sixth claimed",
     )
     worker.kill(stuck)

@@ -37,8 +37,9 @@ FIRST_DAY, LAST_DAY = date(2025, 9, 10), date(2026, 9, 9)
 SECOND_ADOPTION = date(2026, 6, 25)
 
 
-def _signing(email: str, owed: date, before_7: date | None = None, due: date | None = None,
-             overdue: list[date] = ()) -> set[Sent]:
+def _signing(
+    email: str, owed: date, before_7: date | None = None, due: date | None = None, overdue: list[date] = ()
+) -> set[Sent]:
     expected = {Sent(owed, email, "signing", "owed")}
     if before_7:
         expected.add(Sent(before_7, email, "signing", "before-7"))
@@ -48,8 +49,9 @@ def _signing(email: str, owed: date, before_7: date | None = None, due: date | N
     return expected
 
 
-def _declaration(email: str, owed: date, before_7: date | None = None, due: date | None = None,
-                 overdue: list[date] = ()) -> set[Sent]:
+def _declaration(
+    email: str, owed: date, before_7: date | None = None, due: date | None = None, overdue: list[date] = ()
+) -> set[Sent]:
     return {Sent(s.day, s.email, "declaration", s.step) for s in _signing(email, owed, before_7, due, overdue)}
 
 
@@ -66,13 +68,23 @@ def _expected() -> set[Sent]:
     # Sam signs on 1 November, after three overdue reminders.
     expected |= _signing("sam@example.org", **v1, overdue=[date(2025, 10, 17), date(2025, 10, 24), date(2025, 10, 31)])
     # Jo joins on 5 January 2026: owed from then, due 30 days later (4 February), signs on 20 February.
-    expected |= _signing("jo@example.org", owed=date(2026, 1, 5), before_7=date(2026, 1, 28), due=date(2026, 2, 4),
-                         overdue=[date(2026, 2, 11), date(2026, 2, 18)])
+    expected |= _signing(
+        "jo@example.org",
+        owed=date(2026, 1, 5),
+        before_7=date(2026, 1, 28),
+        due=date(2026, 2, 4),
+        overdue=[date(2026, 2, 11), date(2026, 2, 18)],
+    )
     # Second adoption on 25 June 2026, due 25 July: Bob, Sam and Jo sign the next day; Alice never does.
     for email in ("bob@example.org", "sam@example.org", "jo@example.org"):
         expected |= _signing(email, owed=SECOND_ADOPTION)
-    expected |= _signing("alice@example.org", owed=SECOND_ADOPTION, before_7=date(2026, 7, 18), due=date(2026, 7, 25),
-                         overdue=every(date(2026, 8, 1), 7, LAST_DAY))
+    expected |= _signing(
+        "alice@example.org",
+        owed=SECOND_ADOPTION,
+        before_7=date(2026, 7, 18),
+        due=date(2026, 7, 25),
+        overdue=every(date(2026, 8, 1), 7, LAST_DAY),
+    )
 
     # Escalation: more than 14 days overdue. One digest per admin each time someone new escalates:
     # 25 Oct 2025 (Alice and Sam, 15 days after 10 Oct), 19 Feb 2026 (Jo), 9 Aug 2026 (Alice, second version).
@@ -98,10 +110,20 @@ def _expected() -> set[Sent]:
     # Tess last declared in October 2024: lapsed on 1 September 2025, reminded on the first run (10 September),
     # declares on 20 October. Greg joins on 1 February 2026 and declares on 20 March. The chair declared on
     # 2 September 2025. Everyone lapses again on 1 September 2026. Fred stepped down in August 2025: nothing.
-    expected |= _declaration("tess@example.org", owed=date(2025, 9, 10), before_7=date(2025, 9, 24),
-                             due=date(2025, 10, 1), overdue=[date(2025, 10, 8), date(2025, 10, 15)])
-    expected |= _declaration("greg@example.org", owed=date(2026, 2, 1), before_7=date(2026, 2, 24),
-                             due=date(2026, 3, 3), overdue=[date(2026, 3, 10), date(2026, 3, 17)])
+    expected |= _declaration(
+        "tess@example.org",
+        owed=date(2025, 9, 10),
+        before_7=date(2025, 9, 24),
+        due=date(2025, 10, 1),
+        overdue=[date(2025, 10, 8), date(2025, 10, 15)],
+    )
+    expected |= _declaration(
+        "greg@example.org",
+        owed=date(2026, 2, 1),
+        before_7=date(2026, 2, 24),
+        due=date(2026, 3, 3),
+        overdue=[date(2026, 3, 10), date(2026, 3, 17)],
+    )
     for email in ("tess@example.org", "greg@example.org", "chair@example.org"):
         expected.add(Sent(date(2026, 9, 1), email, "declaration", "owed"))
     return expected
@@ -129,8 +151,14 @@ def year(db):
         declare(people["chair"], orgs["board"], date(2025, 9, 2))
         code = staff_code(orgs["trust"])
         first = make_version(code, "2025-2026")
-        adopt(first, orgs["board"], chair=people["chair"], held_on=FIRST_DAY, signing_due_on=date(2025, 10, 10),
-              review_due_on=date(2026, 5, 31))
+        adopt(
+            first,
+            orgs["board"],
+            chair=people["chair"],
+            held_on=FIRST_DAY,
+            signing_due_on=date(2025, 10, 10),
+            review_due_on=date(2026, 5, 31),
+        )
     return orgs, people, code, first
 
 
@@ -140,8 +168,13 @@ def _events(orgs, people, code, first):
 
     def second_adoption():
         second["version"] = make_version(code, "2026-2027")
-        adopt(second["version"], orgs["board"], chair=people["chair"], held_on=SECOND_ADOPTION,
-              signing_due_on=date(2026, 7, 25))
+        adopt(
+            second["version"],
+            orgs["board"],
+            chair=people["chair"],
+            held_on=SECOND_ADOPTION,
+            signing_due_on=date(2026, 7, 25),
+        )
 
     return {
         date(2025, 10, 3): lambda: sign(people["bob"], first, at(date(2025, 10, 3), 6)),
@@ -150,8 +183,9 @@ def _events(orgs, people, code, first):
         date(2026, 2, 20): lambda: sign(people["jo"], first, at(date(2026, 2, 20), 6)),
         date(2026, 3, 20): lambda: declare(people["greg"], orgs["north_lgb"], date(2026, 3, 19)),
         SECOND_ADOPTION: second_adoption,
-        date(2026, 6, 26): lambda: [sign(people[name], second["version"], at(date(2026, 6, 26), 6))
-                                    for name in ("bob", "sam", "jo")],
+        date(2026, 6, 26): lambda: [
+            sign(people[name], second["version"], at(date(2026, 6, 26), 6)) for name in ("bob", "sam", "jo")
+        ],
     }
 
 

@@ -24,11 +24,15 @@ def sign_url(who) -> str:
 def form_data(who, **overrides) -> dict:
     data = {"agree": "on", "typed_name": who.person.full_name}
     if who.code.requires_declaration:
-        data.update({
-            "declaration-choice": "nothing",
-            "interest-TOTAL_FORMS": "3", "interest-INITIAL_FORMS": "0",
-            "interest-MIN_NUM_FORMS": "0", "interest-MAX_NUM_FORMS": "30",
-        })
+        data.update(
+            {
+                "declaration-choice": "nothing",
+                "interest-TOTAL_FORMS": "3",
+                "interest-INITIAL_FORMS": "0",
+                "interest-MIN_NUM_FORMS": "0",
+                "interest-MAX_NUM_FORMS": "30",
+            }
+        )
     data.update(overrides)
     return data
 
@@ -44,16 +48,27 @@ def test_signing_records_the_whole_evidence_and_satisfies_the_obligation(staff):
     assert result.created and result.acknowledgement == ack
     assert (ack.person, ack.version, ack.obligation) == (staff.person, staff.version, staff.obligation)
     assert ack.organisation == staff.orgs["north"]
-    assert ack.roles == [{
-        "role_id": staff.obligation.role_id, "kind": "employee", "label": "Employee", "title": "",
-        "organisation_id": staff.orgs["north"].pk, "organisation": staff.orgs["north"].name,
-    }]
+    assert ack.roles == [
+        {
+            "role_id": staff.obligation.role_id,
+            "kind": "employee",
+            "label": "Employee",
+            "title": "",
+            "organisation_id": staff.orgs["north"].pk,
+            "organisation": staff.orgs["north"].name,
+        }
+    ]
     assert ack.content_hash == staff.version.content_hash == staff.version.compute_hash()
     assert ack.statement == acceptance_statement(staff.version)
     assert staff.code.title in ack.statement and "agree to abide by it" in ack.statement
     assert ack.typed_name == "ada LOVELACE"
     assert ack.signed_at == at
-    assert (ack.ip_address, ack.user_agent, ack.auth_method, ack.mfa_used) == ("203.0.113.5", "Mozilla/5.0 (iPhone)", "code", True)
+    assert (ack.ip_address, ack.user_agent, ack.auth_method, ack.mfa_used) == (
+        "203.0.113.5",
+        "Mozilla/5.0 (iPhone)",
+        "code",
+        True,
+    )
     assert ack.evidence_hash == acknowledgement_evidence_hash(ack)
     assert staff.obligation.acknowledged_at == at
     signed = AuditEvent.objects.get(kind=EventKind.SIGNED)
@@ -79,21 +94,35 @@ def test_signing_twice_returns_the_first_acknowledgement(staff):
 def test_a_code_that_asks_for_declarations_cannot_be_signed_without_one(declaring):
     with pytest.raises(ValidationError) as error:
         acknowledgement_sign(
-            person=declaring.person, version=declaring.version, typed_name=declaring.person.full_name,
-            statement=acceptance_statement(declaring.version), declaration=None, request_meta=META,
+            person=declaring.person,
+            version=declaring.version,
+            typed_name=declaring.person.full_name,
+            statement=acceptance_statement(declaring.version),
+            declaration=None,
+            request_meta=META,
         )
     assert "declaration" in error.value.message_dict
     assert not Acknowledgement.objects.exists() and not Declaration.objects.exists()
 
 
 def test_interests_declared_when_signing_are_kept_with_the_acknowledgement(declaring):
-    ack = sign(declaring, declaration=business_interest("Hughes Building Services Ltd", "Director and shareholder")).acknowledgement
+    ack = sign(
+        declaring, declaration=business_interest("Hughes Building Services Ltd", "Director and shareholder")
+    ).acknowledgement
     declaration = Declaration.objects.get()
     interest = Interest.objects.get()
-    assert (declaration.acknowledgement, declaration.person, declaration.version) == (ack, declaring.person, declaring.version)
+    assert (declaration.acknowledgement, declaration.person, declaration.version) == (
+        ack,
+        declaring.person,
+        declaring.version,
+    )
     assert declaration.organisation == declaring.orgs["north"] and not declaration.nothing_to_declare
     assert declaration.academic_year_start == date(timezone.localdate().year - (timezone.localdate().month < 9), 9, 1)
-    assert (interest.kind, interest.counterparty, interest.nature) == ("business", "Hughes Building Services Ltd", "Director and shareholder")
+    assert (interest.kind, interest.counterparty, interest.nature) == (
+        "business",
+        "Hughes Building Services Ltd",
+        "Director and shareholder",
+    )
     assert ack.evidence_hash == acknowledgement_evidence_hash(ack)
 
 
@@ -101,8 +130,12 @@ def test_someone_who_does_not_owe_the_version_cannot_sign_it(staff):
     stranger = owing(name="Elm Trust")
     with pytest.raises(ValidationError):
         acknowledgement_sign(
-            person=stranger.person, version=staff.version, typed_name=stranger.person.full_name,
-            statement=acceptance_statement(staff.version), declaration=None, request_meta=META,
+            person=stranger.person,
+            version=staff.version,
+            typed_name=stranger.person.full_name,
+            statement=acceptance_statement(staff.version),
+            declaration=None,
+            request_meta=META,
         )
     assert not Acknowledgement.objects.exists()
 
@@ -186,10 +219,16 @@ def test_opening_the_page_records_the_first_view_once(staff, client_for):
 def test_signing_through_the_page_records_the_request_and_shows_the_record(staff, client_for):
     client = client_for(staff.person)
     client.get(staff.version.get_absolute_url())
-    response = client.post(sign_url(staff), form_data(staff), HTTP_USER_AGENT="Mozilla/5.0 (X11) Firefox/140.0", REMOTE_ADDR="198.51.100.4")
+    response = client.post(
+        sign_url(staff), form_data(staff), HTTP_USER_AGENT="Mozilla/5.0 (X11) Firefox/140.0", REMOTE_ADDR="198.51.100.4"
+    )
     ack = Acknowledgement.objects.get()
     assert response.status_code == 302 and response["Location"] == ack.get_absolute_url()
-    assert (ack.user_agent, ack.ip_address, ack.auth_method) == ("Mozilla/5.0 (X11) Firefox/140.0", "198.51.100.4", AuthMethod.UNRECORDED)
+    assert (ack.user_agent, ack.ip_address, ack.auth_method) == (
+        "Mozilla/5.0 (X11) Firefox/140.0",
+        "198.51.100.4",
+        AuthMethod.UNRECORDED,
+    )
     # The first view happened before the signature, so it is inside the evidence hash.
     from acknowledgements.evidence import acknowledgement_evidence
 
@@ -226,17 +265,23 @@ def test_declaring_interests_through_the_form(declaring, client_for):
         declaring,
         **{
             "declaration-choice": "interests",
-            "interest-0-kind": "governance", "interest-0-counterparty": "Oakfield Primary School",
-            "interest-0-nature": "Co-opted governor", "interest-0-starts_on": "2021-09-01",
-            "interest-1-kind": "gift", "interest-1-counterparty": "Harbour Education Ltd",
-            "interest-1-nature": "Dinner at a conference", "interest-1-starts_on": "2026-06-18", "interest-1-ends_on": "2026-06-18",
+            "interest-0-kind": "governance",
+            "interest-0-counterparty": "Oakfield Primary School",
+            "interest-0-nature": "Co-opted governor",
+            "interest-0-starts_on": "2021-09-01",
+            "interest-1-kind": "gift",
+            "interest-1-counterparty": "Harbour Education Ltd",
+            "interest-1-nature": "Dinner at a conference",
+            "interest-1-starts_on": "2026-06-18",
+            "interest-1-ends_on": "2026-06-18",
         },
     )
     response = client_for(declaring.person).post(sign_url(declaring), data)
     assert response.status_code == 302
     declaration = Declaration.objects.get()
     assert [(i.kind, i.counterparty) for i in declaration.interests.order_by("pk")] == [
-        ("governance", "Oakfield Primary School"), ("gift", "Harbour Education Ltd"),
+        ("governance", "Oakfield Primary School"),
+        ("gift", "Harbour Education Ltd"),
     ]
 
 
@@ -246,13 +291,24 @@ def test_declaring_interests_through_the_form(declaring, client_for):
         ({"declaration-choice": ""}, "Choose “I have nothing to declare” or “I have interests to declare”."),
         ({"declaration-choice": "interests"}, "List at least one interest below"),
         (
-            {"declaration-choice": "nothing", "interest-0-kind": "business", "interest-0-counterparty": "Acme",
-             "interest-0-nature": "Director", "interest-0-starts_on": "2020-01-01"},
+            {
+                "declaration-choice": "nothing",
+                "interest-0-kind": "business",
+                "interest-0-counterparty": "Acme",
+                "interest-0-nature": "Director",
+                "interest-0-starts_on": "2020-01-01",
+            },
             "You listed interests but chose",
         ),
         (
-            {"declaration-choice": "interests", "interest-0-kind": "business", "interest-0-counterparty": "Acme",
-             "interest-0-nature": "Director", "interest-0-starts_on": "2020-01-01", "interest-0-ends_on": "2019-01-01"},
+            {
+                "declaration-choice": "interests",
+                "interest-0-kind": "business",
+                "interest-0-counterparty": "Acme",
+                "interest-0-nature": "Director",
+                "interest-0-starts_on": "2020-01-01",
+                "interest-0-ends_on": "2019-01-01",
+            },
             "The end date cannot be before the start date.",
         ),
     ],
@@ -266,7 +322,11 @@ def test_declaration_mistakes_get_a_clear_message_and_nothing_is_saved(declaring
 def test_an_interest_from_the_last_declaration_is_carried_forward(declaring, client_for):
     from acknowledgements.services import declaration_make
 
-    declaration_make(person=declaring.person, organisation=declaring.orgs["north"], declaration=business_interest("Acme Building Ltd"))
+    declaration_make(
+        person=declaring.person,
+        organisation=declaring.orgs["north"],
+        declaration=business_interest("Acme Building Ltd"),
+    )
     page = client_for(declaring.person).get(declaring.version.get_absolute_url()).content.decode()
     assert 'value="Acme Building Ltd"' in page and "carried forward from your last declaration" in page
 

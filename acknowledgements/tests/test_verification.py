@@ -55,7 +55,9 @@ def test_a_re_saved_copy_is_not_verified(signed):
     writer.write(buffer)
     result = verify_pdf(buffer.getvalue())
     assert not result.verified
-    assert "re-saving a PDF" in result.reasons[0] and "it is not the file we issued for that record" in result.reasons[0]
+    assert (
+        "re-saving a PDF" in result.reasons[0] and "it is not the file we issued for that record" in result.reasons[0]
+    )
 
 
 def test_a_record_whose_stored_data_was_altered_is_not_verified(client, signed):
@@ -123,7 +125,9 @@ def test_an_oversized_upload_is_refused_while_it_is_read(client, signed, setting
     _, pdf = signed
     settings.VERIFICATION_UPLOAD_MAX_BYTES = 2048  # the PDF is larger: reading stops at the limit
     response = upload(client, pdf)
-    assert response.status_code == 413 and "too large to be one we issued (the limit is 2 KB)" in response.content.decode()
+    assert (
+        response.status_code == 413 and "too large to be one we issued (the limit is 2 KB)" in response.content.decode()
+    )
 
 
 def test_an_upload_announced_as_far_too_large_is_refused_unread(client, db, settings):
@@ -134,7 +138,10 @@ def test_an_upload_announced_as_far_too_large_is_refused_unread(client, db, sett
 
 def test_nothing_given_asks_for_a_file_or_code(client, db):
     response = client.post(URL, {})
-    assert response.status_code == 400 and "Upload a signed PDF or type its verification code." in response.content.decode()
+    assert (
+        response.status_code == 400
+        and "Upload a signed PDF or type its verification code." in response.content.decode()
+    )
 
 
 def test_an_adoption_certificate_verifies_on_the_same_page(client, staff):

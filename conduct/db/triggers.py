@@ -48,8 +48,8 @@ def _pg_locked_content(name: str, status_sql: str) -> list[str]:
         f"""
         CREATE OR REPLACE FUNCTION conduct_refuse_locked_{name}() RETURNS trigger AS $$
         BEGIN
-          IF (TG_OP <> 'INSERT' AND {status_sql.format(ref='OLD')} <> 'draft')
-             OR (TG_OP <> 'DELETE' AND {status_sql.format(ref='NEW')} <> 'draft') THEN
+          IF (TG_OP <> 'INSERT' AND {status_sql.format(ref="OLD")} <> 'draft')
+             OR (TG_OP <> 'DELETE' AND {status_sql.format(ref="NEW")} <> 'draft') THEN
             {_pg_raise(LOCKED)}
           END IF;
           IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
@@ -96,16 +96,16 @@ def content_triggers() -> TriggerSet:
     ]
     sqlite = [
         f"""CREATE TRIGGER conduct_section_locked_insert BEFORE INSERT ON conduct_section
-            WHEN {version_status.format(ref='NEW')} <> 'draft'
+            WHEN {version_status.format(ref="NEW")} <> 'draft'
             BEGIN SELECT RAISE(ABORT, '{LOCKED}'); END;""",
         f"""CREATE TRIGGER conduct_section_locked_update BEFORE UPDATE ON conduct_section
-            WHEN {version_status.format(ref='OLD')} <> 'draft' OR {version_status.format(ref='NEW')} <> 'draft'
+            WHEN {version_status.format(ref="OLD")} <> 'draft' OR {version_status.format(ref="NEW")} <> 'draft'
             BEGIN SELECT RAISE(ABORT, '{LOCKED}'); END;""",
         f"""CREATE TRIGGER conduct_clause_locked_insert BEFORE INSERT ON conduct_clause
-            WHEN {clause_status.format(ref='NEW')} <> 'draft'
+            WHEN {clause_status.format(ref="NEW")} <> 'draft'
             BEGIN SELECT RAISE(ABORT, '{LOCKED}'); END;""",
         f"""CREATE TRIGGER conduct_clause_locked_update BEFORE UPDATE ON conduct_clause
-            WHEN {clause_status.format(ref='OLD')} <> 'draft' OR {clause_status.format(ref='NEW')} <> 'draft'
+            WHEN {clause_status.format(ref="OLD")} <> 'draft' OR {clause_status.format(ref="NEW")} <> 'draft'
             BEGIN SELECT RAISE(ABORT, '{LOCKED}'); END;""",
         f"""CREATE TRIGGER conduct_version_locked_update BEFORE UPDATE ON conduct_codeversion
             WHEN OLD.status <> 'draft' AND (NEW.status = 'draft' OR NEW.label <> OLD.label

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Any, Iterable
+from typing import Any
 
 import factory
 from django.utils import timezone
@@ -68,7 +69,16 @@ class MeetingFactory(factory.django.DjangoModelFactory):
 
 
 def clause(text: str, **fields: Any) -> dict[str, Any]:
-    return {"number": "", "style": "paragraph", "depth": 0, "term": "", "text": text, "roles": [], "new": False, **fields}
+    return {
+        "number": "",
+        "style": "paragraph",
+        "depth": 0,
+        "term": "",
+        "text": text,
+        "roles": [],
+        "new": False,
+        **fields,
+    }
 
 
 def simple_sections() -> list[dict[str, Any]]:
@@ -86,15 +96,28 @@ def simple_sections() -> list[dict[str, Any]]:
                 clause("Those governing at local level: We champion our school.", roles=["local_governor"]),
             ],
         },
-        {"number": "", "title": "Appendix", "clauses": [clause("Always:", style="subheading"), clause("…be kind", style="always", depth=1), clause("Never:", style="subheading"), clause("…shout", style="never", depth=1)]},
+        {
+            "number": "",
+            "title": "Appendix",
+            "clauses": [
+                clause("Always:", style="subheading"),
+                clause("…be kind", style="always", depth=1),
+                clause("Never:", style="subheading"),
+                clause("…shout", style="never", depth=1),
+            ],
+        },
     ]
 
 
-def make_version(code: models.Code, label: str = "2025-2026", sections: Iterable[dict] | None = None, **kwargs) -> models.CodeVersion:
+def make_version(
+    code: models.Code, label: str = "2025-2026", sections: Iterable[dict] | None = None, **kwargs
+) -> models.CodeVersion:
     return version_create_from_content(code=code, label=label, sections=list(sections or simple_sections()), **kwargs)
 
 
-def make_chair(board: models.Organisation, person: models.Person | None = None, since: date = date(2020, 1, 1)) -> models.Person:
+def make_chair(
+    board: models.Organisation, person: models.Person | None = None, since: date = date(2020, 1, 1)
+) -> models.Person:
     person = person or PersonFactory()
     RoleFactory(person=person, organisation=board, kind=models.RoleKind.CHAIR, starts_on=since)
     return person
@@ -110,7 +133,11 @@ def adopt(
     **request: Any,
 ) -> models.Adoption:
     """Adopt a version at a new meeting of the board, signed by its chair (made one if needed)."""
-    chair = chair or models.Person.objects.filter(roles__organisation=board, roles__kind="chair").first() or make_chair(board)
+    chair = (
+        chair
+        or models.Person.objects.filter(roles__organisation=board, roles__kind="chair").first()
+        or make_chair(board)
+    )
     held_on = held_on or timezone.localdate() - timedelta(days=1)
     meeting = MeetingFactory(board=board, held_on=held_on)
     return adoption_record(
@@ -136,6 +163,17 @@ def trust_tree(name: str = "Trust") -> dict[str, models.Organisation]:
     north = OrganisationFactory(name=f"{name} North Academy", slug=f"{slug}-north", kind="school", parent=trust)
     south = OrganisationFactory(name=f"{name} South Academy", slug=f"{slug}-south", kind="school", parent=trust)
     board = OrganisationFactory(name=f"{name} Board", slug=f"{slug}-board", kind="board", parent=trust, governs=trust)
-    north_lgb = OrganisationFactory(name=f"{name} North LGB", slug=f"{slug}-north-lgb", kind="board", parent=board, governs=north)
-    south_lgb = OrganisationFactory(name=f"{name} South LGB", slug=f"{slug}-south-lgb", kind="board", parent=board, governs=south)
-    return {"trust": trust, "north": north, "south": south, "board": board, "north_lgb": north_lgb, "south_lgb": south_lgb}
+    north_lgb = OrganisationFactory(
+        name=f"{name} North LGB", slug=f"{slug}-north-lgb", kind="board", parent=board, governs=north
+    )
+    south_lgb = OrganisationFactory(
+        name=f"{name} South LGB", slug=f"{slug}-south-lgb", kind="board", parent=board, governs=south
+    )
+    return {
+        "trust": trust,
+        "north": north,
+        "south": south,
+        "board": board,
+        "north_lgb": north_lgb,
+        "south_lgb": south_lgb,
+    }

@@ -33,8 +33,21 @@ def low_contrast(page, selector: str) -> list:
     return [item for item in page.evaluate(CONTRAST_JS, selector) if item["ratio"] < 4.5]
 
 
-SELECTORS = ("header .nav-link", "header .navbar-brand", "main h1", "main h2", "main p", "main a", "main th", "main td",
-             "main label", "main .badge", "main .btn", "footer span", "footer a")
+SELECTORS = (
+    "header .nav-link",
+    "header .navbar-brand",
+    "main h1",
+    "main h2",
+    "main p",
+    "main a",
+    "main th",
+    "main td",
+    "main label",
+    "main .badge",
+    "main .btn",
+    "footer span",
+    "footer a",
+)
 
 
 @pytest.mark.parametrize(

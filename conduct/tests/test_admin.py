@@ -52,7 +52,10 @@ def test_adoption_evidence_cannot_be_changed_or_deleted_in_the_admin(demo, opera
     adoption = CodeVersion.objects.filter(status="adopted").first().adoptions.first()
     change = reverse("admin:conduct_adoption_change", args=[adoption.pk])
     assert 'name="_save"' not in operator_client.get(change).content.decode()
-    assert operator_client.post(reverse("admin:conduct_adoption_delete", args=[adoption.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        operator_client.post(reverse("admin:conduct_adoption_delete", args=[adoption.pk]), {"post": "yes"}).status_code
+        == 403
+    )
     assert type(adoption).objects.filter(pk=adoption.pk).exists()
 
 
@@ -63,7 +66,13 @@ def test_new_role_added_in_the_admin_owes_the_codes_in_force(demo, operator_clie
     northgate = Organisation.objects.get(slug="att-northgate")
     response = operator_client.post(
         reverse("admin:conduct_role_add"),
-        {"person": newcomer.pk, "organisation": northgate.pk, "kind": "employee", "starts_on": "2026-11-20", "title": "Cook"},
+        {
+            "person": newcomer.pk,
+            "organisation": northgate.pk,
+            "kind": "employee",
+            "starts_on": "2026-11-20",
+            "title": "Cook",
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     owed = Person.objects.get(pk=newcomer.pk).obligations.get()

@@ -39,7 +39,9 @@ TODAY = date(2026, 11, 22)
 
 @pytest.fixture
 def governance(tree):
-    return CodeFactory(owner=tree["trust"], audience=["trustee", "local_governor", "chair", "member"], title="Governance code")
+    return CodeFactory(
+        owner=tree["trust"], audience=["trustee", "local_governor", "chair", "member"], title="Governance code"
+    )
 
 
 @pytest.fixture
@@ -54,7 +56,12 @@ def meeting(tree):
 
 def request_for(version, board, meeting, chair, **overrides) -> AdoptionRequest:
     fields = dict(
-        version=version, board=board, meeting=meeting, chair=chair, chair_signature=chair.full_name, effective_on=meeting.held_on
+        version=version,
+        board=board,
+        meeting=meeting,
+        chair=chair,
+        chair_signature=chair.full_name,
+        effective_on=meeting.held_on,
     )
     return AdoptionRequest(**{**fields, **overrides})
 
@@ -128,7 +135,9 @@ def test_review_and_signing_dates_can_be_set(tree, governance, chair, meeting):
         chair,
     )
     assert (adoption.effective_on, adoption.review_due_on, adoption.signing_due_on) == (
-        date(2027, 1, 1), date(2027, 9, 1), date(2027, 1, 31)
+        date(2027, 1, 1),
+        date(2027, 9, 1),
+        date(2027, 1, 31),
     )
 
 
@@ -192,14 +201,21 @@ def test_a_meeting_in_the_future_is_refused(tree, governance, chair):
     future = MeetingFactory(board=tree["board"], held_on=TODAY + timedelta(days=1))
     with pytest.raises(ValidationError) as error:
         record(request_for(version, tree["board"], future, chair), chair)
-    assert error.value.message_dict["meeting"] == ["The meeting date is in the future; record the adoption after the meeting."]
+    assert error.value.message_dict["meeting"] == [
+        "The meeting date is in the future; record the adoption after the meeting."
+    ]
     nothing_changed(version)
 
 
 def test_a_review_date_before_the_effective_date_is_refused(tree, governance, chair, meeting):
     version = make_version(governance)
     with pytest.raises(ValidationError) as error:
-        record(request_for(version, tree["board"], meeting, chair, effective_on=TODAY, review_due_on=TODAY - timedelta(days=1)), chair)
+        record(
+            request_for(
+                version, tree["board"], meeting, chair, effective_on=TODAY, review_due_on=TODAY - timedelta(days=1)
+            ),
+            chair,
+        )
     assert error.value.message_dict["review_due_on"] == ["The review date cannot be before the effective date."]
     nothing_changed(version)
 
@@ -215,7 +231,10 @@ def test_a_signature_that_does_not_match_the_chair_is_refused(tree, governance, 
 
 
 def test_the_signature_ignores_case_and_spacing(tree, governance, chair, meeting):
-    adoption = record(request_for(make_version(governance), tree["board"], meeting, chair, chair_signature="  rachel   HUDSON "), chair)
+    adoption = record(
+        request_for(make_version(governance), tree["board"], meeting, chair, chair_signature="  rachel   HUDSON "),
+        chair,
+    )
     assert adoption.chair_signature == "rachel HUDSON"
 
 
@@ -278,7 +297,9 @@ def owes(person: Person, version: CodeVersion) -> bool:
     return Obligation.objects.filter(person=person, version=version).exists()
 
 
-def test_trust_board_adoption_without_sub_organisations_reaches_the_board_and_the_trust_only(tree, governance, chair, meeting):
+def test_trust_board_adoption_without_sub_organisations_reaches_the_board_and_the_trust_only(
+    tree, governance, chair, meeting
+):
     trustee = RoleFactory(organisation=tree["board"], kind=RoleKind.TRUSTEE).person
     member = RoleFactory(organisation=tree["trust"], kind=RoleKind.MEMBER).person
     local = RoleFactory(organisation=tree["north_lgb"], kind=RoleKind.LOCAL_GOVERNOR).person
@@ -313,9 +334,15 @@ def test_a_local_board_adoption_reaches_its_own_governors_only(tree, governance)
 
 
 def test_leavers_owe_nothing_and_future_starters_owe_from_their_start(tree, governance, chair, meeting):
-    left = RoleFactory(organisation=tree["board"], kind=RoleKind.TRUSTEE, ends_on=meeting.held_on - timedelta(days=1)).person
-    leaving = RoleFactory(organisation=tree["board"], kind=RoleKind.TRUSTEE, ends_on=meeting.held_on + timedelta(days=60)).person
-    starting = RoleFactory(organisation=tree["board"], kind=RoleKind.TRUSTEE, starts_on=TODAY + timedelta(days=40)).person
+    left = RoleFactory(
+        organisation=tree["board"], kind=RoleKind.TRUSTEE, ends_on=meeting.held_on - timedelta(days=1)
+    ).person
+    leaving = RoleFactory(
+        organisation=tree["board"], kind=RoleKind.TRUSTEE, ends_on=meeting.held_on + timedelta(days=60)
+    ).person
+    starting = RoleFactory(
+        organisation=tree["board"], kind=RoleKind.TRUSTEE, starts_on=TODAY + timedelta(days=40)
+    ).person
     version = make_version(governance)
     record(request_for(version, tree["board"], meeting, chair), chair)
     assert not owes(left, version)

@@ -30,7 +30,16 @@ def objects(demo):
     board = Organisation.objects.get(slug="llt-board")
     meeting = Meeting.objects.filter(board=board).order_by("-held_on").first()
     adoption = Adoption.objects.filter(board=board).first()
-    return {"code": code, "adopted": adopted, "draft": draft, "section": section, "clause": clause, "board": board, "meeting": meeting, "adoption": adoption}
+    return {
+        "code": code,
+        "adopted": adopted,
+        "draft": draft,
+        "section": section,
+        "clause": clause,
+        "board": board,
+        "meeting": meeting,
+        "adoption": adoption,
+    }
 
 
 def cycle_urls(o) -> list[str]:
@@ -86,7 +95,9 @@ def test_officers_of_another_organisation_get_404_everywhere_and_change_nothing(
     revision = objects["draft"].revision
     for url in cycle_urls(objects):
         assert client.get(url).status_code in (404, 405), url
-        posted = client.post(url, {"revision": revision, "direction": "up", "label": "Hijacked", "title": "Hijacked", "text": "Hijacked"})
+        posted = client.post(
+            url, {"revision": revision, "direction": "up", "label": "Hijacked", "title": "Hijacked", "text": "Hijacked"}
+        )
         assert posted.status_code == 404, url
     # Nor can they read or compare the trust's versions.
     compare = reverse("conduct:version_compare", args=[LLT_CODE])
@@ -152,10 +163,23 @@ def test_changing_ids_in_the_url_to_another_trusts_records_gives_404(objects, cl
     assert att_clerk.get(own).status_code == 200
     # Their own code's URL with the other trust's draft, section or clause id.
     assert att_clerk.get(reverse("conduct:draft_edit", args=[att_code.slug, objects["draft"].pk])).status_code == 404
-    assert att_clerk.get(reverse("conduct:section_edit", args=[att_code.slug, att_draft.pk, objects["section"].pk])).status_code == 404
-    assert att_clerk.get(reverse("conduct:clause_edit", args=[att_code.slug, att_draft.pk, objects["clause"].pk])).status_code == 404
-    assert att_clerk.post(
-        reverse("conduct:clause_move", args=[att_code.slug, att_draft.pk, objects["clause"].pk]),
-        {"revision": att_draft.revision, "direction": "down"},
-    ).status_code == 404
+    assert (
+        att_clerk.get(
+            reverse("conduct:section_edit", args=[att_code.slug, att_draft.pk, objects["section"].pk])
+        ).status_code
+        == 404
+    )
+    assert (
+        att_clerk.get(
+            reverse("conduct:clause_edit", args=[att_code.slug, att_draft.pk, objects["clause"].pk])
+        ).status_code
+        == 404
+    )
+    assert (
+        att_clerk.post(
+            reverse("conduct:clause_move", args=[att_code.slug, att_draft.pk, objects["clause"].pk]),
+            {"revision": att_draft.revision, "direction": "down"},
+        ).status_code
+        == 404
+    )
     assert att_clerk.get(reverse("conduct:adopt", args=[att_code.slug, att_draft.pk, "llt-board"])).status_code == 404

@@ -14,9 +14,9 @@ from pypdf import PdfReader
 from acknowledgements.documents import check_seal, embedded_files
 from acknowledgements.models import Obligation, SealedPdf
 from conduct import drafting
+from conduct.canonical import canonical_json
 from conduct.drafting import ClauseContent
 from conduct.models import Adoption, Code, CodeVersion, Meeting, Organisation, Person, VersionStatus
-from conduct.canonical import canonical_json
 from conduct.services import adoption_evidence, adoption_evidence_hash
 
 pytestmark = pytest.mark.django_db
@@ -46,14 +46,21 @@ def draft(code) -> CodeVersion:
         clause=clause,
         revision=version.revision,
         by=clerk,
-        content=ClauseContent(text="We will maintain confidentiality even after we leave the board.", number=clause.number, style=clause.style, is_new=True),
+        content=ClauseContent(
+            text="We will maintain confidentiality even after we leave the board.",
+            number=clause.number,
+            style=clause.style,
+            is_new=True,
+        ),
     )
     version.refresh_from_db()
     drafting.clause_add(
         section=confidentiality,
         revision=version.revision,
         by=clerk,
-        content=ClauseContent(text="We will use trust email accounts for board business.", number="5", style="numbered"),
+        content=ClauseContent(
+            text="We will use trust email accounts for board business.", number="5", style="numbered"
+        ),
         after=clause,
     )
     return CodeVersion.objects.get(pk=version.pk)
@@ -62,7 +69,12 @@ def draft(code) -> CodeVersion:
 @pytest.fixture
 def meeting(code) -> Meeting:
     board = Organisation.objects.get(slug="llt-board")
-    return Meeting.objects.create(board=board, held_on=timezone.localdate() - timedelta(days=2), title="Autumn term board meeting", minutes_reference="LLT-TB-2026-11")
+    return Meeting.objects.create(
+        board=board,
+        held_on=timezone.localdate() - timedelta(days=2),
+        title="Autumn term board meeting",
+        minutes_reference="LLT-TB-2026-11",
+    )
 
 
 def adopt_url(version: CodeVersion, board_slug: str = "llt-board") -> str:
@@ -92,7 +104,11 @@ def test_the_chair_adopts_the_draft_at_a_meeting(draft, meeting, client_for, dja
     adoption = Adoption.objects.get(version=draft, board__slug="llt-board")
     assert response.status_code == 302 and response["Location"] == reverse("conduct:adoption", args=[adoption.pk])
     assert (adoption.chair, adoption.recorded_by, adoption.recorded_on_behalf) == (chair, chair, False)
-    assert (adoption.ip_address, adoption.user_agent, adoption.minute_reference) == ("127.0.0.1", "Playwright/1.0", "item 5")
+    assert (adoption.ip_address, adoption.user_agent, adoption.minute_reference) == (
+        "127.0.0.1",
+        "Playwright/1.0",
+        "item 5",
+    )
     assert adoption.review_due_on == date(meeting.held_on.year + 1, meeting.held_on.month, meeting.held_on.day)
     draft.refresh_from_db()
     assert draft.status == VersionStatus.ADOPTED
@@ -136,7 +152,9 @@ def test_bad_input_shows_a_clear_error_and_saves_nothing(draft, meeting, client_
 
 def test_a_future_meeting_is_not_offered_and_is_refused(draft, client_for):
     chair = person("chair@llt.example")
-    future = Meeting.objects.create(board=Organisation.objects.get(slug="llt-board"), held_on=timezone.localdate() + timedelta(days=7))
+    future = Meeting.objects.create(
+        board=Organisation.objects.get(slug="llt-board"), held_on=timezone.localdate() + timedelta(days=7)
+    )
     client = client_for(chair)
     assert f'value="{future.pk}"' not in client.get(adopt_url(draft)).content.decode()
     response = client.post(adopt_url(draft), form_data(future, chair))
@@ -201,7 +219,10 @@ def pdf_text(content: bytes) -> str:
 def test_the_certificate_states_the_adoption_lists_the_changes_and_is_sealed(adoption, client_for):
     response = client_for(person("clerk@llt.example")).get(reverse("conduct:adoption_certificate", args=[adoption.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert 'filename="adoption-certificate-llt-governance-code-of-conduct-2025-2026-llt-board.pdf"' in response["Content-Disposition"]
+    assert (
+        'filename="adoption-certificate-llt-governance-code-of-conduct-2025-2026-llt-board.pdf"'
+        in response["Content-Disposition"]
+    )
     content = response.content
     assert check_seal(content).ok
     text = " ".join(pdf_text(content).split())
@@ -244,7 +265,9 @@ def test_every_download_returns_the_stored_bytes(adoption, client_for):
 def test_the_certificate_verifies_on_the_public_verification_page(adoption, client_for, client):
     from acknowledgements.verification import verify_code, verify_pdf
 
-    content = client_for(person("chair@llt.example")).get(reverse("conduct:adoption_certificate", args=[adoption.pk])).content
+    content = (
+        client_for(person("chair@llt.example")).get(reverse("conduct:adoption_certificate", args=[adoption.pk])).content
+    )
     assert verify_pdf(content).verified and verify_pdf(content).kind == "adoption"
     assert verify_code(adoption.verification_code).verified
     page = client.get(reverse("acknowledgements:verify") + "?code=" + adoption.verification_code).content.decode()

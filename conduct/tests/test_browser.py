@@ -12,7 +12,9 @@ def test_staff_member_signs_in_and_reads_the_staff_code(demo, page, browser_logi
     page.wait_for_load_state("networkidle")
     assert page.get_by_role("heading", level=1).inner_text() == "Staff Code of Conduct"
     assert page.get_by_role("heading", name="19. Conflict of Interests").is_visible()
-    assert page.get_by_role("heading", name="Appendix 1 – Establishing Safe Working Practices: Minimising Vulnerability to Allegations").is_visible()
+    assert page.get_by_role(
+        "heading", name="Appendix 1 – Establishing Safe Working Practices: Minimising Vulnerability to Allegations"
+    ).is_visible()
     assert page.locator("li.clause-never").count() == 15
     # The table of contents takes a keyboard user straight to a section.
     page.get_by_role("navigation", name="Sections").get_by_role("link", name="19. Conflict of Interests").click()

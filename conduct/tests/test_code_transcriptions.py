@@ -101,7 +101,7 @@ def fragment_of(line: str) -> str:
 
 def source_fragments(slug: str) -> list[str]:
     """The source as an ordered list of text fragments, title lines excluded."""
-    lines = source_lines(slug)[TITLE_LINES[slug]:]
+    lines = source_lines(slug)[TITLE_LINES[slug] :]
     return [fragment_of(line) for line in lines]
 
 
@@ -253,7 +253,9 @@ def test_printed_numbers_match(slug):
                 runs.append(run)
             for run in runs:
                 assert [c["number"] for c in run] == [str(i) for i in range(1, len(run) + 1)], section["title"]
-        printed = [m.group(1) for line in source_lines(slug) if (m := LABEL_RE.match(line)) and m.group(1) not in ("0", "1")]
+        printed = [
+            m.group(1) for line in source_lines(slug) if (m := LABEL_RE.match(line)) and m.group(1) not in ("0", "1")
+        ]
         assert printed == ["2", "3", "4", "5", "6", "7"]  # the only real labels: the "highest standards" list
         return
     printed = [m.group(1) for line in source_lines(slug) if (m := LABEL_RE.match(line))]
@@ -292,8 +294,23 @@ def json_counts(code: dict) -> dict:
 
 def empty_counts() -> dict:
     return dict.fromkeys(
-        ["sections", "clauses", "paragraph", "numbered", "bullet", "subheading", "always", "never",
-         "depth2", "terms", "new", "trustee", "local_governor"], 0)
+        [
+            "sections",
+            "clauses",
+            "paragraph",
+            "numbered",
+            "bullet",
+            "subheading",
+            "always",
+            "never",
+            "depth2",
+            "terms",
+            "new",
+            "trustee",
+            "local_governor",
+        ],
+        0,
+    )
 
 
 def count_challenge_partners() -> dict:
@@ -322,8 +339,12 @@ def count_challenge_partners() -> dict:
 
 
 STAFF_NAMED_HEADINGS = [
-    "Our Vision", "Our values", "Statement of Intent", "Key Principles",
-    "The importance of professional behaviour", "Ensuring safeguarding",
+    "Our Vision",
+    "Our values",
+    "Statement of Intent",
+    "Key Principles",
+    "The importance of professional behaviour",
+    "Ensuring safeguarding",
 ]
 
 
@@ -433,7 +454,7 @@ def count_governance() -> dict:
             skip_next = True
             continue
         label = re.match(r"(\d+)\.\s+", line)
-        text = line[label.end():] if label else line
+        text = line[label.end() :] if label else line
         if not label:
             trustee_block = line.startswith("In addition to the above, as Trustees")
         if label:
@@ -459,12 +480,51 @@ COUNTERS = {CP: count_challenge_partners, STAFF: count_staff, GOV: count_governa
 
 # Totals verified by hand against the source documents.
 EXPECTED_COUNTS = {
-    CP: {"sections": 1, "clauses": 28, "paragraph": 4, "numbered": 0, "bullet": 24, "subheading": 0,
-         "always": 0, "never": 0, "depth2": 6, "terms": 6, "new": 0, "trustee": 0, "local_governor": 0},
-    STAFF: {"sections": 29, "clauses": 169, "paragraph": 15, "numbered": 79, "bullet": 40, "subheading": 8,
-            "always": 12, "never": 15, "depth2": 15, "terms": 0, "new": 0, "trustee": 0, "local_governor": 0},
-    GOV: {"sections": 10, "clauses": 84, "paragraph": 20, "numbered": 58, "bullet": 5, "subheading": 1,
-          "always": 0, "never": 0, "depth2": 0, "terms": 7, "new": 13, "trustee": 6, "local_governor": 4},
+    CP: {
+        "sections": 1,
+        "clauses": 28,
+        "paragraph": 4,
+        "numbered": 0,
+        "bullet": 24,
+        "subheading": 0,
+        "always": 0,
+        "never": 0,
+        "depth2": 6,
+        "terms": 6,
+        "new": 0,
+        "trustee": 0,
+        "local_governor": 0,
+    },
+    STAFF: {
+        "sections": 29,
+        "clauses": 169,
+        "paragraph": 15,
+        "numbered": 79,
+        "bullet": 40,
+        "subheading": 8,
+        "always": 12,
+        "never": 15,
+        "depth2": 15,
+        "terms": 0,
+        "new": 0,
+        "trustee": 0,
+        "local_governor": 0,
+    },
+    GOV: {
+        "sections": 10,
+        "clauses": 84,
+        "paragraph": 20,
+        "numbered": 58,
+        "bullet": 5,
+        "subheading": 1,
+        "always": 0,
+        "never": 0,
+        "depth2": 0,
+        "terms": 7,
+        "new": 13,
+        "trustee": 6,
+        "local_governor": 4,
+    },
 }
 
 
@@ -523,7 +583,7 @@ def test_staff_appendix_1():
     def children(startswith):
         index = next(i for i, c in enumerate(appendix) if c["text"].startswith(startswith))
         kids = []
-        for c in appendix[index + 1:]:
+        for c in appendix[index + 1 :]:
             if c["depth"] != 2:
                 break
             kids.append(c["text"])
@@ -531,17 +591,24 @@ def test_staff_appendix_1():
 
     assert len(children("…avoid touching learners")) == 7
     assert children("…take a child/learner in your car") == [
-        "ensure that a manager has agreed in advance", "prepare a risk assessment",
+        "ensure that a manager has agreed in advance",
+        "prepare a risk assessment",
         "ensure the vehicle is roadworthy and insurance covers business use",
-        "obtain parental permission, preferably in writing", "take more than one person",
-        "sit child in the back", "travel directly to the destination", "keep conversation professional",
+        "obtain parental permission, preferably in writing",
+        "take more than one person",
+        "sit child in the back",
+        "travel directly to the destination",
+        "keep conversation professional",
     ]
 
 
 def test_staff_keeps_source_wording():
     texts = [c["text"] for c in clauses(load(STAFF))]
     assert any("make our line manger aware" in t for t in texts)  # source typo kept
-    assert "“Being a role model is the most powerful form of educating. Youngsters need good models more than they need critics” (John Wooden)" in texts
+    assert (
+        "“Being a role model is the most powerful form of educating. Youngsters need good models more than they need critics” (John Wooden)"
+        in texts
+    )
     assert "“Example is not the main thing in influencing others. It is the only thing” (Albert Schweitzer)" in texts
 
 
@@ -550,9 +617,17 @@ def test_governance_facts():
     every = clauses(code)
     assert [s["title"] for s in code["sections"]] == [""] + GOV_HEADINGS + [""]
     assert [(c["term"], c["text"]) for c in every if c["term"]][:1] == [
-        ("Selflessness", "We will act solely in terms of the public interest.")]
+        ("Selflessness", "We will act solely in terms of the public interest.")
+    ]
     assert [c["term"] for c in every if c["term"]] == [
-        "Selflessness", "Integrity", "Objectivity", "Accountability", "Openness", "Honesty", "Leadership"]
+        "Selflessness",
+        "Integrity",
+        "Objectivity",
+        "Accountability",
+        "Openness",
+        "Honesty",
+        "Leadership",
+    ]
     # role prefixes are kept in the text
     for c in every:
         if c["text"].startswith("Trustees:"):
@@ -571,9 +646,19 @@ def test_governance_facts():
     highest = next(c for c in every if c["text"] == "We will apply the highest standards and will:")
     assert highest["new"]
     closing = code["sections"][-1]["clauses"]
-    assert closing[0] == {"number": "", "style": "paragraph", "depth": 0, "term": "",
-                          "text": "*New statements added or updated in August 2023.", "roles": [], "new": False}
-    assert [c["text"] for c in closing[2:4]] == ["Adopted: September 2025", "Signed: Rachel Hudson [Chair of the board]"]
+    assert closing[0] == {
+        "number": "",
+        "style": "paragraph",
+        "depth": 0,
+        "term": "",
+        "text": "*New statements added or updated in August 2023.",
+        "roles": [],
+        "new": False,
+    }
+    assert [c["text"] for c in closing[2:4]] == [
+        "Adopted: September 2025",
+        "Signed: Rachel Hudson [Chair of the board]",
+    ]
     assert any("our all our members’ best efforts" in c["text"] for c in every)  # source wording kept
 
 
@@ -582,14 +667,20 @@ def test_challenge_partners_facts():
     every = clauses(code)
     scope_lead = next(i for i, c in enumerate(every) if c["text"].endswith("including but not limited to:"))
     scope = []
-    for c in every[scope_lead + 1:]:
+    for c in every[scope_lead + 1 :]:
         if c["depth"] != 1:
             break
         scope.append(c)
     assert len(scope) == 11 and all(c["style"] == "bullet" for c in scope)
     values = [c for c in every if c["term"]]
     assert [c["term"] for c in values] == [
-        "Excellence", "Equity", "Courageous Leadership", "Challenge", "Collaboration", "Innovation"]
+        "Excellence",
+        "Equity",
+        "Courageous Leadership",
+        "Challenge",
+        "Collaboration",
+        "Innovation",
+    ]
     assert all(c["depth"] == 2 and c["style"] == "bullet" for c in values)
     assert values[0]["text"].startswith("We are always looking for ways to improve")
     assert "nikita.vyas@challengepartners.org" in every[-1]["text"]

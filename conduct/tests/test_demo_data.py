@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from conduct.demo import demo_load
 from conduct.models import Clause, Code, Organisation, Person, RoleKind, Section, VersionStatus
-from conduct.tests.test_code_transcriptions import CP, COUNTERS, GOV, STAFF
+from conduct.tests.test_code_transcriptions import COUNTERS, CP, GOV, STAFF
 
 CODE_SLUGS = {
     CP: "challenge-partners-code-of-conduct",
@@ -63,7 +63,9 @@ def test_every_role_is_held_by_a_demo_person(demo):
 
 def test_demo_organisations_form_the_expected_shape(demo):
     cp = Organisation.objects.get(slug="challenge-partners")
-    member_trusts = {link.school.parent.slug for link in Organisation.objects.get(slug="cp-thames-hub").member_links.all()}
+    member_trusts = {
+        link.school.parent.slug for link in Organisation.objects.get(slug="cp-thames-hub").member_links.all()
+    }
     assert member_trusts == {"att", "llt"}
     assert Organisation.objects.get(slug="cp-thames-hub").parent == cp
     att = Organisation.objects.get(slug="att")

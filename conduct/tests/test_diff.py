@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db
 
 
 def sections(*groups):
-    return [{"number": str(n), "title": title, "clauses": clauses} for n, (title, clauses) in enumerate(groups, start=1)]
+    return [
+        {"number": str(n), "title": title, "clauses": clauses} for n, (title, clauses) in enumerate(groups, start=1)
+    ]
 
 
 @pytest.fixture
@@ -57,7 +59,10 @@ def test_added_removed_changed_moved_and_unchanged_between_unrelated_versions(co
         code,
         "model",
         sections(
-            ("Duties", [clause("We will act fairly."), clause("We will keep records."), clause("We will attend meetings.")]),
+            (
+                "Duties",
+                [clause("We will act fairly."), clause("We will keep records."), clause("We will attend meetings.")],
+            ),
             ("Conduct", [clause("We will not accept gifts."), clause("We will be truthful.")]),
         ),
     )
@@ -66,7 +71,14 @@ def test_added_removed_changed_moved_and_unchanged_between_unrelated_versions(co
         "local",
         sections(
             ("Duties", [clause("We will act fairly and without bias."), clause("We will attend meetings.")]),
-            ("Conduct", [clause("We will be truthful."), clause("We will not accept gifts."), clause("We will declare interests.")]),
+            (
+                "Conduct",
+                [
+                    clause("We will be truthful."),
+                    clause("We will not accept gifts."),
+                    clause("We will declare interests."),
+                ],
+            ),
         ),
     )
     diff = diff_versions(old, new)
@@ -87,7 +99,9 @@ def test_added_removed_changed_moved_and_unchanged_between_unrelated_versions(co
 
 
 def test_a_clause_moved_to_another_section_names_where_it_came_from(code):
-    old = make_version(code, "a", sections(("Duties", [clause("Alpha."), clause("Beta.")]), ("Conduct", [clause("Gamma.")])))
+    old = make_version(
+        code, "a", sections(("Duties", [clause("Alpha."), clause("Beta.")]), ("Conduct", [clause("Gamma.")]))
+    )
     data = version_content_as_data(old)
     data[1]["clauses"].append(data[0]["clauses"].pop(1))
     diff = diff_versions(old, make_version(code, "b", data))
@@ -114,7 +128,9 @@ def test_renumbering_and_the_new_flag_are_not_changes_to_the_wording(code):
 
 
 def test_role_kinds_hide_changes_to_clauses_the_reader_never_sees(code):
-    old = make_version(code, "a", sections(("Duties", [clause("All of us."), clause("Trustees: finance.", roles=["trustee"])])))
+    old = make_version(
+        code, "a", sections(("Duties", [clause("All of us."), clause("Trustees: finance.", roles=["trustee"])]))
+    )
     data = version_content_as_data(old)
     data[0]["clauses"][1]["text"] = "Trustees: finance and audit."
     data[0]["clauses"].append(clause("Those governing at local level: ambassadors.", roles=["local_governor"]))
@@ -143,8 +159,13 @@ def test_highlights_escape_the_text(code):
 
 def test_diff_takes_a_fixed_number_of_queries_whatever_the_size(code):
     small = sections(("Duties", [clause(f"Clause number {i} about duty {i}.") for i in range(3)]))
-    large = sections(*[(f"Part {p}", [clause(f"Part {p} clause {i} about duty {i}.") for i in range(40)]) for p in range(10)])
-    pairs = [(make_version(code, f"{label}-old", content), make_version(code, f"{label}-new", content)) for label, content in (("s", small), ("l", large))]
+    large = sections(
+        *[(f"Part {p}", [clause(f"Part {p} clause {i} about duty {i}.") for i in range(40)]) for p in range(10)]
+    )
+    pairs = [
+        (make_version(code, f"{label}-old", content), make_version(code, f"{label}-new", content))
+        for label, content in (("s", small), ("l", large))
+    ]
     counts = []
     for old, new in pairs:
         old, new = type(old).objects.get(pk=old.pk), type(new).objects.get(pk=new.pk)
@@ -208,8 +229,12 @@ def test_governance_code_flagged_statements_read_sensibly_against_the_previous_w
     )
     added = [c.new.text for c in diff.changes if c.kind == "added"]
     # A local governor is told about the new statements that apply to them, and none of the trustees' ones.
-    assert "Those governing at local level: We will champion the voices of our school community and stakeholders." in added
-    assert "We will respect the remit of, and engage constructively with, relevant authorities and other schools." in added
+    assert (
+        "Those governing at local level: We will champion the voices of our school community and stakeholders." in added
+    )
+    assert (
+        "We will respect the remit of, and engage constructively with, relevant authorities and other schools." in added
+    )
     assert not any(text.startswith("Trustees:") for text in added)
     assert all(c.new.key in flagged for c in diff.changes if c.kind == "added")
     assert [text[:45] for text in added] == [

@@ -66,7 +66,12 @@ def test_a_label_already_used_is_refused(adopted, clerk):
 
 @pytest.mark.parametrize(
     "label, expected",
-    [("2025-2026", "2026-2027"), ("2024 - 25", "2025 - 26"), ("2099-2100", "2100-2101"), ("Autumn", "Autumn (revised)")],
+    [
+        ("2025-2026", "2026-2027"),
+        ("2024 - 25", "2025 - 26"),
+        ("2099-2100", "2100-2101"),
+        ("Autumn", "Autumn (revised)"),
+    ],
 )
 def test_next_label(label, expected):
     assert drafting.next_label(label) == expected
@@ -78,14 +83,25 @@ def test_edit_add_move_and_remove_clauses_and_sections(adopted, draft, clerk):
     revision = draft.revision
 
     drafting.clause_update(
-        clause=first, revision=revision, by=clerk, content=ClauseContent(text="We must all act fairly and openly.", number="1.1", style="numbered")
+        clause=first,
+        revision=revision,
+        by=clerk,
+        content=ClauseContent(text="We must all act fairly and openly.", number="1.1", style="numbered"),
     )
     added = drafting.clause_add(
-        section=duties, revision=revision + 1, by=clerk, content=ClauseContent(text="We declare our interests."), after=first
+        section=duties,
+        revision=revision + 1,
+        by=clerk,
+        content=ClauseContent(text="We declare our interests."),
+        after=first,
     )
     drafting.clause_move(clause=second, revision=revision + 2, by=clerk, offset=-1)
-    appendix = drafting.section_add(version=draft, revision=revision + 3, by=clerk, number="9", title="Reporting concerns")
-    drafting.clause_add(section=appendix, revision=revision + 4, by=clerk, content=ClauseContent(text="Tell the clerk."))
+    appendix = drafting.section_add(
+        version=draft, revision=revision + 3, by=clerk, number="9", title="Reporting concerns"
+    )
+    drafting.clause_add(
+        section=appendix, revision=revision + 4, by=clerk, content=ClauseContent(text="Tell the clerk.")
+    )
     drafting.section_move(section=appendix, revision=revision + 5, by=clerk, offset=-1)
 
     draft = fresh(draft)
@@ -116,10 +132,18 @@ def test_role_limits_and_the_new_flag_are_saved(draft, clerk):
         clause=clause,
         revision=draft.revision,
         by=clerk,
-        content=ClauseContent(text=clause.text, roles=("trustee",), is_new=True, term="Finance", depth=1, style="bullet"),
+        content=ClauseContent(
+            text=clause.text, roles=("trustee",), is_new=True, term="Finance", depth=1, style="bullet"
+        ),
     )
     clause.refresh_from_db()
-    assert (clause.roles, clause.is_new, clause.term, clause.depth, clause.style) == (["trustee"], True, "Finance", 1, "bullet")
+    assert (clause.roles, clause.is_new, clause.term, clause.depth, clause.style) == (
+        ["trustee"],
+        True,
+        "Finance",
+        1,
+        "bullet",
+    )
 
 
 def test_a_clause_moves_across_sections_at_the_edges(draft, clerk):
@@ -164,7 +188,9 @@ def test_a_stale_edit_is_refused_with_a_conflict_message_naming_who_saved_first(
     colleague = PersonFactory(full_name="Alex Governance")
     clause = draft.ordered_sections()[0].clauses.all()[0]
     opened_at = draft.revision  # both people opened the draft at this revision
-    drafting.clause_update(clause=clause, revision=opened_at, by=colleague, content=ClauseContent(text="Colleague's wording."))
+    drafting.clause_update(
+        clause=clause, revision=opened_at, by=colleague, content=ClauseContent(text="Colleague's wording.")
+    )
     with pytest.raises(DraftConflict) as conflict:
         drafting.clause_update(clause=clause, revision=opened_at, by=clerk, content=ClauseContent(text="My wording."))
     assert "Alex Governance saved a change to this draft" in conflict.value.messages[0]
@@ -180,7 +206,9 @@ def test_a_stale_edit_is_refused_with_a_conflict_message_naming_who_saved_first(
 def test_an_adopted_version_cannot_be_edited_through_the_draft_services(adopted, clerk):
     clause = adopted.ordered_sections()[0].clauses.all()[0]
     with pytest.raises(DraftLocked, match="has been adopted"):
-        drafting.clause_update(clause=clause, revision=adopted.revision, by=clerk, content=ClauseContent(text="Sneaky."))
+        drafting.clause_update(
+            clause=clause, revision=adopted.revision, by=clerk, content=ClauseContent(text="Sneaky.")
+        )
     with pytest.raises(DraftLocked):
         drafting.section_add(version=adopted, revision=adopted.revision, by=clerk, title="Sneaky")
     with pytest.raises(ImmutableVersionError):
@@ -219,7 +247,11 @@ def test_a_new_code_from_scratch_starts_with_an_empty_draft(tree, clerk):
     )
     code = draft.code
     assert (code.owner, code.title, code.audience, code.signing_due_days, code.derived_from) == (
-        tree["trust"], "Volunteers' code", ["volunteer"], 14, None
+        tree["trust"],
+        "Volunteers' code",
+        ["volunteer"],
+        14,
+        None,
     )
     assert code.slug == "oak-trust-volunteers-code"
     assert draft.status == "draft" and draft.sections.count() == 0
@@ -238,7 +270,9 @@ def test_a_new_code_copied_from_another_organisations_code_keeps_the_link_and_lo
     # Clauses limited to roles that do not sign the copy lose that limit rather than vanish from every reader.
     assert not any("trustee" in c.roles for c in Clause.objects.filter(section__version=copy))
     clause = copy.ordered_sections()[0].clauses.all()[0]
-    drafting.clause_update(clause=clause, revision=copy.revision, by=clerk, content=ClauseContent(text="We must all act fairly, locally."))
+    drafting.clause_update(
+        clause=clause, revision=copy.revision, by=clerk, content=ClauseContent(text="We must all act fairly, locally.")
+    )
     diff = diff_versions(adopted, copy)
     assert [c.kind for c in diff.changes if c.is_change] == ["changed", "changed", "changed"]
     assert diff.changes[0].html == "We must all act fairly<ins>, locally</ins>."
@@ -247,7 +281,9 @@ def test_a_new_code_copied_from_another_organisations_code_keeps_the_link_and_lo
 def test_a_draft_cannot_be_copied_as_a_new_code(tree, clerk):
     draft = make_version(CodeFactory(owner=trust_tree("Ash Trust")["trust"]), "draft")
     with pytest.raises(ValidationError, match="Only adopted text can be copied"):
-        drafting.code_create(owner=tree["trust"], details=CodeDetails(title="X", audience=["employee"]), created_by=clerk, copy_of=draft)
+        drafting.code_create(
+            owner=tree["trust"], details=CodeDetails(title="X", audience=["employee"]), created_by=clerk, copy_of=draft
+        )
     assert not Code.objects.filter(title="X").exists()
 
 

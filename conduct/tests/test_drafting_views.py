@@ -53,7 +53,9 @@ def test_starting_a_draft_copies_the_current_version(code, clerk):
     assert draft.based_on == code.versions.get(label="2024-2025") and draft.created_by == person("clerk@llt.example")
     # A second start goes to the draft in progress instead of making another.
     again = clerk.get(url("draft_start", LLT_CODE))
-    assert again["Location"] == url("draft_edit", LLT_CODE, draft.pk) and code.versions.filter(status="draft").count() == 1
+    assert (
+        again["Location"] == url("draft_edit", LLT_CODE, draft.pk) and code.versions.filter(status="draft").count() == 1
+    )
 
 
 def test_a_label_in_use_is_refused_on_the_form(code, clerk):
@@ -65,7 +67,9 @@ def test_a_label_in_use_is_refused_on_the_form(code, clerk):
 def test_the_editor_shows_every_clause_with_actions_and_changes(draft, clerk):
     clause = first_clause(draft)
     drafting.clause_update(
-        clause=clause, revision=draft.revision, by=person("clerk@llt.example"),
+        clause=clause,
+        revision=draft.revision,
+        by=person("clerk@llt.example"),
         content=drafting.ClauseContent(text=clause.text + " Always.", is_new=False),
     )
     page = clerk.get(url("draft_edit", LLT_CODE, draft.pk)).content.decode()
@@ -79,7 +83,9 @@ def test_the_editor_shows_every_clause_with_actions_and_changes(draft, clerk):
 
 def test_the_editor_takes_a_fixed_number_of_queries(code, clerk):
     small = drafting.code_create(
-        owner=code.owner, details=drafting.CodeDetails(title="Small", audience=["trustee"]), created_by=person("clerk@llt.example")
+        owner=code.owner,
+        details=drafting.CodeDetails(title="Small", audience=["trustee"]),
+        created_by=person("clerk@llt.example"),
     )
     drafting.section_add(version=small, revision=small.revision, by=person("clerk@llt.example"), title="Only")
     big = drafting.draft_start(code=code, created_by=person("clerk@llt.example"))
@@ -89,7 +95,9 @@ def test_the_editor_takes_a_fixed_number_of_queries(code, clerk):
             assert clerk.get(url("draft_edit", version.code.slug, version.pk)).status_code == 200
         return len(ctx.captured_queries)
 
-    assert count(big) == count(small) + 4  # the big draft is compared with the version it came from (the diff's 4 queries)
+    assert (
+        count(big) == count(small) + 4
+    )  # the big draft is compared with the version it came from (the diff's 4 queries)
 
 
 def test_editing_a_clause_through_the_form(draft, clerk):
@@ -97,10 +105,19 @@ def test_editing_a_clause_through_the_form(draft, clerk):
     edit = url("clause_edit", LLT_CODE, draft.pk, clause.pk)
     page = clerk.get(edit).content.decode()
     assert "In 2024-2025 it read" in page and clause.text in page
-    response = clerk.post(edit, {
-        "revision": draft.revision, "text": "A clearer first statement.", "term": "", "number": "", "style": "paragraph",
-        "depth": "0", "roles": ["trustee"], "is_new": "on",
-    })
+    response = clerk.post(
+        edit,
+        {
+            "revision": draft.revision,
+            "text": "A clearer first statement.",
+            "term": "",
+            "number": "",
+            "style": "paragraph",
+            "depth": "0",
+            "roles": ["trustee"],
+            "is_new": "on",
+        },
+    )
     assert response.status_code == 302 and response["Location"].endswith(f"#c-{clause.key}")
     clause.refresh_from_db()
     assert (clause.text, clause.roles, clause.is_new) == ("A clearer first statement.", ["trustee"], True)
@@ -109,9 +126,16 @@ def test_editing_a_clause_through_the_form(draft, clerk):
 
 def test_a_clause_cannot_be_limited_to_a_role_that_does_not_sign_the_code(draft, clerk):
     clause = first_clause(draft)
-    response = clerk.post(url("clause_edit", LLT_CODE, draft.pk, clause.pk), {
-        "revision": draft.revision, "text": "x", "style": "paragraph", "depth": "0", "roles": ["employee"],
-    })
+    response = clerk.post(
+        url("clause_edit", LLT_CODE, draft.pk, clause.pk),
+        {
+            "revision": draft.revision,
+            "text": "x",
+            "style": "paragraph",
+            "depth": "0",
+            "roles": ["employee"],
+        },
+    )
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
     clause.refresh_from_db()
     assert clause.text != "x"
@@ -121,8 +145,20 @@ def test_adding_a_clause_after_another(draft, clerk):
     section = draft.ordered_sections()[1]
     after = section.clauses.all()[0]
     add = url("clause_add", LLT_CODE, draft.pk, section.pk)
-    assert 'name="is_new" checked' in clerk.get(add + f"?after={after.pk}").content.decode().replace('class="checkboxinput form-check-input" ', "").replace(' id="id_is_new"', "")
-    clerk.post(add, {"revision": draft.revision, "after": after.pk, "text": "Kindness.", "style": "bullet", "depth": "1", "is_new": "on"})
+    assert 'name="is_new" checked' in clerk.get(add + f"?after={after.pk}").content.decode().replace(
+        'class="checkboxinput form-check-input" ', ""
+    ).replace(' id="id_is_new"', "")
+    clerk.post(
+        add,
+        {
+            "revision": draft.revision,
+            "after": after.pk,
+            "text": "Kindness.",
+            "style": "bullet",
+            "depth": "1",
+            "is_new": "on",
+        },
+    )
     texts = [c.text for c in Section.objects.get(pk=section.pk).clauses.order_by("position")]
     assert texts[1] == "Kindness."
     new = Clause.objects.get(text="Kindness.")
@@ -132,7 +168,10 @@ def test_adding_a_clause_after_another(draft, clerk):
 def test_an_empty_clause_is_refused_with_a_message(draft, clerk):
     section = draft.ordered_sections()[0]
     before = Clause.objects.filter(section=section).count()
-    response = clerk.post(url("clause_add", LLT_CODE, draft.pk, section.pk), {"revision": draft.revision, "text": "  ", "style": "paragraph", "depth": "0"})
+    response = clerk.post(
+        url("clause_add", LLT_CODE, draft.pk, section.pk),
+        {"revision": draft.revision, "text": "  ", "style": "paragraph", "depth": "0"},
+    )
     assert response.status_code == 200 and "This field is required." in response.content.decode()
     assert Clause.objects.filter(section=section).count() == before
 
@@ -162,7 +201,11 @@ def test_two_people_editing_the_same_draft_get_a_conflict_not_a_silent_overwrite
 
 def test_a_stale_move_is_refused_with_a_message(draft, clerk):
     clause = draft.ordered_sections()[1].clauses.all()[1]
-    response = clerk.post(url("clause_move", LLT_CODE, draft.pk, clause.pk), {"revision": draft.revision - 1 or 99, "direction": "up"}, follow=True)
+    response = clerk.post(
+        url("clause_move", LLT_CODE, draft.pk, clause.pk),
+        {"revision": draft.revision - 1 or 99, "direction": "up"},
+        follow=True,
+    )
     assert "saved a change to this draft" in response.content.decode()
     assert Clause.objects.get(pk=clause.pk).position == clause.position
 
@@ -172,9 +215,14 @@ def test_moving_clauses_and_sections(draft, clerk):
     clause = sections[1].clauses.all()[1]
     clerk.post(url("clause_move", LLT_CODE, draft.pk, clause.pk), {"revision": draft.revision, "direction": "up"})
     assert Clause.objects.get(pk=clause.pk).position == 1
-    clerk.post(url("section_move", LLT_CODE, draft.pk, sections[2].pk), {"revision": draft.revision + 1, "direction": "up"})
+    clerk.post(
+        url("section_move", LLT_CODE, draft.pk, sections[2].pk), {"revision": draft.revision + 1, "direction": "up"}
+    )
     assert Section.objects.get(pk=sections[2].pk).position == 2
-    clerk.post(url("clause_move", LLT_CODE, draft.pk, clause.pk), {"revision": draft.revision + 2, "to_section": sections[0].pk})
+    clerk.post(
+        url("clause_move", LLT_CODE, draft.pk, clause.pk),
+        {"revision": draft.revision + 2, "to_section": sections[0].pk},
+    )
     assert Clause.objects.get(pk=clause.pk).section_id == sections[0].pk
 
 
@@ -190,18 +238,27 @@ def test_removing_a_clause_and_a_section_after_confirming(draft, clerk):
 
 
 def test_adding_and_renaming_sections(draft, clerk):
-    clerk.post(url("section_add", LLT_CODE, draft.pk), {"revision": draft.revision, "number": "", "title": "Social media"})
+    clerk.post(
+        url("section_add", LLT_CODE, draft.pk), {"revision": draft.revision, "number": "", "title": "Social media"}
+    )
     section = Section.objects.get(version=draft, title="Social media")
     assert section.position == Section.objects.filter(version=draft).count()
-    clerk.post(url("section_edit", LLT_CODE, draft.pk, section.pk), {"revision": draft.revision + 1, "number": "9", "title": "Online conduct"})
+    clerk.post(
+        url("section_edit", LLT_CODE, draft.pk, section.pk),
+        {"revision": draft.revision + 1, "number": "9", "title": "Online conduct"},
+    )
     section.refresh_from_db()
     assert (section.number, section.title) == ("9", "Online conduct")
-    response = clerk.post(url("section_add", LLT_CODE, draft.pk), {"revision": draft.revision + 2, "number": "", "title": ""})
+    response = clerk.post(
+        url("section_add", LLT_CODE, draft.pk), {"revision": draft.revision + 2, "number": "", "title": ""}
+    )
     assert "Give the section a heading or a number." in response.content.decode()
 
 
 def test_renaming_and_discarding_the_draft(draft, clerk):
-    clerk.post(url("draft_details", LLT_CODE, draft.pk), {"revision": draft.revision, "label": "2025-2026 (consultation)"})
+    clerk.post(
+        url("draft_details", LLT_CODE, draft.pk), {"revision": draft.revision, "label": "2025-2026 (consultation)"}
+    )
     assert CodeVersion.objects.get(pk=draft.pk).label == "2025-2026 (consultation)"
     response = clerk.post(url("draft_discard", LLT_CODE, draft.pk), {"revision": draft.revision + 1})
     assert response["Location"] == url("code_history", LLT_CODE)
@@ -225,7 +282,10 @@ def test_an_adopted_version_is_not_editable(code, clerk):
     response = clerk.get(url("draft_edit", LLT_CODE, current.pk))
     assert response.status_code == 302 and response["Location"] == current.get_absolute_url()
     clause = first_clause(current)
-    clerk.post(url("clause_edit", LLT_CODE, current.pk, clause.pk), {"revision": current.revision, "text": "Changed.", "style": "paragraph", "depth": "0"})
+    clerk.post(
+        url("clause_edit", LLT_CODE, current.pk, clause.pk),
+        {"revision": current.revision, "text": "Changed.", "style": "paragraph", "depth": "0"},
+    )
     clause.refresh_from_db()
     assert clause.text != "Changed."
 
@@ -248,14 +308,27 @@ def test_drafts_are_invisible_to_signatories(draft, client_for):
 
 def test_a_new_code_from_scratch(code, client_for):
     admin = client_for(person("admin@llt.example"))
-    response = admin.post(url("code_create"), {
-        "owner": code.owner.pk, "title": "Volunteers' code", "audience": ["volunteer"], "signing_due_days": "21",
-        "label": "2026-2027", "copy_of": "",
-    })
+    response = admin.post(
+        url("code_create"),
+        {
+            "owner": code.owner.pk,
+            "title": "Volunteers' code",
+            "audience": ["volunteer"],
+            "signing_due_days": "21",
+            "label": "2026-2027",
+            "copy_of": "",
+        },
+    )
     new = Code.objects.get(title="Volunteers' code")
     draft = new.versions.get()
     assert response["Location"] == url("draft_edit", new.slug, draft.pk)
-    assert (new.owner, new.audience, new.signing_due_days, new.derived_from, draft.label) == (code.owner, ["volunteer"], 21, None, "2026-2027")
+    assert (new.owner, new.audience, new.signing_due_days, new.derived_from, draft.label) == (
+        code.owner,
+        ["volunteer"],
+        21,
+        None,
+        "2026-2027",
+    )
 
 
 def test_a_new_code_copied_from_a_model_code_keeps_the_link(code, client_for):
@@ -265,13 +338,23 @@ def test_a_new_code_copied_from_a_model_code_keeps_the_link(code, client_for):
     model = code.versions.get()
     page = att_admin.get(url("code_create")).content.decode()
     assert f'value="{model.pk}"' in page  # offered as a model, so other trusts may copy it
-    response = att_admin.post(url("code_create"), {
-        "owner": Code.objects.get(slug="att-staff-code-of-conduct").owner.pk, "title": "ATT governance code",
-        "audience": ["trustee", "local_governor"], "signing_due_days": "30", "label": "2026-2027", "copy_of": model.pk,
-    })
+    response = att_admin.post(
+        url("code_create"),
+        {
+            "owner": Code.objects.get(slug="att-staff-code-of-conduct").owner.pk,
+            "title": "ATT governance code",
+            "audience": ["trustee", "local_governor"],
+            "signing_due_days": "30",
+            "label": "2026-2027",
+            "copy_of": model.pk,
+        },
+    )
     copy = Code.objects.get(title="ATT governance code")
     assert response.status_code == 302 and copy.derived_from == model and copy.owner.slug == "att"
-    assert Clause.objects.filter(section__version__code=copy).count() == Clause.objects.filter(section__version=model).count()
+    assert (
+        Clause.objects.filter(section__version__code=copy).count()
+        == Clause.objects.filter(section__version=model).count()
+    )
     history = att_admin.get(url("code_history", copy.slug)).content.decode()
     assert f"Copied from {code.title} 2024-2025 (Leading Learners Trust)." in history
 
@@ -280,21 +363,36 @@ def test_another_trusts_code_cannot_be_copied_unless_offered_as_a_model(code, cl
     att_admin = client_for(person("admin@att.example"))
     model = code.versions.get()
     assert f'value="{model.pk}"' not in att_admin.get(url("code_create")).content.decode()
-    response = att_admin.post(url("code_create"), {
-        "owner": Code.objects.get(slug="att-staff-code-of-conduct").owner.pk, "title": "Sneaky copy",
-        "audience": ["trustee"], "signing_due_days": "30", "label": "2026-2027", "copy_of": model.pk,
-    })
+    response = att_admin.post(
+        url("code_create"),
+        {
+            "owner": Code.objects.get(slug="att-staff-code-of-conduct").owner.pk,
+            "title": "Sneaky copy",
+            "audience": ["trustee"],
+            "signing_due_days": "30",
+            "label": "2026-2027",
+            "copy_of": model.pk,
+        },
+    )
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
     assert not Code.objects.filter(title="Sneaky copy").exists()
 
 
 def test_code_settings(code, clerk):
-    clerk.post(url("code_settings", LLT_CODE), {
-        "title": code.title, "audience": ["member", "trustee", "local_governor"], "signing_due_days": "45", "summary": "For governors.",
-    })
+    clerk.post(
+        url("code_settings", LLT_CODE),
+        {
+            "title": code.title,
+            "audience": ["member", "trustee", "local_governor"],
+            "signing_due_days": "45",
+            "summary": "For governors.",
+        },
+    )
     code.refresh_from_db()
     assert code.signing_due_days == 45 and code.summary == "For governors."
-    response = clerk.post(url("code_settings", LLT_CODE), {"title": code.title, "audience": [], "signing_due_days": "0"})
+    response = clerk.post(
+        url("code_settings", LLT_CODE), {"title": code.title, "audience": [], "signing_due_days": "0"}
+    )
     assert "Choose at least one role that must sign this code." in response.content.decode()
     code.refresh_from_db()
     assert code.audience == ["member", "trustee", "local_governor"]
@@ -308,7 +406,9 @@ def test_code_settings(code, clerk):
 def test_compare_page_shows_the_changes_with_word_highlights(draft, clerk):
     clause = first_clause(draft)
     drafting.clause_update(
-        clause=clause, revision=draft.revision, by=person("clerk@llt.example"),
+        clause=clause,
+        revision=draft.revision,
+        by=person("clerk@llt.example"),
         content=drafting.ClauseContent(text=clause.text.replace("all members", "everyone")),
     )
     previous = draft.based_on
@@ -316,14 +416,19 @@ def test_compare_page_shows_the_changes_with_word_highlights(draft, clerk):
     assert "2024-2025 → 2025-2026" in page and "1 reworded" in page
     assert "<del>all members</del><ins>everyone</ins>" in page
     assert page.count('class="diff-change') == 1
-    everything = clerk.get(url("version_compare", LLT_CODE) + f"?from={previous.pk}&to={draft.pk}&all=1").content.decode()
+    everything = clerk.get(
+        url("version_compare", LLT_CODE) + f"?from={previous.pk}&to={draft.pk}&all=1"
+    ).content.decode()
     assert everything.count('class="diff-change') == Clause.objects.filter(section__version=draft).count()
 
 
 def test_signatories_can_compare_adopted_versions(code, client_for):
     governor = client_for(person("governor@llt.example"))
     response = governor.get(url("version_compare", LLT_CODE))
-    assert response.status_code == 200 and "There is no earlier version to compare 2024-2025 with." in response.content.decode()
+    assert (
+        response.status_code == 200
+        and "There is no earlier version to compare 2024-2025 with." in response.content.decode()
+    )
     staff = client_for(person("staff@att.example"))
     assert staff.get(url("version_compare", LLT_CODE)).status_code == 404
 

@@ -30,7 +30,9 @@ def test_history_lists_every_version_its_adoptions_and_signatures(demo, client_f
     version = code.versions.get()
     signed = Obligation.objects.filter(version=version, acknowledged_at__isnull=False).count()
     owed = Obligation.objects.filter(version=version).count()
-    page = client_for(person("clerk@llt.example")).get(reverse("conduct:code_history", args=[LLT_CODE])).content.decode()
+    page = (
+        client_for(person("clerk@llt.example")).get(reverse("conduct:code_history", args=[LLT_CODE])).content.decode()
+    )
     assert "2024-2025" in page and "Adopted" in page
     assert f"{signed} of {owed}</span> people asked to sign have signed" in page
     for adoption in version.adoptions.select_related("board", "chair"):
@@ -51,9 +53,13 @@ def test_history_counts_signatures_per_version_and_per_board(tree, client_for):
     Obligation.objects.filter(version=first, person=governor).update(acknowledged_at=timezone.now())
     admin = RoleFactory(organisation=tree["trust"], kind=RoleKind.ADMIN).person
     page = client_for(admin).get(reverse("conduct:code_history", args=[code.slug])).content.decode()
-    assert Obligation.objects.filter(version=first).count() == 4  # three trustees and the governor (chairs are not in the audience)
+    assert (
+        Obligation.objects.filter(version=first).count() == 4
+    )  # three trustees and the governor (chairs are not in the audience)
     assert "3 of 4</span> people asked to sign have signed" in page
-    assert "<td>2 of 3</td>" in page and "<td>1 of 1</td>" in page  # per board: the trust board's round, the North LGB's
+    assert (
+        "<td>2 of 3</td>" in page and "<td>1 of 1</td>" in page
+    )  # per board: the trust board's round, the North LGB's
 
 
 def test_history_queries_do_not_grow_with_versions_and_adoptions(tree, client_for):

@@ -72,7 +72,10 @@ def test_raw_sql_delete_is_refused_by_postgresql(adopted):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite keeps DELETE open for the test flush; CI runs this on PostgreSQL")
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM conduct_clause WHERE section_id IN (SELECT id FROM conduct_section WHERE version_id = %s)", [adopted.pk])
+        cursor.execute(
+            "DELETE FROM conduct_clause WHERE section_id IN (SELECT id FROM conduct_section WHERE version_id = %s)",
+            [adopted.pk],
+        )
     assert Clause.objects.filter(section__version=adopted).exists()
 
 

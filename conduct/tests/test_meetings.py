@@ -34,7 +34,9 @@ def clerk(board):
 def test_members_are_those_holding_a_governance_role_at_the_board_that_day(board, tree):
     trustee = RoleFactory(organisation=board, kind=RoleKind.TRUSTEE, starts_on=date(2024, 9, 1)).person
     chair = RoleFactory(organisation=board, kind=RoleKind.CHAIR, starts_on=date(2024, 9, 1)).person
-    left = RoleFactory(organisation=board, kind=RoleKind.TRUSTEE, starts_on=date(2020, 1, 1), ends_on=date(2026, 3, 31)).person
+    left = RoleFactory(
+        organisation=board, kind=RoleKind.TRUSTEE, starts_on=date(2020, 1, 1), ends_on=date(2026, 3, 31)
+    ).person
     RoleFactory(organisation=board, kind=RoleKind.CLERK)  # the clerk is not a member
     RoleFactory(organisation=tree["north_lgb"], kind=RoleKind.LOCAL_GOVERNOR)  # another board
     assert set(meetings.board_members(board, date(2026, 6, 1))) == {trustee, chair}
@@ -42,9 +44,18 @@ def test_members_are_those_holding_a_governance_role_at_the_board_that_day(board
 
 
 def test_create_and_correct_a_meeting(board, clerk):
-    meeting = meetings.meeting_create(board=board, held_on=TODAY, created_by=clerk, kind="extraordinary", title="  Special   meeting ")
-    assert (meeting.board, meeting.kind, meeting.title, meeting.created_by) == (board, "extraordinary", "Special meeting", clerk)
-    meetings.meeting_update(meeting=meeting, held_on=TODAY - timedelta(days=1), kind="full", minutes_reference="TB-1", today=TODAY)
+    meeting = meetings.meeting_create(
+        board=board, held_on=TODAY, created_by=clerk, kind="extraordinary", title="  Special   meeting "
+    )
+    assert (meeting.board, meeting.kind, meeting.title, meeting.created_by) == (
+        board,
+        "extraordinary",
+        "Special meeting",
+        clerk,
+    )
+    meetings.meeting_update(
+        meeting=meeting, held_on=TODAY - timedelta(days=1), kind="full", minutes_reference="TB-1", today=TODAY
+    )
     meeting.refresh_from_db()
     assert (meeting.held_on, meeting.kind, meeting.minutes_reference) == (TODAY - timedelta(days=1), "full", "TB-1")
 
@@ -67,9 +78,12 @@ def test_attendance_is_recorded_for_members_and_can_be_corrected(board):
     present = RoleFactory(organisation=board, kind=RoleKind.TRUSTEE).person
     apologies = RoleFactory(organisation=board, kind=RoleKind.TRUSTEE).person
     meeting = MeetingFactory(board=board, held_on=TODAY - timedelta(days=1))
-    meetings.attendance_record(meeting=meeting, statuses={present.pk: "present", apologies.pk: "apologies"}, today=TODAY)
+    meetings.attendance_record(
+        meeting=meeting, statuses={present.pk: "present", apologies.pk: "apologies"}, today=TODAY
+    )
     assert dict(Attendance.objects.filter(meeting=meeting).values_list("person_id", "status")) == {
-        present.pk: "present", apologies.pk: "apologies"
+        present.pk: "present",
+        apologies.pk: "apologies",
     }
     meetings.attendance_record(meeting=meeting, statuses={present.pk: "present", apologies.pk: "absent"}, today=TODAY)
     assert Attendance.objects.get(meeting=meeting, person=apologies).status == "absent"
@@ -81,7 +95,9 @@ def test_attendance_for_a_future_meeting_is_refused(board):
     meeting = MeetingFactory(board=board, held_on=TODAY + timedelta(days=1))
     with pytest.raises(ValidationError) as error:
         meetings.attendance_record(meeting=meeting, statuses={member.pk: "present"}, today=TODAY)
-    assert error.value.message_dict["meeting"] == ["This meeting has not happened yet; record attendance on or after its date."]
+    assert error.value.message_dict["meeting"] == [
+        "This meeting has not happened yet; record attendance on or after its date."
+    ]
     assert not Attendance.objects.exists()
 
 
@@ -90,7 +106,9 @@ def test_attendance_for_someone_who_is_not_a_member_is_refused(board, tree):
     outsider = RoleFactory(organisation=tree["north_lgb"], kind=RoleKind.LOCAL_GOVERNOR).person
     meeting = MeetingFactory(board=board, held_on=TODAY - timedelta(days=1))
     with pytest.raises(ValidationError, match="members of the board on the meeting date"):
-        meetings.attendance_record(meeting=meeting, statuses={member.pk: "present", outsider.pk: "present"}, today=TODAY)
+        meetings.attendance_record(
+            meeting=meeting, statuses={member.pk: "present", outsider.pk: "present"}, today=TODAY
+        )
     assert not Attendance.objects.exists()
 
 
@@ -104,7 +122,12 @@ def test_the_clerk_adds_a_meeting_and_records_attendance(demo, client_for):
     held_on = timezone.localdate() - timedelta(days=1)
     response = clerk.post(
         reverse("conduct:meeting_create", args=["llt-board"]),
-        {"held_on": held_on.isoformat(), "kind": "full", "title": "Autumn term board meeting", "minutes_reference": "LLT-TB-2026-11"},
+        {
+            "held_on": held_on.isoformat(),
+            "kind": "full",
+            "title": "Autumn term board meeting",
+            "minutes_reference": "LLT-TB-2026-11",
+        },
     )
     meeting = Meeting.objects.get(board__slug="llt-board", held_on=held_on)
     assert response["Location"] == reverse("conduct:meeting", args=[meeting.pk])
@@ -115,7 +138,8 @@ def test_the_clerk_adds_a_meeting_and_records_attendance(demo, client_for):
     assert "Tom Hughes" not in page  # a local governor, not a member of the trust board
     clerk.post(response["Location"], {f"person_{chair.pk}": "present", f"person_{trustee.pk}": "apologies"})
     assert dict(Attendance.objects.filter(meeting=meeting).values_list("person__email", "status")) == {
-        "chair@llt.example": "present", "trustee@llt.example": "apologies"
+        "chair@llt.example": "present",
+        "trustee@llt.example": "apologies",
     }
 
 
@@ -144,7 +168,9 @@ def test_a_future_meeting_page_offers_no_attendance_form(demo, client_for):
 def test_a_bad_meeting_date_is_refused_with_a_message(demo, client_for):
     clerk = client_for(Person.objects.get(email="clerk@llt.example"))
     before = Meeting.objects.count()
-    response = clerk.post(reverse("conduct:meeting_create", args=["llt-board"]), {"held_on": "31/02/2026", "kind": "full"})
+    response = clerk.post(
+        reverse("conduct:meeting_create", args=["llt-board"]), {"held_on": "31/02/2026", "kind": "full"}
+    )
     assert response.status_code == 200 and "Enter a valid date." in response.content.decode()
     assert Meeting.objects.count() == before
 
@@ -175,7 +201,12 @@ def test_attendance_counts_are_not_multiplied_by_the_codes_a_meeting_adopted(boa
     for title in ("Governance code", "Staff code"):
         version = make_version(CodeFactory(owner=board.parent, title=title, audience=["trustee"]))
         request = AdoptionRequest(
-            version=version, board=board, meeting=meeting, chair=chair, chair_signature=chair.full_name, effective_on=meeting.held_on
+            version=version,
+            board=board,
+            meeting=meeting,
+            chair=chair,
+            chair_signature=chair.full_name,
+            effective_on=meeting.held_on,
         )
         adoption_record(request=request, recorded_by=chair)
     page = client_for(clerk).get(reverse("conduct:board_meetings", args=[board.slug])).content.decode()

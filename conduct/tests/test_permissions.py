@@ -2,7 +2,6 @@
 
 from datetime import date, timedelta
 
-import pytest
 from django.utils import timezone
 
 from conduct.models import Organisation
@@ -66,12 +65,22 @@ def test_only_current_roles_count(tree):
 
 def test_scope_q_filters_any_queryset_by_reach(tree, other_tree):
     admin = officer(tree["north"], "admin")
-    reachable = Organisation.objects.filter(scope_q(admin, Action.VIEW_REPORTS, "parent")).values_list("slug", flat=True)
+    reachable = Organisation.objects.filter(scope_q(admin, Action.VIEW_REPORTS, "parent")).values_list(
+        "slug", flat=True
+    )
     # Organisations whose parent is within the north academy: none (it has no children) …
     assert list(reachable) == []
     trust_admin = officer(tree["trust"], "admin")
-    children = set(Organisation.objects.filter(scope_q(trust_admin, Action.VIEW_REPORTS, "parent")).values_list("slug", flat=True))
-    assert children == {"oak-trust-north", "oak-trust-south", "oak-trust-board", "oak-trust-north-lgb", "oak-trust-south-lgb"}
+    children = set(
+        Organisation.objects.filter(scope_q(trust_admin, Action.VIEW_REPORTS, "parent")).values_list("slug", flat=True)
+    )
+    assert children == {
+        "oak-trust-north",
+        "oak-trust-south",
+        "oak-trust-board",
+        "oak-trust-north-lgb",
+        "oak-trust-south-lgb",
+    }
 
 
 def test_superuser_reaches_everything(tree, other_tree):

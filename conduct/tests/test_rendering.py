@@ -48,7 +48,13 @@ def test_structure_is_semantic(sections):
 def test_text_is_escaped(tree):
     version = make_version(
         CodeFactory(owner=tree["trust"]),
-        sections=[{"number": "1", "title": "<b>x</b>", "clauses": [{"text": "<script>alert(1)</script>", "style": "paragraph"}]}],
+        sections=[
+            {
+                "number": "1",
+                "title": "<b>x</b>",
+                "clauses": [{"text": "<script>alert(1)</script>", "style": "paragraph"}],
+            }
+        ],
     )
     html = render_sections(version.ordered_sections())
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;x&lt;/b&gt;" in html
@@ -58,4 +64,7 @@ def test_tree_nests_by_depth(sections):
     roots = clause_tree(sections[0].clauses.all())
     assert [len(r.children) for r in roots] == [2, 1, 0]
     assert [c.text for c in visible_clauses(sections[0].clauses.all(), {"employee"})] == [
-        "We must all act fairly.", "Treat people with respect", "Keep records"]
+        "We must all act fairly.",
+        "Treat people with respect",
+        "Keep records",
+    ]

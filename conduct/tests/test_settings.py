@@ -77,7 +77,11 @@ def production_env(tmp_path, **overrides) -> dict:
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=BASE_DIR, env=production_env(tmp_path), capture_output=True, text=True, timeout=120,
+        cwd=BASE_DIR,
+        env=production_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -98,7 +102,11 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
 def test_production_settings_fail_loudly_on_bad_values(tmp_path, overrides, message):
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
-        cwd=BASE_DIR, env=production_env(tmp_path, **overrides), capture_output=True, text=True, timeout=120,
+        cwd=BASE_DIR,
+        env=production_env(tmp_path, **overrides),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0
     assert message in result.stderr

@@ -46,13 +46,20 @@ def test_staff_code_page_renders_numbered_sections_and_the_appendix(demo, client
 
 def test_governance_code_shows_each_reader_their_roles_clauses(demo, client_for):
     version = Code.objects.get(slug="llt-governance-code-of-conduct").versions.get()
-    trustee = client_for(Person.objects.get(email="trustee@llt.example")).get(version.get_absolute_url()).content.decode()
-    governor = client_for(Person.objects.get(email="governor@llt.example")).get(version.get_absolute_url()).content.decode()
+    trustee = (
+        client_for(Person.objects.get(email="trustee@llt.example")).get(version.get_absolute_url()).content.decode()
+    )
+    governor = (
+        client_for(Person.objects.get(email="governor@llt.example")).get(version.get_absolute_url()).content.decode()
+    )
     assert "Trustees: We will fulfil our responsibilities as a good employer" in trustee
     assert "Those governing at local level: We will act as the local ambassadors" not in trustee
     assert "Those governing at local level: We will act as the local ambassadors" in governor
     assert "Trustees: We will fulfil our responsibilities as a good employer" not in governor
-    assert "We will maintain confidentiality even after we leave office." in trustee and "We will maintain confidentiality even after we leave office." in governor
+    assert (
+        "We will maintain confidentiality even after we leave office." in trustee
+        and "We will maintain confidentiality even after we leave office." in governor
+    )
 
 
 def test_officer_can_preview_as_a_role(demo, client_for):

@@ -34,7 +34,9 @@ def officer(organisation: Organisation, kind: str = "admin") -> Person:
     return person
 
 
-def build_trust(name: str, *, staff: dict[str, int], signed: dict[str, list[int]], adopted_days_ago: int = 60) -> Scenario:
+def build_trust(
+    name: str, *, staff: dict[str, int], signed: dict[str, list[int]], adopted_days_ago: int = 60
+) -> Scenario:
     """A trust whose staff code was adopted ``adopted_days_ago`` days ago (due 30 days later).
 
     ``staff`` is how many employees each place has ("north", "south", "trust" for central staff);
@@ -44,23 +46,38 @@ def build_trust(name: str, *, staff: dict[str, int], signed: dict[str, list[int]
     """
     orgs = trust_tree(name)
     today = timezone.localdate()
-    code = CodeFactory(owner=orgs["trust"], title=f"{name} Staff Code", audience=["employee", "volunteer"], signing_due_days=30)
+    code = CodeFactory(
+        owner=orgs["trust"], title=f"{name} Staff Code", audience=["employee", "volunteer"], signing_due_days=30
+    )
     people: dict[str, Person] = {}
     for place, count in staff.items():
         for index in range(count):
             person = PersonFactory(full_name=f"{place.title()} Employee {index:02d} {name}")
-            RoleFactory(person=person, organisation=orgs[place], kind="employee", title="Teacher", starts_on=date(2019, 9, 1))
+            RoleFactory(
+                person=person, organisation=orgs[place], kind="employee", title="Teacher", starts_on=date(2019, 9, 1)
+            )
             people[f"{place}-{index}"] = person
     people["volunteer"] = PersonFactory(full_name=f"Volunteer {name}")
     RoleFactory(person=people["volunteer"], organisation=orgs["north"], kind="volunteer", starts_on=date(2021, 1, 1))
     people["joiner"] = PersonFactory(full_name=f"Joiner {name}")
-    RoleFactory(person=people["joiner"], organisation=orgs["north"], kind="employee", starts_on=today - timedelta(days=5))
+    RoleFactory(
+        person=people["joiner"], organisation=orgs["north"], kind="employee", starts_on=today - timedelta(days=5)
+    )
     people["leaver"] = PersonFactory(full_name=f"Leaver {name}")
-    RoleFactory(person=people["leaver"], organisation=orgs["south"], kind="employee", starts_on=date(2015, 9, 1), ends_on=today - timedelta(days=10))
+    RoleFactory(
+        person=people["leaver"],
+        organisation=orgs["south"],
+        kind="employee",
+        starts_on=date(2015, 9, 1),
+        ends_on=today - timedelta(days=10),
+    )
     version = make_version(code, label="2026-2027")
     adopt(version, orgs["board"], held_on=today - timedelta(days=adopted_days_ago))
     version.refresh_from_db()
-    by_person = {o.person_id: o for o in Obligation.objects.filter(version=version).select_related("role", "organisation", "person", "version")}
+    by_person = {
+        o.person_id: o
+        for o in Obligation.objects.filter(version=version).select_related("role", "organisation", "person", "version")
+    }
     for place, ages in signed.items():
         for index, age in enumerate(ages):
             sign(by_person[people[f"{place}-{index}"].pk], at=days_ago(age), pdf=True)

@@ -49,8 +49,16 @@ def sign(
         version=obligation.version,
         obligation=obligation,
         organisation=obligation.organisation,
-        roles=[{"role_id": role.pk, "kind": role.kind, "label": ROLE_LABELS[role.kind], "title": role.title,
-                "organisation_id": role.organisation_id, "organisation": obligation.organisation.name}],
+        roles=[
+            {
+                "role_id": role.pk,
+                "kind": role.kind,
+                "label": ROLE_LABELS[role.kind],
+                "title": role.title,
+                "organisation_id": role.organisation_id,
+                "organisation": obligation.organisation.name,
+            }
+        ],
         content_hash=obligation.version.content_hash,
         statement="I have read and understood the code and agree to abide by it.",
         typed_name=obligation.person.full_name,

@@ -4,8 +4,8 @@ with calendar dates in London rather than the selectors' SQL conditions."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable
 from datetime import date
-from typing import Callable, Iterable
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext

@@ -14,8 +14,13 @@ pytestmark = pytest.mark.django_db
 def test_report_jobs_are_listed_read_only(oak, client_for):
     from django.utils import timezone
 
-    job, _ = job_request(user=oak.admin, kind=JobKind.ARCHIVE, filters=ReportFilters(
-        organisation=oak.orgs["trust"], as_at=timezone.localdate(), code=oak.code, version=oak.version))
+    job, _ = job_request(
+        user=oak.admin,
+        kind=JobKind.ARCHIVE,
+        filters=ReportFilters(
+            organisation=oak.orgs["trust"], as_at=timezone.localdate(), code=oak.code, version=oak.version
+        ),
+    )
     operator = client_for(PersonFactory(is_staff=True, is_superuser=True))
     listing = operator.get(reverse("admin:reports_reportjob_changelist") + "?q=" + oak.admin.email)
     assert listing.status_code == 200 and oak.orgs["trust"].name in listing.content.decode()

@@ -42,10 +42,13 @@ def sign_some_staff() -> dict[str, int]:
             sign(obligation, at=timezone.now() - timedelta(days=index + 1), pdf=True)
     today = timezone.localdate()
     northgate = [
-        o for o in Obligation.objects.filter(version=version, organisation__slug="att-northgate").select_related("role")
+        o
+        for o in Obligation.objects.filter(version=version, organisation__slug="att-northgate").select_related("role")
         if o.owed_from <= today and (o.role.ends_on is None or o.role.ends_on >= today)
     ]
-    pdfs = SealedPdf.objects.filter(acknowledgement__version=version, acknowledgement__organisation__slug="att-northgate").count()
+    pdfs = SealedPdf.objects.filter(
+        acknowledgement__version=version, acknowledgement__organisation__slug="att-northgate"
+    ).count()
     return {"owe": len(northgate), "signed": sum(1 for o in northgate if o.acknowledged_at), "pdfs": pdfs}
 
 
@@ -96,16 +99,27 @@ def test_admin_filters_to_a_school_exports_and_downloads_the_archive(demo, page,
     assert len(manifest) == expected["signed"]
     with_pdf = [row for row in manifest if row["File"]]
     assert len(with_pdf) == expected["pdfs"] > 0 and all(row["PDF check"] == "matches" for row in with_pdf)
-    assert sorted(name for name in archive.namelist() if name.endswith(".pdf")) == sorted(row["File"] for row in with_pdf)
+    assert sorted(name for name in archive.namelist() if name.endswith(".pdf")) == sorted(
+        row["File"] for row in with_pdf
+    )
 
 
 def test_public_governance_page_shows_a_declared_interest_and_attendance(demo, page):
     governor = Person.objects.get(email="governor@llt.example")
     latest = Declaration.objects.filter(person=governor, nothing_to_declare=False).order_by("-made_at").first()
     if latest is None:  # the demo's signing history may not include his declaration
-        latest = declare(governor, Organisation.objects.get(slug="llt-meadowbank-lgb"), interests=[
-            {"kind": "business", "counterparty": "Hughes Building Services Ltd", "nature": "Director and majority shareholder", "starts_on": date(2015, 4, 1)},
-        ])
+        latest = declare(
+            governor,
+            Organisation.objects.get(slug="llt-meadowbank-lgb"),
+            interests=[
+                {
+                    "kind": "business",
+                    "counterparty": "Hughes Building Services Ltd",
+                    "nature": "Director and majority shareholder",
+                    "starts_on": date(2015, 4, 1),
+                },
+            ],
+        )
     interest = latest.interests.get()
     page.goto("/organisations/llt/governance/")
     page.get_by_role("heading", name="Governance of Leading Learners Trust").wait_for()

@@ -53,7 +53,9 @@ def test_people_csv_streams_every_person_with_the_dashboard_numbers(oak, elm, cl
     rows = csv_rows(response)
     assert list(rows[0]) == [column.header for column in people_columns()]
     statuses = Counter(STATUS_LABELS[row["Status"]] for row in rows)
-    assert {"owe": len(rows), **{k: statuses[k] for k in ("signed", "outstanding", "overdue")}} == as_numbers(board.totals)
+    assert {"owe": len(rows), **{k: statuses[k] for k in ("signed", "outstanding", "overdue")}} == as_numbers(
+        board.totals
+    )
     today = timezone.localdate()
     by_email = {o.person.email: o for o in oak.obligations()}
     for row in rows:
@@ -73,9 +75,17 @@ def test_people_csv_streams_every_person_with_the_dashboard_numbers(oak, elm, cl
 def test_people_csv_honours_status_school_and_as_at(oak, client_for):
     client = client_for(oak.admin)
     day = timezone.localdate().replace(day=1) if timezone.localdate().day > 1 else timezone.localdate()
-    rows = csv_rows(export(client, "people", "csv", **filters(oak, status="overdue", school=oak.orgs["south"].pk, as_at=day.isoformat())))
+    rows = csv_rows(
+        export(
+            client,
+            "people",
+            "csv",
+            **filters(oak, status="overdue", school=oak.orgs["south"].pk, as_at=day.isoformat()),
+        )
+    )
     independent = {
-        o.person.full_name for o in oak.obligations()
+        o.person.full_name
+        for o in oak.obligations()
         if o.organisation_id == oak.orgs["south"].pk and status_on(o, day) == "overdue"
     }
     assert {row["Name"] for row in rows} == independent
@@ -93,7 +103,15 @@ def test_summary_tables_in_csv_equal_the_dashboard(oak, client_for, table):
     for row, item in zip(rows, source):
         label = item.day.isoformat() if table == "timeline" else item.label
         assert row[first] == label
-        numbers = {key: int(row[header]) for key, header in (("owe", "Owe"), ("signed", "Signed"), ("outstanding", "Outstanding"), ("overdue", "Overdue"))}
+        numbers = {
+            key: int(row[header])
+            for key, header in (
+                ("owe", "Owe"),
+                ("signed", "Signed"),
+                ("outstanding", "Outstanding"),
+                ("overdue", "Overdue"),
+            )
+        }
         assert numbers == as_numbers(item.counts)
         assert row["% signed"] == ("" if item.counts.percent is None else str(item.counts.percent))
 
@@ -108,10 +126,20 @@ def test_a_single_table_export_runs_only_the_query_it_needs(oak, client_for):
 
 def test_schools_csv_matches_independent_counts(oak, client_for):
     rows = csv_rows(export(client_for(oak.admin), "schools", "csv", **filters(oak)))
-    independent = expected(oak.obligations(), timezone.localdate(), lambda o: {oak.orgs["north"].pk: oak.orgs["north"].name, oak.orgs["south"].pk: oak.orgs["south"].name}.get(o.organisation_id, "No school"))
-    assert {row["School"]: {k: int(row[h]) for k, h in (("owe", "Owe"), ("signed", "Signed"), ("outstanding", "Outstanding"), ("overdue", "Overdue"))} for row in rows} == {
-        name: counter_numbers(counter) for name, counter in independent.items()
-    }
+    independent = expected(
+        oak.obligations(),
+        timezone.localdate(),
+        lambda o: {oak.orgs["north"].pk: oak.orgs["north"].name, oak.orgs["south"].pk: oak.orgs["south"].name}.get(
+            o.organisation_id, "No school"
+        ),
+    )
+    assert {
+        row["School"]: {
+            k: int(row[h])
+            for k, h in (("owe", "Owe"), ("signed", "Signed"), ("outstanding", "Outstanding"), ("overdue", "Overdue"))
+        }
+        for row in rows
+    } == {name: counter_numbers(counter) for name, counter in independent.items()}
 
 
 def test_people_xlsx_has_a_bold_frozen_header_widths_and_the_same_numbers(oak, client_for):
@@ -130,7 +158,9 @@ def test_people_xlsx_has_a_bold_frozen_header_widths_and_the_same_numbers(oak, c
         assert sheet.column_dimensions[sheet.cell(1, index).column_letter].width == column.width
     rows = [dict(zip(header, (cell.value for cell in row))) for row in sheet.iter_rows(min_row=2)]
     statuses = Counter(STATUS_LABELS[row["Status"]] for row in rows)
-    assert {"owe": len(rows), **{k: statuses[k] for k in ("signed", "outstanding", "overdue")}} == as_numbers(board.totals)
+    assert {"owe": len(rows), **{k: statuses[k] for k in ("signed", "outstanding", "overdue")}} == as_numbers(
+        board.totals
+    )
     signed = [row for row in rows if row["Status"] == "Signed"]
     assert all(isinstance(row["Signed at (Europe/London)"], datetime) for row in signed)
     assert all(isinstance(row["Owed from"], datetime) for row in rows)  # dates are real date cells
@@ -142,18 +172,25 @@ def test_people_xlsx_has_a_bold_frozen_header_widths_and_the_same_numbers(oak, c
 def test_dashboard_workbook_holds_the_three_tables(oak, client_for):
     client = client_for(oak.admin)
     board = client.get(reverse("reports:dashboard"), filters(oak)).context["board"]
-    workbook = load_workbook(io.BytesIO(b"".join(export(client, "dashboard", "xlsx", **filters(oak)).streaming_content)))
+    workbook = load_workbook(
+        io.BytesIO(b"".join(export(client, "dashboard", "xlsx", **filters(oak)).streaming_content))
+    )
     assert workbook.sheetnames == ["By school", "By role", "Over time"]
     schools = list(workbook["By school"].iter_rows(min_row=2, values_only=True))
     assert [(row[0], row[1], row[2], row[3], row[4]) for row in schools] == [
-        (row.label, row.counts.owe, row.counts.signed, row.counts.outstanding, row.counts.overdue) for row in board.by_school
+        (row.label, row.counts.owe, row.counts.signed, row.counts.outstanding, row.counts.overdue)
+        for row in board.by_school
     ]
     timeline = list(workbook["Over time"].iter_rows(min_row=2, values_only=True))
-    assert [(row[0].date(), row[2]) for row in timeline] == [(point.day, point.counts.signed) for point in board.timeline]
+    assert [(row[0].date(), row[2]) for row in timeline] == [
+        (point.day, point.counts.signed) for point in board.timeline
+    ]
     assert workbook["By role"].freeze_panes == "A2"
 
 
-@pytest.mark.parametrize("dangerous", ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+2", "-3+4", "@SUM(A1)", "\tsneaky", "\rsneaky"])
+@pytest.mark.parametrize(
+    "dangerous", ['=HYPERLINK("http://evil.example","x")', "+1+2", "-3+4", "@SUM(A1)", "\tsneaky", "\rsneaky"]
+)
 def test_cells_that_would_run_as_formulas_are_neutralised(oak, client_for, dangerous):
     person = oak.people["north-5"]
     Person.objects.filter(pk=person.pk).update(full_name=dangerous)
@@ -161,7 +198,9 @@ def test_cells_that_would_run_as_formulas_are_neutralised(oak, client_for, dange
     rows = csv_rows(export(client, "people", "csv", **filters(oak)))
     assert any(row["Name"] == "'" + dangerous for row in rows)
     assert not any(row["Name"] == dangerous for row in rows)
-    sheet = load_workbook(io.BytesIO(b"".join(export(client, "people", "xlsx", **filters(oak)).streaming_content)))["People"]
+    sheet = load_workbook(io.BytesIO(b"".join(export(client, "people", "xlsx", **filters(oak)).streaming_content)))[
+        "People"
+    ]
     cells = [row[0] for row in sheet.iter_rows(min_row=2) if str(row[0].value).endswith(dangerous[1:])]
     assert cells and all(cell.data_type == "s" and cell.value == "'" + dangerous for cell in cells)
 
@@ -201,7 +240,7 @@ def test_summary_pdf_has_the_charts_and_a_page_per_school(oak, client_for):
     assert f"{board.totals.percent}%" in summary and "100%" in summary  # the headline and the line chart's axis
     for row in board.by_school:
         assert f"{row.counts.percent:.1f}% of {row.counts.owe}" in summary  # each school's bar label
-    school_pages = pages[-len(board.by_school):]
+    school_pages = pages[-len(board.by_school) :]
     for row, text in zip(board.by_school, school_pages):
         assert text.startswith(row.label) or row.label in text.splitlines()[0:3]
         assert "By role" in text
@@ -213,7 +252,9 @@ def test_people_export_query_count_does_not_grow(oak, client_for):
     client = client_for(oak.admin)
     link = f"{reverse('reports:export', args=['people', 'csv'])}?{urlencode(filters(oak))}"
     small = query_count(client, link)
-    for obligation in Obligation.objects.filter(version=oak.version, acknowledged_at__isnull=True).select_related("role", "organisation", "person", "version"):
+    for obligation in Obligation.objects.filter(version=oak.version, acknowledged_at__isnull=True).select_related(
+        "role", "organisation", "person", "version"
+    ):
         if obligation.role.ends_on is None:
             sign(obligation, at=days_ago(1))
     assert query_count(client, link) == small

@@ -6,8 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from datetime import timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -37,12 +36,21 @@ pytestmark = pytest.mark.django_db
 
 def oak_filters(scenario, **extra) -> ReportFilters:
     return ReportFilters(
-        organisation=scenario.orgs["trust"], as_at=timezone.localdate(), code=scenario.code, version=scenario.version, **extra
+        organisation=scenario.orgs["trust"],
+        as_at=timezone.localdate(),
+        code=scenario.code,
+        version=scenario.version,
+        **extra,
     )
 
 
 def start(client, kind: str, scenario, **params):
-    data = {"organisation": scenario.orgs["trust"].pk, "code": scenario.code.pk, "version": scenario.version.pk, **params}
+    data = {
+        "organisation": scenario.orgs["trust"].pk,
+        "code": scenario.code.pk,
+        "version": scenario.version.pk,
+        **params,
+    }
     return client.post(reverse("reports:job_start", args=[kind]), data)
 
 
@@ -58,7 +66,9 @@ def manifest(archive) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text[1:])))
 
 
-def test_archive_holds_every_stored_pdf_byte_for_byte_with_a_manifest(oak, elm, client_for, django_capture_on_commit_callbacks):
+def test_archive_holds_every_stored_pdf_byte_for_byte_with_a_manifest(
+    oak, elm, client_for, django_capture_on_commit_callbacks
+):
     client = client_for(oak.admin)
     unsigned_pdf_less = Obligation.objects.get(person=oak.people["south-2"], version=oak.version)
     no_pdf = sign(unsigned_pdf_less, at=days_ago(1))  # signed, PDF not issued yet
@@ -79,7 +89,7 @@ def test_archive_holds_every_stored_pdf_byte_for_byte_with_a_manifest(oak, elm, 
         row = rows[ack.verification_code]
         assert row["Person"] == ack.person.full_name and row["Email"] == ack.person.email
         assert row["Evidence hash"] == ack.evidence_hash
-        assert row["Signed at (UTC)"] == ack.signed_at.astimezone(dt_timezone.utc).isoformat(timespec="seconds")
+        assert row["Signed at (UTC)"] == ack.signed_at.astimezone(UTC).isoformat(timespec="seconds")
         assert row["Signed at (Europe/London)"] == timezone.localtime(ack.signed_at).isoformat(timespec="seconds")
         if ack.pk == no_pdf.pk:
             assert row["File"] == "" and row["PDF check"] == "no PDF issued yet"
@@ -94,7 +104,9 @@ def test_archive_holds_every_stored_pdf_byte_for_byte_with_a_manifest(oak, elm, 
     assert not any("Elm" in name for name in archive.namelist())
 
 
-def test_archive_reports_a_stored_file_that_no_longer_matches_its_hash(oak, client_for, django_capture_on_commit_callbacks):
+def test_archive_reports_a_stored_file_that_no_longer_matches_its_hash(
+    oak, client_for, django_capture_on_commit_callbacks
+):
     pdf = SealedPdf.objects.filter(acknowledgement__version=oak.version).first()
     with pdf.file.storage.open(pdf.file.name, "wb") as handle:  # tampering on disk, below the application
         handle.write(b"%PDF-1.7 tampered")
@@ -122,7 +134,11 @@ def test_an_archive_needs_one_version(oak, client_for):
     messages = [str(m) for m in client.get(response["Location"]).context["messages"]]
     assert messages == ["Choose a code version: an archive holds the signed PDFs of one version."]
     with pytest.raises(ValidationError, match="Choose a code version"):
-        job_request(user=oak.admin, kind=JobKind.ARCHIVE, filters=ReportFilters(organisation=oak.orgs["trust"], as_at=timezone.localdate(), code=oak.code))
+        job_request(
+            user=oak.admin,
+            kind=JobKind.ARCHIVE,
+            filters=ReportFilters(organisation=oak.orgs["trust"], as_at=timezone.localdate(), code=oak.code),
+        )
 
 
 def test_a_double_click_starts_one_job(oak, client_for):
@@ -157,7 +173,9 @@ def test_a_job_whose_worker_vanished_is_claimed_again_and_the_old_attempt_loses_
     assert job_run(job.pk) is None  # and a finished job is never built again
 
 
-def test_a_transient_error_releases_the_job_and_the_task_retries_with_backoff(oak, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_transient_error_releases_the_job_and_the_task_retries_with_backoff(
+    oak, monkeypatch, django_capture_on_commit_callbacks
+):
     from celery.exceptions import Retry
 
     from reports import services
@@ -206,8 +224,15 @@ def test_progress_is_shown_in_the_page_and_as_json(oak, client_for):
     assert "js/report-job.js" in page
     state = client.get(reverse("reports:job_status", args=[job.public_id])).json()
     assert state == {
-        "status": "running", "status_label": "In progress", "percent": 33, "done": 3, "total": 9,
-        "error": "", "download_url": "", "file_name": "", "size": 0,
+        "status": "running",
+        "status_label": "In progress",
+        "percent": 33,
+        "done": 3,
+        "total": 9,
+        "error": "",
+        "download_url": "",
+        "file_name": "",
+        "size": 0,
     }
     assert client.get(reverse("reports:job_download", args=[job.public_id])).status_code == 404  # not ready yet
     job_run_after_release(claimed)
@@ -226,7 +251,9 @@ def test_detailed_pdf_lists_everyone_school_by_school(oak, client_for, django_ca
     with django_capture_on_commit_callbacks(execute=True):
         start(client, "detailed_pdf", oak, as_at=timezone.localdate().isoformat())
     job = ReportJob.objects.get()
-    assert job.status == JobStatus.DONE and job.file_name.endswith("-detailed-as-at-%s.pdf" % timezone.localdate().isoformat())
+    assert job.status == JobStatus.DONE and job.file_name.endswith(
+        "-detailed-as-at-%s.pdf" % timezone.localdate().isoformat()
+    )
     reader = PdfReader(io.BytesIO(download(client, job)))
     pages = [" ".join(page.extract_text().split()) for page in reader.pages]  # table cells wrap names
     text = " ".join(pages)
@@ -252,7 +279,9 @@ def test_detailed_pdf_progress_counts_towards_the_people_of_the_chosen_status(oa
         real_progress(job, done=done, total=total)
 
     monkeypatch.setattr(reports.services, "job_progress", recorded)
-    job, _ = job_request(user=oak.admin, kind=JobKind.DETAILED_PDF, filters=oak_filters(oak, status="signed"), enqueue=False)
+    job, _ = job_request(
+        user=oak.admin, kind=JobKind.DETAILED_PDF, filters=oak_filters(oak, status="signed"), enqueue=False
+    )
     finished = job_run(job.pk)
     signed = sum(status_on(obligation, timezone.localdate()) == "signed" for obligation in oak.obligations())
     assert finished.summary["people"] == signed < 14
@@ -266,7 +295,9 @@ def test_a_detailed_pdf_too_big_to_read_is_refused_with_advice(oak, client_for, 
     response = start(client, "detailed_pdf", oak)
     assert not ReportJob.objects.exists()
     messages = [str(m) for m in client.get(response["Location"]).context["messages"]]
-    assert any("lists 14 people, more than a PDF can usefully hold (10)" in m and "export CSV or XLSX" in m for m in messages)
+    assert any(
+        "lists 14 people, more than a PDF can usefully hold (10)" in m and "export CSV or XLSX" in m for m in messages
+    )
 
 
 def test_only_the_requester_can_see_or_download_a_job(oak, elm, client_for, django_capture_on_commit_callbacks):
@@ -315,12 +346,17 @@ def test_a_job_row_refuses_inconsistent_states(oak):
     assert ReportJob.objects.filter(pk=job.pk).update(status=JobStatus.DONE, file=job.file.name) == 1
 
 
-def test_a_long_people_spreadsheet_is_prepared_in_the_background(oak, client_for, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_long_people_spreadsheet_is_prepared_in_the_background(
+    oak, client_for, monkeypatch, django_capture_on_commit_callbacks
+):
     from openpyxl import load_workbook
 
     monkeypatch.setattr("reports.views.XLSX_NOW_MAX_ROWS", 5)
     client = client_for(oak.admin)
-    link = reverse("reports:export", args=["people", "xlsx"]) + f"?organisation={oak.orgs['trust'].pk}&version={oak.version.pk}"
+    link = (
+        reverse("reports:export", args=["people", "xlsx"])
+        + f"?organisation={oak.orgs['trust'].pk}&version={oak.version.pk}"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = client.get(link)
     job = ReportJob.objects.get()

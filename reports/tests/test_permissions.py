@@ -30,7 +30,9 @@ def every_get_link(params: dict) -> list[str]:
     links = [link(name, params) for name in GET_VIEWS]
     links += [link("reports:export", params, args=[table, fmt]) for table, fmt in sorted(EXPORTS)]
     links += [link("reports:register", {"organisation": params["organisation"]})]
-    links += [link("reports:register_export", {"organisation": params["organisation"]}, args=[fmt]) for fmt in ("csv", "pdf")]
+    links += [
+        link("reports:register_export", {"organisation": params["organisation"]}, args=[fmt]) for fmt in ("csv", "pdf")
+    ]
     return links
 
 
@@ -54,7 +56,10 @@ def test_another_trusts_admin_gets_404_for_every_view_and_export_of_this_trust(o
 )
 def test_changing_any_id_to_another_trusts_is_a_404(oak, elm, client_for, swap):
     client = client_for(elm.admin)
-    params = {**{"organisation": elm.orgs["trust"].pk, "code": elm.code.pk, "version": elm.version.pk}, **swap(oak, elm)}
+    params = {
+        **{"organisation": elm.orgs["trust"].pk, "code": elm.code.pk, "version": elm.version.pk},
+        **swap(oak, elm),
+    }
     for url in [link(name, params) for name in GET_VIEWS] + [link("reports:export", params, args=["people", "csv"])]:
         assert client.get(url).status_code == 404, url
     assert client.post(reverse("reports:job_start", args=["archive"]), params).status_code == 404
@@ -71,7 +76,15 @@ def test_an_admin_sees_only_their_own_trust_in_every_export(oak, elm, client_for
         if fmt == "csv":
             text = body.decode("utf-8")
             assert not any(name in text for name in oak_names), table
-    rows = list(csv.DictReader(io.StringIO(b"".join(client.get(link("reports:export", own, args=["people", "csv"])).streaming_content).decode().lstrip("\ufeff"))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                b"".join(client.get(link("reports:export", own, args=["people", "csv"])).streaming_content)
+                .decode()
+                .lstrip("\ufeff")
+            )
+        )
+    )
     assert rows and all("Elm Trust" in row["Name"] for row in rows)
 
 
@@ -81,7 +94,15 @@ def test_a_school_admin_cannot_reach_the_trust_or_another_school(oak, client_for
         assert client.get(url).status_code == 404, url
     own = {"organisation": oak.orgs["north"].pk, "version": oak.version.pk}
     assert client.get(link("reports:dashboard", {**own, "school": oak.orgs["south"].pk})).status_code == 404
-    rows = list(csv.DictReader(io.StringIO(b"".join(client.get(link("reports:export", own, args=["people", "csv"])).streaming_content).decode().lstrip("\ufeff"))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                b"".join(client.get(link("reports:export", own, args=["people", "csv"])).streaming_content)
+                .decode()
+                .lstrip("\ufeff")
+            )
+        )
+    )
     assert {row["School"] for row in rows} == {oak.orgs["north"].name}
     assert client.post(reverse("reports:job_start", args=["archive"]), oak_params(oak)).status_code == 404
     assert client.get(reverse("reports:register")).status_code == 404  # no trust or board in reach
@@ -89,7 +110,11 @@ def test_a_school_admin_cannot_reach_the_trust_or_another_school(oak, client_for
 
 def test_a_signatory_sees_none_of_it(oak, client_for):
     client = client_for(oak.teacher)
-    for url in every_get_link(oak_params(oak)) + [reverse("reports:dashboard"), reverse("reports:jobs"), reverse("reports:register")]:
+    for url in every_get_link(oak_params(oak)) + [
+        reverse("reports:dashboard"),
+        reverse("reports:jobs"),
+        reverse("reports:register"),
+    ]:
         assert client.get(url).status_code == 404, url
     assert client.post(reverse("reports:job_start", args=["archive"]), oak_params(oak)).status_code == 404
     assert 'href="/reports/"' not in client.get("/").content.decode()  # no Reports link in the menu

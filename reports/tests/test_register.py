@@ -45,23 +45,65 @@ def governors(oak, elm):
         "member": PersonFactory(full_name="Grace Lin", email="grace@example.org"),
         "clerk": PersonFactory(full_name="Alan Fraser", email="alan@example.org"),
     }
-    RoleFactory(person=people["chair"], organisation=board, kind="trustee", starts_on=date(2019, 9, 1), category="appointed",
-                appointed_by="Members of the trust", term_ends_on=date(2028, 8, 31), title="Chair")
+    RoleFactory(
+        person=people["chair"],
+        organisation=board,
+        kind="trustee",
+        starts_on=date(2019, 9, 1),
+        category="appointed",
+        appointed_by="Members of the trust",
+        term_ends_on=date(2028, 8, 31),
+        title="Chair",
+    )
     RoleFactory(person=people["chair"], organisation=board, kind="chair", starts_on=date(2023, 9, 1))
-    RoleFactory(person=people["vice"], organisation=board, kind="trustee", starts_on=date(2022, 12, 1), category="co_opted",
-                appointed_by="The trust board", term_ends_on=date(2026, 11, 30), title="Vice-chair")
+    RoleFactory(
+        person=people["vice"],
+        organisation=board,
+        kind="trustee",
+        starts_on=date(2022, 12, 1),
+        category="co_opted",
+        appointed_by="The trust board",
+        term_ends_on=date(2026, 11, 30),
+        title="Vice-chair",
+    )
     stepped_down = today - timedelta(days=100)
-    RoleFactory(person=people["former"], organisation=board, kind="trustee", starts_on=date(2018, 9, 1), ends_on=stepped_down,
-                category="appointed", appointed_by="Members of the trust")
-    RoleFactory(person=people["gone"], organisation=board, kind="trustee", starts_on=date(2016, 9, 1), ends_on=add_years(today, -2))
-    RoleFactory(person=people["local"], organisation=lgb, kind="local_governor", starts_on=date(2024, 3, 1), category="parent",
-                appointed_by="Elected by parents", term_ends_on=date(2028, 2, 28))
+    RoleFactory(
+        person=people["former"],
+        organisation=board,
+        kind="trustee",
+        starts_on=date(2018, 9, 1),
+        ends_on=stepped_down,
+        category="appointed",
+        appointed_by="Members of the trust",
+    )
+    RoleFactory(
+        person=people["gone"],
+        organisation=board,
+        kind="trustee",
+        starts_on=date(2016, 9, 1),
+        ends_on=add_years(today, -2),
+    )
+    RoleFactory(
+        person=people["local"],
+        organisation=lgb,
+        kind="local_governor",
+        starts_on=date(2024, 3, 1),
+        category="parent",
+        appointed_by="Elected by parents",
+        term_ends_on=date(2028, 2, 28),
+    )
     RoleFactory(person=people["member"], organisation=oak.orgs["trust"], kind="member", starts_on=date(2017, 4, 1))
     RoleFactory(person=people["clerk"], organisation=board, kind="clerk", starts_on=date(2019, 9, 1))
     # Meetings in the last academic year, one in this one and a committee meeting: only the first three count.
-    first = meeting_with_attendance(board, start + timedelta(days=20), present=[people["chair"], people["vice"], people["former"]])
+    first = meeting_with_attendance(
+        board, start + timedelta(days=20), present=[people["chair"], people["vice"], people["former"]]
+    )
     meeting_with_attendance(board, start + timedelta(days=100), present=[people["chair"]], apologies=[people["vice"]])
-    meeting_with_attendance(board, min(end - timedelta(days=60), stepped_down + timedelta(days=1)), present=[people["chair"], people["vice"]])
+    meeting_with_attendance(
+        board,
+        min(end - timedelta(days=60), stepped_down + timedelta(days=1)),
+        present=[people["chair"], people["vice"]],
+    )
     meeting_with_attendance(board, end + timedelta(days=20), present=[people["chair"]])
     committee = meeting_with_attendance(board, start + timedelta(days=50), present=[people["chair"], people["vice"]])
     committee.kind = "committee"
@@ -70,15 +112,48 @@ def governors(oak, elm):
     meeting_with_attendance(lgb, start + timedelta(days=130), apologies=[people["local"]])
     # Declarations: the chair's latest replaces an older one; the vice-chair has nothing to declare;
     # the local governor declared only to another trust, which is never published here.
-    declare(people["chair"], board, interests=[{"kind": "business", "counterparty": "Old Company Ltd", "nature": "Director", "starts_on": date(2015, 1, 1)}],
-            made_at=at(today - timedelta(days=400)))
-    declare(people["chair"], board, made_at=at(today - timedelta(days=30)), interests=[
-        {"kind": "business", "counterparty": "Stone Consulting Ltd", "nature": "Director and shareholder", "starts_on": date(2019, 4, 1)},
-        {"kind": "relationship", "counterparty": "Oak Trust North Academy", "nature": "Spouse teaches at the academy", "starts_on": date(2021, 9, 1)},
-        {"kind": "governance", "counterparty": "Riverside Trust", "nature": "Trustee", "starts_on": date(2015, 9, 1), "ends_on": date(2020, 8, 31)},
-    ])
+    declare(
+        people["chair"],
+        board,
+        interests=[
+            {"kind": "business", "counterparty": "Old Company Ltd", "nature": "Director", "starts_on": date(2015, 1, 1)}
+        ],
+        made_at=at(today - timedelta(days=400)),
+    )
+    declare(
+        people["chair"],
+        board,
+        made_at=at(today - timedelta(days=30)),
+        interests=[
+            {
+                "kind": "business",
+                "counterparty": "Stone Consulting Ltd",
+                "nature": "Director and shareholder",
+                "starts_on": date(2019, 4, 1),
+            },
+            {
+                "kind": "relationship",
+                "counterparty": "Oak Trust North Academy",
+                "nature": "Spouse teaches at the academy",
+                "starts_on": date(2021, 9, 1),
+            },
+            {
+                "kind": "governance",
+                "counterparty": "Riverside Trust",
+                "nature": "Trustee",
+                "starts_on": date(2015, 9, 1),
+                "ends_on": date(2020, 8, 31),
+            },
+        ],
+    )
     declare(people["vice"], board, made_at=at(date(2026, 9, 15)))
-    declare(people["local"], elm.orgs["north_lgb"], interests=[{"kind": "business", "counterparty": "Elm Secret Ltd", "nature": "Owner", "starts_on": date(2020, 1, 1)}])
+    declare(
+        people["local"],
+        elm.orgs["north_lgb"],
+        interests=[
+            {"kind": "business", "counterparty": "Elm Secret Ltd", "nature": "Owner", "starts_on": date(2020, 1, 1)}
+        ],
+    )
     return {"people": people, "first_meeting": first, "stepped_down": stepped_down}
 
 
@@ -108,13 +183,23 @@ def test_register_lists_everyone_who_served_in_the_last_12_months_with_the_publi
     assert set(entries) == {"Rebecca Stone", "Marcus Bell", "Peter Grant", "Joanne Reid", "Grace Lin", adoption_chair}
     body, chair = entries["Rebecca Stone"]
     assert body == oak.orgs["board"]
-    assert (chair.category, chair.appointed_by, chair.appointed_on, chair.term_ends_on) == ("Appointed", "Members of the trust", date(2019, 9, 1), date(2028, 8, 31))
+    assert (chair.category, chair.appointed_by, chair.appointed_on, chair.term_ends_on) == (
+        "Appointed",
+        "Members of the trust",
+        date(2019, 9, 1),
+        date(2028, 8, 31),
+    )
     assert chair.role_on_board == "Chair" and chair.stepped_down_on is None
     assert chair.term_of_office == "1 September 2019 to 31 August 2028"
     assert (chair.meetings_attended, chair.meetings_held, chair.attendance) == (3, 3, "3 of 3")
     assert [(i.business, i.business_nature, i.nature, i.starts_on) for i in chair.interests] == [
         ("Stone Consulting Ltd", "Business or financial interest", "Director and shareholder", date(2019, 4, 1)),
-        ("Oak Trust North Academy", "Close relationship with staff or governors", "Spouse teaches at the academy", date(2021, 9, 1)),
+        (
+            "Oak Trust North Academy",
+            "Close relationship with staff or governors",
+            "Spouse teaches at the academy",
+            date(2021, 9, 1),
+        ),
     ]  # the older declaration is replaced; an interest that ended years ago is left out
     _, vice = entries["Marcus Bell"]
     assert vice.role_on_board == "Vice-chair" and vice.category == "Co-opted" and vice.attendance == "2 of 3"
@@ -137,10 +222,19 @@ def test_the_declaration_shown_is_the_latest_made_to_this_trust(oak, elm, govern
     declare(chair, elm.orgs["board"], made_at=at(timezone.localdate() - timedelta(days=1)))
     same_time = at(timezone.localdate() - timedelta(days=20))
     declare(governors["people"]["vice"], oak.orgs["board"], made_at=same_time)
-    declare(governors["people"]["vice"], oak.orgs["board"], made_at=same_time,
-            interests=[{"kind": "business", "counterparty": "Bell & Co", "nature": "Partner", "starts_on": date(2022, 1, 1)}])
+    declare(
+        governors["people"]["vice"],
+        oak.orgs["board"],
+        made_at=same_time,
+        interests=[
+            {"kind": "business", "counterparty": "Bell & Co", "nature": "Partner", "starts_on": date(2022, 1, 1)}
+        ],
+    )
     entries = entries_by_name(register_for(oak.orgs["trust"], timezone.localdate()))
-    assert [interest.business for interest in entries["Rebecca Stone"][1].interests] == ["Stone Consulting Ltd", "Oak Trust North Academy"]
+    assert [interest.business for interest in entries["Rebecca Stone"][1].interests] == [
+        "Stone Consulting Ltd",
+        "Oak Trust North Academy",
+    ]
     assert [interest.business for interest in entries["Marcus Bell"][1].interests] == ["Bell & Co"]
 
 
@@ -163,14 +257,33 @@ def test_register_page_for_officers_and_its_query_count(oak, governors, client_f
     small = query_count(client, link)
     for index in range(5):
         person = PersonFactory()
-        RoleFactory(person=person, organisation=oak.orgs["south_lgb"], kind="local_governor", starts_on=date(2023, 9, 1))
-        declare(person, oak.orgs["south_lgb"], interests=[{"kind": "business", "counterparty": f"Firm {index}", "nature": "Partner", "starts_on": date(2020, 1, 1)}])
-        meeting_with_attendance(oak.orgs["south_lgb"], last_academic_year(timezone.localdate())[0] + timedelta(days=index + 1), present=[person])
+        RoleFactory(
+            person=person, organisation=oak.orgs["south_lgb"], kind="local_governor", starts_on=date(2023, 9, 1)
+        )
+        declare(
+            person,
+            oak.orgs["south_lgb"],
+            interests=[
+                {
+                    "kind": "business",
+                    "counterparty": f"Firm {index}",
+                    "nature": "Partner",
+                    "starts_on": date(2020, 1, 1),
+                }
+            ],
+        )
+        meeting_with_attendance(
+            oak.orgs["south_lgb"],
+            last_academic_year(timezone.localdate())[0] + timedelta(days=index + 1),
+            present=[person],
+        )
     assert query_count(client, link) == small
 
 
 def test_register_csv_has_a_row_per_interest_and_parses_back(oak, governors, client_for):
-    response = client_for(oak.admin).get(f"{reverse('reports:register_export', args=['csv'])}?organisation={oak.orgs['trust'].pk}")
+    response = client_for(oak.admin).get(
+        f"{reverse('reports:register_export', args=['csv'])}?organisation={oak.orgs['trust'].pk}"
+    )
     text = b"".join(response.streaming_content).decode("utf-8")
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     chair_rows = [row for row in rows if row["Full name"] == "Rebecca Stone"]
@@ -186,17 +299,30 @@ def test_register_csv_has_a_row_per_interest_and_parses_back(oak, governors, cli
 
 
 def test_register_pdf_reads_back(oak, governors, client_for):
-    response = client_for(oak.admin).get(f"{reverse('reports:register_export', args=['pdf'])}?organisation={oak.orgs['trust'].pk}")
+    response = client_for(oak.admin).get(
+        f"{reverse('reports:register_export', args=['pdf'])}?organisation={oak.orgs['trust'].pk}"
+    )
     assert response["Content-Type"] == "application/pdf"
     reader = PdfReader(io.BytesIO(response.content))
     text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
-    for expected in ("Rebecca Stone", "Stone Consulting Ltd", "Director and shareholder", "Nothing to declare (declared 15 September 2026)",
-                     "Peter Grant", "Joanne Reid", "No declaration recorded", "3 of 3", "2 of 3"):
+    for expected in (
+        "Rebecca Stone",
+        "Stone Consulting Ltd",
+        "Director and shareholder",
+        "Nothing to declare (declared 15 September 2026)",
+        "Peter Grant",
+        "Joanne Reid",
+        "No declaration recorded",
+        "3 of 3",
+        "2 of 3",
+    ):
         assert expected in text, expected
     assert reader.metadata.title == f"Register of interests: {oak.orgs['trust'].name}"
 
 
-def test_an_admin_publishes_the_register_and_the_public_page_shows_only_the_register(oak, governors, client, client_for):
+def test_an_admin_publishes_the_register_and_the_public_page_shows_only_the_register(
+    oak, governors, client, client_for
+):
     trust = oak.orgs["trust"]
     public = reverse("public_governance", args=[trust.slug])
     assert client.get(public).status_code == 404  # unpublished
@@ -208,10 +334,26 @@ def test_an_admin_publishes_the_register_and_the_public_page_shows_only_the_regi
     page = client.get(public)
     assert page.status_code == 200
     html = page.content.decode()
-    for expected in ("Rebecca Stone", "Stone Consulting Ltd", "Director and shareholder", "3 of 3", "1 September 2019 to 31 August 2028",
-                     "Members of the trust", "Nothing to declare (declared 15 September 2026)", "Peter Grant", "Joanne Reid"):
+    for expected in (
+        "Rebecca Stone",
+        "Stone Consulting Ltd",
+        "Director and shareholder",
+        "3 of 3",
+        "1 September 2019 to 31 August 2028",
+        "Members of the trust",
+        "Nothing to declare (declared 15 September 2026)",
+        "Peter Grant",
+        "Joanne Reid",
+    ):
         assert expected in html, expected
-    for secret in ("@example.org", "Alan Fraser", "Elm Secret Ltd", "Old Company Ltd", oak.people["north-0"].full_name, "Riverside Trust"):
+    for secret in (
+        "@example.org",
+        "Alan Fraser",
+        "Elm Secret Ltd",
+        "Old Company Ltd",
+        oak.people["north-0"].full_name,
+        "Riverside Trust",
+    ):
         assert secret not in html, secret
     admin.post(reverse("reports:register_publication", args=[trust.pk]), {})  # unticked: unpublish
     trust.refresh_from_db()
@@ -225,7 +367,9 @@ def test_only_admins_may_switch_publication(oak, elm, governors, client_for):
     assert page.status_code == 200 and page.context["publication_form"] is None
     assert "Only an admin of" in page.content.decode()
     for person in (clerk, elm.admin, oak.teacher):
-        response = client_for(person).post(reverse("reports:register_publication", args=[board.pk]), {"publish_register": "on"})
+        response = client_for(person).post(
+            reverse("reports:register_publication", args=[board.pk]), {"publish_register": "on"}
+        )
         assert response.status_code == 404
     assert not Organisation.objects.get(pk=board.pk).publish_register
 
@@ -235,11 +379,24 @@ def test_demo_public_page_shows_a_governors_interest_and_attendance(demo, client
 
     governor = Person.objects.get(email="governor@llt.example")
     lgb = Organisation.objects.get(slug="llt-meadowbank-lgb")
-    declare(governor, lgb, interests=[{"kind": "business", "counterparty": "Hughes Building Supplies Ltd", "nature": "Director", "starts_on": date(2019, 4, 1)}])
+    declare(
+        governor,
+        lgb,
+        interests=[
+            {
+                "kind": "business",
+                "counterparty": "Hughes Building Supplies Ltd",
+                "nature": "Director",
+                "starts_on": date(2019, 4, 1),
+            }
+        ],
+    )
     html = client.get(reverse("public_governance", args=["llt"])).content.decode()
     assert "Tom Hughes" in html and "Hughes Building Supplies Ltd" in html
     start, end = last_academic_year(timezone.localdate())
     held = lgb.meetings.filter(held_on__range=(start, end)).count()
-    present = governor.attendance.filter(status="present", meeting__board=lgb, meeting__held_on__range=(start, end)).count()
+    present = governor.attendance.filter(
+        status="present", meeting__board=lgb, meeting__held_on__range=(start, end)
+    ).count()
     assert f"{present} of {held}" in html and held == 3
     assert client.get(reverse("public_governance", args=["att"])).status_code == 404  # ATT has not published

@@ -18,8 +18,16 @@ from reports.tests.helpers import as_numbers, counter_numbers, expected
 
 pytestmark = pytest.mark.django_db
 
-TINY = {"prefix": "tiny", "academies": 3, "people": 120, "acknowledgements": 300, "pdfs": 6,
-        "small_trusts": 2, "small_trust_academies": 1, "small_trust_people": 15}
+TINY = {
+    "prefix": "tiny",
+    "academies": 3,
+    "people": 120,
+    "acknowledgements": 300,
+    "pdfs": 6,
+    "small_trusts": 2,
+    "small_trust_academies": 1,
+    "small_trust_people": 15,
+}
 
 
 @pytest.fixture
@@ -38,9 +46,15 @@ def test_generates_the_requested_sizes_with_events_and_distinct_pdfs(tiny):
     assert acks.count() == 300
     assert AuditEvent.objects.filter(acknowledgement__in=acks, kind="signed").count() == 300
     assert AuditEvent.objects.filter(version__code__slug__startswith="tiny-", kind="first_viewed").count() == 300
-    assert {a.version.code.slug for a in acks.select_related("version__code")} == {"tiny-staff-code", "tiny-governance-code", "tiny-network-code"}
+    assert {a.version.code.slug for a in acks.select_related("version__code")} == {
+        "tiny-staff-code",
+        "tiny-governance-code",
+        "tiny-network-code",
+    }
     # Every acknowledgement is reflected on its obligation, as the signing service does.
-    assert Obligation.objects.filter(version__code__slug__startswith="tiny-", acknowledged_at__isnull=False).count() == 300
+    assert (
+        Obligation.objects.filter(version__code__slug__startswith="tiny-", acknowledged_at__isnull=False).count() == 300
+    )
     pdfs = list(SealedPdf.objects.filter(acknowledgement__in=acks))
     assert len(pdfs) == 6 and len({pdf.sha256 for pdf in pdfs}) == 6
     for pdf in pdfs:
@@ -83,10 +97,18 @@ def test_benchmark_writes_its_table_into_its_own_section(tiny, tmp_path):
     text = target.read_text()
     assert "Someone else's figures." in text
     assert text.count("<!-- reports-benchmark:start -->") == 1
-    for row in ("| Dashboard, whole trust", "| CSV export, every signature owed", "| Memory while streaming", "| XLSX of the same list", "| Bulk archive of stored signed PDFs"):
+    for row in (
+        "| Dashboard, whole trust",
+        "| CSV export, every signature owed",
+        "| Memory while streaming",
+        "| XLSX of the same list",
+        "| Bulk archive of stored signed PDFs",
+    ):
         assert row in text
     assert "manage.py benchmark_reports" in text
-    call_command("benchmark_reports", prefix="tiny", runs=1, write=str(target), stdout=io.StringIO(), stderr=io.StringIO())
+    call_command(
+        "benchmark_reports", prefix="tiny", runs=1, write=str(target), stdout=io.StringIO(), stderr=io.StringIO()
+    )
     assert target.read_text().count("<!-- reports-benchmark:start -->") == 1  # replaced, not appended
 
 

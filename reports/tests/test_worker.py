@@ -38,7 +38,9 @@ def redis_worker(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     fresh_connections(app)
     try:
-        with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, queues=[queue], shutdown_timeout=30):
+        with start_worker(
+            app, pool="solo", concurrency=1, perform_ping_check=False, queues=[queue], shutdown_timeout=30
+        ):
             yield
     finally:
         app.conf.update(saved)
@@ -57,7 +59,9 @@ def test_the_archive_is_built_by_a_worker_and_downloadable(oak, client_for, redi
     ran_in = []
 
     def record(sender=None, task_id=None, task=None, args=None, **kwargs):
-        ran_in.append((task.name, args, threading.current_thread() is not threading.main_thread(), task.request.is_eager))
+        ran_in.append(
+            (task.name, args, threading.current_thread() is not threading.main_thread(), task.request.is_eager)
+        )
 
     task_prerun.connect(record, weak=False)
     client = client_for(oak.admin)

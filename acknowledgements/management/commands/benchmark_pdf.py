@@ -22,8 +22,8 @@ from __future__ import annotations
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -67,7 +67,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--runs", type=int, default=7, help="Timed runs of each (after one warm-up).")
         parser.add_argument("--markdown", action="store_true", help="Print the result as a Markdown table row too.")
-        parser.add_argument("--code", default=STAFF_CODE, help="Slug of the code whose signed PDF is timed (default: the staff code).")
+        parser.add_argument(
+            "--code", default=STAFF_CODE, help="Slug of the code whose signed PDF is timed (default: the staff code)."
+        )
 
     def handle(self, *args, runs: int, markdown: bool, code: str, **options):
         try:
@@ -105,14 +107,18 @@ class Command(BaseCommand):
             f"{ack.version.code.title} acknowledgement: {pages} pages, HTML {len(html):,} characters, {runs} runs each "
             "(median CPU time; elapsed time in brackets)"
         )
-        self.stdout.write(f"  bare WeasyPrint render              : {bare:.3f}s ({walls['bare']:.3f}s), {sizes['bare']:,} bytes")
+        self.stdout.write(
+            f"  bare WeasyPrint render              : {bare:.3f}s ({walls['bare']:.3f}s), {sizes['bare']:,} bytes"
+        )
         self.stdout.write(f"  bare, sharing one font configuration: {shared:.3f}s ({walls['shared']:.3f}s)")
         self.stdout.write(
             f"  signed PDF (HTML built, PDF/A-3b, evidence embedded, sealed): {signed:.3f}s ({walls['signed']:.3f}s), "
             f"{sizes['signed']:,} bytes"
         )
         self.stdout.write(f"  signed / bare                       : {ratio:.2f} ({verdict} the {TARGET}x target)")
-        self.stdout.write(f"  signed / bare sharing fonts         : {overhead:.2f} (the cost of PDF/A, evidence and seal alone)")
+        self.stdout.write(
+            f"  signed / bare sharing fonts         : {overhead:.2f} (the cost of PDF/A, evidence and seal alone)"
+        )
         if markdown:
             self.stdout.write(
                 f"| {time.strftime('%Y-%m-%d')} | Python {platform.python_version()} | {pages} | {runs} | {bare:.3f} s | "
@@ -127,7 +133,9 @@ class Command(BaseCommand):
         if ack is None and code == STAFF_CODE:
             from conduct.demo import demo_load
 
-            self.stdout.write("No staff-code signature in the database: loading the demo data (rolled back afterwards).")
+            self.stdout.write(
+                "No staff-code signature in the database: loading the demo data (rolled back afterwards)."
+            )
             demo_load()
             ack = find()
         if ack is None:

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import platform
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 import django
 from django.core.management.base import BaseCommand
 from django.db import connection
-from conduct.benchmarking import analyse, throwaway_database, timed
 from django.utils import timezone
+
+from conduct.benchmarking import analyse, throwaway_database, timed
 
 T = TypeVar("T")
 BATCH = 5000
@@ -29,7 +31,9 @@ class Command(BaseCommand):
     help = "Build N owed acknowledgements in a throwaway database and time the daily reminder planner on them."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--obligations", type=int, default=100_000, help="Open obligations to plan for (default 100000).")
+        parser.add_argument(
+            "--obligations", type=int, default=100_000, help="Open obligations to plan for (default 100000)."
+        )
         parser.add_argument("--schools", type=int, default=40, help="Schools in the trust (default 40).")
 
     def handle(self, *args, obligations: int, schools: int, **options) -> None:
@@ -88,40 +92,57 @@ def build_data_set(*, obligations: int, schools: int, today: date) -> str:
     from conduct.tests.factories import adopt
 
     trust = Organisation.objects.create(name="Benchmark Trust", slug="benchmark-trust", kind="trust")
-    board = Organisation.objects.create(name="Benchmark Trust Board", slug="benchmark-board", kind="board",
-                                        parent=trust, governs=trust)
+    board = Organisation.objects.create(
+        name="Benchmark Trust Board", slug="benchmark-board", kind="board", parent=trust, governs=trust
+    )
     school_list = [
-        Organisation.objects.create(name=f"Benchmark Academy {n}", slug=f"benchmark-academy-{n}", kind="school",
-                                    parent=trust)
+        Organisation.objects.create(
+            name=f"Benchmark Academy {n}", slug=f"benchmark-academy-{n}", kind="school", parent=trust
+        )
         for n in range(schools)
     ]
     boards = [
-        Organisation.objects.create(name=f"Benchmark Academy {n} LGB", slug=f"benchmark-lgb-{n}", kind="board",
-                                    parent=board, governs=school)
+        Organisation.objects.create(
+            name=f"Benchmark Academy {n} LGB", slug=f"benchmark-lgb-{n}", kind="board", parent=board, governs=school
+        )
         for n, school in enumerate(school_list)
     ]
-    code = Code.objects.create(owner=trust, title="Benchmark staff code", slug="benchmark-staff-code",
-                               audience=["employee"], signing_due_days=30)
+    code = Code.objects.create(
+        owner=trust,
+        title="Benchmark staff code",
+        slug="benchmark-staff-code",
+        audience=["employee"],
+        signing_due_days=30,
+    )
     version = version_create_from_content(
         code=code, label="benchmark", sections=[{"number": "1", "title": "Duty", "clauses": [{"text": "Be kind."}]}]
     )
     chair = Person.objects.create_user(email="chair@bench.example", full_name="Benchmark Chair")
     role_create(person=chair, organisation=board, kind="chair", starts_on=today - timedelta(days=3650))
-    adoption = adopt(version, board, chair=chair, held_on=today - timedelta(days=330),
-                     review_due_on=today + timedelta(days=30))
+    adoption = adopt(
+        version, board, chair=chair, held_on=today - timedelta(days=330), review_due_on=today + timedelta(days=30)
+    )
     signed, leavers = obligations // 10, obligations // 50
     total = obligations + signed + leavers
     Person.objects.bulk_create(
         (Person(email=f"person{n}@bench.example", full_name=f"Person {n}", password="!") for n in range(total)),
         batch_size=BATCH,
     )
-    person_ids = list(Person.objects.filter(email__endswith="@bench.example").exclude(pk=chair.pk)
-                      .order_by("pk").values_list("pk", flat=True))
+    person_ids = list(
+        Person.objects.filter(email__endswith="@bench.example")
+        .exclude(pk=chair.pk)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     Role.objects.bulk_create(
         (
-            Role(person_id=person_id, organisation=school_list[n % schools], kind="employee",
-                 starts_on=today - timedelta(days=400),
-                 ends_on=today - timedelta(days=5) if n >= obligations + signed else None)
+            Role(
+                person_id=person_id,
+                organisation=school_list[n % schools],
+                kind="employee",
+                starts_on=today - timedelta(days=400),
+                ends_on=today - timedelta(days=5) if n >= obligations + signed else None,
+            )
             for n, person_id in enumerate(person_ids)
         ),
         batch_size=BATCH,
@@ -130,28 +151,68 @@ def build_data_set(*, obligations: int, schools: int, today: date) -> str:
     rows = []
     for n, (role_id, person_id, organisation_id) in enumerate(roles.values_list("pk", "person_id", "organisation_id")):
         owed_from = today - timedelta(days=n % 120)
-        rows.append(Obligation(
-            person_id=person_id, version=version, code=code, role_id=role_id, organisation_id=organisation_id,
-            adoption=adoption, owed_from=owed_from, due_on=owed_from + timedelta(days=30),
-            acknowledged_at=timezone.now() if obligations <= n < obligations + signed else None,
-        ))
+        rows.append(
+            Obligation(
+                person_id=person_id,
+                version=version,
+                code=code,
+                role_id=role_id,
+                organisation_id=organisation_id,
+                adoption=adoption,
+                owed_from=owed_from,
+                due_on=owed_from + timedelta(days=30),
+                acknowledged_at=timezone.now() if obligations <= n < obligations + signed else None,
+            )
+        )
     Obligation.objects.bulk_create(rows, batch_size=BATCH)
     # Officers (a clerk and admin per school, the trust's admins) and governors, half of whom have declared.
     Role.objects.bulk_create(
-        [Role(person_id=person_ids[n], organisation=school_list[n], kind="admin", starts_on=today - timedelta(days=900))
-         for n in range(schools)]
-        + [Role(person_id=person_ids[n], organisation=boards[n], kind="clerk", starts_on=today - timedelta(days=900))
-           for n in range(schools)]
-        + [Role(person_id=person_ids[schools + n], organisation=trust, kind="admin",
-                starts_on=today - timedelta(days=900)) for n in range(3)]
-        + [Role(person_id=person_ids[-1 - n], organisation=boards[n % schools], kind="local_governor",
-                starts_on=today - timedelta(days=700)) for n in range(schools * 10)],
+        [
+            Role(
+                person_id=person_ids[n],
+                organisation=school_list[n],
+                kind="admin",
+                starts_on=today - timedelta(days=900),
+            )
+            for n in range(schools)
+        ]
+        + [
+            Role(person_id=person_ids[n], organisation=boards[n], kind="clerk", starts_on=today - timedelta(days=900))
+            for n in range(schools)
+        ]
+        + [
+            Role(
+                person_id=person_ids[schools + n],
+                organisation=trust,
+                kind="admin",
+                starts_on=today - timedelta(days=900),
+            )
+            for n in range(3)
+        ]
+        + [
+            Role(
+                person_id=person_ids[-1 - n],
+                organisation=boards[n % schools],
+                kind="local_governor",
+                starts_on=today - timedelta(days=700),
+            )
+            for n in range(schools * 10)
+        ],
         batch_size=BATCH,
     )
     Declaration.objects.bulk_create(
-        [Declaration(person_id=person_ids[-1 - n], organisation=boards[n % schools], nothing_to_declare=True,
-                     academic_year_start=academic_year_start(today)) for n in range(0, schools * 10, 2)],
+        [
+            Declaration(
+                person_id=person_ids[-1 - n],
+                organisation=boards[n % schools],
+                nothing_to_declare=True,
+                academic_year_start=academic_year_start(today),
+            )
+            for n in range(0, schools * 10, 2)
+        ],
         batch_size=BATCH,
     )
-    return (f"{obligations} open obligations, {signed} signed and {leavers} of leavers (skipped), "
-            f"{schools} schools, {schools * 10} governors")
+    return (
+        f"{obligations} open obligations, {signed} signed and {leavers} of leavers (skipped), "
+        f"{schools} schools, {schools * 10} governors"
+    )

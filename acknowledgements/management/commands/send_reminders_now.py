@@ -9,7 +9,13 @@ from django.utils import timezone
 
 from acknowledgements.models import ReminderLog, ReminderStatus
 from acknowledgements.reminders.planning import reminders_plan
-from acknowledgements.reminders.sending import ReminderDeliveryError, SendResult, batches, reminders_ready, reminders_send
+from acknowledgements.reminders.sending import (
+    ReminderDeliveryError,
+    SendResult,
+    batches,
+    reminders_ready,
+    reminders_send,
+)
 
 
 class Command(BaseCommand):

@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import platform
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import date, timedelta
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 import django
 from django.core.management.base import BaseCommand
 from django.db import connection
-from conduct.benchmarking import analyse, throwaway_database, timed
 from django.utils import timezone
+
+from conduct.benchmarking import analyse, throwaway_database, timed
 
 T = TypeVar("T")
 BATCH = 5000
@@ -53,7 +55,9 @@ class Command(BaseCommand):
         started = time.perf_counter()
         demo_load()
         people = add_staff(schools=schools, staff=staff)
-        self.stdout.write(f"Built in {time.perf_counter() - started:.1f} s: demo data plus {schools} academies, {people} employees")
+        self.stdout.write(
+            f"Built in {time.perf_counter() - started:.1f} s: demo data plus {schools} academies, {people} employees"
+        )
         analyse()
         self.stdout.write(f"Python {platform.python_version()}, Django {django.get_version()}, {connection.vendor}")
 
@@ -64,18 +68,31 @@ class Command(BaseCommand):
         clauses = Clause.objects.filter(section__version=current).count()
         self.stdout.write(f"Staff code: {clauses} clauses in {current.sections.count()} sections")
 
-        draft = self._timed("start a draft (copy the version in force)", lambda: drafting.draft_start(code=code, created_by=clerk).label)
+        draft = self._timed(
+            "start a draft (copy the version in force)", lambda: drafting.draft_start(code=code, created_by=clerk).label
+        )
         draft = code.versions.get(status="draft")
         self._timed("reword 20 clauses, one edit each", lambda: reword(draft, clerk, 20))
         self._timed("diff the draft against the version in force", lambda: diff_versions(current, draft).summary())
         with fresh_keys(draft):
-            self._timed("diff two unrelated copies (wording matched, no keys)", lambda: diff_versions(current, draft).summary())
+            self._timed(
+                "diff two unrelated copies (wording matched, no keys)", lambda: diff_versions(current, draft).summary()
+            )
         board = Organisation.objects.get(slug="att-board")
-        meeting = Meeting.objects.create(board=board, held_on=timezone.localdate() - timedelta(days=1), title="Benchmark meeting")
-        adoption = self._timed("adopt for every academy (opens the signing round)", lambda: adopt(draft, board, meeting, chair))
+        meeting = Meeting.objects.create(
+            board=board, held_on=timezone.localdate() - timedelta(days=1), title="Benchmark meeting"
+        )
+        adoption = self._timed(
+            "adopt for every academy (opens the signing round)", lambda: adopt(draft, board, meeting, chair)
+        )
         self.stdout.write(f"    obligations opened: {adoption.opened:,}")
-        self._timed("render, seal and store the certificate", lambda: f"{adoption_certificate_issue(adoption_id=adoption.pk).size:,} bytes")
-        self._timed("issue again (returns the stored PDF)", lambda: adoption_certificate_issue(adoption_id=adoption.pk).pk)
+        self._timed(
+            "render, seal and store the certificate",
+            lambda: f"{adoption_certificate_issue(adoption_id=adoption.pk).size:,} bytes",
+        )
+        self._timed(
+            "issue again (returns the stored PDF)", lambda: adoption_certificate_issue(adoption_id=adoption.pk).pk
+        )
 
 
 def add_staff(*, schools: int, staff: int) -> int:
@@ -84,14 +101,18 @@ def add_staff(*, schools: int, staff: int) -> int:
     trust = Organisation.objects.get(slug="att")
     created = 0
     for n in range(schools):
-        school = Organisation.objects.create(name=f"Benchmark Academy {n}", slug=f"bench-academy-{n}", kind=OrganisationKind.SCHOOL, parent=trust)
+        school = Organisation.objects.create(
+            name=f"Benchmark Academy {n}", slug=f"bench-academy-{n}", kind=OrganisationKind.SCHOOL, parent=trust
+        )
         people = Person.objects.bulk_create(
-            [Person(email=f"bench{n}-{i}@att.example", full_name=f"Staff {n}-{i}") for i in range(staff)], batch_size=BATCH
+            [Person(email=f"bench{n}-{i}@att.example", full_name=f"Staff {n}-{i}") for i in range(staff)],
+            batch_size=BATCH,
         )
         if connection.vendor != "postgresql":  # SQLite's bulk_create does not return primary keys on older versions
             people = list(Person.objects.filter(email__startswith=f"bench{n}-"))
         Role.objects.bulk_create(
-            [Role(person=p, organisation=school, kind=RoleKind.EMPLOYEE, starts_on=date(2022, 9, 1)) for p in people], batch_size=BATCH
+            [Role(person=p, organisation=school, kind=RoleKind.EMPLOYEE, starts_on=date(2022, 9, 1)) for p in people],
+            batch_size=BATCH,
         )
         created += len(people)
     return created
@@ -101,12 +122,21 @@ def reword(draft, clerk, count: int) -> int:
     from conduct import drafting
     from conduct.models import Clause, CodeVersion
 
-    clauses = list(Clause.objects.filter(section__version=draft).order_by("section__position", "position")[:: 7][:count])
+    clauses = list(Clause.objects.filter(section__version=draft).order_by("section__position", "position")[::7][:count])
     for clause in clauses:
         revision = CodeVersion.objects.values_list("revision", flat=True).get(pk=draft.pk)
         drafting.clause_update(
-            clause=clause, revision=revision, by=clerk,
-            content=drafting.ClauseContent(text=clause.text + " (Reviewed.)", number=clause.number, style=clause.style, depth=clause.depth, term=clause.term, roles=tuple(clause.roles)),
+            clause=clause,
+            revision=revision,
+            by=clerk,
+            content=drafting.ClauseContent(
+                text=clause.text + " (Reviewed.)",
+                number=clause.number,
+                style=clause.style,
+                depth=clause.depth,
+                term=clause.term,
+                roles=tuple(clause.roles),
+            ),
         )
     return len(clauses)
 
@@ -130,8 +160,13 @@ def adopt(draft, board, meeting, chair):
 
     adoption = adoption_record(
         request=AdoptionRequest(
-            version=draft, board=board, meeting=meeting, chair=chair, chair_signature=chair.full_name,
-            effective_on=meeting.held_on, includes_sub_organisations=True,
+            version=draft,
+            board=board,
+            meeting=meeting,
+            chair=chair,
+            chair_signature=chair.full_name,
+            effective_on=meeting.held_on,
+            includes_sub_organisations=True,
         ),
         recorded_by=chair,
     )

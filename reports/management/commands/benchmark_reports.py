@@ -24,20 +24,28 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--prefix", default="scale", help="The --prefix given to generate_scale_data.")
         parser.add_argument("--runs", type=int, default=7, help="Timed dashboard requests (after one warm-up).")
-        parser.add_argument("--write", metavar="FILE", help="Also write the table into this Markdown file (its own section).")
+        parser.add_argument(
+            "--write", metavar="FILE", help="Also write the table into this Markdown file (its own section)."
+        )
 
     def handle(self, *args, **options):
         if options["runs"] < 1:
             raise CommandError("--runs must be at least 1.")
         if connection.vendor != "postgresql":
-            self.stderr.write(self.style.WARNING("The targets are for PostgreSQL; this database is %s." % connection.vendor))
+            self.stderr.write(
+                self.style.WARNING("The targets are for PostgreSQL; this database is %s." % connection.vendor)
+            )
         try:
             benchmark = Benchmark(options["prefix"], options["runs"])
         except NoScaleData as error:
             raise CommandError(str(error))
         figures = benchmark.run()
-        database = f"PostgreSQL {connection.pg_version // 10000}" if connection.vendor == "postgresql" else connection.vendor
-        section = markdown(figures, data=benchmark.describe_data(), database=database, command=COMMAND, when=timezone.localtime())
+        database = (
+            f"PostgreSQL {connection.pg_version // 10000}" if connection.vendor == "postgresql" else connection.vendor
+        )
+        section = markdown(
+            figures, data=benchmark.describe_data(), database=database, command=COMMAND, when=timezone.localtime()
+        )
         self.stdout.write(section)
         if options["write"]:
             path = Path(options["write"])

@@ -17,12 +17,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         defaults = ScaleSpec()
-        parser.add_argument("--prefix", default=defaults.prefix, help="Slug prefix of everything generated (one data set per prefix).")
+        parser.add_argument(
+            "--prefix", default=defaults.prefix, help="Slug prefix of everything generated (one data set per prefix)."
+        )
         parser.add_argument("--academies", type=int, default=defaults.academies)
-        parser.add_argument("--people", type=int, default=defaults.people, help="People in the big trust, governors included.")
+        parser.add_argument(
+            "--people", type=int, default=defaults.people, help="People in the big trust, governors included."
+        )
         parser.add_argument("--acknowledgements", type=int, default=defaults.acknowledgements)
-        parser.add_argument("--pdfs", type=int, default=defaults.pdfs, help="Stored signed PDFs (for the archive benchmark).")
-        parser.add_argument("--small-trusts", type=int, default=defaults.small_trusts, help="Other trusts with schools in the network.")
+        parser.add_argument(
+            "--pdfs", type=int, default=defaults.pdfs, help="Stored signed PDFs (for the archive benchmark)."
+        )
+        parser.add_argument(
+            "--small-trusts", type=int, default=defaults.small_trusts, help="Other trusts with schools in the network."
+        )
         parser.add_argument("--small-trust-academies", type=int, default=defaults.small_trust_academies)
         parser.add_argument("--small-trust-people", type=int, default=defaults.small_trust_people)
         parser.add_argument("--chunk", type=int, default=defaults.chunk, help="Rows per bulk insert.")
@@ -54,5 +62,7 @@ class Command(BaseCommand):
         elapsed = time.perf_counter() - started
         summary = ", ".join(f"{count:,} {what}" for what, count in result.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Generated in {elapsed:.0f} s: {summary}."))
-        self.stdout.write(f"Trust: {result.trust.name} (slug {result.trust.slug}); stored PDFs in {result.pdf_academy.name}.")
+        self.stdout.write(
+            f"Trust: {result.trust.name} (slug {result.trust.slug}); stored PDFs in {result.pdf_academy.name}."
+        )
         self.stdout.write(f"Sign in as {result.admin.email} (password conduct-demo-2025) to see its reports.")
