@@ -50,6 +50,11 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{env_int('PORT', 8000, minimum=1, maximum=65535)}").rstrip("/")
 SITE_NAME = env_str("SITE_NAME", "Codes of Conduct")
 
+# Sign-in with Google and Microsoft, each on when configured: read here for INSTALLED_APPS, checked and
+# used in SOCIALACCOUNT_PROVIDERS below.
+_google_id, _google_secret = env_str("GOOGLE_CLIENT_ID", ""), env_str("GOOGLE_CLIENT_SECRET", "")
+_ms_id, _ms_secret = env_str("MICROSOFT_CLIENT_ID", ""), env_str("MICROSOFT_CLIENT_SECRET", "")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -67,6 +72,8 @@ INSTALLED_APPS = [
     "conduct",
     "acknowledgements",
     "reports",
+    *(["allauth.socialaccount.providers.google"] if _google_id else []),
+    *(["allauth.socialaccount.providers.microsoft"] if _ms_id else []),
 ]
 
 MIDDLEWARE = [
@@ -79,6 +86,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Officers without an authenticator app are sent to set one up when REQUIRE_MFA_FOR_OFFICERS is on.
+    "acknowledgements.middleware.OfficerMfaMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -100,10 +109,14 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'conduct.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several processes (web, worker, beat) share the file in development.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+_database = env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'conduct.sqlite3'}")
+# Several processes (web, worker, beat) share the SQLite file in development.
+_SQLITE_OPTIONS = {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+DATABASES = {
+    "default": {**_database, "OPTIONS": _SQLITE_OPTIONS}
+    if _database["ENGINE"] == "django.db.backends.sqlite3"
+    else _database
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "conduct.Person"
@@ -183,32 +196,40 @@ SOCIALACCOUNT_ADAPTER = "conduct.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_ONLY = False
-SOCIALACCOUNT_PROVIDERS: dict[str, dict] = {}
-_google_id, _google_secret = env_str("GOOGLE_CLIENT_ID", ""), env_str("GOOGLE_CLIENT_SECRET", "")
 if bool(_google_id) != bool(_google_secret):
     raise ImproperlyConfigured("Set both GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET, or neither.")
-if _google_id:
-    INSTALLED_APPS.append("allauth.socialaccount.providers.google")
-    SOCIALACCOUNT_PROVIDERS["google"] = {
-        "APPS": [{"client_id": _google_id, "secret": _google_secret}],
-        "SCOPE": ["profile", "email"],
-        "EMAIL_AUTHENTICATION": True,
-    }
-_ms_id, _ms_secret = env_str("MICROSOFT_CLIENT_ID", ""), env_str("MICROSOFT_CLIENT_SECRET", "")
 if bool(_ms_id) != bool(_ms_secret):
     raise ImproperlyConfigured("Set both MICROSOFT_CLIENT_ID and MICROSOFT_CLIENT_SECRET, or neither.")
-if _ms_id:
-    INSTALLED_APPS.append("allauth.socialaccount.providers.microsoft")
-    SOCIALACCOUNT_PROVIDERS["microsoft"] = {
-        "APPS": [
-            {
-                "client_id": _ms_id,
-                "secret": _ms_secret,
-                "settings": {"tenant": env_str("MICROSOFT_TENANT", "organizations")},
+# Each provider here is also in INSTALLED_APPS (above), on the same condition.
+SOCIALACCOUNT_PROVIDERS: dict[str, dict] = {
+    **(
+        {
+            "google": {
+                "APPS": [{"client_id": _google_id, "secret": _google_secret}],
+                "SCOPE": ["profile", "email"],
+                "EMAIL_AUTHENTICATION": True,
             }
-        ],
-        "EMAIL_AUTHENTICATION": True,
-    }
+        }
+        if _google_id
+        else {}
+    ),
+    **(
+        {
+            "microsoft": {
+                "APPS": [
+                    {
+                        "client_id": _ms_id,
+                        "secret": _ms_secret,
+                        "settings": {"tenant": env_str("MICROSOFT_TENANT", "organizations")},
+                    }
+                ],
+                "EMAIL_AUTHENTICATION": True,
+            }
+        }
+        if _ms_id
+        else {}
+    ),
+}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -238,6 +259,16 @@ CELERY_BEAT_SCHEDULE = {
     "plan-and-send-reminders": {
         "task": "acknowledgements.tasks.plan_reminders",
         "schedule": crontab(hour=REMINDERS_DAILY_AT.hour, minute=REMINDERS_DAILY_AT.minute),
+    },
+    # Picks up what a dead worker left (see "Reminders" below).
+    "resume-reminders": {
+        "task": "acknowledgements.tasks.resume_reminders",
+        "schedule": crontab(minute="*/15"),
+    },
+    # Finished archives and detailed PDFs hold personal data: each night, files older than 7 days are deleted.
+    "reports-purge-expired-files": {
+        "task": "reports.tasks.purge_expired_report_files",
+        "schedule": crontab(hour=3, minute=15),
     },
 }
 
@@ -289,17 +320,12 @@ REMINDERS_BATCH_SIZE = env_int("REMINDERS_BATCH_SIZE", 100, minimum=1, maximum=1
 # A claim older than this belongs to a worker presumed dead; it is sent again (see sending.py).
 REMINDERS_CLAIM_TIMEOUT_SECONDS = env_int("REMINDERS_CLAIM_TIMEOUT_SECONDS", 900, minimum=1)
 REMINDERS_DECLARATION_DUE_DAYS = env_int("REMINDERS_DECLARATION_DUE_DAYS", 30, minimum=1, maximum=365)
-CELERY_BEAT_SCHEDULE["resume-reminders"] = {
-    "task": "acknowledgements.tasks.resume_reminders",
-    "schedule": crontab(minute="*/15"),
-}
 TEMPLATES[0]["OPTIONS"].setdefault("libraries", {})["reminders"] = "acknowledgements.reminders.templatetags"
 
 # ---------------------------------------------------------------------------
 # Signing in the browser (accounts, invitations, signing, evidence, verification).
 # ---------------------------------------------------------------------------
-# Officers without an authenticator app are sent to set one up when REQUIRE_MFA_FOR_OFFICERS is on.
-MIDDLEWARE.append("acknowledgements.middleware.OfficerMfaMiddleware")
+# The officers' MFA middleware is the last entry of MIDDLEWARE (above).
 # Behind N reverse proxies, the client's address is the N-th entry from the right of X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
 # Invitation links are allauth password-reset links (single use: setting the password spends them).
@@ -309,8 +335,4 @@ PASSWORD_RESET_TIMEOUT = env_int("INVITATION_LINK_DAYS", 7, minimum=1, maximum=3
 # ---------------------------------------------------------------------------
 # Compliance reports (dashboards, exports, archives, register of interests).
 # ---------------------------------------------------------------------------
-# Finished archives and detailed PDFs hold personal data: each night, files older than 7 days are deleted.
-CELERY_BEAT_SCHEDULE["reports-purge-expired-files"] = {
-    "task": "reports.tasks.purge_expired_report_files",
-    "schedule": crontab(hour=3, minute=15),
-}
+# Finished archives and detailed PDFs are purged nightly ("reports-purge-expired-files", CELERY_BEAT_SCHEDULE).
