@@ -22,6 +22,7 @@ install-test: $(VENV)/.installed-test
 
 ## Install, migrate, load the demo data (only into an empty database) and start web, worker and beat.
 run: install
+	$(PY) -m config.prepare
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(PY) manage.py load_demo --if-empty
 	@echo "Web: http://127.0.0.1:$(PORT)   Mail: var/mail/   Ctrl-C stops everything."

@@ -3,13 +3,15 @@
 Every deployment-specific value comes from the environment through the strict
 helpers in ``config.env``. With ``DEBUG=1`` (what ``make run`` sets) everything
 has an embedded default: an SQLite file and a filesystem Celery broker under
-``var/``, mail written to ``var/mail/``, a secret key generated once into
-``var/``. With ``DEBUG`` off the secrets, hosts and mail server are required.
+``var/``, mail written to ``var/mail/``, a secret key read from ``var/secret_key``.
+With ``DEBUG`` off the secrets, hosts and mail server are required.
+
+Importing the settings writes nothing: ``python -m config.prepare`` (which ``make
+run`` calls) creates the folders under ``var/`` and the development secret key.
 """
 
 from __future__ import annotations
 
-import secrets
 from datetime import time
 from pathlib import Path
 
@@ -20,18 +22,23 @@ from config.env import env_bool, env_database, env_int, env_list, env_str, env_t
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
 
 
 def _development_secret_key() -> str:
-    """A key generated once per checkout, so sessions survive restarts in development."""
+    """The key ``python -m config.prepare`` generated once per checkout, so sessions survive restarts."""
     path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(64))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        key = ""
+    if not key:
+        raise ImproperlyConfigured(
+            f"No development secret key in {path}. Run `make run`, or `python -m config.prepare` once "
+            "(it creates var/ and the key), or set SECRET_KEY."
+        )
+    return key
 
 
 if DEBUG:
@@ -237,11 +244,13 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Celery: a broker that needs no server by default (files under var/), Redis in production.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # Folders made by `python -m config.prepare`. kombu's exchange tables go under var/ too: its
+    # default control folder is ./control, in whatever directory the worker was started from.
     _queue_dir = VAR_DIR / "celery" / "queue"
-    _queue_dir.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
 elif not CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
