@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: run test install install-test migrate demo check-deploy benchmark clean
+.PHONY: run test lint install install-test benchmark clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,16 @@ run: install
 ## Install the test requirements too and run the whole suite (DATABASE_URL chooses the database).
 test: install-test
 	$(PY) -m pytest
+
+## Lint, format check, types and the import architecture (settings in pyproject.toml). Runs every
+## check even when an earlier one fails, and fails if any did.
+lint: install-test
+	@status=0; \
+	echo "== ruff check"; $(VENV)/bin/ruff check . || status=1; \
+	echo "== ruff format --check"; $(VENV)/bin/ruff format --check . || status=1; \
+	echo "== mypy"; $(VENV)/bin/mypy . || status=1; \
+	echo "== lint-imports"; $(VENV)/bin/lint-imports || status=1; \
+	exit $$status
 
 benchmark: install-test
 	$(PY) manage.py benchmark
