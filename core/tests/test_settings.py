@@ -58,10 +58,21 @@ def test_importing_the_development_settings_writes_nothing(tmp_path, var_exists)
     assert files_under(tmp_path) == (["cwd", "var"] if var_exists else ["cwd"])
 
 
+SET_UP_DJANGO = """
+import os
+os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+import django
+django.setup()  # every app's models and admin
+import config.urls  # every view
+from config.celery import app
+app.loader.import_default_modules()  # every tasks module
+"""
+
+
 def test_setting_up_django_in_development_writes_nothing(tmp_path):
     var = tmp_path / "var"
     var.mkdir()
-    script = "import os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'; django.setup()"
+    script = SET_UP_DJANGO
     result = run(tmp_path, "-c", script, VAR_DIR=str(var), SECRET_KEY="k" * 60)
     assert result.returncode == 0, result.stderr[-3000:]
     assert files_under(tmp_path) == ["cwd", "var"]
