@@ -93,7 +93,7 @@ def env_time(name: str, default: time, *, environ: Mapping[str, str] | None = No
     return time(int(match.group(1)), int(match.group(2)))
 
 
-def env_database(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+def env_database(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> dj_database_url.DBConfig:
     """A database URL: ``sqlite:///path`` or ``postgres://user:pass@host:port/name``.
 
     PostgreSQL connections are kept open between requests (with health checks),

@@ -24,7 +24,7 @@ DYNAMIC_IMPORTS = {"import_module", "__import__", "import_string"}
 
 
 def _is_project(module: str | None) -> bool:
-    return bool(module) and module.split(".")[0] in PROJECT_PACKAGES
+    return module is not None and module.split(".")[0] in PROJECT_PACKAGES
 
 
 def project_code_uses(source: str) -> list[str]:

@@ -141,7 +141,7 @@ def _root_name(node: ast.expr) -> str | None:
 
 
 def _is_setting(name: str | None) -> bool:
-    return bool(name) and name.isupper() and not name.startswith("_")
+    return name is not None and name.isupper() and not name.startswith("_")
 
 
 def _module_level(body: list[ast.stmt], branch: tuple = ()):
