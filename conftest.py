@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from conduct.tests.factories import PASSWORD, PersonFactory, trust_tree
+from devtools.demo_conduct import demo_load
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -56,7 +57,6 @@ def other_tree(db):
 
 @pytest.fixture
 def demo(db):
-    from conduct.demo import demo_load
 
     demo_load()
 

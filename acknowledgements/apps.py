@@ -6,4 +6,5 @@ class AcknowledgementsConfig(AppConfig):
     verbose_name = "Acknowledgements and evidence"
 
     def ready(self) -> None:
-        from acknowledgements import signals  # noqa: F401  (connects the allauth receivers)
+        # Imported for their side effect: connecting the receivers (allauth's, and conduct's signals).
+        from acknowledgements import receivers, signals  # noqa: F401

@@ -15,8 +15,9 @@ from django.core.exceptions import ValidationError
 from django.forms import BaseFormSet, formset_factory
 from django.utils import timezone
 
+from acknowledgements.declarations import DeclarationData, InterestData
+from acknowledgements.invitations import MAX_CSV_BYTES
 from acknowledgements.models import Interest, InterestKind
-from acknowledgements.services import DeclarationData, InterestData
 from conduct.models import OFFICER_ROLE_KINDS, Organisation, Person, RoleKind
 from conduct.services import names_match
 
@@ -318,7 +319,6 @@ class ImportForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        from acknowledgements.invitations import MAX_CSV_BYTES
 
         if upload.size > MAX_CSV_BYTES:
             raise ValidationError(

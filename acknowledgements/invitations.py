@@ -29,15 +29,15 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from acknowledgements.events import event_invited
 from acknowledgements.evidence import hold_person_evidence
-from acknowledgements.models import AuditEvent, EventKind, Invitation
-from conduct.models import OFFICER_ROLE_KINDS, Organisation, Person, Role, RoleKind
+from acknowledgements.models import Invitation
+from conduct.models import OFFICER_ROLE_KINDS, Organisation, Person, Role, RoleKind, role_label
 from conduct.permissions import Action, can, organisations_for
 from conduct.services import role_create
+from core.tasks import enqueue_on_commit
 
 log = logging.getLogger(__name__)
-
-ROLE_LABELS = dict(RoleKind.choices)
 
 
 # ---------------------------------------------------------------------------
@@ -117,18 +117,7 @@ def invitation_create(
         return InvitationResult(person, role, None, person_created=False, role_created=False)
     role = role_create(person=person, organisation=organisation, kind=kind, starts_on=starts_on, title=title.strip())
     invitation = Invitation.objects.create(person=person, role=role, invited_by=invited_by)
-    AuditEvent.objects.create(
-        person=person,
-        kind=EventKind.INVITED,
-        actor=invited_by,
-        details={
-            "invitation_id": invitation.pk,
-            "role": kind,
-            "organisation_id": organisation.pk,
-            "organisation": organisation.name,
-            "starts_on": starts_on.isoformat(),
-        },
-    )
+    event_invited(invitation=invitation, invited_by=invited_by)
     _queue_send(invitation)
     return InvitationResult(person, role, invitation, person_created=person_created, role_created=True)
 
@@ -140,26 +129,15 @@ def invitation_resend(*, invitation: Invitation, invited_by: Person) -> Invitati
         raise PermissionDenied("You cannot invite people to this organisation.")
     hold_person_evidence(invitation.person_id)  # as in invitation_create
     fresh = Invitation.objects.create(person=invitation.person, role=invitation.role, invited_by=invited_by)
-    AuditEvent.objects.create(
-        person=invitation.person,
-        kind=EventKind.INVITED,
-        actor=invited_by,
-        details={
-            "invitation_id": fresh.pk,
-            "resent": invitation.pk,
-            "role": invitation.role.kind,
-            "organisation_id": invitation.role.organisation_id,
-            "organisation": invitation.role.organisation.name,
-        },
-    )
+    event_invited(invitation=fresh, invited_by=invited_by, resent_from=invitation)
     _queue_send(fresh)
     return fresh
 
 
 def _queue_send(invitation: Invitation) -> None:
-    from acknowledgements.signing_tasks import send_invitation
+    from acknowledgements.tasks import send_invitation  # here, not at the top: the tasks module imports this one
 
-    transaction.on_commit(lambda: send_invitation.delay(invitation.pk))
+    enqueue_on_commit(send_invitation, invitation.pk)
 
 
 def set_password_url(person: Person) -> str:
@@ -186,7 +164,7 @@ def invitation_send(*, invitation_id: int) -> bool:
         "person": person,
         "invitation": invitation,
         "role": invitation.role,
-        "role_label": ROLE_LABELS.get(invitation.role.kind, invitation.role.kind) if invitation.role else "",
+        "role_label": role_label(invitation.role.kind) if invitation.role else "",
         "organisation": invitation.role.organisation if invitation.role else None,
         "invited_by": invitation.invited_by,
         "has_password": has_password,
@@ -498,7 +476,7 @@ def people_import_csv(*, data: bytes, invited_by: Person) -> ImportReport:
                 row.line,
                 result.person.full_name,
                 row.email,
-                ROLE_LABELS[row.kind],
+                role_label(row.kind),
                 row.organisation.name,
                 result.outcome,
             )

@@ -15,19 +15,26 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from acknowledgements.documents import Attachment, qr_svg, render_pdf, seal_pdf, sealed_pdf_bytes, sealed_pdf_store
-from acknowledgements.evidence import acknowledgement_evidence, evidence_hash, pre_signing_events
-from acknowledgements.models import Acknowledgement, AuditEvent, EventKind, SealedPdf
-from acknowledgements.services import role_kinds_of
-from conduct.canonical import canonical_json
+from acknowledgements.events import event_pdf_issued
+from acknowledgements.evidence import (
+    acknowledgement_evidence,
+    evidence_hash,
+    pre_signing_events,
+)
+from acknowledgements.models import Acknowledgement, EventKind, SealedPdf
+from acknowledgements.sealed_pdfs import sealed_pdf_bytes, sealed_pdf_store
+from acknowledgements.signing import role_kinds_of
 from conduct.models import CodeVersion, VersionStatus
 from conduct.rendering import render_sections
+from core.canonical import canonical_json
+from core.pdf import Attachment, qr_svg, render_pdf, seal_pdf
+from core.tasks import enqueue_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -156,27 +163,13 @@ def acknowledgement_pdf_issue(*, acknowledgement_id: int, send_receipt: bool) ->
     content = acknowledgement_pdf_render(ack)  # outside any transaction: it takes a second or so
     with transaction.atomic():
         record = sealed_pdf_store(content=content, acknowledgement=ack)
-        if _claim_issue(ack, record) and send_receipt:
-            from acknowledgements.signing_tasks import send_acknowledgement_receipt
+        if event_pdf_issued(acknowledgement=ack, record=record) and send_receipt:
+            from acknowledgements.tasks import (
+                send_acknowledgement_receipt,  # here, not at the top: the tasks module imports this one
+            )
 
-            transaction.on_commit(lambda: send_acknowledgement_receipt.delay(ack.pk))
+            enqueue_on_commit(send_acknowledgement_receipt, ack.pk)
     return record
-
-
-def _claim_issue(ack: Acknowledgement, record: SealedPdf) -> bool:
-    """The "PDF issued" event, at most one per acknowledgement: True for whoever inserts it."""
-    try:
-        with transaction.atomic():
-            AuditEvent(
-                person_id=ack.person_id,
-                version_id=ack.version_id,
-                acknowledgement=ack,
-                kind=EventKind.PDF_ISSUED,
-                details={"sha256": record.sha256, "size": record.size},
-            ).save()
-    except IntegrityError:
-        return False
-    return True
 
 
 def pdf_filename(ack: Acknowledgement) -> str:

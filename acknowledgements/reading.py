@@ -10,15 +10,11 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from acknowledgements.declarations import interests_still_held, latest_declaration
 from acknowledgements.forms import DeclarationInput, SignatureForm
 from acknowledgements.models import Acknowledgement, Obligation
-from acknowledgements.services import (
-    acceptance_statement,
-    current_acknowledgement,
-    interests_still_held,
-    latest_declaration,
-    owed_obligation,
-)
+from acknowledgements.obligations import current_acknowledgement, owed_obligation
+from acknowledgements.signing import acceptance_statement
 from conduct.diff import VersionDiff, diff_versions
 from conduct.models import CodeVersion, Person
 

@@ -1,4 +1,38 @@
-"""Celery discovers ``acknowledgements.tasks``; each feature's tasks live in their own module, imported here."""
+"""Celery tasks for signed PDFs, receipts, invitations and adoption certificates. Thin: take ids, call one service.
 
-from acknowledgements.reminders.tasks import plan_reminders, resume_reminders, send_reminders  # noqa: F401
-from acknowledgements.signing_tasks import issue_acknowledgement_pdf, send_acknowledgement_receipt, send_invitation  # noqa: F401
+Each is queued with ``transaction.on_commit`` by the service that makes the
+work (``core.tasks.enqueue_on_commit``), retried on transient errors only
+(``core.tasks.transient_task``), and each service is idempotent, so a retry or a
+duplicate delivery does no harm.
+"""
+
+from __future__ import annotations
+
+from acknowledgements.certificates import adoption_certificate_issue
+from acknowledgements.invitations import invitation_send
+from acknowledgements.issuing import acknowledgement_pdf_issue, receipt_send
+from core.tasks import transient_task
+
+
+@transient_task()
+def issue_acknowledgement_pdf(self, acknowledgement_id: int, send_receipt: bool = True) -> int:
+    """Render, seal and store an acknowledgement's PDF; the first issue queues the receipt."""
+    return acknowledgement_pdf_issue(acknowledgement_id=acknowledgement_id, send_receipt=send_receipt).pk
+
+
+@transient_task()
+def send_acknowledgement_receipt(self, acknowledgement_id: int) -> bool:
+    """Email the signer their signed PDF."""
+    return receipt_send(acknowledgement_id=acknowledgement_id)
+
+
+@transient_task()
+def send_invitation(self, invitation_id: int) -> bool:
+    """Email an invitation with its set-password link (claimed first, so it goes once)."""
+    return invitation_send(invitation_id=invitation_id)
+
+
+@transient_task()
+def issue_adoption_certificate(self, adoption_id: int) -> int:
+    """Render, seal and store an adoption's certificate (idempotent: a retry stores nothing new)."""
+    return adoption_certificate_issue(adoption_id=adoption_id).pk

@@ -1,23 +1,26 @@
 from django.urls import path
 
-from acknowledgements import views
+from acknowledgements.views import declarations, invitations, paper, reading, records, verification
 
 app_name = "acknowledgements"
 
 urlpatterns = [
-    path("my-codes/", views.my_codes, name="my_codes"),
-    path("codes/<slug:slug>/versions/<int:pk>/sign/", views.sign, name="sign"),
-    path("records/<int:pk>/", views.record, name="record"),
-    path("records/<int:pk>/pdf/", views.pdf, name="pdf"),
-    path("records/<int:pk>/pdf/status/", views.pdf_status, name="pdf_status"),
-    path("records/<int:pk>/scan/", views.scan, name="scan"),
-    path("records/<int:pk>/correct/", views.correct, name="correct"),
-    path("paper-signatures/", views.paper, name="paper"),
-    path("paper-signatures/<int:pk>/", views.record_paper, name="record_paper"),
-    path("declarations/", views.declare, name="declare"),
-    path("people/invite/", views.invite, name="invite"),
-    path("people/import/", views.import_people, name="import"),
-    path("people/invitations/", views.invitations, name="invitations"),
-    path("people/invitations/<int:pk>/resend/", views.invitation_resend_view, name="invitation_resend"),
-    path("verify/", views.verify, name="verify"),
+    path("my-codes/", reading.my_codes, name="my_codes"),
+    path("codes/<slug:slug>/", reading.code_detail, name="code"),
+    path("codes/<slug:slug>/versions/<int:pk>/", reading.version_detail, name="version"),
+    path("codes/<slug:slug>/versions/<int:pk>/sign/", reading.sign, name="sign"),
+    path("records/<int:pk>/", records.record, name="record"),
+    path("records/<int:pk>/pdf/", records.pdf, name="pdf"),
+    path("records/<int:pk>/pdf/status/", records.pdf_status, name="pdf_status"),
+    path("records/<int:pk>/scan/", records.scan, name="scan"),
+    path("records/<int:pk>/correct/", paper.correct, name="correct"),
+    path("adoptions/<int:pk>/certificate.pdf", records.adoption_certificate, name="adoption_certificate"),
+    path("paper-signatures/", paper.paper, name="paper"),
+    path("paper-signatures/<int:pk>/", paper.record_paper, name="record_paper"),
+    path("declarations/", declarations.declare, name="declare"),
+    path("people/invite/", invitations.invite, name="invite"),
+    path("people/import/", invitations.import_people, name="import"),
+    path("people/invitations/", invitations.invitations, name="invitations"),
+    path("people/invitations/<int:pk>/resend/", invitations.invitation_resend_view, name="invitation_resend"),
+    path("verify/", verification.verify, name="verify"),
 ]

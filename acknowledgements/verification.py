@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from acknowledgements.documents import check_seal, embedded_files, sealed_pdf_bytes, sha256_of
 from acknowledgements.evidence import acknowledgement_evidence_hash
 from acknowledgements.issuing import EVIDENCE_FILE
 from acknowledgements.models import Acknowledgement, SealedPdf
-from conduct.canonical import VERIFICATION_ALPHABET
+from acknowledgements.sealed_pdfs import sealed_pdf_bytes
 from conduct.models import Adoption
+from conduct.services import adoption_evidence_hash
+from core.canonical import VERIFICATION_ALPHABET, sha256_hex
+from core.pdf import check_seal, embedded_files
 
 CODE_RE = re.compile(rf"^[{VERIFICATION_ALPHABET}]{{16}}$")
 
@@ -91,7 +93,6 @@ def _adoption_facts(adoption: Adoption) -> list[tuple[str, str]]:
 
 def _record_checks(record: SealedPdf, result: Verification) -> None:
     """Check the record behind a stored PDF and describe it."""
-    from conduct.services import adoption_evidence_hash
 
     if record.acknowledgement_id:
         ack = Acknowledgement.objects.select_related(
@@ -126,7 +127,7 @@ def _record_checks(record: SealedPdf, result: Verification) -> None:
 def verify_pdf(content: bytes) -> Verification:
     """Verify an uploaded PDF."""
     result = Verification(verified=False)
-    record = SealedPdf.objects.filter(sha256=sha256_of(content)).first()
+    record = SealedPdf.objects.filter(sha256=sha256_hex(content)).first()
     if record is None:
         result.reasons.append(_unknown_file_reason(content))
         return result
@@ -187,7 +188,7 @@ def verify_code(raw: str) -> Verification:
             )
         return result
     stored = sealed_pdf_bytes(record)
-    if sha256_of(stored) != record.sha256:
+    if sha256_hex(stored) != record.sha256:
         result.reasons.append("The stored PDF no longer matches the fingerprint recorded when it was issued.")
         _record_checks(record, result)
         return result

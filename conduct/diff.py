@@ -32,7 +32,7 @@ from typing import Literal
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from conduct.models import Clause, CodeVersion, RoleKind, Section
+from conduct.models import Clause, CodeVersion, Section, role_label
 from conduct.rendering import visible_clauses
 
 ChangeKind = Literal["added", "removed", "moved", "changed", "unchanged"]
@@ -45,7 +45,6 @@ KIND_LABELS = {
     "unchanged": "Unchanged",
 }
 SIMILARITY_THRESHOLD = 0.6
-ROLE_LABELS = dict(RoleKind.choices)
 
 # Words, runs of spaces and single punctuation marks: the units highlighted inside a changed clause.
 TOKEN_RE = re.compile(r"\w+(?:['’]\w+)*|\s+|[^\w\s]", re.UNICODE)
@@ -326,7 +325,7 @@ def _role_note(old: Clause, new: Clause) -> tuple[str, ...]:
 
     def who(roles: Iterable[str]) -> str:
         roles = list(roles or [])
-        return ", ".join(ROLE_LABELS.get(kind, kind) + "s" for kind in roles) + " only" if roles else "everyone"
+        return ", ".join(role_label(kind) + "s" for kind in roles) + " only" if roles else "everyone"
 
     return (f"Now applies to {who(new.roles)} (was {who(old.roles)}).",)
 

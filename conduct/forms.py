@@ -16,9 +16,8 @@ from conduct.models import (
     Organisation,
     Person,
     RoleKind,
+    role_label,
 )
-
-ROLE_LABELS = dict(RoleKind.choices)
 
 
 class DateInput(forms.DateInput):
@@ -184,7 +183,7 @@ class ClauseForm(RevisionMixin):
 
     def __init__(self, *args, code: Code, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["roles"].choices = [(kind, ROLE_LABELS.get(kind, kind) + "s") for kind in code.audience]
+        self.fields["roles"].choices = [(kind, role_label(kind) + "s") for kind in code.audience]
 
     def content(self) -> ClauseContent:
         data = self.cleaned_data

@@ -17,18 +17,16 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from conduct.models import (
+    BOARD_KINDS,
     GOVERNANCE_ROLE_KINDS,
     Attendance,
     AttendanceStatus,
     Meeting,
     MeetingKind,
     Organisation,
-    OrganisationKind,
     Person,
     Role,
 )
-
-BOARD_KINDS = (OrganisationKind.BOARD, OrganisationKind.COMMITTEE)
 
 
 def board_members(board: Organisation, on: date) -> QuerySet[Person]:

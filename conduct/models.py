@@ -27,8 +27,10 @@ from django.db.models.functions import Concat, Lower, Substr
 from django.urls import reverse
 from django.utils import timezone
 
-from conduct.canonical import content_hash as compute_content_hash
-from conduct.canonical import new_verification_code
+from conduct.content import content_hash as compute_content_hash
+from conduct.content import version_content
+from core.canonical import new_verification_code
+from core.models import AppendOnly, AppendOnlyQuerySet
 
 
 class ImmutableVersionError(Exception):
@@ -47,6 +49,10 @@ class OrganisationKind(models.TextChoices):
     SCHOOL = "school", "School or academy"
     BOARD = "board", "Board"
     COMMITTEE = "committee", "Committee"
+
+
+# Organisations that meet, adopt codes and have chairs and clerks.
+BOARD_KINDS = (OrganisationKind.BOARD, OrganisationKind.COMMITTEE)
 
 
 class OrganisationQuerySet(models.QuerySet):
@@ -255,6 +261,11 @@ class RoleKind(models.TextChoices):
     ACTIVITY_STAFF = "activity_staff", "Staff from a partner school in an activity"
 
 
+def role_label(kind: str) -> str:
+    """A role kind in words ("Local governor"); a kind no longer offered is shown as stored, never an error."""
+    return RoleKind(kind).label if kind in RoleKind.values else kind
+
+
 GOVERNANCE_ROLE_KINDS = frozenset({RoleKind.MEMBER, RoleKind.TRUSTEE, RoleKind.LOCAL_GOVERNOR, RoleKind.CHAIR})
 OFFICER_ROLE_KINDS = frozenset({RoleKind.ADMIN, RoleKind.CHAIR, RoleKind.CLERK})
 
@@ -381,7 +392,7 @@ class Code(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("conduct:code", args=[self.slug])
+        return reverse("acknowledgements:code", args=[self.slug])
 
     def clean(self) -> None:
         valid = set(RoleKind.values)
@@ -483,7 +494,7 @@ class CodeVersion(models.Model):
         return self.status != VersionStatus.DRAFT
 
     def get_absolute_url(self) -> str:
-        return reverse("conduct:version", args=[self.code.slug, self.pk])
+        return reverse("acknowledgements:version", args=[self.code.slug, self.pk])
 
     def save(self, *args, **kwargs) -> None:
         if self.pk:
@@ -513,8 +524,6 @@ class CodeVersion(models.Model):
         )
 
     def canonical_content(self) -> dict:
-        from conduct.canonical import version_content
-
         return version_content(self, self.ordered_sections())
 
     def compute_hash(self) -> str:
@@ -685,29 +694,6 @@ class Attendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person.full_name}: {self.get_status_display()}"
-
-
-class AppendOnlyQuerySet(models.QuerySet):
-    """Evidence is never edited or deleted through the ORM; corrections are new rows."""
-
-    def update(self, **kwargs):
-        raise PermissionError(f"{self.model._meta.verbose_name_plural} are append-only.")
-
-    def delete(self):
-        raise PermissionError(f"{self.model._meta.verbose_name_plural} are append-only.")
-
-
-class AppendOnly(models.Model):
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk and type(self).objects.filter(pk=self.pk).exists():
-            raise PermissionError(f"{self._meta.verbose_name} records are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError(f"{self._meta.verbose_name} records are append-only.")
 
 
 class Adoption(AppendOnly):

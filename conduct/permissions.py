@@ -25,7 +25,7 @@ from enum import StrEnum
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from conduct.models import Organisation, Person, Role, RoleKind
+from conduct.models import BOARD_KINDS, Adoption, Code, CodeVersion, Organisation, Person, Role, RoleKind
 
 
 class Action(StrEnum):
@@ -150,19 +150,24 @@ def can_view_person(user: Person, person: Person, organisations: Iterable[Organi
     return any(can(user, Action.VIEW_RECORDS, organisation) for organisation in organisations)
 
 
+def may_somewhere(user: Person, action: Action) -> bool:
+    """Whether ``user`` may do ``action`` in at least one organisation (from the cached grants: no query)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return user.is_superuser or any(grant.kind in GRANTS[action] for grant in grants_for(user))
+
+
 def is_officer(user: Person) -> bool:
     """Holds a current admin, chair or clerk role anywhere (or is a superuser)."""
     return bool(getattr(user, "is_authenticated", False) and (user.is_superuser or grants_for(user)))
 
 
-def can_read_version(user: Person, version) -> bool:
+def can_read_version(user: Person, version: CodeVersion) -> bool:
     """Drafts: only those who may draft for the code's owner. Adopted text: anyone it concerns.
 
     "Concerns" means the person owes (or owed) a version of the code, holds a
     current role in the owning organisation or below it, or is an officer there.
     """
-    from acknowledgements.models import Obligation
-
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     owner = version.code.owner
@@ -170,6 +175,31 @@ def can_read_version(user: Person, version) -> bool:
         return can(user, Action.DRAFT, owner)
     if can(user, Action.VIEW_RECORDS, owner) or can(user, Action.DRAFT, owner):
         return True
-    if Obligation.objects.filter(person=user, code_id=version.code_id).exists():
+    # Through the relation acknowledgements adds to Person, not an import of it (a lower layer).
+    if user.obligations.filter(code_id=version.code_id).exists():
         return True
     return Role.objects.current().filter(person=user, organisation__path__startswith=owner.path).exists()
+
+
+def boards_for_adoption(user: Person, code: Code) -> QuerySet[Organisation]:
+    """Boards of the code's owner (or below it) for which the user may adopt."""
+    return (
+        organisations_for(user, Action.ADOPT)
+        .filter(kind__in=BOARD_KINDS, path__startswith=code.owner.path)
+        .select_related("governs")
+        .order_by("path")
+    )
+
+
+def can_follow_code(user: Person, code: Code) -> bool:
+    """Officers who draft for, report on, or adopt for a code see its history and adoptions."""
+    return (
+        can(user, Action.DRAFT, code.owner)
+        or can(user, Action.VIEW_RECORDS, code.owner)
+        or boards_for_adoption(user, code).exists()
+    )
+
+
+def can_view_adoption(user: Person, adoption: Adoption) -> bool:
+    """An adoption (and its certificate) is seen by those who adopt for its board or follow its code."""
+    return can(user, Action.ADOPT, adoption.board) or can_follow_code(user, adoption.version.code)

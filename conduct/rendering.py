@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from conduct.models import ClauseStyle, RoleKind
+from conduct.models import ClauseStyle, role_label
 
 LIST_STYLES = {ClauseStyle.BULLET, ClauseStyle.ALWAYS, ClauseStyle.NEVER}
-ROLE_LABELS = dict(RoleKind.choices)
 Annotator = Callable[[object], tuple[str, str]]  # clause -> (extra css classes, extra badge html)
 
 
@@ -61,7 +60,7 @@ def _badges(clause, show_role_tags: bool) -> SafeString:
     if clause.is_new:
         parts.append(mark_safe('<span class="badge text-bg-warning ms-1">New or updated</span>'))
     if show_role_tags and clause.roles:
-        who = ", ".join(ROLE_LABELS.get(kind, kind) + "s" for kind in clause.roles)
+        who = ", ".join(role_label(kind) + "s" for kind in clause.roles)
         parts.append(format_html('<span class="badge text-bg-info ms-1">{} only</span>', who))
     return mark_safe("".join(parts))
 

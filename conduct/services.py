@@ -17,7 +17,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from conduct.canonical import canonical_json, sha256_hex
 from conduct.models import (
     Adoption,
     Clause,
@@ -30,6 +29,8 @@ from conduct.models import (
     Section,
     VersionStatus,
 )
+from conduct.signals import adoption_recorded, role_started
+from core.canonical import canonical_json, sha256_hex
 
 
 def normalise_name(name: str) -> str:
@@ -322,10 +323,11 @@ def adoption_record(
     recorded_at: datetime | None = None,
     today: date | None = None,
 ) -> Adoption:
-    """A board adopts a version: validate, freeze the text, record evidence, open the signing round."""
-    from acknowledgements.models import AuditEvent, EventKind
-    from acknowledgements.services import obligations_open_for_adoption
+    """A board adopts a version: validate, freeze the text, record evidence, open the signing round.
 
+    The signing round (obligations, the audit event, the certificate) is opened by
+    the receivers of ``adoption_recorded``, inside this transaction.
+    """
     today = today or timezone.localdate()
     recorded_at = recorded_at or timezone.now()
     # Lock the version row so two adoptions of the same draft cannot race each other.
@@ -365,17 +367,7 @@ def adoption_record(
     except IntegrityError:
         raise ValidationError({"version": f"{board} has already adopted {version.code.title} {version.label}."})
     versions_mark_superseded(code=version.code, at=recorded_at)
-    obligations_open_for_adoption(adoption=adoption)
-    AuditEvent.objects.create(
-        person=request.chair,
-        version=version,
-        kind=EventKind.ADOPTED,
-        occurred_at=recorded_at,
-        actor=recorded_by,
-        ip_address=adoption.ip_address,
-        user_agent=adoption.user_agent,
-        details={"adoption_id": adoption.pk, "board": board.name, "on_behalf": adoption.recorded_on_behalf},
-    )
+    adoption_recorded.send(sender=Adoption, adoption=adoption, recorded_at=recorded_at)
     return adoption
 
 
@@ -397,9 +389,10 @@ def role_create(
     appointed_by: str = "",
     term_ends_on: date | None = None,
 ) -> Role:
-    """Give a person a role; they owe, from their start date, every code in force there for that role."""
-    from acknowledgements.services import obligations_open_for_role
+    """Give a person a role; they owe, from their start date, every code in force there for that role.
 
+    What they owe is opened by the receivers of ``role_started``, inside this transaction.
+    """
     role = Role(
         person=person,
         organisation=organisation,
@@ -413,7 +406,7 @@ def role_create(
     )
     role.full_clean()
     role.save()
-    obligations_open_for_role(role=role)
+    role_started.send(sender=Role, role=role)
     return role
 
 

@@ -1,14 +1,12 @@
 from django.urls import path
 
-from conduct import views, views_adoption, views_drafting
+from conduct import views_adoption, views_drafting
 
 app_name = "conduct"
 
 draft = "codes/<slug:slug>/drafts/<int:pk>/"
 
 urlpatterns = [
-    path("codes/<slug:slug>/", views.code_detail, name="code"),
-    path("codes/<slug:slug>/versions/<int:pk>/", views.version_detail, name="version"),
     # Issue 4: drafting, comparing, meetings, adoption and history.
     path("governance/", views_adoption.governance, name="governance"),
     path("governance/codes/new/", views_drafting.code_create, name="code_create"),
@@ -31,7 +29,6 @@ urlpatterns = [
     path("codes/<slug:slug>/versions/<int:pk>/adopt/", views_adoption.adoption_start, name="adoption_start"),
     path("codes/<slug:slug>/versions/<int:pk>/adopt/<slug:board_slug>/", views_adoption.adoption_create, name="adopt"),
     path("adoptions/<int:pk>/", views_adoption.adoption_detail, name="adoption"),
-    path("adoptions/<int:pk>/certificate.pdf", views_adoption.adoption_certificate, name="adoption_certificate"),
     path("boards/<slug:slug>/meetings/", views_adoption.board_meetings, name="board_meetings"),
     path("boards/<slug:slug>/meetings/new/", views_adoption.meeting_create, name="meeting_create"),
     path("meetings/<int:pk>/", views_adoption.meeting_detail, name="meeting"),

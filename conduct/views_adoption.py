@@ -20,10 +20,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from acknowledgements.models import Obligation
 from conduct import meetings as meeting_services
 from conduct.forms import AdoptionForm, AttendanceForm, MeetingForm
 from conduct.models import (
+    BOARD_KINDS,
     Adoption,
     Attendance,
     AttendanceStatus,
@@ -36,12 +36,12 @@ from conduct.models import (
     RoleKind,
     VersionStatus,
 )
-from conduct.permissions import Action, can, organisations_for
+from conduct.permissions import Action, boards_for_adoption, can, can_follow_code, can_view_adoption, organisations_for
 from conduct.reviews import reviews_due
 from conduct.services import AdoptionRequest, adoption_record, default_review_due_on
-from conduct.views_drafting import _add_errors
+from core.forms import add_service_errors
+from core.request_meta import clean_user_agent, client_ip
 
-BOARD_KINDS = meeting_services.BOARD_KINDS
 MEETINGS_PER_PAGE = 20
 
 
@@ -64,28 +64,9 @@ def _meeting(request: HttpRequest, pk: int) -> Meeting:
     return meeting
 
 
-def adopting_boards(user: Person, code: Code) -> QuerySet[Organisation]:
-    """Boards of the code's owner (or below it) for which the user may adopt."""
-    return (
-        organisations_for(user, Action.ADOPT)
-        .filter(kind__in=BOARD_KINDS, path__startswith=code.owner.path)
-        .select_related("governs")
-        .order_by("path")
-    )
-
-
-def may_follow_code(user: Person, code: Code) -> bool:
-    """Officers who draft for, report on, or adopt for a code see its history and adoptions."""
-    return (
-        can(user, Action.DRAFT, code.owner)
-        or can(user, Action.VIEW_RECORDS, code.owner)
-        or adopting_boards(user, code).exists()
-    )
-
-
 def _code(request: HttpRequest, slug: str) -> Code:
     code = get_object_or_404(Code.objects.select_related("owner", "derived_from__code__owner"), slug=slug)
-    if not may_follow_code(request.user, code):
+    if not can_follow_code(request.user, code):
         raise Http404("No such code.")
     return code
 
@@ -106,7 +87,7 @@ def _adoption(request: HttpRequest, pk: int) -> Adoption:
         ),
         pk=pk,
     )
-    if not (can(request.user, Action.ADOPT, adoption.board) or may_follow_code(request.user, adoption.version.code)):
+    if not can_view_adoption(request.user, adoption):
         raise Http404("No such adoption.")
     return adoption
 
@@ -195,7 +176,7 @@ def code_history(request: HttpRequest, slug: str) -> HttpResponse:
         "versions": versions,
         "draft": next((v for v in versions if v.status == VersionStatus.DRAFT), None),
         "can_draft": can_draft,
-        "can_adopt": adopting_boards(request.user, code).exists(),
+        "can_adopt": boards_for_adoption(request.user, code).exists(),
         "today": today,
     }
     return render(request, "conduct/code_history.html", context)
@@ -242,7 +223,7 @@ def meeting_create(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             meeting = meeting_services.meeting_create(board=board, created_by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Meeting on {meeting.held_on:%-d %B %Y} added.")
             return redirect(next_url or reverse("conduct:meeting", args=[meeting.pk]))
@@ -257,7 +238,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             meeting_services.meeting_update(meeting=meeting, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Meeting details saved.")
             return redirect("conduct:meeting", meeting.pk)
@@ -275,7 +256,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             meeting_services.attendance_record(meeting=meeting, statuses=form.statuses())
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Attendance saved.")
             return redirect("conduct:meeting", meeting.pk)
@@ -310,7 +291,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def adoption_start(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Choose the board that is adopting (skipped when the user adopts for only one)."""
     version = _version_to_adopt(request, slug, pk)
-    boards = list(adopting_boards(request.user, version.code))
+    boards = list(boards_for_adoption(request.user, version.code))
     if not boards:
         raise Http404("You cannot adopt codes for any board of this organisation.")
     adopted_by = set(version.adoptions.values_list("board_id", flat=True))
@@ -359,7 +340,7 @@ def adoption_create(request: HttpRequest, slug: str, pk: int, board_slug: str) -
         try:
             adoption = _record(request, version, board, data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -384,10 +365,7 @@ def adoption_create(request: HttpRequest, slug: str, pk: int, board_slug: str) -
 
 
 def _record(request: HttpRequest, version: CodeVersion, board: Organisation, data: dict) -> Adoption:
-    """One call into the adoption service; the certificate is queued once the adoption is committed."""
-    from acknowledgements.evidence import clean_user_agent, client_ip
-    from conduct.tasks import issue_adoption_certificate
-
+    """One call into the adoption service (which opens the signing round and queues the certificate)."""
     with transaction.atomic():
         adoption = adoption_record(
             request=AdoptionRequest(
@@ -406,14 +384,13 @@ def _record(request: HttpRequest, version: CodeVersion, board: Organisation, dat
             ip_address=client_ip(request),
             user_agent=clean_user_agent(request.META.get("HTTP_USER_AGENT", "")),
         )
-        transaction.on_commit(lambda: issue_adoption_certificate.delay(adoption.pk))
     return adoption
 
 
 @login_required
 def adoption_detail(request: HttpRequest, pk: int) -> HttpResponse:
     adoption = _adoption(request, pk)
-    counts = Obligation.objects.filter(adoption=adoption).aggregate(
+    counts = adoption.obligations.aggregate(
         owed=Count("pk"), signed=Count("pk", filter=Q(acknowledged_at__isnull=False))
     )
     certificate = getattr(adoption, "certificate", None)
@@ -428,17 +405,3 @@ def adoption_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "certificate": certificate,
         },
     )
-
-
-@login_required
-def adoption_certificate(request: HttpRequest, pk: int) -> HttpResponse:
-    """The stored, sealed certificate, byte for byte. Issued now if the worker has not got to it yet."""
-    from acknowledgements.documents import sealed_pdf_bytes
-    from conduct.certificates import adoption_certificate_issue, certificate_filename
-
-    adoption = _adoption(request, pk)
-    record = adoption_certificate_issue(adoption_id=adoption.pk)
-    response = HttpResponse(sealed_pdf_bytes(record), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{certificate_filename(adoption)}"'
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -33,11 +33,19 @@ from conduct.forms import (
     MoveForm,
     SectionForm,
 )
-from conduct.models import Clause, Code, CodeVersion, OrganisationKind, RoleKind, Section, VersionStatus
+from conduct.models import (
+    Clause,
+    Code,
+    CodeVersion,
+    OrganisationKind,
+    Section,
+    VersionStatus,
+    role_label,
+)
 from conduct.permissions import Action, can, can_read_version, organisations_for
 from conduct.rendering import render_sections
+from core.forms import add_service_errors
 
-ROLE_LABELS = dict(RoleKind.choices)
 OWNER_KINDS = (OrganisationKind.NETWORK, OrganisationKind.HUB, OrganisationKind.TRUST, OrganisationKind.SCHOOL)
 
 
@@ -91,15 +99,6 @@ def editing_draft(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     return page
 
 
-def _add_errors(form: Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on the field it names, else at the top."""
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error)
-
-
 def _refresh_revision(form: Form, version: CodeVersion) -> None:
     """After a conflict, the form is shown again based on the revision now saved, so a deliberate resubmit works."""
     version.refresh_from_db(fields=["revision", "updated_at", "updated_by"])
@@ -113,11 +112,11 @@ def _apply(form: Form, version: CodeVersion, action: Callable[[], object]) -> bo
     try:
         action()
     except drafting.DraftConflict as conflict:
-        _add_errors(form, conflict)
+        add_service_errors(form, conflict)
         _refresh_revision(form, version)
         return False
     except ValidationError as error:
-        _add_errors(form, error)
+        add_service_errors(form, error)
         return False
     return True
 
@@ -158,7 +157,7 @@ def code_create(request: HttpRequest) -> HttpResponse:
                 copy_of=form.cleaned_data["copy_of"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             source = form.cleaned_data["copy_of"]
             messages.success(
@@ -179,7 +178,7 @@ def code_settings(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             drafting.code_update(code=code, details=form.details())
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Settings of {form.cleaned_data['title']} saved.")
             return redirect("conduct:code_history", code.slug)
@@ -205,7 +204,7 @@ def draft_start(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             draft = drafting.draft_start(code=code, created_by=request.user, label=form.cleaned_data["label"])
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -240,8 +239,7 @@ def draft_edit(request: HttpRequest, version: CodeVersion) -> HttpResponse:
         "removed": [c for c in diff.changes if c.kind == "removed"] if diff else [],
         "unflagged": drafting.draft_changes_unflagged(version, diff.changes) if diff else [],
         "clause_count": sum(len(s.clauses.all()) for s in sections),
-        "preview_choices": [(kind, ROLE_LABELS.get(kind, kind)) for kind in version.code.audience],
-        "role_labels": ROLE_LABELS,
+        "preview_choices": [(kind, role_label(kind)) for kind in version.code.audience],
     }
     return render(request, "conduct/draft_edit.html", context)
 
@@ -258,8 +256,8 @@ def draft_preview(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         "sections": sections,
         "body": render_sections(sections, role_kinds=role_kinds, show_role_tags=role_kinds is None),
         "preview_as": chosen if role_kinds else "",
-        "preview_label": ROLE_LABELS.get(chosen, "") if role_kinds else "",
-        "preview_choices": [(kind, ROLE_LABELS.get(kind, kind)) for kind in version.code.audience],
+        "preview_label": role_label(chosen) if role_kinds else "",
+        "preview_choices": [(kind, role_label(kind)) for kind in version.code.audience],
     }
     return render(request, "conduct/draft_preview.html", context)
 
@@ -585,7 +583,7 @@ def version_compare(request: HttpRequest, slug: str) -> HttpResponse:
         "changes": diff.changes if diff and request.GET.get("all") else (diff.changed_only if diff else []),
         "show_all": bool(request.GET.get("all")),
         "preview_as": chosen if role_kinds else "",
-        "preview_choices": [(kind, ROLE_LABELS.get(kind, kind)) for kind in code.audience],
+        "preview_choices": [(kind, role_label(kind)) for kind in code.audience],
         "can_draft": can(request.user, Action.DRAFT, code.owner),
     }
     return render(request, "conduct/version_compare.html", context)

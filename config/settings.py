@@ -76,9 +76,12 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "crispy_forms",
     "crispy_bootstrap5",
+    "core",
     "conduct",
     "acknowledgements",
+    "reminders",
     "reports",
+    "devtools",
     *(["allauth.socialaccount.providers.google"] if _google_id else []),
     *(["allauth.socialaccount.providers.microsoft"] if _ms_id else []),
 ]
@@ -266,12 +269,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 REMINDERS_DAILY_AT: time = env_time("REMINDERS_DAILY_AT", time(7, 0))
 CELERY_BEAT_SCHEDULE = {
     "plan-and-send-reminders": {
-        "task": "acknowledgements.tasks.plan_reminders",
+        "task": "reminders.tasks.plan_reminders",
         "schedule": crontab(hour=REMINDERS_DAILY_AT.hour, minute=REMINDERS_DAILY_AT.minute),
     },
     # Picks up what a dead worker left (see "Reminders" below).
     "resume-reminders": {
-        "task": "acknowledgements.tasks.resume_reminders",
+        "task": "reminders.tasks.resume_reminders",
         "schedule": crontab(minute="*/15"),
     },
     # Finished archives and detailed PDFs hold personal data: each night, files older than 7 days are deleted.
@@ -329,7 +332,6 @@ REMINDERS_BATCH_SIZE = env_int("REMINDERS_BATCH_SIZE", 100, minimum=1, maximum=1
 # A claim older than this belongs to a worker presumed dead; it is sent again (see sending.py).
 REMINDERS_CLAIM_TIMEOUT_SECONDS = env_int("REMINDERS_CLAIM_TIMEOUT_SECONDS", 900, minimum=1)
 REMINDERS_DECLARATION_DUE_DAYS = env_int("REMINDERS_DECLARATION_DUE_DAYS", 30, minimum=1, maximum=365)
-TEMPLATES[0]["OPTIONS"].setdefault("libraries", {})["reminders"] = "acknowledgements.reminders.templatetags"
 
 # ---------------------------------------------------------------------------
 # Signing in the browser (accounts, invitations, signing, evidence, verification).

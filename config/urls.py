@@ -1,19 +1,19 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from conduct import views as conduct_views
+from acknowledgements.views import reading
 from reports import views as reports_views
 
 admin.site.site_header = "Codes of Conduct administration"
 admin.site.site_title = "Codes of Conduct admin"
 
 urlpatterns = [
-    path("", conduct_views.home, name="home"),
+    path("", reading.home, name="home"),
     path("", include("conduct.urls")),
     path("", include("acknowledgements.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("reports/", include("reports.urls")),
     path("organisations/<slug:slug>/governance/", reports_views.governance_page, name="public_governance"),
-    path("reminders/", include("acknowledgements.reminders.urls")),
+    path("reminders/", include("reminders.urls")),
 ]

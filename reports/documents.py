@@ -17,12 +17,12 @@ from collections.abc import Callable
 from django.conf import settings
 from django.utils import timezone
 
-from acknowledgements.documents import render_template_pdf
+from conduct.models import role_label
+from core.pdf import render_template_pdf
 from reports.charts import school_bars, timeline_line
 from reports.register import Register
 from reports.selectors import (
     NO_SCHOOL,
-    ROLE_LABELS,
     STATUSES,
     Dashboard,
     ReportFilters,
@@ -41,7 +41,7 @@ def _describe(filters: ReportFilters, schools_label: str = "") -> list[tuple[str
         ("Code", filters.code.title if filters.code else "All codes"),
         ("Version", filters.version.label if filters.version else "All versions"),
         ("School", schools_label or "All schools"),
-        ("Role", ROLE_LABELS.get(filters.role, filters.role) if filters.role else "All roles"),
+        ("Role", role_label(filters.role) if filters.role else "All roles"),
         ("People listed", STATUSES.get(filters.status, "Every status")),
         ("As at", f"{filters.as_at:%-d %B %Y} (end of day, Europe/London)"),
     ]

@@ -9,10 +9,8 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
 
-from conduct.models import Code, CodeVersion, Organisation, OrganisationKind, RoleKind
+from conduct.models import Code, CodeVersion, Organisation, OrganisationKind, role_label
 from reports.selectors import STATUSES, ReportFilters, today
-
-ROLE_LABELS = dict(RoleKind.choices)
 
 
 def organisation_label(organisation: Organisation) -> str:
@@ -61,8 +59,8 @@ class DashboardFilterForm(forms.Form):
             grouped.setdefault(version.code.title, []).append((pk, label))
         self.fields["version"].choices = [("", "All versions"), *grouped.items()]
         self.fields["school"].choices = [("", "All schools"), *school_choices]
-        kinds = sorted({kind for code in codes for kind in code.audience}, key=lambda k: ROLE_LABELS.get(k, k))
-        self.fields["role"].choices = [("", "All roles"), *((kind, ROLE_LABELS.get(kind, kind)) for kind in kinds)]
+        kinds = sorted({kind for code in codes for kind in code.audience}, key=lambda k: role_label(k))
+        self.fields["role"].choices = [("", "All roles"), *((kind, role_label(kind)) for kind in kinds)]
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True

@@ -33,7 +33,6 @@ from datetime import date, datetime, timedelta
 from django.db.models import OuterRef, Prefetch, Subquery
 
 from acknowledgements.models import Declaration, Interest, InterestKind
-from acknowledgements.services import academic_year_start
 from conduct.models import (
     GOVERNANCE_ROLE_KINDS,
     Attendance,
@@ -44,11 +43,13 @@ from conduct.models import (
     Organisation,
     Role,
     RoleKind,
+    role_label,
 )
 from conduct.services import add_years
+from core.academic_year import academic_year_start
+from reports.forms import REGISTER_KINDS
 
 BOARD_MEETING_KINDS = (MeetingKind.FULL_BOARD, MeetingKind.EXTRAORDINARY, MeetingKind.AGM)
-ROLE_LABELS = dict(RoleKind.choices)
 CATEGORY_LABELS = dict(GovernorCategory.choices)
 INTEREST_LABELS = dict(InterestKind.choices)
 
@@ -135,7 +136,7 @@ def _role_on_board(roles: list[Role]) -> str:
     if chair:
         return "Chair"
     titled = next((role.title for role in roles if role.title), "")
-    return titled or ROLE_LABELS.get(roles[0].kind, roles[0].kind)
+    return titled or role_label(roles[0].kind)
 
 
 def _attendance(roles: list[Role], meetings: list[Meeting], present: set[int]) -> tuple[int, int]:
@@ -249,6 +250,5 @@ def register_published(slug: str) -> Organisation | None:
 
 def register_organisations(reachable) -> list[Organisation]:
     """Organisations a register can be shown for, among those the user reaches."""
-    from reports.forms import REGISTER_KINDS
 
     return list(reachable.filter(kind__in=REGISTER_KINDS).order_by("path"))

@@ -58,8 +58,8 @@ from conduct.models import (
     Organisation,
     OrganisationKind,
     Role,
-    RoleKind,
     VersionStatus,
+    role_label,
 )
 from conduct.permissions import Action, scope_q
 
@@ -68,7 +68,6 @@ NO_SCHOOL_LABEL = "No school"
 STATUSES = {"signed": "Signed", "outstanding": "Outstanding (not yet due)", "overdue": "Overdue"}
 NETWORK_KINDS = (OrganisationKind.NETWORK, OrganisationKind.HUB)
 TIMELINE_POINTS = 12
-ROLE_LABELS = dict(RoleKind.choices)
 
 
 @lru_cache(maxsize=512)
@@ -399,9 +398,9 @@ def _breakdown(queryset: QuerySet[Obligation], filters: ReportFilters, schools: 
         key = str(school_id) if school_id else NO_SCHOOL
         by_school.setdefault(key, Row(key=key, label=schools.label(school_id))).counts.add(*numbers)
         kind = row["role__kind"]
-        by_role.setdefault(kind, Row(key=kind, label=ROLE_LABELS.get(kind, kind))).counts.add(*numbers)
+        by_role.setdefault(kind, Row(key=kind, label=role_label(kind))).counts.add(*numbers)
         school_roles = by_school_role.setdefault(key, {})
-        school_roles.setdefault(kind, Row(key=kind, label=ROLE_LABELS.get(kind, kind))).counts.add(*numbers)
+        school_roles.setdefault(kind, Row(key=kind, label=role_label(kind))).counts.add(*numbers)
     if filters.school:
         by_school = {key: row for key, row in by_school.items() if key == filters.school}
     school_rows = sorted((row for row in by_school.values() if row.key != NO_SCHOOL), key=lambda r: r.label.casefold())
@@ -585,7 +584,7 @@ def person_row(values, filters: ReportFilters, schools: SchoolMap) -> PersonRow:
         organisation=values.organisation__name,
         school=schools.label(school_id),
         school_key=str(school_id) if school_id else NO_SCHOOL,
-        role=ROLE_LABELS.get(values.role__kind, values.role__kind),
+        role=role_label(values.role__kind),
         code=values.code__title,
         version=values.version__label,
         owed_from=values.owed_from,

@@ -27,19 +27,26 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from acknowledgements.models import Acknowledgement
-from conduct.canonical import canonical_json, sha256_hex
-from conduct.models import Organisation, Person, RoleKind
+from conduct.models import Organisation, Person, role_label
 from conduct.permissions import Action, can, scope_q
-from reports.exports import local_iso, neutralise
+from core.canonical import canonical_json, sha256_hex
+from reports.documents import detailed_pdf
+from reports.exports import Sheet, local_iso, neutralise, people_columns, xlsx_file
 from reports.models import ACTIVE_STATUSES, JOB_RETENTION, JobKind, JobStatus, ReportJob
-from reports.selectors import ReportFilters, dashboard, obligations_base, owed_rows, school_map
+from reports.selectors import (
+    ReportFilters,
+    dashboard,
+    obligations_base,
+    owed_rows,
+    people_rows,
+    school_map,
+)
 
 logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 25  # rows between progress writes: often enough for the bar, rare enough to cost nothing
 COPY_CHUNK = 1024 * 1024
 DETAILED_PDF_MAX_ROWS = 10_000  # beyond this a PDF stops being readable; CSV and XLSX have no limit
-ROLE_LABELS = dict(RoleKind.choices)
 
 
 class JobLost(Exception):
@@ -120,7 +127,7 @@ def job_request(*, user: Person, kind: str, filters: ReportFilters, enqueue: boo
 
 
 def _enqueue(job_id: int) -> None:
-    from reports.tasks import build_report_job
+    from reports.tasks import build_report_job  # here, not at the top: the tasks module imports this one
 
     build_report_job.delay(job_id)
 
@@ -284,10 +291,10 @@ def roles_text(roles) -> str:
     labels = []
     for role in roles or []:
         if isinstance(role, dict):
-            label = role.get("label") or ROLE_LABELS.get(role.get("kind", ""), role.get("kind", ""))
+            label = role.get("label") or role_label(role.get("kind", ""))
             labels.append(f"{label} ({role['title']})" if role.get("title") else label)
         else:
-            labels.append(ROLE_LABELS.get(role, role))
+            labels.append(role_label(role))
     return "; ".join(labels)
 
 
@@ -389,7 +396,6 @@ def archive_build(job: ReportJob) -> None:
 
 
 def detailed_pdf_build(job: ReportJob) -> None:
-    from reports.documents import detailed_pdf
 
     board = dashboard(job.requested_by, filters_from_job(job))
     # Checked again here because people may have joined since the request; the totals hold the count already.
@@ -406,8 +412,6 @@ def detailed_pdf_build(job: ReportJob) -> None:
 
 def spreadsheet_build(job: ReportJob) -> None:
     """The people list as XLSX, for lists too long to write while the user waits."""
-    from reports.exports import Sheet, people_columns, xlsx_file
-    from reports.selectors import people_rows
 
     filters = filters_from_job(job)
     schools = school_map(filters)

@@ -10,14 +10,30 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from conduct.models import Code, CodeVersion, NetworkMembership, Organisation, VersionStatus
+from conduct.models import (
+    Code,
+    CodeVersion,
+    NetworkMembership,
+    Organisation,
+    VersionStatus,
+    role_label,
+)
 from conduct.permissions import Action, can, organisations_for
+from core.downloads import as_attachment
 from reports.charts import school_bars, timeline_line
 from reports.documents import register_pdf, summary_pdf
 from reports.exports import (
@@ -35,7 +51,6 @@ from reports.forms import DashboardFilterForm, PublicationForm
 from reports.models import JobKind, ReportJob
 from reports.register import register_for, register_organisations, register_published
 from reports.selectors import (
-    ROLE_LABELS,
     STATUSES,
     ReportFilters,
     SchoolMap,
@@ -229,7 +244,7 @@ def people_view(request: HttpRequest) -> HttpResponse:
             "rows": [(row, record_url(row.acknowledgement_id)) for row in rows],
             "filters": filters,
             "school_label": resolved.schools.label(int(filters.school)) if filters.school.isdigit() else "",
-            "role_label": ROLE_LABELS.get(filters.role, ""),
+            "role_label": role_label(filters.role),
             "status_label": STATUSES.get(filters.status, ""),
         },
     )
@@ -238,12 +253,6 @@ def people_view(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------
 # Exports
 # ---------------------------------------------------------------------------
-
-
-def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required
@@ -256,7 +265,7 @@ def export_view(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
     filters, user = resolved.filters, request.user
     if table == "summary":
         content, name = summary_pdf(user, filters, resolved.schools)
-        return _attachment(HttpResponse(content, content_type="application/pdf"), name)
+        return as_attachment(HttpResponse(content, content_type="application/pdf"), name)
     if table == "people" and fmt == "xlsx":
         count = people(user, filters, resolved.schools).count()
         if count > XLSX_NOW_MAX_ROWS:
@@ -277,9 +286,9 @@ def export_view(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
     if fmt == "csv":
         sheet = sheets[0]
         response = StreamingHttpResponse(csv_chunks(sheet.columns, sheet.rows), content_type="text/csv; charset=utf-8")
-        return _attachment(response, f"{name}.csv")
+        return as_attachment(response, f"{name}.csv")
     response = FileResponse(xlsx_file(sheets), content_type=XLSX)
-    return _attachment(response, f"{name}.xlsx")
+    return as_attachment(response, f"{name}.xlsx")
 
 
 # ---------------------------------------------------------------------------
@@ -357,8 +366,8 @@ def job_download(request: HttpRequest, public_id) -> FileResponse:
     if job.status != "done" or not job.file:
         raise Http404("This file is not ready.")
     content_type = {JobKind.ARCHIVE: "application/zip", JobKind.SPREADSHEET: XLSX}.get(job.kind, "application/pdf")
-    response = FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file_name, content_type=content_type)
-    response["Cache-Control"] = "private, no-store"
+    response = FileResponse(job.file.open("rb"), content_type=content_type)
+    as_attachment(response, job.file_name)
     return response
 
 
@@ -409,14 +418,14 @@ def register_export(request: HttpRequest, fmt: str) -> HttpResponse:
     register = register_for(organisation, today())
     if fmt == "pdf":
         content, name = register_pdf(register)
-        return _attachment(HttpResponse(content, content_type="application/pdf"), name)
+        return as_attachment(HttpResponse(content, content_type="application/pdf"), name)
     if fmt != "csv":
         raise Http404("No such export.")
     name = f"{organisation.slug}-register-of-interests-{register.today.isoformat()}.csv"
     response = StreamingHttpResponse(
         csv_chunks(REGISTER_COLUMNS, register_rows(register)), content_type="text/csv; charset=utf-8"
     )
-    return _attachment(response, name)
+    return as_attachment(response, name)
 
 
 @login_required

@@ -8,17 +8,21 @@ from typing import Any
 
 from django.db import connection
 
-from acknowledgements.evidence import RequestMeta
-from acknowledgements.models import AuthMethod, Obligation
-from acknowledgements.services import (
-    DeclarationData,
-    InterestData,
-    SignResult,
-    acceptance_statement,
-    acknowledgement_sign,
-)
+from acknowledgements.declarations import DeclarationData, InterestData
+from acknowledgements.models import Obligation
+from acknowledgements.signing import SignResult, acceptance_statement, acknowledgement_sign
 from conduct.models import Code, CodeVersion, Organisation, Person
-from conduct.tests.factories import CodeFactory, PersonFactory, RoleFactory, adopt, clause, make_version, trust_tree
+from conduct.tests.factories import (
+    CodeFactory,
+    PersonFactory,
+    RoleFactory,
+    adopt,
+    clause,
+    make_version,
+    trust_tree,
+)
+from core.db.triggers import append_only_triggers
+from core.request_meta import AuthMethod, RequestMeta
 
 META = RequestMeta(ip_address="192.0.2.10", user_agent="Mozilla/5.0 (test browser)", auth_method=AuthMethod.PASSWORD)
 NOTHING = DeclarationData(nothing_to_declare=True)
@@ -125,7 +129,6 @@ def tamper(table: str, pk: int, column: str, value: Any) -> None:
 
     The append-only trigger is dropped for the one statement, then put back.
     """
-    from conduct.db.triggers import append_only_triggers
 
     triggers = append_only_triggers([table])
     vendor = connection.vendor

@@ -9,13 +9,19 @@ import time
 
 import pytest
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+)
 from django.conf import settings as django_settings
 from django.core import mail
 from django.urls import reverse
 
 from acknowledgements.models import Acknowledgement
 from acknowledgements.tests.test_signing import form_data, sign_url
+from conduct.models import Person
 from conduct.tests.factories import PASSWORD, PersonFactory, RoleFactory
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +59,6 @@ def test_sign_up_is_closed(client, db):
     response = client.get("/accounts/signup/")
     assert "Accounts are by invitation" in response.content.decode()
     client.post("/accounts/signup/", {"email": "new@example.org", "password1": "x" * 12, "password2": "x" * 12})
-    from conduct.models import Person
 
     assert not Person.objects.filter(email="new@example.org").exists()
 

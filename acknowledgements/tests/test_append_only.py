@@ -5,9 +5,16 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from acknowledgements.issuing import acknowledgement_pdf_issue
-from acknowledgements.models import Acknowledgement, AuditEvent, Declaration, Interest, SealedPdf
+from acknowledgements.models import (
+    Acknowledgement,
+    AuditEvent,
+    Declaration,
+    Interest,
+    SealedPdf,
+)
 from acknowledgements.tests.factories import business_interest, sign
 from conduct.tests.factories import PersonFactory
+from core.exceptions import AppendOnlyViolation
 
 pytestmark = pytest.mark.django_db
 EVIDENCE = [Acknowledgement, AuditEvent, Declaration, Interest, SealedPdf]
@@ -42,13 +49,13 @@ def test_the_admin_offers_no_change_add_or_delete_even_to_a_superuser(evidence, 
 def test_the_orm_refuses_to_edit_or_delete(evidence):
     for model in EVIDENCE:
         row = model.objects.first()
-        with pytest.raises(PermissionError):
+        with pytest.raises(AppendOnlyViolation):
             row.save()
-        with pytest.raises(PermissionError):
+        with pytest.raises(AppendOnlyViolation):
             row.delete()
-        with pytest.raises(PermissionError):
+        with pytest.raises(AppendOnlyViolation):
             model.objects.filter(pk=row.pk).update(pk=row.pk)
-        with pytest.raises(PermissionError):
+        with pytest.raises(AppendOnlyViolation):
             model.objects.filter(pk=row.pk).delete()
     evidence.refresh_from_db()
     assert evidence.typed_name == "Grace Hopper"

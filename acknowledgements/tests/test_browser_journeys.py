@@ -8,11 +8,11 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 
-from acknowledgements.documents import check_seal
 from acknowledgements.models import Acknowledgement, Declaration, SealedPdf
 from acknowledgements.tests.factories import governance_sections, owing
 from conduct.models import Person
 from conduct.tests.factories import PASSWORD, PersonFactory, RoleFactory
+from core.pdf import check_seal
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 NEW_PASSWORD = "sturdy-harbour-lantern-47"

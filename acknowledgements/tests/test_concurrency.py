@@ -7,7 +7,7 @@ from django.db import connection, connections
 from django.test import Client
 
 from acknowledgements.models import Acknowledgement, AuditEvent
-from acknowledgements.tests.factories import owing
+from acknowledgements.tests.factories import owing, sign
 from acknowledgements.tests.test_signing import form_data, sign_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -50,8 +50,6 @@ def test_concurrent_submissions_leave_one_acknowledgement():
 def test_the_database_constraint_refuses_a_second_acknowledgement_even_without_the_lock():
     """The backstop: an insert that skips the service's lock still cannot make a second record."""
     from django.db import IntegrityError, transaction
-
-    from acknowledgements.tests.factories import sign
 
     who = owing(full_name="Ada Lovelace")
     first = sign(who, issue_pdf=False).acknowledgement

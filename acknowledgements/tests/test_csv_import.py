@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from acknowledgements.invitations import people_import_csv
 from acknowledgements.models import Invitation, Obligation
+from conduct import services
 from conduct.models import Person, Role
 from conduct.tests.factories import PersonFactory, RoleFactory
 
@@ -125,7 +126,6 @@ def test_an_empty_or_binary_file_is_refused(admin):
 
 
 def test_a_row_that_fails_midway_is_rolled_back_whole(admin, staff):
-    from conduct import services
 
     real = services.role_create
 

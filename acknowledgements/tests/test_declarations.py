@@ -3,9 +3,10 @@
 import pytest
 from django.urls import reverse
 
+from acknowledgements.declarations import DeclarationData, declaration_make, latest_declaration
 from acknowledgements.models import Declaration, Interest
-from acknowledgements.services import DeclarationData, declaration_make, latest_declaration
 from acknowledgements.tests.factories import business_interest, owing
+from conduct.tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/declarations/"
@@ -105,7 +106,6 @@ def test_only_organisations_where_the_person_serves(governor, client_for):
 
 
 def test_someone_with_no_current_role_is_told_there_is_nothing_to_declare_for(db, client_for):
-    from conduct.tests.factories import PersonFactory
 
     response = client_for(PersonFactory()).get(URL, follow=True)
     assert "You hold no current role" in response.content.decode()

@@ -8,7 +8,9 @@ import threading
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from acknowledgements.documents import (
+from acknowledgements.sealed_pdfs import sealed_pdf_bytes, sealed_pdf_store
+from conduct.tests.factories import CodeFactory, adopt, make_version
+from core.pdf import (
     Attachment,
     check_seal,
     embedded_files,
@@ -16,8 +18,6 @@ from acknowledgements.documents import (
     render_pdf,
     render_template_pdf,
     seal_pdf,
-    sealed_pdf_bytes,
-    sealed_pdf_store,
 )
 
 HTML = "<html lang='en-GB'><body><h1>Staff Code of Conduct</h1><p>We must all act fairly.</p></body></html>"
@@ -93,7 +93,6 @@ def test_base_template_renders(db):
 
 @pytest.mark.django_db
 def test_store_keeps_the_first_pdf_for_a_subject(tree, sealed):
-    from conduct.tests.factories import CodeFactory, adopt, make_version
 
     adoption = adopt(make_version(CodeFactory(owner=tree["trust"])), tree["board"])
     first = sealed_pdf_store(content=sealed, adoption=adoption)

@@ -9,11 +9,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from acknowledgements.evidence import acknowledgement_evidence_hash
-from acknowledgements.models import Acknowledgement, AuditEvent, AuthMethod, EventKind
-from acknowledgements.services import acknowledgement_correct, acknowledgement_record_on_behalf
-from acknowledgements.tests.factories import META, owing
+from acknowledgements.models import Acknowledgement, AuditEvent, EventKind
+from acknowledgements.obligations import obligations_open_for_role
+from acknowledgements.paper import acknowledgement_correct, acknowledgement_record_on_behalf
+from acknowledgements.tests.factories import META, owing, sign
 from acknowledgements.verification import verify_code
+from conduct.models import Role
 from conduct.tests.factories import PersonFactory, RoleFactory
+from core.request_meta import AuthMethod
 
 pytestmark = pytest.mark.django_db
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -171,7 +174,6 @@ def test_a_correction_is_a_new_record_pointing_at_the_original(staff, clerk, cli
 
 
 def test_a_persons_own_signature_cannot_be_corrected(staff, clerk, client_for):
-    from acknowledgements.tests.factories import sign
 
     ack = sign(staff).acknowledgement
     assert client_for(clerk).get(reverse("acknowledgements:correct", args=[ack.pk])).status_code == 404
@@ -217,9 +219,6 @@ def test_verification_of_a_corrected_record_mentions_the_correction(staff, clerk
 def test_the_paper_list_queries_do_not_grow_with_people(staff, clerk, client_for):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-
-    from acknowledgements.services import obligations_open_for_role
-    from conduct.models import Role
 
     client = client_for(clerk)
 

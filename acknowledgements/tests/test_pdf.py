@@ -9,12 +9,21 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
-from acknowledgements.documents import embedded_files, seal_credentials, sealed_pdf_bytes
 from acknowledgements.evidence import acknowledgement_evidence
 from acknowledgements.issuing import acknowledgement_pdf_issue
 from acknowledgements.models import AuditEvent, EventKind, SealedPdf
-from acknowledgements.tests.factories import business_interest, governance_sections, owing, sign
-from conduct.canonical import canonical_json
+from acknowledgements.paper import acknowledgement_record_on_behalf
+from acknowledgements.sealed_pdfs import sealed_pdf_bytes
+from acknowledgements.tests.factories import (
+    META,
+    business_interest,
+    governance_sections,
+    owing,
+    sign,
+)
+from conduct.tests.factories import PersonFactory, RoleFactory
+from core.canonical import canonical_json
+from core.pdf import embedded_files, seal_credentials
 
 pytestmark = pytest.mark.django_db
 
@@ -97,10 +106,6 @@ def test_the_pdf_is_pdf_a_3_with_title_author_subject_and_language(staff):
 
 def test_a_paper_record_says_who_recorded_it(staff):
     from datetime import date
-
-    from acknowledgements.services import acknowledgement_record_on_behalf
-    from acknowledgements.tests.factories import META
-    from conduct.tests.factories import PersonFactory, RoleFactory
 
     clerk = PersonFactory(full_name="Daniel Reeve")
     RoleFactory(person=clerk, organisation=staff.orgs["trust"], kind="admin")

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from acknowledgements.models import Obligation
 from acknowledgements.tests.factories import governance_sections, owing, sign
-from conduct.tests.factories import adopt, clause, make_version
+from conduct.tests.factories import RoleFactory, adopt, clause, make_version
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +124,6 @@ def test_each_reader_sees_the_clauses_for_their_role_on_the_signing_page(db, cli
 
 
 def test_an_officer_previewing_a_role_sees_no_signing_form(staff, client_for):
-    from conduct.tests.factories import RoleFactory
 
     RoleFactory(person=staff.person, organisation=staff.orgs["trust"], kind="admin")
     page = client_for(staff.person).get(staff.version.get_absolute_url() + "?as=employee").content.decode()
@@ -132,5 +131,7 @@ def test_an_officer_previewing_a_role_sees_no_signing_form(staff, client_for):
 
 
 def test_the_page_a_reminder_links_to_is_the_signing_page(staff, client_for):
-    assert staff.version.get_absolute_url() == reverse("conduct:version", args=[staff.code.slug, staff.version.pk])
+    assert staff.version.get_absolute_url() == reverse(
+        "acknowledgements:version", args=[staff.code.slug, staff.version.pk]
+    )
     assert 'id="sign"' in client_for(staff.person).get(staff.version.get_absolute_url()).content.decode()

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from acknowledgements.issuing import acknowledgement_pdf_issue
 from acknowledgements.models import AuditEvent
-from acknowledgements.services import acknowledgement_record_on_behalf
+from acknowledgements.paper import acknowledgement_record_on_behalf
 from acknowledgements.tests.factories import META, owing
 from conduct.tests.factories import PersonFactory, RoleFactory
 

@@ -8,11 +8,27 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from acknowledgements.evidence import RequestMeta, acknowledgement_evidence_hash, authentication_from_records, client_ip
-from acknowledgements.models import Acknowledgement, AuditEvent, AuthMethod, Declaration, EventKind, Interest, SealedPdf
-from acknowledgements.services import acceptance_statement, acknowledgement_sign
+from acknowledgements.declarations import declaration_make
+from acknowledgements.evidence import acknowledgement_evidence, acknowledgement_evidence_hash
+from acknowledgements.issuing import acknowledgement_pdf_issue
+from acknowledgements.models import (
+    Acknowledgement,
+    AuditEvent,
+    Declaration,
+    EventKind,
+    Interest,
+    SealedPdf,
+)
+from acknowledgements.signing import acceptance_statement, acknowledgement_sign
 from acknowledgements.tests.factories import META, business_interest, owing, sign
 from conduct.services import role_end
+from conduct.tests.factories import RoleFactory
+from core.request_meta import (
+    AuthMethod,
+    RequestMeta,
+    authentication_from_records,
+    client_ip,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -159,7 +175,6 @@ def test_signing_issues_the_sealed_pdf_after_commit_and_emails_the_receipt(staff
 
 
 def test_issuing_twice_stores_one_pdf_and_sends_one_receipt(staff, django_capture_on_commit_callbacks):
-    from acknowledgements.issuing import acknowledgement_pdf_issue
 
     with django_capture_on_commit_callbacks(execute=True):
         ack = sign(staff).acknowledgement
@@ -230,7 +245,6 @@ def test_signing_through_the_page_records_the_request_and_shows_the_record(staff
         AuthMethod.UNRECORDED,
     )
     # The first view happened before the signature, so it is inside the evidence hash.
-    from acknowledgements.evidence import acknowledgement_evidence
 
     assert [event["kind"] for event in acknowledgement_evidence(ack)["events"]] == ["first_viewed"]
     page = client.get(staff.version.get_absolute_url()).content.decode()
@@ -320,7 +334,6 @@ def test_declaration_mistakes_get_a_clear_message_and_nothing_is_saved(declaring
 
 
 def test_an_interest_from_the_last_declaration_is_carried_forward(declaring, client_for):
-    from acknowledgements.services import declaration_make
 
     declaration_make(
         person=declaring.person,
@@ -333,7 +346,6 @@ def test_an_interest_from_the_last_declaration_is_carried_forward(declaring, cli
 
 def test_someone_who_does_not_owe_the_version_sees_no_form_and_cannot_post(staff, client_for):
     officer = owing(name="Pine Trust").person
-    from conduct.tests.factories import RoleFactory
 
     RoleFactory(person=officer, organisation=staff.orgs["trust"], kind="admin")
     client = client_for(officer)

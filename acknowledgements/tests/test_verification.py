@@ -7,11 +7,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from pypdf import PdfReader, PdfWriter
 
-from acknowledgements.documents import sealed_pdf_bytes
+from acknowledgements.certificates import adoption_certificate_issue
 from acknowledgements.issuing import acknowledgement_pdf_issue
-from acknowledgements.models import SealedPdf
-from acknowledgements.tests.factories import sign, tamper
+from acknowledgements.models import Interest, SealedPdf
+from acknowledgements.sealed_pdfs import sealed_pdf_bytes
+from acknowledgements.tests.factories import business_interest, sign, tamper
 from acknowledgements.verification import verify_code, verify_pdf
+from conduct.models import Adoption
 
 pytestmark = pytest.mark.django_db
 URL = "/verify/"
@@ -70,8 +72,6 @@ def test_a_record_whose_stored_data_was_altered_is_not_verified(client, signed):
 
 
 def test_an_altered_declaration_is_caught_too(declaring):
-    from acknowledgements.models import Interest
-    from acknowledgements.tests.factories import business_interest
 
     ack = sign(declaring, declaration=business_interest("Acme Ltd"), issue_pdf=False).acknowledgement
     pdf = sealed_pdf_bytes(acknowledgement_pdf_issue(acknowledgement_id=ack.pk, send_receipt=False))
@@ -145,8 +145,6 @@ def test_nothing_given_asks_for_a_file_or_code(client, db):
 
 
 def test_an_adoption_certificate_verifies_on_the_same_page(client, staff):
-    from conduct.certificates import adoption_certificate_issue
-    from conduct.models import Adoption
 
     adoption = Adoption.objects.get(version=staff.version)
     pdf = sealed_pdf_bytes(adoption_certificate_issue(adoption_id=adoption.pk))

@@ -10,7 +10,11 @@ import factory
 from django.utils import timezone
 
 from conduct import models
-from conduct.services import AdoptionRequest, adoption_record, version_create_from_content
+from conduct.services import (
+    AdoptionRequest,
+    adoption_record,
+    version_create_from_content,
+)
 
 PASSWORD = "correct-horse-battery"
 

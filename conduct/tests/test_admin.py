@@ -5,7 +5,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-from conduct.models import Clause, Code, CodeVersion
+from conduct.models import Clause, Code, CodeVersion, Organisation, Person
 from conduct.tests.factories import PersonFactory
 
 
@@ -60,7 +60,6 @@ def test_adoption_evidence_cannot_be_changed_or_deleted_in_the_admin(demo, opera
 
 
 def test_new_role_added_in_the_admin_owes_the_codes_in_force(demo, operator_client):
-    from conduct.models import Organisation, Person
 
     newcomer = PersonFactory(full_name="Nia Newcomer")
     northgate = Organisation.objects.get(slug="att-northgate")

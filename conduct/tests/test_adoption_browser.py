@@ -9,10 +9,11 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from acknowledgements.evidence import RequestMeta
+from acknowledgements.declarations import DeclarationData
 from acknowledgements.models import Acknowledgement, Obligation
-from acknowledgements.services import DeclarationData, acceptance_statement, acknowledgement_sign
+from acknowledgements.signing import acceptance_statement, acknowledgement_sign
 from conduct.models import Adoption, Clause, Code, Person
+from core.request_meta import RequestMeta
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -9,7 +9,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conduct import drafting
-from conduct.models import Adoption, Attendance, Clause, Code, CodeVersion, Meeting, Organisation, Person, Section
+from conduct.models import (
+    Adoption,
+    Attendance,
+    Clause,
+    Code,
+    CodeVersion,
+    Meeting,
+    Organisation,
+    Person,
+    Section,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -65,13 +75,13 @@ def cycle_urls(o) -> list[str]:
         ("adopt", [slug, d, "llt-board"]),
         ("adopt", [slug, o["adopted"].pk, "llt-meadowbank-lgb"]),
         ("adoption", [o["adoption"].pk]),
-        ("adoption_certificate", [o["adoption"].pk]),
+        ("acknowledgements:adoption_certificate", [o["adoption"].pk]),
         ("board_meetings", ["llt-board"]),
         ("meeting_create", ["llt-board"]),
         ("meeting", [o["meeting"].pk]),
         ("meeting_edit", [o["meeting"].pk]),
     ]
-    return [reverse(f"conduct:{name}", args=args) for name, args in names]
+    return [reverse(name if ":" in name else f"conduct:{name}", args=args) for name, args in names]
 
 
 def snapshot(o) -> tuple:

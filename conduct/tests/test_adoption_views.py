@@ -11,13 +11,22 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from acknowledgements.documents import check_seal, embedded_files
 from acknowledgements.models import Obligation, SealedPdf
+from acknowledgements.verification import verify_code, verify_pdf
 from conduct import drafting
-from conduct.canonical import canonical_json
 from conduct.drafting import ClauseContent
-from conduct.models import Adoption, Code, CodeVersion, Meeting, Organisation, Person, VersionStatus
+from conduct.models import (
+    Adoption,
+    Code,
+    CodeVersion,
+    Meeting,
+    Organisation,
+    Person,
+    VersionStatus,
+)
 from conduct.services import adoption_evidence, adoption_evidence_hash
+from core.canonical import canonical_json
+from core.pdf import check_seal, embedded_files
 
 pytestmark = pytest.mark.django_db
 
@@ -217,7 +226,9 @@ def pdf_text(content: bytes) -> str:
 
 
 def test_the_certificate_states_the_adoption_lists_the_changes_and_is_sealed(adoption, client_for):
-    response = client_for(person("clerk@llt.example")).get(reverse("conduct:adoption_certificate", args=[adoption.pk]))
+    response = client_for(person("clerk@llt.example")).get(
+        reverse("acknowledgements:adoption_certificate", args=[adoption.pk])
+    )
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert (
         'filename="adoption-certificate-llt-governance-code-of-conduct-2025-2026-llt-board.pdf"'
@@ -255,7 +266,7 @@ def test_the_certificate_states_the_adoption_lists_the_changes_and_is_sealed(ado
 
 def test_every_download_returns_the_stored_bytes(adoption, client_for):
     client = client_for(person("chair@llt.example"))
-    url = reverse("conduct:adoption_certificate", args=[adoption.pk])
+    url = reverse("acknowledgements:adoption_certificate", args=[adoption.pk])
     first, second = client.get(url).content, client.get(url).content
     record = SealedPdf.objects.get(adoption=adoption)
     assert first == second and record.size == len(first)
@@ -263,10 +274,11 @@ def test_every_download_returns_the_stored_bytes(adoption, client_for):
 
 
 def test_the_certificate_verifies_on_the_public_verification_page(adoption, client_for, client):
-    from acknowledgements.verification import verify_code, verify_pdf
 
     content = (
-        client_for(person("chair@llt.example")).get(reverse("conduct:adoption_certificate", args=[adoption.pk])).content
+        client_for(person("chair@llt.example"))
+        .get(reverse("acknowledgements:adoption_certificate", args=[adoption.pk]))
+        .content
     )
     assert verify_pdf(content).verified and verify_pdf(content).kind == "adoption"
     assert verify_code(adoption.verification_code).verified
@@ -285,5 +297,7 @@ def test_the_first_version_of_a_code_has_no_previous_version_to_compare(code, me
     client = client_for(chair)
     client.post(adopt_url(new), form_data(meeting, chair))
     adoption = Adoption.objects.get(version=new)
-    text = " ".join(pdf_text(client.get(reverse("conduct:adoption_certificate", args=[adoption.pk])).content).split())
+    text = " ".join(
+        pdf_text(client.get(reverse("acknowledgements:adoption_certificate", args=[adoption.pk])).content).split()
+    )
     assert "This is the first version of Visitors code" in text

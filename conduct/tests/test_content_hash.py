@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from conduct.canonical import canonical_json, content_hash
+from conduct.content import content_hash
 from conduct.models import Clause, Section
 from conduct.tests.factories import CodeFactory, make_version, simple_sections
+from core.canonical import canonical_json
 
 
 @pytest.fixture

@@ -8,8 +8,21 @@ from django.core.exceptions import ValidationError
 from conduct import drafting
 from conduct.diff import diff_versions
 from conduct.drafting import ClauseContent, CodeDetails, DraftConflict, DraftLocked
-from conduct.models import Clause, Code, CodeVersion, ImmutableVersionError, Section, VersionStatus
-from conduct.tests.factories import CodeFactory, PersonFactory, adopt, make_version, trust_tree
+from conduct.models import (
+    Clause,
+    Code,
+    CodeVersion,
+    ImmutableVersionError,
+    Section,
+    VersionStatus,
+)
+from conduct.tests.factories import (
+    CodeFactory,
+    PersonFactory,
+    adopt,
+    make_version,
+    trust_tree,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,13 @@ from acknowledgements.models import Obligation
 from conduct.models import Code, Person, RoleKind
 from conduct.reviews import reviews_due
 from conduct.services import version_content_as_data
-from conduct.tests.factories import CodeFactory, RoleFactory, adopt, make_chair, make_version
+from conduct.tests.factories import (
+    CodeFactory,
+    RoleFactory,
+    adopt,
+    make_chair,
+    make_version,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +43,7 @@ def test_history_lists_every_version_its_adoptions_and_signatures(demo, client_f
     assert f"{signed} of {owed}</span> people asked to sign have signed" in page
     for adoption in version.adoptions.select_related("board", "chair"):
         assert adoption.board.name in page and adoption.chair.full_name in page
-        assert reverse("conduct:adoption_certificate", args=[adoption.pk]) in page
+        assert reverse("acknowledgements:adoption_certificate", args=[adoption.pk]) in page
     assert "24 Sep 2026" in page and "Review overdue" in page  # the demo's review dates have passed
     assert "Start next year&#x27;s draft" in page or "Start next year's draft" in page
 

@@ -3,7 +3,13 @@
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from conduct.models import Clause, CodeVersion, ImmutableVersionError, Section, VersionStatus
+from conduct.models import (
+    Clause,
+    CodeVersion,
+    ImmutableVersionError,
+    Section,
+    VersionStatus,
+)
 from conduct.tests.factories import CodeFactory, adopt, make_version
 
 

@@ -14,7 +14,14 @@ from django.utils import timezone
 from conduct import meetings
 from conduct.models import Attendance, Meeting, Organisation, Person, RoleKind
 from conduct.services import AdoptionRequest, adoption_record
-from conduct.tests.factories import CodeFactory, MeetingFactory, RoleFactory, adopt, make_chair, make_version
+from conduct.tests.factories import (
+    CodeFactory,
+    MeetingFactory,
+    RoleFactory,
+    adopt,
+    make_chair,
+    make_version,
+)
 
 pytestmark = pytest.mark.django_db
 

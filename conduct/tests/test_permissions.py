@@ -5,8 +5,20 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from conduct.models import Organisation
-from conduct.permissions import Action, can, can_read_version, organisations_for, scope_q
-from conduct.tests.factories import CodeFactory, PersonFactory, RoleFactory, adopt, make_version
+from conduct.permissions import (
+    Action,
+    can,
+    can_read_version,
+    organisations_for,
+    scope_q,
+)
+from conduct.tests.factories import (
+    CodeFactory,
+    PersonFactory,
+    RoleFactory,
+    adopt,
+    make_version,
+)
 
 
 def officer(org, kind, **kwargs):

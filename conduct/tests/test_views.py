@@ -6,7 +6,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conduct.models import Code, Person
-from conduct.tests.factories import CodeFactory, PersonFactory, RoleFactory, adopt, make_version, trust_tree
+from conduct.tests.factories import (
+    CodeFactory,
+    PersonFactory,
+    RoleFactory,
+    adopt,
+    make_version,
+    trust_tree,
+)
 
 
 def queries(client, url) -> int:
@@ -33,7 +40,7 @@ def test_home_lists_the_codes_that_concern_the_person(demo, client_for):
 
 def test_staff_code_page_renders_numbered_sections_and_the_appendix(demo, client_for):
     client = client_for(Person.objects.get(email="staff@att.example"))
-    response = client.get(reverse("conduct:code", args=["att-staff-code-of-conduct"]), follow=True)
+    response = client.get(reverse("acknowledgements:code", args=["att-staff-code-of-conduct"]), follow=True)
     page = response.content.decode()
     assert response.status_code == 200
     assert '<span class="section-number">19.</span> Conflict of Interests' in page

@@ -6,6 +6,9 @@ from django import template
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from reports.exports import body_label
+from reports.selectors import NO_SCHOOL
+
 register = template.Library()
 
 
@@ -40,7 +43,6 @@ def get_item(mapping: dict, key):
 
 @register.filter
 def body_name(organisation) -> str:
-    from reports.exports import body_label
 
     return body_label(organisation)
 
@@ -52,7 +54,6 @@ def percent(counts) -> str:
 
 @register.filter
 def school_label(schools, key: str) -> str:
-    from reports.selectors import NO_SCHOOL
 
     return schools.label(None if key == NO_SCHOOL else int(key))
 

@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from acknowledgements.models import Obligation
 from conduct.models import Code, CodeVersion, Organisation, Person
-from conduct.tests.factories import CodeFactory, PersonFactory, RoleFactory, adopt, make_version, trust_tree
+from conduct.tests.factories import (
+    CodeFactory,
+    PersonFactory,
+    RoleFactory,
+    adopt,
+    make_version,
+    trust_tree,
+)
 from reports.tests.factories import days_ago, sign
 
 

@@ -13,17 +13,22 @@ from functools import lru_cache
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from acknowledgements.models import Acknowledgement, AuthMethod, Declaration, Interest, Obligation, SealedPdf
-from conduct.canonical import sha256_hex
-from conduct.models import Attendance, Meeting, Organisation, Person, RoleKind
-
-ROLE_LABELS = dict(RoleKind.choices)
+from acknowledgements.models import (
+    Acknowledgement,
+    Declaration,
+    Interest,
+    Obligation,
+    SealedPdf,
+)
+from conduct.models import Attendance, Meeting, Organisation, Person, role_label
+from core.canonical import sha256_hex
+from core.pdf import render_pdf
+from core.request_meta import AuthMethod
 
 
 @lru_cache(maxsize=1)
 def small_pdf() -> bytes:
     """One small real PDF (rendered once per test run)."""
-    from acknowledgements.documents import render_pdf
 
     html = "<html lang='en-GB'><body><h1>Acknowledgement</h1><p>Signed.</p></body></html>"
     return render_pdf(html, title="Acknowledgement", author="Tests", subject="A signed acknowledgement")
@@ -53,7 +58,7 @@ def sign(
             {
                 "role_id": role.pk,
                 "kind": role.kind,
-                "label": ROLE_LABELS[role.kind],
+                "label": role_label(role.kind),
                 "title": role.title,
                 "organisation_id": role.organisation_id,
                 "organisation": obligation.organisation.name,

@@ -13,11 +13,24 @@ from django.utils.http import urlencode
 from acknowledgements.models import Obligation
 from conduct.models import NetworkMembership, Person
 from conduct.services import role_create
-from conduct.tests.factories import CodeFactory, OrganisationFactory, PersonFactory, RoleFactory, adopt, make_version
+from conduct.tests.factories import (
+    CodeFactory,
+    OrganisationFactory,
+    PersonFactory,
+    RoleFactory,
+    adopt,
+    make_version,
+)
 from reports.selectors import NO_SCHOOL, ReportFilters, dashboard, timeline_days
 from reports.tests.conftest import officer
 from reports.tests.factories import days_ago, sign
-from reports.tests.helpers import as_numbers, counter_numbers, expected, query_count, status_on
+from reports.tests.helpers import (
+    as_numbers,
+    counter_numbers,
+    expected,
+    query_count,
+    status_on,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,13 @@ from conduct.models import Person
 from reports.exports import TABLES, Column, csv_chunks, neutralise, people_columns
 from reports.selectors import NO_SCHOOL
 from reports.tests.factories import days_ago, sign
-from reports.tests.helpers import as_numbers, counter_numbers, expected, query_count, status_on
+from reports.tests.helpers import (
+    as_numbers,
+    counter_numbers,
+    expected,
+    query_count,
+    status_on,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from acknowledgements.models import Acknowledgement, Obligation, SealedPdf
+from reports import services
 from reports.models import CLAIM_LEASE, JOB_RETENTION, JobKind, JobStatus, ReportJob
 from reports.selectors import ReportFilters
 from reports.services import (
@@ -178,8 +179,6 @@ def test_a_transient_error_releases_the_job_and_the_task_retries_with_backoff(
 ):
     from celery.exceptions import Retry
 
-    from reports import services
-
     calls = []
     real = services.BUILDERS[JobKind.ARCHIVE]
 
@@ -200,7 +199,6 @@ def test_a_transient_error_releases_the_job_and_the_task_retries_with_backoff(
 
 
 def test_an_error_that_persists_fails_the_job_with_a_message(oak, monkeypatch, django_capture_on_commit_callbacks):
-    from reports import services
 
     def broken(job):
         raise ValueError("unexpected")

@@ -9,7 +9,9 @@ import pytest
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from conduct.tests.factories import PersonFactory
 from reports.models import ReportJob
+from reports.tests.conftest import officer
 from reports.views import EXPORTS
 
 pytestmark = pytest.mark.django_db
@@ -127,7 +129,6 @@ def test_reports_need_sign_in(oak, client):
 
 
 def test_a_superuser_reaches_every_trust(oak, elm, client_for):
-    from conduct.tests.factories import PersonFactory
 
     root = PersonFactory(is_superuser=True)
     client = client_for(root)
@@ -136,7 +137,6 @@ def test_a_superuser_reaches_every_trust(oak, elm, client_for):
 
 
 def test_a_board_clerk_sees_the_boards_reports_but_not_staff(oak, client_for):
-    from reports.tests.conftest import officer
 
     clerk = officer(oak.orgs["board"], "clerk")
     client = client_for(clerk)

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from conduct.models import Organisation
+from conduct.models import Organisation, Person
 from conduct.services import add_years
 from conduct.tests.factories import PersonFactory, RoleFactory
 from reports.register import last_academic_year, register_for
@@ -375,7 +375,6 @@ def test_only_admins_may_switch_publication(oak, elm, governors, client_for):
 
 
 def test_demo_public_page_shows_a_governors_interest_and_attendance(demo, client):
-    from conduct.models import Person
 
     governor = Person.objects.get(email="governor@llt.example")
     lgb = Organisation.objects.get(slug="llt-meadowbank-lgb")

@@ -13,6 +13,7 @@ import time
 import pytest
 from django.urls import reverse
 
+from config.celery import app
 from reports.models import JobStatus, ReportJob
 from reports.tests.factories import read_zip
 
@@ -25,8 +26,6 @@ REDIS_URL = "redis://127.0.0.1:6379/14"
 def redis_worker(settings):
     import redis
     from celery.contrib.testing.worker import start_worker
-
-    from config.celery import app
 
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()

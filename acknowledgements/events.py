@@ -1,0 +1,112 @@
+"""The audit trail: one constructor per kind of event, so every event of a kind is written the same way."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from acknowledgements.evidence import hold_person_evidence
+from acknowledgements.models import Acknowledgement, AuditEvent, EventKind, Invitation, SealedPdf
+from conduct.models import Adoption, CodeVersion, Person
+from core.request_meta import RequestMeta
+
+
+def acknowledgement_event(
+    kind: str, *, ack: Acknowledgement, actor: Person, at: datetime, request_meta: RequestMeta, **details
+) -> AuditEvent:
+    """An unsaved event of a signature (signed, recorded on behalf, corrected): saved with its evidence."""
+    return AuditEvent(
+        person_id=ack.person_id,
+        version_id=ack.version_id,
+        kind=kind,
+        occurred_at=at,
+        actor=actor,
+        ip_address=request_meta.ip_address,
+        user_agent=request_meta.user_agent,
+        details={"verification_code": ack.verification_code, **details},
+    )
+
+
+def event_first_view(
+    *, person: Person, version: CodeVersion, request_meta: RequestMeta, at: datetime | None = None
+) -> None:
+    """Record the first time the person opened a version they owe.
+
+    One insert whether or not it is the first time (INSERT … ON CONFLICT DO
+    NOTHING against ``event_first_view_once``), so a second tab, a reload or a
+    race costs the same and records nothing twice. The time is stamped once the
+    person's row is held, like every event a signature's hash may cover.
+    """
+    with transaction.atomic():
+        hold_person_evidence(person.pk)
+        event = AuditEvent(
+            person=person,
+            version=version,
+            kind=EventKind.FIRST_VIEWED,
+            occurred_at=at or timezone.now(),
+            actor=person,
+            ip_address=request_meta.ip_address,
+            user_agent=request_meta.user_agent,
+        )
+        AuditEvent.objects.bulk_create([event], ignore_conflicts=True)
+
+
+def event_pdf_downloaded(*, acknowledgement: Acknowledgement, by: Person, request_meta: RequestMeta) -> AuditEvent:
+    event = AuditEvent(
+        person_id=acknowledgement.person_id,
+        version_id=acknowledgement.version_id,
+        acknowledgement=acknowledgement,
+        kind=EventKind.PDF_DOWNLOADED,
+        actor=by,
+        ip_address=request_meta.ip_address,
+        user_agent=request_meta.user_agent,
+    )
+    event.save()
+    return event
+
+
+def event_invited(*, invitation: Invitation, invited_by: Person, resent_from: Invitation | None = None) -> AuditEvent:
+    """Someone was invited to take up a role; a fresh link for the same role says which one it replaces."""
+    role = invitation.role
+    assert role is not None  # an invitation is always made for a role; only deleting the role clears it
+    details: dict[str, object] = {"invitation_id": invitation.pk}
+    if resent_from is not None:
+        details["resent"] = resent_from.pk
+    details.update(role=role.kind, organisation_id=role.organisation_id, organisation=role.organisation.name)
+    if resent_from is None:
+        details["starts_on"] = role.starts_on.isoformat()
+    return AuditEvent.objects.create(
+        person=invitation.person, kind=EventKind.INVITED, actor=invited_by, details=details
+    )
+
+
+def event_pdf_issued(*, acknowledgement: Acknowledgement, record: SealedPdf) -> bool:
+    """The "PDF issued" event, at most one per acknowledgement: True for whoever inserts it."""
+    try:
+        with transaction.atomic():
+            AuditEvent(
+                person_id=acknowledgement.person_id,
+                version_id=acknowledgement.version_id,
+                acknowledgement=acknowledgement,
+                kind=EventKind.PDF_ISSUED,
+                details={"sha256": record.sha256, "size": record.size},
+            ).save()
+    except IntegrityError:
+        return False
+    return True
+
+
+def event_adopted(*, adoption: Adoption, at: datetime) -> AuditEvent:
+    """A board adopted a version: on the chair's trail, with who recorded it."""
+    return AuditEvent.objects.create(
+        person=adoption.chair,
+        version=adoption.version,
+        kind=EventKind.ADOPTED,
+        occurred_at=at,
+        actor=adoption.recorded_by,
+        ip_address=adoption.ip_address,
+        user_agent=adoption.user_agent,
+        details={"adoption_id": adoption.pk, "board": adoption.board.name, "on_behalf": adoption.recorded_on_behalf},
+    )

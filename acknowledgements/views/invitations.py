@@ -1,0 +1,98 @@
+"""Inviting people, one by one or from a CSV roster, and the invitations sent."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST, require_safe
+
+from acknowledgements import forms
+from acknowledgements.invitations import (
+    invitation_create,
+    invitation_resend,
+    people_import_csv,
+)
+from acknowledgements.models import (
+    Invitation,
+)
+from acknowledgements.views.paper import PAGE_SIZE
+from conduct.models import OFFICER_ROLE_KINDS
+from conduct.permissions import Action, organisations_for, scope_q
+from core.forms import add_service_errors
+
+
+def _manageable(request: HttpRequest):
+    organisations = organisations_for(request.user, Action.MANAGE_PEOPLE).order_by("path")
+    if not organisations.exists():
+        raise Http404("You do not manage people in any organisation.")
+    return organisations
+
+
+@login_required
+def invite(request: HttpRequest) -> HttpResponse:
+    organisations = _manageable(request)
+    may_grant = organisations_for(request.user, Action.GRANT_OFFICER_ROLES).exists()
+    form = forms.InviteForm(request.POST or None, organisations=organisations, may_grant_officer_roles=may_grant)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = invitation_create(invited_by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error("kind" if form.cleaned_data["kind"] in OFFICER_ROLE_KINDS else "organisation", str(exc))
+        else:
+            person = result.person
+            if result.person_created:
+                messages.success(request, f"Invitation sent to {person.full_name} <{person.email}>.")
+            elif result.role_created:
+                messages.success(
+                    request,
+                    f"{person.full_name} already has an account; the new role was added and they have been told.",
+                )
+            else:
+                messages.info(request, f"{person.full_name} already has this role from that date; nothing was changed.")
+            return redirect("acknowledgements:invitations")
+    return render(
+        request, "acknowledgements/invite.html", {"form": form}, status=400 if request.method == "POST" else 200
+    )
+
+
+@login_required
+def import_people(request: HttpRequest) -> HttpResponse:
+    _manageable(request)
+    form = forms.ImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        report = people_import_csv(data=form.cleaned_data["file"].read(), invited_by=request.user)
+    return render(request, "acknowledgements/import.html", {"form": form, "report": report})
+
+
+@login_required
+@require_safe
+def invitations(request: HttpRequest) -> HttpResponse:
+    _manageable(request)
+    rows = (
+        Invitation.objects.filter(scope_q(request.user, Action.MANAGE_PEOPLE, "role__organisation"))
+        .select_related("person", "role__organisation", "invited_by")
+        .order_by("-created_at", "-pk")
+    )
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "acknowledgements/invitations.html", {"page": page})
+
+
+@login_required
+@require_POST
+def invitation_resend_view(request: HttpRequest, pk: int) -> HttpResponse:
+    invitation = get_object_or_404(
+        Invitation.objects.filter(scope_q(request.user, Action.MANAGE_PEOPLE, "role__organisation")).select_related(
+            "person", "role__organisation"
+        ),
+        pk=pk,
+    )
+    invitation_resend(invitation=invitation, invited_by=request.user)
+    messages.success(request, f"A new invitation is on its way to {invitation.person.email}.")
+    return redirect("acknowledgements:invitations")

@@ -1,0 +1,49 @@
+"""The content of a code version, as hashed: the one definition of "the same words".
+
+Serialised with ``core.canonical`` so a version's content hash is reproducible anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from core.canonical import canonical_json, sha256_hex
+
+CONTENT_FORMAT = 1
+
+
+def content_hash(content: dict) -> str:
+    return sha256_hex(canonical_json(content))
+
+
+def clause_content(clause: Any) -> dict:
+    return {
+        "number": clause.number,
+        "style": clause.style,
+        "depth": clause.depth,
+        "term": clause.term,
+        "text": clause.text,
+        "roles": sorted(clause.roles or []),
+        "new": bool(clause.is_new),
+    }
+
+
+def version_content(version: Any, sections: Iterable[Any]) -> dict:
+    """The text of a version, as hashed: sections and clauses in order, nothing else.
+
+    Internal identifiers (keys, primary keys) are left out so two versions with the
+    same words hash the same, and the code's mutable title is left out so renaming
+    a code never makes old evidence look tampered with.
+    """
+    return {
+        "format": CONTENT_FORMAT,
+        "sections": [
+            {
+                "number": section.number,
+                "title": section.title,
+                "clauses": [clause_content(clause) for clause in section.clauses.all()],
+            }
+            for section in sections
+        ],
+    }

@@ -1,0 +1,20 @@
+"""Form helpers every app's views share."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+
+def all_valid(*bound_forms: forms.BaseForm | forms.BaseFormSet | None) -> bool:
+    """Validate every form (so each shows its own errors), not only up to the first invalid one."""
+    return all([form.is_valid() for form in bound_forms if form is not None])
+
+
+def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form: on the field it names, else at the top."""
+    if hasattr(error, "error_dict"):
+        for field, field_errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    else:
+        form.add_error(None, error)

@@ -1,0 +1,75 @@
+"""The one Celery convention: thin tasks, one retry policy for transient errors, queued after commit.
+
+- ``transient_task`` declares a task that retries, with exponential backoff and
+  jitter, only on errors that can go away by waiting (a mail server or storage
+  backend briefly away, a dropped database connection). Anything else, such as
+  an ``AppendOnlyViolation`` or an ``IntegrityError``, fails at once: retrying it
+  would only repeat it.
+- Task names are their module path (Celery's default); nothing names them by hand.
+- ``enqueue_on_commit`` queues a task once the current transaction commits, and a
+  broker that cannot be reached then is logged, never raised: the user's action has
+  committed and must not turn into an error page. Each app's periodic sweep finds
+  the work a lost message would have done.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError, transaction
+
+from core.exceptions import TransientError
+
+logger = logging.getLogger(__name__)
+
+# Mail: a server that hung up, refused the connection or answered 4xx. (A 5xx refusal of the
+# recipient, SMTPRecipientsRefused, is permanent and not listed.)
+TRANSIENT_MAIL_ERRORS: tuple[type[BaseException], ...] = (
+    smtplib.SMTPServerDisconnected,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPHeloError,
+    smtplib.SMTPAuthenticationError,
+    smtplib.SMTPDataError,
+    smtplib.SMTPSenderRefused,
+)
+PERMANENT_MAIL_ERRORS: tuple[type[BaseException], ...] = (smtplib.SMTPRecipientsRefused,)
+# OSError covers sockets, timeouts and storage; the database errors are those of a lost connection.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    TransientError,
+    OSError,
+    OperationalError,
+    InterfaceError,
+    *TRANSIENT_MAIL_ERRORS,
+)
+
+RETRY_POLICY: dict[str, Any] = {
+    "bind": True,
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 10,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 8,
+    "acks_late": True,
+}
+
+
+def transient_task(**overrides: Any) -> Callable:
+    """``@transient_task()``: a shared task with the project's retry policy (``overrides`` for a task's own limits)."""
+    return shared_task(**{**RETRY_POLICY, **overrides})
+
+
+def _send(task: Any, args: tuple, kwargs: dict) -> None:
+    try:
+        task.apply_async(args=args, kwargs=kwargs)
+    except Exception:  # the broker is away: the work is committed and a periodic sweep will find it
+        logger.exception("Could not queue %s%r; the periodic sweep will pick it up.", task.name, args)
+
+
+def enqueue_on_commit(task: Any, *args: Any, **kwargs: Any) -> None:
+    """Queue ``task`` once the current transaction commits (at once outside one); broker errors are logged."""
+    transaction.on_commit(partial(_send, task, args, kwargs))
