@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 
 def all_valid(*bound_forms: forms.BaseForm | forms.BaseFormSet | None) -> bool:
     """Validate every form (so each shows its own errors), not only up to the first invalid one."""
-    return all([form.is_valid() for form in bound_forms if form is not None])
+    results = [form.is_valid() for form in bound_forms if form is not None]  # a list, not a short-circuiting generator
+    return all(results)
 
 
 def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:

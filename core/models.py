@@ -22,7 +22,7 @@ class AppendOnly(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs) -> None:
-        if self.pk and type(self).objects.filter(pk=self.pk).exists():
+        if self.pk and type(self)._default_manager.filter(pk=self.pk).exists():
             raise AppendOnlyViolation(f"{self._meta.verbose_name} records are append-only.")
         super().save(*args, **kwargs)
 

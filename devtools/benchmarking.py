@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TextIO, TypeVar
+from typing import TypeVar
 
+from django.core.management.base import OutputWrapper
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -18,7 +19,7 @@ T = TypeVar("T")
 
 
 @contextmanager
-def throwaway_database(suffix: str, stdout: TextIO) -> Iterator[None]:
+def throwaway_database(suffix: str, stdout: OutputWrapper) -> Iterator[None]:
     """Create a fresh database (``<name>_<suffix>`` on PostgreSQL), use it, then drop it."""
     settings_dict = connection.settings_dict
     original_name = settings_dict["NAME"]
@@ -49,7 +50,7 @@ def captured() -> Iterator[CaptureQueriesContext]:
 
 
 def timed(
-    stdout: TextIO, label: str, action: Callable[[], T], *, width: int = 46, places: int = 2
+    stdout: OutputWrapper, label: str, action: Callable[[], T], *, width: int = 46, places: int = 2
 ) -> tuple[T, float, CaptureQueriesContext]:
     """Run ``action``, print its time and query count on one line, and return (result, seconds, queries)."""
     with captured() as queries:

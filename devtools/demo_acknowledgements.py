@@ -34,10 +34,22 @@ from conduct.models import Code, CodeVersion, Organisation, Person
 from core.request_meta import AuthMethod, RequestMeta
 
 LONDON = ZoneInfo(settings.TIME_ZONE)
-IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.6 Mobile/15E148 Safari/604.1"
-WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Safari/537.36 Edg/141.0.0.0"
-MAC = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.6 Safari/605.1.15"
-ANDROID = "Mozilla/5.0 (Linux; Android 15; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Mobile Safari/537.36"
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/18.6 Mobile/15E148 Safari/604.1"
+)
+WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/141.0.0.0 Safari/537.36 Edg/141.0.0.0"
+)
+MAC = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/18.6 Safari/605.1.15"
+)
+ANDROID = (
+    "Mozilla/5.0 (Linux; Android 15; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/141.0.0.0 Mobile Safari/537.36"
+)
 NOTHING = DeclarationData(nothing_to_declare=True)
 
 
@@ -222,7 +234,7 @@ DEMO_CLERK_META = RequestMeta("192.0.2.5", WINDOWS, AuthMethod.PASSWORD, "", Tru
 
 
 def _version(slug: str) -> CodeVersion:
-    return Code.objects.get(slug=slug).versions.exclude(status="draft").order_by("-adopted_at").first()
+    return Code.objects.get(slug=slug).versions.exclude(status="draft").latest("adopted_at")
 
 
 def _view_first(person: Person, version: CodeVersion, at: datetime, meta: RequestMeta) -> None:
@@ -259,20 +271,20 @@ def demo_load_acknowledgements() -> dict[str, int]:
             issue_pdf=False,
         )
         created["acknowledgements"] += 1
-    for item in PAPER_SIGNATURES:
-        person, version = Person.objects.get(email=item.email), _version(item.code)
+    for paper in PAPER_SIGNATURES:
+        person, version = Person.objects.get(email=paper.email), _version(paper.code)
         if Acknowledgement.objects.filter(person=person, version=version).exists():
             continue
         acknowledgement_record_on_behalf(
             person=person,
             version=version,
-            recorded_by=Person.objects.get(email=item.recorded_by),
+            recorded_by=Person.objects.get(email=paper.recorded_by),
             typed_name=person.full_name,
-            paper_signed_on=item.signed_on,
-            reason=item.reason,
-            declaration=item.declaration,
+            paper_signed_on=paper.signed_on,
+            reason=paper.reason,
+            declaration=paper.declaration,
             request_meta=DEMO_CLERK_META,
-            at=item.at,
+            at=paper.at,
             issue_pdf=False,
         )
         created["acknowledgements"] += 1

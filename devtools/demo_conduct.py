@@ -37,7 +37,12 @@ from devtools.demo_acknowledgements import demo_load_acknowledgements
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
 
 
-def _date(value: str | None) -> date | None:
+def _date(value: str) -> date:
+    return date.fromisoformat(value)
+
+
+def _optional_date(value: str | None) -> date | None:
+    """Fixture dates that may be left out (an open-ended role, no review date) read as None."""
     return date.fromisoformat(value) if value else None
 
 
@@ -107,10 +112,10 @@ class DemoLoader:
                     kind=role["kind"],
                     starts_on=starts_on,
                     title=role.get("title", ""),
-                    ends_on=_date(role.get("ends_on")),
+                    ends_on=_optional_date(role.get("ends_on")),
                     category=role.get("category", ""),
                     appointed_by=role.get("appointed_by", ""),
-                    term_ends_on=_date(role.get("term_ends_on")),
+                    term_ends_on=_optional_date(role.get("term_ends_on")),
                 )
                 self._count("roles")
 
@@ -190,7 +195,7 @@ class DemoLoader:
                 chair=chair,
                 chair_signature=chair.full_name,
                 effective_on=_date(row["effective_on"]),
-                review_due_on=_date(row.get("review_due_on")),
+                review_due_on=_optional_date(row.get("review_due_on")),
                 includes_sub_organisations=row.get("includes_sub_organisations", False),
                 minute_reference=row.get("minute_reference", ""),
             ),

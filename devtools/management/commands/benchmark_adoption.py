@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TypeVar
 
@@ -29,7 +30,18 @@ from acknowledgements.certificates import adoption_certificate_issue
 from acknowledgements.models import Obligation
 from conduct import drafting
 from conduct.diff import diff_versions
-from conduct.models import Clause, Code, CodeVersion, Meeting, Organisation, OrganisationKind, Person, Role, RoleKind
+from conduct.models import (
+    Adoption,
+    Clause,
+    Code,
+    CodeVersion,
+    Meeting,
+    Organisation,
+    OrganisationKind,
+    Person,
+    Role,
+    RoleKind,
+)
 from conduct.services import AdoptionRequest, adoption_record
 from devtools.benchmarking import analyse, throwaway_database, timed
 from devtools.demo_conduct import demo_load
@@ -70,7 +82,7 @@ class Command(BaseCommand):
         clauses = Clause.objects.filter(section__version=current).count()
         self.stdout.write(f"Staff code: {clauses} clauses in {current.sections.count()} sections")
 
-        draft = self._timed(
+        self._timed(
             "start a draft (copy the version in force)", lambda: drafting.draft_start(code=code, created_by=clerk).label
         )
         draft = code.versions.get(status="draft")
@@ -84,10 +96,11 @@ class Command(BaseCommand):
         meeting = Meeting.objects.create(
             board=board, held_on=timezone.localdate() - timedelta(days=1), title="Benchmark meeting"
         )
-        adoption = self._timed(
+        adopted = self._timed(
             "adopt for every academy (opens the signing round)", lambda: adopt(draft, board, meeting, chair)
         )
-        self.stdout.write(f"    obligations opened: {adoption.opened:,}")
+        adoption = adopted.adoption
+        self.stdout.write(f"    obligations opened: {adopted.opened:,}")
         self._timed(
             "render, seal and store the certificate",
             lambda: f"{adoption_certificate_issue(adoption_id=adoption.pk).size:,} bytes",
@@ -119,7 +132,7 @@ def add_staff(*, schools: int, staff: int) -> int:
     return created
 
 
-def reword(draft, clerk, count: int) -> int:
+def reword(draft: CodeVersion, clerk: Person, count: int) -> int:
 
     clauses = list(Clause.objects.filter(section__version=draft).order_by("section__position", "position")[::7][:count])
     for clause in clauses:
@@ -141,7 +154,7 @@ def reword(draft, clerk, count: int) -> int:
 
 
 @contextmanager
-def fresh_keys(version):
+def fresh_keys(version: CodeVersion) -> Iterator[None]:
     """Clause keys that match nothing in the old version, as for two trusts' separate copies of a model code."""
 
     original = dict(Clause.objects.filter(section__version=version).values_list("pk", "key"))
@@ -152,7 +165,16 @@ def fresh_keys(version):
         Clause.objects.bulk_update([Clause(pk=pk, key=key) for pk, key in original.items()], ["key"], batch_size=BATCH)
 
 
-def adopt(draft, board, meeting, chair):
+@dataclass(frozen=True)
+class Adopted:
+    adoption: Adoption
+    opened: int  # obligations the adoption opened
+
+    def __str__(self) -> str:  # the timing line shows the adoption itself
+        return str(self.adoption)
+
+
+def adopt(draft: CodeVersion, board: Organisation, meeting: Meeting, chair: Person) -> Adopted:
 
     adoption = adoption_record(
         request=AdoptionRequest(
@@ -166,5 +188,4 @@ def adopt(draft, board, meeting, chair):
         ),
         recorded_by=chair,
     )
-    adoption.opened = Obligation.objects.filter(adoption=adoption).count()
-    return adoption
+    return Adopted(adoption, opened=Obligation.objects.filter(adoption=adoption).count())

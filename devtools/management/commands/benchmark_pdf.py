@@ -122,8 +122,8 @@ class Command(BaseCommand):
         )
         if markdown:
             self.stdout.write(
-                f"| {time.strftime('%Y-%m-%d')} | Python {platform.python_version()} | {pages} | {runs} | {bare:.3f} s | "
-                f"{shared:.3f} s | {signed:.3f} s | {ratio:.2f} | {overhead:.2f} |"
+                f"| {time.strftime('%Y-%m-%d')} | Python {platform.python_version()} | {pages} | {runs} | "
+                f"{bare:.3f} s | {shared:.3f} s | {signed:.3f} s | {ratio:.2f} | {overhead:.2f} |"
             )
 
     def _acknowledgement(self, model, code: str):

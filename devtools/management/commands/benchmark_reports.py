@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.utils import timezone
 
@@ -21,27 +22,29 @@ COMMAND = (
 class Command(BaseCommand):
     help = "Measure the reports on data from generate_scale_data (meant for PostgreSQL) and print a Markdown table."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--prefix", default="scale", help="The --prefix given to generate_scale_data.")
         parser.add_argument("--runs", type=int, default=7, help="Timed dashboard requests (after one warm-up).")
         parser.add_argument(
             "--write", metavar="FILE", help="Also write the table into this Markdown file (its own section)."
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: object, **options: Any) -> None:
         if options["runs"] < 1:
             raise CommandError("--runs must be at least 1.")
         if connection.vendor != "postgresql":
             self.stderr.write(
-                self.style.WARNING("The targets are for PostgreSQL; this database is %s." % connection.vendor)
+                self.style.WARNING(f"The targets are for PostgreSQL; this database is {connection.vendor}.")
             )
         try:
             benchmark = Benchmark(options["prefix"], options["runs"])
         except NoScaleData as error:
-            raise CommandError(str(error))
+            raise CommandError(str(error)) from error
         figures = benchmark.run()
         database = (
-            f"PostgreSQL {connection.pg_version // 10000}" if connection.vendor == "postgresql" else connection.vendor
+            f"PostgreSQL {connection.get_database_version()[0]}"  # the major version, as pg_version // 10000
+            if connection.vendor == "postgresql"
+            else connection.vendor
         )
         section = markdown(
             figures, data=benchmark.describe_data(), database=database, command=COMMAND, when=timezone.localtime()

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from devtools.scale import ScaleDataExists, ScaleSpec, generate
 
 
 class Command(BaseCommand):
     help = (
-        "Generate a trust with academies, people, three codes, acknowledgements with their events, a network spanning "
-        "three trusts and stored signed PDFs. Defaults: 40 academies, 50,000 people, 150,000 acknowledgements, 1,000 PDFs."
+        "Generate a trust with academies, people, three codes, acknowledgements with their events, a network "
+        "spanning three trusts and stored signed PDFs. Defaults: 40 academies, 50,000 people, 150,000 "
+        "acknowledgements, 1,000 PDFs."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         defaults = ScaleSpec()
         parser.add_argument(
             "--prefix", default=defaults.prefix, help="Slug prefix of everything generated (one data set per prefix)."
@@ -36,7 +38,7 @@ class Command(BaseCommand):
         parser.add_argument("--chunk", type=int, default=defaults.chunk, help="Rows per bulk insert.")
         parser.add_argument("--seed", type=int, default=defaults.seed)
 
-    def handle(self, *args, **options):
+    def handle(self, *args: object, **options: Any) -> None:
         for name in ("academies", "people", "acknowledgements", "chunk"):
             if options[name] < 1:
                 raise CommandError(f"--{name.replace('_', '-')} must be at least 1.")
@@ -58,11 +60,11 @@ class Command(BaseCommand):
         try:
             result = generate(spec, log=lambda message: self.stdout.write(f"  {message}"))
         except ScaleDataExists as error:
-            raise CommandError(str(error))
+            raise CommandError(str(error)) from error
         elapsed = time.perf_counter() - started
         summary = ", ".join(f"{count:,} {what}" for what, count in result.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Generated in {elapsed:.0f} s: {summary}."))
-        self.stdout.write(
-            f"Trust: {result.trust.name} (slug {result.trust.slug}); stored PDFs in {result.pdf_academy.name}."
-        )
-        self.stdout.write(f"Sign in as {result.admin.email} (password conduct-demo-2025) to see its reports.")
+        trust, pdf_academy, admin = result.trust, result.pdf_academy, result.admin
+        assert trust and pdf_academy and admin, "generate() fills these in once the data set is built"
+        self.stdout.write(f"Trust: {trust.name} (slug {trust.slug}); stored PDFs in {pdf_academy.name}.")
+        self.stdout.write(f"Sign in as {admin.email} (password conduct-demo-2025) to see its reports.")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,7 +21,7 @@ class Command(BaseCommand):
         "Safe to run any number of times: nothing is sent twice."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--dry-run", action="store_true", help="Show what would be sent today, then undo the planning."
         )
@@ -27,7 +29,7 @@ class Command(BaseCommand):
             "--queue", action="store_true", help="Queue the sending for the Celery worker instead of sending here."
         )
 
-    def handle(self, *args, dry_run: bool = False, queue: bool = False, **options) -> None:
+    def handle(self, *args: object, dry_run: bool = False, queue: bool = False, **options: Any) -> None:
         if dry_run:
             self._dry_run()
             return
@@ -68,10 +70,18 @@ class Command(BaseCommand):
                 .order_by("kind", "recipient__full_name")
             )
             for reminder in waiting:
-                about = reminder.code.title if reminder.code else reminder.organisation.name
+                about = _about(reminder)
                 self.stdout.write(
                     f"{reminder.get_kind_display():<32} {reminder.step_label:<24} "
                     f"{reminder.recipient.full_name} <{reminder.recipient.email}>: {about}"
                 )
             self.stdout.write(f"{waiting.count()} reminder(s) would be sent. Nothing was saved.")
             transaction.set_rollback(True)
+
+
+def _about(reminder: ReminderLog) -> str:
+    """What the reminder is about: its code, else (a digest or a declaration) its organisation."""
+    if reminder.code:
+        return reminder.code.title
+    assert reminder.organisation is not None, "a reminder without a code is about an organisation"
+    return reminder.organisation.name
