@@ -33,9 +33,10 @@ from django.utils.http import urlencode
 from acknowledgements.models import Acknowledgement, SealedPdf
 from conduct.models import Code, Organisation, Person
 from devtools.benchmarking import captured
+from reports.builders import job_run
+from reports.jobs import job_request
 from reports.models import JobKind, ReportJob
 from reports.selectors import ReportFilters, dashboard
-from reports.services import job_request, job_run
 
 START, END = "<!-- reports-benchmark:start -->", "<!-- reports-benchmark:end -->"
 

@@ -34,7 +34,7 @@ class JobStatus(models.TextChoices):
 ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING)
 # A running job whose worker vanished (killed, redeployed) may be claimed again after this long.
 CLAIM_LEASE = timedelta(minutes=15)
-# Finished files hold personal data; they are deleted after this long (see reports.services.jobs_purge_expired).
+# Finished files hold personal data; they are deleted after this long (see reports.jobs.jobs_purge_expired).
 JOB_RETENTION = timedelta(days=7)
 
 

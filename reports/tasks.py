@@ -1,40 +1,50 @@
-"""Celery tasks for reports: thin wrappers that take ids and call one service."""
+"""Celery tasks for reports: thin wrappers that take ids and call one service.
+
+Both follow the project's convention (``core.tasks.transient_task``): named by
+their module path, retried with backoff on transient errors only
+(``core.tasks.TRANSIENT_ERRORS``). A report job is queued with
+``core.tasks.enqueue_on_commit`` by ``reports.jobs.job_request``.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from celery import shared_task
-from django.db import DatabaseError
+from celery import Task
 
-from reports.services import job_fail_permanently, job_run, jobs_purge_expired
+from core.tasks import TRANSIENT_ERRORS, transient_task
+from reports.builders import job_run
+from reports.jobs import job_fail_permanently, jobs_purge_expired
 
 logger = logging.getLogger(__name__)
 
-MAX_RETRIES = 4
+# Someone is watching the job's page: a few quick retries (about two and a half minutes at most), not the default eight.
+BUILD_MAX_RETRIES = 4
+STILL_FAILING = "The report could not be built (a storage or database error). Please start it again."
+UNEXPECTED_ERROR = "The report could not be built because of an unexpected error. The administrators have been told."
 
 
-@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
-def build_report_job(self, job_id: int) -> None:
-    """Build an archive or a detailed PDF. Safe to deliver twice: the job row is claimed first."""
+@transient_task(max_retries=BUILD_MAX_RETRIES)
+def build_report_job(self: Task, job_id: int) -> None:
+    """Build an archive, a detailed PDF or a spreadsheet. Safe to deliver twice: the job row is claimed first.
+
+    A transient error is re-raised for the retry policy, until the last retry, which
+    fails the job instead; any other error fails it at once (a retry would repeat it).
+    Either way the job's page stops waiting and shows the message.
+    """
     try:
         job_run(job_id)
-    except (DatabaseError, OSError) as error:
-        if self.request.retries >= MAX_RETRIES:
-            logger.exception("Report job %s failed after %s attempts", job_id, MAX_RETRIES + 1)
-            job_fail_permanently(
-                job_id, "The report could not be built (a storage or database error). Please start it again."
-            )
-            return
-        raise self.retry(exc=error, countdown=min(2**self.request.retries * 10, 300))
+    except TRANSIENT_ERRORS:
+        if self.request.retries < BUILD_MAX_RETRIES:
+            raise
+        logger.exception("Report job %s failed after %s attempts", job_id, BUILD_MAX_RETRIES + 1)
+        job_fail_permanently(job_id, STILL_FAILING)
     except Exception:
         logger.exception("Report job %s failed", job_id)
-        job_fail_permanently(
-            job_id, "The report could not be built because of an unexpected error. The administrators have been told."
-        )
+        job_fail_permanently(job_id, UNEXPECTED_ERROR)
 
 
-@shared_task
-def purge_expired_report_files() -> int:
+@transient_task()
+def purge_expired_report_files(self: Task) -> int:
     """Daily: delete finished report files past their retention period."""
     return jobs_purge_expired()

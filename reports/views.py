@@ -48,7 +48,9 @@ from reports.exports import (
     xlsx_file,
 )
 from reports.forms import DashboardFilterForm, PublicationForm
+from reports.jobs import job_request
 from reports.models import JobKind, ReportJob
+from reports.publication import register_publication_set
 from reports.register import register_for, register_organisations, register_published
 from reports.selectors import (
     STATUSES,
@@ -64,7 +66,6 @@ from reports.selectors import (
     school_map,
     today,
 )
-from reports.services import job_request, register_publication_set
 
 PEOPLE_PER_PAGE = 50
 XLSX_NOW_MAX_ROWS = (

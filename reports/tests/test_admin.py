@@ -4,9 +4,9 @@ import pytest
 from django.urls import reverse
 
 from conduct.tests.factories import PersonFactory
+from reports.jobs import job_request
 from reports.models import JobKind
 from reports.selectors import ReportFilters
-from reports.services import job_request
 
 pytestmark = pytest.mark.django_db
 

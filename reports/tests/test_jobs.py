@@ -9,25 +9,23 @@ import io
 from datetime import UTC, timedelta
 
 import pytest
+from celery.exceptions import Retry
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 from pypdf import PdfReader
 
 from acknowledgements.models import Acknowledgement, Obligation, SealedPdf
-from reports import services
+from reports import builders
+from reports.archive import MANIFEST_HEADER
+from reports.builders import job_run
+from reports.jobs import JobLost, job_claim, job_progress, job_request, jobs_purge_expired
 from reports.models import CLAIM_LEASE, JOB_RETENTION, JobKind, JobStatus, ReportJob
 from reports.selectors import ReportFilters
-from reports.services import (
-    MANIFEST_HEADER,
-    JobLost,
-    job_claim,
-    job_progress,
-    job_request,
-    job_run,
-    jobs_purge_expired,
-)
+from reports.tasks import BUILD_MAX_RETRIES, STILL_FAILING, UNEXPECTED_ERROR, build_report_job
 from reports.tests.conftest import officer
 from reports.tests.factories import days_ago, read_zip, sign
 from reports.tests.helpers import status_on
@@ -174,40 +172,85 @@ def test_a_job_whose_worker_vanished_is_claimed_again_and_the_old_attempt_loses_
     assert job_run(job.pk) is None  # and a finished job is never built again
 
 
-def test_a_transient_error_releases_the_job_and_the_task_retries_with_backoff(
-    oak, monkeypatch, django_capture_on_commit_callbacks
-):
-    from celery.exceptions import Retry
+def failing_builder(monkeypatch, error: Exception, *, times: int | None = None) -> list[int]:
+    """Make the archive builder raise ``error`` (the first ``times`` calls, or always); returns each call's attempt."""
+    calls: list[int] = []
+    real = builders.BUILDERS[JobKind.ARCHIVE]
 
-    calls = []
-    real = services.BUILDERS[JobKind.ARCHIVE]
-
-    def flaky(job):
+    def builder(job: ReportJob) -> None:
         calls.append(job.attempts)
-        if len(calls) == 1:
-            raise OSError("disk briefly unavailable")
+        if times is None or len(calls) <= times:
+            raise error
         real(job)
 
-    monkeypatch.setitem(services.BUILDERS, JobKind.ARCHIVE, flaky)
-    with pytest.raises(Retry) as raised, django_capture_on_commit_callbacks(execute=True):
-        job_request(user=oak.admin, kind=JobKind.ARCHIVE, filters=oak_filters(oak))
-    job = ReportJob.objects.get()
-    assert raised.value.when == 10 and job.status == JobStatus.PENDING  # handed back, to be claimed again
-    raised.value.sig.apply()  # what the worker does when the countdown ends
+    monkeypatch.setitem(builders.BUILDERS, JobKind.ARCHIVE, builder)
+    return calls
+
+
+def test_a_transient_error_releases_the_job_and_the_task_retries_with_backoff(oak, monkeypatch):
+    calls = failing_builder(monkeypatch, OSError("disk briefly unavailable"), times=1)
+    job, _ = job_request(user=oak.admin, kind=JobKind.ARCHIVE, filters=oak_filters(oak), enqueue=False)
+    with pytest.raises(Retry) as raised:
+        build_report_job.apply(args=[job.pk])
+    job.refresh_from_db()
+    assert job.status == JobStatus.PENDING and job.error == ""  # handed back, to be claimed again
+    when = raised.value.when
+    assert isinstance(when, int) and 0 <= when <= 10  # the project's backoff: up to 10 s at first, with jitter
+    assert isinstance(raised.value.exc, OSError)
+    build_report_job.apply(args=[job.pk], retries=1)  # what the worker does when the countdown ends
     job.refresh_from_db()
     assert calls == [1, 2] and job.status == JobStatus.DONE and job.attempts == 2
 
 
-def test_an_error_that_persists_fails_the_job_with_a_message(oak, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_transient_error_at_the_last_retry_fails_the_job_with_a_message(oak, monkeypatch):
+    calls = failing_builder(monkeypatch, OSError("disk still unavailable"))
+    job, _ = job_request(user=oak.admin, kind=JobKind.ARCHIVE, filters=oak_filters(oak), enqueue=False)
+    ReportJob.objects.filter(pk=job.pk).update(attempts=BUILD_MAX_RETRIES)  # the earlier deliveries' claims
+    build_report_job.apply(args=[job.pk], retries=BUILD_MAX_RETRIES)  # no Retry raised: nothing is left to try
+    job.refresh_from_db()
+    assert calls == [BUILD_MAX_RETRIES + 1]
+    assert job.status == JobStatus.FAILED and job.error == STILL_FAILING and job.finished_at is not None
 
-    def broken(job):
-        raise ValueError("unexpected")
 
-    monkeypatch.setitem(services.BUILDERS, JobKind.ARCHIVE, broken)
+@pytest.mark.parametrize(
+    "error",
+    [ValueError("unexpected"), IntegrityError("a bug, not a lost connection")],
+    ids=["programming error", "integrity error"],
+)
+def test_an_error_no_retry_would_mend_fails_the_job_at_once_with_a_message(
+    oak, monkeypatch, django_capture_on_commit_callbacks, error
+):
+    calls = failing_builder(monkeypatch, error)
     with django_capture_on_commit_callbacks(execute=True):
         job, _ = job_request(user=oak.admin, kind=JobKind.ARCHIVE, filters=oak_filters(oak))
     job.refresh_from_db()
-    assert job.status == JobStatus.FAILED and "unexpected error" in job.error
+    assert calls == [1]  # not retried
+    assert job.status == JobStatus.FAILED and job.error == UNEXPECTED_ERROR and job.finished_at is not None
+
+
+def test_a_broker_that_cannot_be_reached_leaves_the_job_saved_and_the_page_working(
+    oak, client_for, monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    sent: list[tuple] = []
+
+    def broker_away(args: tuple = (), kwargs: dict | None = None, **options: object) -> None:
+        sent.append(args)
+        raise KombuOperationalError("Error 111 connecting to redis:6379. Connection refused.")
+
+    monkeypatch.setattr(build_report_job, "apply_async", broker_away)
+    with django_capture_on_commit_callbacks(execute=True):
+        job, created = job_request(user=oak.admin, kind=JobKind.ARCHIVE, filters=oak_filters(oak))
+    assert created and sent == [(job.pk,)]
+    assert ReportJob.objects.get().status == JobStatus.PENDING  # committed; it waits for the message to be sent again
+    assert "Could not queue reports.tasks.build_report_job" in caplog.text
+    ReportJob.objects.all().delete()
+    client = client_for(oak.admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = start(client, "archive", oak)
+    job = ReportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
+    assert job.status == JobStatus.PENDING and len(sent) == 2
+    assert client.get(response["Location"]).status_code == 200
 
 
 def test_progress_is_shown_in_the_page_and_as_json(oak, client_for):
@@ -267,16 +310,14 @@ def test_detailed_pdf_lists_everyone_school_by_school(oak, client_for, django_ca
 
 def test_detailed_pdf_progress_counts_towards_the_people_of_the_chosen_status(oak, monkeypatch):
     """With a status filter the bar's total is the people listed, not everyone owing (it used to stop short, then jump)."""
-    import reports.services
-
     calls = []
-    real_progress = reports.services.job_progress
+    real_progress = builders.job_progress
 
     def recorded(job, *, done, total):
         calls.append((done, total))
         real_progress(job, done=done, total=total)
 
-    monkeypatch.setattr(reports.services, "job_progress", recorded)
+    monkeypatch.setattr(builders, "job_progress", recorded)
     job, _ = job_request(
         user=oak.admin, kind=JobKind.DETAILED_PDF, filters=oak_filters(oak, status="signed"), enqueue=False
     )
@@ -288,7 +329,7 @@ def test_detailed_pdf_progress_counts_towards_the_people_of_the_chosen_status(oa
 
 
 def test_a_detailed_pdf_too_big_to_read_is_refused_with_advice(oak, client_for, monkeypatch):
-    monkeypatch.setattr("reports.services.DETAILED_PDF_MAX_ROWS", 10)
+    monkeypatch.setattr("reports.jobs.DETAILED_PDF_MAX_ROWS", 10)
     client = client_for(oak.admin)
     response = start(client, "detailed_pdf", oak)
     assert not ReportJob.objects.exists()
@@ -333,8 +374,6 @@ def test_finished_files_are_deleted_after_the_retention_period(oak):
 
 
 def test_a_job_row_refuses_inconsistent_states(oak):
-    from django.db import IntegrityError, transaction
-
     job, _ = job_request(user=oak.admin, kind=JobKind.ARCHIVE, filters=oak_filters(oak))
     with pytest.raises(IntegrityError), transaction.atomic():
         ReportJob.objects.filter(pk=job.pk).update(status=JobStatus.DONE)  # done without a file
