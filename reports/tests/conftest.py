@@ -36,8 +36,8 @@ class Scenario:
 
 
 def officer(organisation: Organisation, kind: str = "admin") -> Person:
-    person = PersonFactory()
-    RoleFactory(person=person, organisation=organisation, kind=kind, starts_on=date(2020, 1, 1))
+    person = PersonFactory.create()
+    RoleFactory.create(person=person, organisation=organisation, kind=kind, starts_on=date(2020, 1, 1))
     return person
 
 
@@ -53,25 +53,27 @@ def build_trust(
     """
     orgs = trust_tree(name)
     today = timezone.localdate()
-    code = CodeFactory(
+    code = CodeFactory.create(
         owner=orgs["trust"], title=f"{name} Staff Code", audience=["employee", "volunteer"], signing_due_days=30
     )
     people: dict[str, Person] = {}
     for place, count in staff.items():
         for index in range(count):
-            person = PersonFactory(full_name=f"{place.title()} Employee {index:02d} {name}")
-            RoleFactory(
+            person = PersonFactory.create(full_name=f"{place.title()} Employee {index:02d} {name}")
+            RoleFactory.create(
                 person=person, organisation=orgs[place], kind="employee", title="Teacher", starts_on=date(2019, 9, 1)
             )
             people[f"{place}-{index}"] = person
-    people["volunteer"] = PersonFactory(full_name=f"Volunteer {name}")
-    RoleFactory(person=people["volunteer"], organisation=orgs["north"], kind="volunteer", starts_on=date(2021, 1, 1))
-    people["joiner"] = PersonFactory(full_name=f"Joiner {name}")
-    RoleFactory(
+    people["volunteer"] = PersonFactory.create(full_name=f"Volunteer {name}")
+    RoleFactory.create(
+        person=people["volunteer"], organisation=orgs["north"], kind="volunteer", starts_on=date(2021, 1, 1)
+    )
+    people["joiner"] = PersonFactory.create(full_name=f"Joiner {name}")
+    RoleFactory.create(
         person=people["joiner"], organisation=orgs["north"], kind="employee", starts_on=today - timedelta(days=5)
     )
-    people["leaver"] = PersonFactory(full_name=f"Leaver {name}")
-    RoleFactory(
+    people["leaver"] = PersonFactory.create(full_name=f"Leaver {name}")
+    RoleFactory.create(
         person=people["leaver"],
         organisation=orgs["south"],
         kind="employee",

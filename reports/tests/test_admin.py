@@ -21,7 +21,7 @@ def test_report_jobs_are_listed_read_only(oak, client_for):
             organisation=oak.orgs["trust"], as_at=timezone.localdate(), code=oak.code, version=oak.version
         ),
     )
-    operator = client_for(PersonFactory(is_staff=True, is_superuser=True))
+    operator = client_for(PersonFactory.create(is_staff=True, is_superuser=True))
     listing = operator.get(reverse("admin:reports_reportjob_changelist") + "?q=" + oak.admin.email)
     assert listing.status_code == 200 and oak.orgs["trust"].name in listing.content.decode()
     assert operator.get(reverse("admin:reports_reportjob_add")).status_code == 403

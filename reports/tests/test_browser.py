@@ -32,7 +32,9 @@ def sign_some_staff() -> dict[str, int]:
     Returns how many owe and have signed at Northgate, and how many of those signatures have a stored PDF
     (the demo's own signatures have theirs issued on first need, so may have none yet).
     """
-    version = Obligation.objects.filter(code__slug="att-staff-code-of-conduct").first().version
+    owed = Obligation.objects.filter(code__slug="att-staff-code-of-conduct").select_related("version").first()
+    assert owed is not None, "the demo data owes its staff code"
+    version = owed.version
     obligations = list(
         Obligation.objects.filter(version=version, superseded_at__isnull=True, acknowledged_at__isnull=True)
         .select_related("role", "organisation", "person", "version")
@@ -84,8 +86,8 @@ def test_admin_filters_to_a_school_exports_and_downloads_the_archive(demo, page,
     with page.expect_download() as xlsx_download:
         page.get_by_role("link", name="People list as XLSX").click()
     assert xlsx_download.value.suggested_filename.endswith(".xlsx")
-    with open(xlsx_download.value.path(), "rb") as handle:
-        sheet = load_workbook(handle)["People"]
+    with open(xlsx_download.value.path(), "rb") as workbook:
+        sheet = load_workbook(workbook)["People"]
     assert sheet.max_row - 1 == expected["owe"] and sheet.freeze_panes == "A2"
 
     page.get_by_role("button", name="Build the archive of signed PDFs").click()

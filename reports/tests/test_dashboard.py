@@ -227,9 +227,9 @@ def test_drill_down_is_paginated(oak, client_for, monkeypatch):
 
 def test_network_people_count_for_the_member_school_where_they_hold_another_role(oak, elm, client_for):
     today = timezone.localdate()
-    network = OrganisationFactory(name="Partners Network", slug="partners", kind="network")
-    hub = OrganisationFactory(name="Thames Hub", slug="thames-hub", kind="hub", parent=network)
-    network_board = OrganisationFactory(
+    network = OrganisationFactory.create(name="Partners Network", slug="partners", kind="network")
+    hub = OrganisationFactory.create(name="Thames Hub", slug="thames-hub", kind="hub", parent=network)
+    network_board = OrganisationFactory.create(
         name="Partners Board", slug="partners-board", kind="board", parent=network, governs=network
     )
     NetworkMembership.objects.create(network=hub, school=oak.orgs["north"], joined_on=date(2023, 9, 1))
@@ -237,14 +237,16 @@ def test_network_people_count_for_the_member_school_where_they_hold_another_role
     NetworkMembership.objects.create(
         network=hub, school=elm.orgs["north"], joined_on=date(2020, 9, 1), left_on=date(2024, 8, 31)
     )
-    code = CodeFactory(owner=network, title="Partners Code", audience=["reviewer"])
+    code = CodeFactory.create(owner=network, title="Partners Code", audience=["reviewer"])
     places = {"oak-north": oak.orgs["north"], "elm-south": elm.orgs["south"], "elm-north": elm.orgs["north"]}
     reviewers = {}
     for name, schools in {"A": ["oak-north"], "B": ["elm-south", "oak-north"], "C": [], "D": ["elm-north"]}.items():
-        person = PersonFactory(full_name=f"Reviewer {name}")
-        RoleFactory(person=person, organisation=hub, kind="reviewer", starts_on=date(2025, 9, 1))
+        person = PersonFactory.create(full_name=f"Reviewer {name}")
+        RoleFactory.create(person=person, organisation=hub, kind="reviewer", starts_on=date(2025, 9, 1))
         for offset, place in enumerate(schools):
-            RoleFactory(person=person, organisation=places[place], kind="employee", starts_on=date(2018 + offset, 9, 1))
+            RoleFactory.create(
+                person=person, organisation=places[place], kind="employee", starts_on=date(2018 + offset, 9, 1)
+            )
         reviewers[name] = person
     version = make_version(code)
     adopt(version, network_board, held_on=today - timedelta(days=40))
@@ -281,9 +283,11 @@ def test_query_count_does_not_grow_with_people_or_schools(oak, client_for, view)
     small = query_count(client, url(view))
     trust = oak.orgs["trust"]
     for index in range(4):
-        school = OrganisationFactory(name=f"Oak Extra {index}", slug=f"oak-extra-{index}", kind="school", parent=trust)
+        school = OrganisationFactory.create(
+            name=f"Oak Extra {index}", slug=f"oak-extra-{index}", kind="school", parent=trust
+        )
         for person_index in range(8):
-            person = PersonFactory()
+            person = PersonFactory.create()
             role_create(person=person, organisation=school, kind="employee", starts_on=date(2020, 9, 1))
             if person_index % 2:
                 sign(Obligation.objects.get(person=person, version=oak.version), at=days_ago(person_index))
@@ -344,7 +348,7 @@ def test_filters_object_round_trips_through_its_parameters(oak):
 
 
 def test_changing_the_organisation_drops_choices_that_belong_to_the_previous_one(oak, elm, client_for):
-    root = PersonFactory(is_superuser=True)
+    root = PersonFactory.create(is_superuser=True)
     client = client_for(root)
     # From Oak's staff code to Elm: Elm's own code is shown, with a note, rather than an error.
     response = client.get(url(organisation=elm.orgs["trust"].pk, code=oak.code.pk, version=oak.version.pk))

@@ -53,6 +53,20 @@ def start(client, kind: str, scenario, **params):
     return client.post(reverse("reports:job_start", args=[kind]), data)
 
 
+def claimed(job: ReportJob) -> ReportJob:
+    """Claim the job as a worker's attempt would, expecting there to be something to claim."""
+    attempt = job_claim(job.pk)
+    assert attempt is not None, f"job {job.pk} ({job.status}) could not be claimed"
+    return attempt
+
+
+def built(job: ReportJob) -> ReportJob:
+    """Run the job as the task would, expecting this attempt to build it (not find it taken or finished)."""
+    finished = job_run(job.pk)
+    assert finished is not None, f"job {job.pk} was not built by this attempt"
+    return finished
+
+
 def download(client, job: ReportJob) -> bytes:
     response = client.get(reverse("reports:job_download", args=[job.public_id]))
     assert response.status_code == 200, response.status_code
@@ -106,7 +120,8 @@ def test_archive_holds_every_stored_pdf_byte_for_byte_with_a_manifest(
 def test_archive_reports_a_stored_file_that_no_longer_matches_its_hash(
     oak, client_for, django_capture_on_commit_callbacks
 ):
-    pdf = SealedPdf.objects.filter(acknowledgement__version=oak.version).first()
+    pdf = SealedPdf.objects.select_related("acknowledgement").filter(acknowledgement__version=oak.version).first()
+    assert pdf is not None and pdf.file.name and pdf.acknowledgement is not None
     with pdf.file.storage.open(pdf.file.name, "wb") as handle:  # tampering on disk, below the application
         handle.write(b"%PDF-1.7 tampered")
     with django_capture_on_commit_callbacks(execute=True):
@@ -163,9 +178,9 @@ def test_a_retried_or_duplicated_task_does_nothing_once_claimed(oak):
 
 def test_a_job_whose_worker_vanished_is_claimed_again_and_the_old_attempt_loses_it(oak):
     job, _ = job_request(user=oak.admin, kind=JobKind.ARCHIVE, filters=oak_filters(oak))
-    stale = job_claim(job.pk)
+    stale = claimed(job)
     ReportJob.objects.filter(pk=job.pk).update(claimed_at=timezone.now() - CLAIM_LEASE - timedelta(minutes=1))
-    finished = job_run(job.pk)
+    finished = built(job)
     assert finished.status == JobStatus.DONE and finished.attempts == 2
     with pytest.raises(JobLost):
         job_progress(stale, done=1, total=2)  # the stale attempt can no longer write to the row
@@ -257,8 +272,8 @@ def test_progress_is_shown_in_the_page_and_as_json(oak, client_for):
     client = client_for(oak.admin)
     start(client, "archive", oak)
     job = ReportJob.objects.get()
-    claimed = job_claim(job.pk)
-    job_progress(claimed, done=3, total=9)
+    attempt = claimed(job)
+    job_progress(attempt, done=3, total=9)
     page = client.get(job.get_absolute_url()).content.decode()
     assert 'aria-valuenow="33"' in page and "In progress: 3 of 9" in page
     assert f'data-status-url="{reverse("reports:job_status", args=[job.public_id])}"' in page
@@ -276,15 +291,15 @@ def test_progress_is_shown_in_the_page_and_as_json(oak, client_for):
         "size": 0,
     }
     assert client.get(reverse("reports:job_download", args=[job.public_id])).status_code == 404  # not ready yet
-    job_run_after_release(claimed)
+    job_run_after_release(attempt)
     state = client.get(reverse("reports:job_status", args=[job.public_id])).json()
     assert state["status"] == "done" and state["percent"] == 100
     assert state["download_url"] == reverse("reports:job_download", args=[job.public_id])
 
 
-def job_run_after_release(job):
+def job_run_after_release(job: ReportJob) -> ReportJob:
     ReportJob.objects.filter(pk=job.pk).update(status=JobStatus.PENDING)
-    return job_run(job.pk)
+    return built(job)
 
 
 def test_detailed_pdf_lists_everyone_school_by_school(oak, client_for, django_capture_on_commit_callbacks):
@@ -293,7 +308,7 @@ def test_detailed_pdf_lists_everyone_school_by_school(oak, client_for, django_ca
         start(client, "detailed_pdf", oak, as_at=timezone.localdate().isoformat())
     job = ReportJob.objects.get()
     assert job.status == JobStatus.DONE and job.file_name.endswith(
-        "-detailed-as-at-%s.pdf" % timezone.localdate().isoformat()
+        f"-detailed-as-at-{timezone.localdate().isoformat()}.pdf"
     )
     reader = PdfReader(io.BytesIO(download(client, job)))
     pages = [" ".join(page.extract_text().split()) for page in reader.pages]  # table cells wrap names
@@ -309,7 +324,7 @@ def test_detailed_pdf_lists_everyone_school_by_school(oak, client_for, django_ca
 
 
 def test_detailed_pdf_progress_counts_towards_the_people_of_the_chosen_status(oak, monkeypatch):
-    """With a status filter the bar's total is the people listed, not everyone owing (it used to stop short, then jump)."""
+    """With a status filter the bar counts the people listed, not everyone owing (it used to stop short, then jump)."""
     calls = []
     real_progress = builders.job_progress
 
@@ -321,7 +336,7 @@ def test_detailed_pdf_progress_counts_towards_the_people_of_the_chosen_status(oa
     job, _ = job_request(
         user=oak.admin, kind=JobKind.DETAILED_PDF, filters=oak_filters(oak, status="signed"), enqueue=False
     )
-    finished = job_run(job.pk)
+    finished = built(job)
     signed = sum(status_on(obligation, timezone.localdate()) == "signed" for obligation in oak.obligations())
     assert finished.summary["people"] == signed < 14
     assert {total for _done, total in calls} == {2 * signed + 1}
@@ -365,9 +380,9 @@ def test_job_list_shows_only_my_jobs(oak, elm, client_for):
 
 def test_finished_files_are_deleted_after_the_retention_period(oak):
     job, _ = job_request(user=oak.admin, kind=JobKind.ARCHIVE, filters=oak_filters(oak))
-    finished = job_run(job.pk)
+    finished = built(job)
     storage, name = finished.file.storage, finished.file.name
-    assert storage.exists(name)
+    assert name and storage.exists(name)
     assert jobs_purge_expired(now=timezone.now() + JOB_RETENTION - timedelta(hours=1)) == 0
     assert jobs_purge_expired(now=timezone.now() + JOB_RETENTION + timedelta(hours=1)) == 1
     assert not storage.exists(name) and not ReportJob.objects.exists()

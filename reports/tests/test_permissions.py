@@ -59,7 +59,9 @@ def test_another_trusts_admin_gets_404_for_every_view_and_export_of_this_trust(o
 def test_changing_any_id_to_another_trusts_is_a_404(oak, elm, client_for, swap):
     client = client_for(elm.admin)
     params = {
-        **{"organisation": elm.orgs["trust"].pk, "code": elm.code.pk, "version": elm.version.pk},
+        "organisation": elm.orgs["trust"].pk,
+        "code": elm.code.pk,
+        "version": elm.version.pk,
         **swap(oak, elm),
     }
     for url in [link(name, params) for name in GET_VIEWS] + [link("reports:export", params, args=["people", "csv"])]:
@@ -130,7 +132,7 @@ def test_reports_need_sign_in(oak, client):
 
 def test_a_superuser_reaches_every_trust(oak, elm, client_for):
 
-    root = PersonFactory(is_superuser=True)
+    root = PersonFactory.create(is_superuser=True)
     client = client_for(root)
     assert client.get(link("reports:dashboard", oak_params(oak))).status_code == 200
     assert client.get(link("reports:dashboard", {"organisation": elm.orgs["trust"].pk})).status_code == 200
