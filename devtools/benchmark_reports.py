@@ -20,10 +20,13 @@ import resource
 import statistics
 import time
 import tracemalloc
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count
+from django.http import StreamingHttpResponse
 from django.test import Client
 from django.test.utils import override_settings
 from django.urls import reverse
@@ -35,7 +38,7 @@ from conduct.models import Code, Organisation, Person
 from devtools.benchmarking import captured
 from reports.builders import job_run
 from reports.jobs import job_request
-from reports.models import JobKind, ReportJob
+from reports.models import JobKind, JobStatus, ReportJob
 from reports.selectors import ReportFilters, dashboard
 
 START, END = "<!-- reports-benchmark:start -->", "<!-- reports-benchmark:end -->"
@@ -58,16 +61,28 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports kilobytes
 
 
+def _streamed_chunks(response: StreamingHttpResponse) -> Iterable[bytes]:
+    """A streamed body's chunks; the test client hands over a synchronous iterator."""
+    content = response.streaming_content
+    if not isinstance(content, Iterable):
+        raise RuntimeError("The benchmark reads synchronous streams only.")
+    return content
+
+
 class Benchmark:
     def __init__(self, prefix: str, runs: int):
         self.prefix = prefix
         self.runs = runs
-        self.trust = Organisation.objects.filter(slug=f"{prefix}-trust-0").first()
-        if self.trust is None:
+        trust = Organisation.objects.filter(slug=f"{prefix}-trust-0").first()
+        if trust is None:
             raise NoScaleData(f"No scale data with the prefix '{prefix}': run manage.py generate_scale_data first.")
+        self.trust = trust
         self.admin = Person.objects.get(email=f"admin@{prefix}.example")
         self.code = Code.objects.get(slug=f"{prefix}-staff-code")
-        self.version = self.code.versions.order_by("-adopted_at").first()
+        version = self.code.versions.order_by("-adopted_at").first()
+        if version is None:
+            raise NoScaleData(f"The scale data's code {self.code.slug} has no version; generate it again.")
+        self.version = version
         # The archive is measured where the generator stored the signed PDFs: one academy, one version.
         home = (
             SealedPdf.objects.filter(acknowledgement__version__code=self.code)
@@ -87,10 +102,8 @@ class Benchmark:
         """Seconds, bytes and status of one request, reading a streamed body to the end."""
         started = time.perf_counter()
         response = self.client.get(url)
-        size = 0
-        if getattr(response, "streaming", False):
-            for chunk in response.streaming_content:
-                size += len(chunk)
+        if isinstance(response, StreamingHttpResponse):
+            size = sum(len(chunk) for chunk in _streamed_chunks(response))
         else:
             size = len(response.content)
         return time.perf_counter() - started, size, response.status_code
@@ -126,9 +139,10 @@ class Benchmark:
         )
 
     def csv_export(self) -> list[Figure]:
-        everything = {"organisation": self.trust.pk, "code": "", "version": ""}
-        url = f"{reverse('reports:export', args=['people', 'csv'])}?{urlencode(everything)}"
-        small = f"{reverse('reports:export', args=['people', 'csv'])}?{urlencode({**everything, 'organisation': self.academy.pk})}"
+        everything: dict[str, int | str] = {"organisation": self.trust.pk, "code": "", "version": ""}
+        export = reverse("reports:export", args=["people", "csv"])
+        url = f"{export}?{urlencode(everything)}"
+        small = f"{export}?{urlencode({**everything, 'organisation': self.academy.pk})}"
         rss_before = _rss_mb()
         seconds, size, status = self._get(url)
         if status != 200:
@@ -157,7 +171,9 @@ class Benchmark:
 
     def _rows(self, url: str) -> int:
         response = self.client.get(url)
-        return sum(chunk.count(b"\r\n") for chunk in response.streaming_content) - 1
+        if not isinstance(response, StreamingHttpResponse):
+            raise RuntimeError(f"The CSV export answered {response.status_code} without streaming.")
+        return sum(chunk.count(b"\r\n") for chunk in _streamed_chunks(response)) - 1
 
     def _traced_peak(self, url: str) -> float:
         tracemalloc.start()
@@ -172,33 +188,21 @@ class Benchmark:
         filters = ReportFilters(
             organisation=self.academy, as_at=timezone.localdate(), code=self.code, version=self.archive_version
         )
-        job, _created = job_request(user=self.admin, kind=JobKind.ARCHIVE, filters=filters, enqueue=False)
-        started = time.perf_counter()
-        finished = job_run(job.pk)
-        seconds = time.perf_counter() - started
-        if finished is None or finished.status != "done":
-            raise RuntimeError(f"The archive job did not finish: {finished and finished.error}")
-        summary, size = finished.summary, finished.size
-        finished.file.storage.delete(finished.file.name)
-        ReportJob.objects.filter(pk=finished.pk).delete()
+        seconds, summary, size = self._job(JobKind.ARCHIVE, filters)
         return Figure(
             f"Bulk archive of stored signed PDFs ({self.academy.name}, {self.archive_version.label})",
             "< 10 s for 1,000 PDFs",
             f"{seconds:.2f} s",
-            f"{summary['pdfs']:,} PDFs ({size / 1_048_576:.1f} MB ZIP), manifest of {summary['acknowledgements']:,} acknowledgements",
+            f"{summary['pdfs']:,} PDFs ({size / 1_048_576:.1f} MB ZIP), "
+            f"manifest of {summary['acknowledgements']:,} acknowledgements",
             seconds < 10 if summary["pdfs"] >= 1000 else None,
         )
 
     def spreadsheet(self) -> Figure:
         """The whole trust's people list as XLSX, which runs as a background job (no target: for information)."""
         filters = ReportFilters(organisation=self.trust, as_at=timezone.localdate())
-        job, _created = job_request(user=self.admin, kind=JobKind.SPREADSHEET, filters=filters, enqueue=False)
-        started = time.perf_counter()
-        finished = job_run(job.pk)
-        seconds = time.perf_counter() - started
-        rows, size = finished.summary["rows"], finished.size
-        finished.file.storage.delete(finished.file.name)
-        ReportJob.objects.filter(pk=finished.pk).delete()
+        seconds, summary, size = self._job(JobKind.SPREADSHEET, filters)
+        rows = summary["rows"]
         return Figure(
             "XLSX of the same list (a background job above 10,000 rows)",
             "none (for information)",
@@ -206,6 +210,19 @@ class Benchmark:
             f"{rows:,} rows, {size / 1_048_576:.1f} MB",
             None,
         )
+
+    def _job(self, kind: JobKind, filters: ReportFilters) -> tuple[float, dict[str, Any], int]:
+        """Seconds to build a report job here (no worker), its summary and file size; the job and file are removed."""
+        job, _created = job_request(user=self.admin, kind=kind, filters=filters, enqueue=False)
+        started = time.perf_counter()
+        finished = job_run(job.pk)
+        seconds = time.perf_counter() - started
+        if finished is None or finished.status != JobStatus.DONE:
+            raise RuntimeError(f"The {kind.label} job did not finish: {finished and finished.error}")
+        if finished.file.name:
+            finished.file.storage.delete(finished.file.name)
+        ReportJob.objects.filter(pk=finished.pk).delete()
+        return seconds, finished.summary, finished.size
 
     def run(self) -> list[Figure]:
         with override_settings(ALLOWED_HOSTS=["testserver"]):

@@ -67,8 +67,89 @@ from devtools.benchmarking import analyse
 from devtools.demo_conduct import read_code_file
 
 LONDON = ZoneInfo("Europe/London")
-FIRST_NAMES = "Olivia Amelia Isla Ava Mia Ivy Lily Isabella Rosie Sophia Grace Freya Noah Oliver George Arthur Muhammad Leo Harry Oscar Archie Henry Theo Jack Charlie Aisha Priya Chloe Zara Kwame Tomasz Siobhan Niamh Rhys Dylan Megan Bethan Ewan Callum".split()
-LAST_NAMES = "Smith Jones Taylor Brown Williams Wilson Johnson Davies Patel Wright Robinson Thompson Evans Walker White Roberts Green Hall Wood Jackson Clarke Khan Ahmed Hussain Begum Murphy Kelly O'Brien Campbell Stewart MacDonald Hughes Lewis Morgan Price Okafor Mensah Nowak Kowalski Rossi".split()
+FIRST_NAMES = [
+    "Olivia",
+    "Amelia",
+    "Isla",
+    "Ava",
+    "Mia",
+    "Ivy",
+    "Lily",
+    "Isabella",
+    "Rosie",
+    "Sophia",
+    "Grace",
+    "Freya",
+    "Noah",
+    "Oliver",
+    "George",
+    "Arthur",
+    "Muhammad",
+    "Leo",
+    "Harry",
+    "Oscar",
+    "Archie",
+    "Henry",
+    "Theo",
+    "Jack",
+    "Charlie",
+    "Aisha",
+    "Priya",
+    "Chloe",
+    "Zara",
+    "Kwame",
+    "Tomasz",
+    "Siobhan",
+    "Niamh",
+    "Rhys",
+    "Dylan",
+    "Megan",
+    "Bethan",
+    "Ewan",
+    "Callum",
+]
+LAST_NAMES = [
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Patel",
+    "Wright",
+    "Robinson",
+    "Thompson",
+    "Evans",
+    "Walker",
+    "White",
+    "Roberts",
+    "Green",
+    "Hall",
+    "Wood",
+    "Jackson",
+    "Clarke",
+    "Khan",
+    "Ahmed",
+    "Hussain",
+    "Begum",
+    "Murphy",
+    "Kelly",
+    "O'Brien",
+    "Campbell",
+    "Stewart",
+    "MacDonald",
+    "Hughes",
+    "Lewis",
+    "Morgan",
+    "Price",
+    "Okafor",
+    "Mensah",
+    "Nowak",
+    "Kowalski",
+    "Rossi",
+]
 STAFF_KINDS = [(RoleKind.EMPLOYEE, 90), (RoleKind.AGENCY_WORKER, 4), (RoleKind.CONTRACTOR, 3), (RoleKind.VOLUNTEER, 3)]
 NETWORK_KINDS = [
     RoleKind.REVIEWER,
@@ -216,7 +297,7 @@ class Generator:
         return self._bulk(Role, roles, "roles")
 
     def governance_roles(self, people: list[Person], tree: dict) -> tuple[list[Role], dict[int, Person]]:
-        """Trustees (and a chair) on the trust board, governors (and a chair) on each local board, members of the trust."""
+        """Trustees on the trust board and governors on each local board (each with a chair); the trust's members."""
         roles, chairs = [], {}
         queue = iter(people)
         per_board = self.spec.governors_per_board
@@ -345,7 +426,9 @@ class Generator:
                     statement=statement,
                     typed_name=obligation.person.full_name,
                     signed_at=signed_at,
-                    ip_address=f"10.{self.random.randint(0, 255)}.{self.random.randint(0, 255)}.{self.random.randint(1, 254)}",
+                    ip_address=(
+                        f"10.{self.random.randint(0, 255)}.{self.random.randint(0, 255)}.{self.random.randint(1, 254)}"
+                    ),
                     user_agent="Mozilla/5.0 (scale data)",
                     auth_method=AuthMethod.PASSWORD,
                     verification_code=new_verification_code(),
@@ -375,7 +458,7 @@ class Generator:
                 )
             )
         self._bulk(AuditEvent, events, "audit events")
-        for obligation, ack in zip(chosen, created):
+        for obligation, ack in zip(chosen, created, strict=True):
             obligation.acknowledged_at = ack.signed_at
         for chunk in _chunks(chosen, 1000):
             Obligation.objects.bulk_update(chunk, ["acknowledged_at"])
@@ -390,7 +473,10 @@ class Generator:
         wanted = self.spec.pdfs
         if not wanted:
             return 0
-        html = "<html lang='en-GB'><body><h1>Signed acknowledgement</h1><p>Scale data: one sealed PDF reused.</p></body></html>"
+        html = (
+            "<html lang='en-GB'><body><h1>Signed acknowledgement</h1>"
+            "<p>Scale data: one sealed PDF reused.</p></body></html>"
+        )
         base = seal_pdf(
             render_pdf(html, title="Acknowledgement", author=settings.SITE_NAME, subject="Scale data"),
             reason="Scale data",
@@ -479,7 +565,8 @@ class Generator:
             )
             self._bulk(Role, network_roles, "roles")
             self.log(
-                f"network of {len(members)} member schools from {1 + len(smalls)} trusts, {len(participants) + len(loners)} participants"
+                f"network of {len(members)} member schools from {1 + len(smalls)} trusts, "
+                f"{len(participants) + len(loners)} participants"
             )
 
             labels = [f"{year}-{year + 1}" for year in years]
@@ -523,15 +610,17 @@ class Generator:
                 plan.append((version, network_board, network_chair, held_on, until))
             plan.sort(key=lambda step: step[3])
             current = {versions[-1].pk for versions in (staff_versions, governance_versions, network_versions)}
-            current_share = None
+            current_share: float | None = None
             for version, board, chair, held_on, until in plan:
                 self.adopt(version, board, chair, held_on)
-                if version.pk in current and current_share is None:
-                    # Past years were signed by nearly everyone; this year's round shares out what is left.
-                    remaining = spec.acknowledgements - self.result.counts.get("acknowledgements", 0)
-                    capacity = self._expected_obligations([step for step in plan if step[0].pk in current])
-                    current_share = min(spec.history_share, remaining / capacity) if capacity else 0
-                share = current_share if version.pk in current else spec.history_share
+                share = spec.history_share
+                if version.pk in current:
+                    if current_share is None:
+                        # Past years were signed by nearly everyone; this year's round shares out what is left.
+                        remaining = spec.acknowledgements - self.result.counts.get("acknowledgements", 0)
+                        capacity = self._expected_obligations([step for step in plan if step[0].pk in current])
+                        current_share = min(spec.history_share, remaining / capacity) if capacity else 0
+                    share = current_share
                 self.sign(
                     version, share, until, limit=spec.acknowledgements - self.result.counts.get("acknowledgements", 0)
                 )
@@ -566,7 +655,7 @@ class Generator:
             )
             if not counts:
                 continue
-            academy_id = max(counts, key=counts.get)
+            academy_id = max(counts, key=counts.__getitem__)
             if best is None or counts[academy_id] > best[2]:
                 best = (academy_id, version, counts[academy_id])
             if counts[academy_id] >= self.spec.pdfs:

@@ -212,7 +212,7 @@ def jobs_purge_expired(*, now: datetime | None = None) -> int:
     expired = ReportJob.objects.filter(finished_at__lt=now - JOB_RETENTION).exclude(status__in=ACTIVE_STATUSES)
     count = 0
     for job in expired.iterator():
-        if job.file:
+        if job.file.name:
             job.file.storage.delete(job.file.name)
         job.delete()
         count += 1
