@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from reports.models import ReportJob
 
@@ -23,8 +24,8 @@ class ReportJobAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("organisation", "version__code", "requested_by")
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: ReportJob | None = None) -> bool:
         return False

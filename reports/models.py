@@ -9,13 +9,15 @@ does nothing), reports progress on it and attaches the finished file.
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+
+from conduct.models import Person
 
 
 class JobKind(models.TextChoices):
@@ -39,10 +41,10 @@ JOB_RETENTION = timedelta(days=7)
 
 
 class ReportJobQuerySet(models.QuerySet):
-    def for_requester(self, user) -> ReportJobQuerySet:
+    def for_requester(self, user: Person) -> ReportJobQuerySet:
         return self.filter(requested_by=user)
 
-    def claimable(self, now=None) -> ReportJobQuerySet:
+    def claimable(self, now: datetime | None = None) -> ReportJobQuerySet:
         now = now or timezone.now()
         return self.filter(Q(status=JobStatus.PENDING) | Q(status=JobStatus.RUNNING, claimed_at__lt=now - CLAIM_LEASE))
 
@@ -122,5 +124,5 @@ class ReportJob(models.Model):
         return date.fromisoformat(value) if value else None
 
     @property
-    def expires_at(self):
+    def expires_at(self) -> datetime | None:
         return (self.finished_at + JOB_RETENTION) if self.finished_at else None
