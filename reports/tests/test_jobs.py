@@ -25,7 +25,13 @@ from reports.builders import job_run
 from reports.jobs import JobLost, job_claim, job_progress, job_request, jobs_purge_expired
 from reports.models import CLAIM_LEASE, JOB_RETENTION, JobKind, JobStatus, ReportJob
 from reports.selectors import ReportFilters
-from reports.tasks import BUILD_MAX_RETRIES, STILL_FAILING, UNEXPECTED_ERROR, build_report_job
+from reports.tasks import (
+    BUILD_MAX_RETRIES,
+    STILL_FAILING,
+    UNEXPECTED_ERROR,
+    build_report_job,
+    purge_expired_report_files,
+)
 from reports.tests.conftest import officer
 from reports.tests.factories import days_ago, read_zip, sign
 from reports.tests.helpers import status_on
@@ -386,6 +392,16 @@ def test_finished_files_are_deleted_after_the_retention_period(oak):
     assert jobs_purge_expired(now=timezone.now() + JOB_RETENTION - timedelta(hours=1)) == 0
     assert jobs_purge_expired(now=timezone.now() + JOB_RETENTION + timedelta(hours=1)) == 1
     assert not storage.exists(name) and not ReportJob.objects.exists()
+
+
+def test_the_daily_task_purges_expired_files_and_keeps_recent_ones(oak, elm):
+    expired = built(job_request(user=oak.admin, kind=JobKind.ARCHIVE, filters=oak_filters(oak))[0])
+    recent = built(job_request(user=elm.admin, kind=JobKind.ARCHIVE, filters=oak_filters(elm))[0])
+    ReportJob.objects.filter(pk=expired.pk).update(finished_at=timezone.now() - JOB_RETENTION - timedelta(minutes=1))
+    assert purge_expired_report_files.apply().get() == 1
+    assert expired.file.name and not expired.file.storage.exists(expired.file.name)
+    assert list(ReportJob.objects.all()) == [recent]
+    assert recent.file.name and recent.file.storage.exists(recent.file.name)
 
 
 def test_a_job_row_refuses_inconsistent_states(oak):
