@@ -11,21 +11,31 @@ Every view asks here; nothing else grants access. The rules:
   governance cycle (drafting, meetings, adoption) they also reach the
   organisation their board governs, so a trust board's clerk can draft the
   trust's code.
-- Everyone reaches their own records (see ``can_view_person``).
+- Everyone reaches their own records.
 
 Only current roles count: a clerk whose term ended yesterday has no reach today.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from conduct.models import BOARD_KINDS, Adoption, Code, CodeVersion, Organisation, Person, Role, RoleKind
+from conduct.models import (
+    BOARD_KINDS,
+    Adoption,
+    Code,
+    CodeVersion,
+    Organisation,
+    OrganisationKind,
+    Person,
+    Role,
+    RoleKind,
+    VersionStatus,
+)
 
 
 class Action(StrEnum):
@@ -82,11 +92,15 @@ class Grant:
         return query
 
 
+# Where grants_for caches a person's grants: on the user object of the request, which Person does not declare.
+GRANTS_CACHE_ATTRIBUTE = "_conduct_grants"
+
+
 def grants_for(user: Person) -> tuple[Grant, ...]:
     """The officer grants a person holds today, read once per request and cached on the user."""
     if not getattr(user, "is_authenticated", False):
         return ()
-    cached = getattr(user, "_conduct_grants", None)
+    cached = getattr(user, GRANTS_CACHE_ATTRIBUTE, None)
     if cached is not None:
         return cached
     roles = (
@@ -98,7 +112,7 @@ def grants_for(user: Person) -> tuple[Grant, ...]:
         Grant(kind=kind, path=path, governs_path=(governs or "") if kind in (CHAIR, CLERK) else "")
         for kind, path, _org_kind, governs in roles
     )
-    user._conduct_grants = grants
+    setattr(user, GRANTS_CACHE_ATTRIBUTE, grants)
     return grants
 
 
@@ -141,13 +155,6 @@ def scope_q(user: Person, action: Action, organisation_field: str) -> Q:
         if grant.kind in GRANTS[action]:
             query |= grant.scope_q(action, field=f"{organisation_field}__path")
     return query
-
-
-def can_view_person(user: Person, person: Person, organisations: Iterable[Organisation] = ()) -> bool:
-    """Everyone sees themselves; officers see people who hold a role in an organisation they reach."""
-    if getattr(user, "is_authenticated", False) and user.pk == person.pk:
-        return True
-    return any(can(user, Action.VIEW_RECORDS, organisation) for organisation in organisations)
 
 
 def may_somewhere(user: Person, action: Action) -> bool:
@@ -203,3 +210,99 @@ def can_follow_code(user: Person, code: Code) -> bool:
 def can_view_adoption(user: Person, adoption: Adoption) -> bool:
     """An adoption (and its certificate) is seen by those who adopt for its board or follow its code."""
     return can(user, Action.ADOPT, adoption.board) or can_follow_code(user, adoption.version.code)
+
+
+def codes_followed_by(user: Person) -> QuerySet[Code]:
+    """The codes ``can_follow_code`` lets the user follow, as one query set.
+
+    A board adopts the codes of the organisations above it, so an officer who adopts
+    for a board follows the codes owned by any organisation on that board's path.
+    """
+    adopting_paths = organisations_for(user, Action.ADOPT).filter(kind__in=BOARD_KINDS).values_list("path", flat=True)
+    above_their_boards = {pk for path in adopting_paths for pk in Organisation(path=path).ancestor_ids()}
+    return Code.objects.filter(
+        Q(owner__in=organisations_for(user, Action.DRAFT).values("pk"))
+        | Q(owner__in=organisations_for(user, Action.VIEW_RECORDS).values("pk"))
+        | Q(owner_id__in=above_their_boards)
+    )
+
+
+def codes_administered_by(user: Person) -> QuerySet[Code]:
+    """Codes owned where the user may draft or view reports: those an officer's home page lists."""
+    reachable = organisations_for(user, Action.VIEW_REPORTS) | organisations_for(user, Action.DRAFT)
+    return Code.objects.filter(owner__in=reachable.values("pk"))
+
+
+# ---------------------------------------------------------------------------
+# Drafting: creating codes, preparing versions, previewing them
+# ---------------------------------------------------------------------------
+
+# Kinds of organisation that own codes. Boards and committees adopt codes; they do not own them.
+CODE_OWNER_KINDS = (OrganisationKind.NETWORK, OrganisationKind.HUB, OrganisationKind.TRUST, OrganisationKind.SCHOOL)
+
+
+def owners_for_new_code(user: Person) -> QuerySet[Organisation]:
+    """The organisations the user may create a code for: those they draft for that own codes."""
+    return organisations_for(user, Action.DRAFT).filter(kind__in=CODE_OWNER_KINDS).order_by("path")
+
+
+def can_create_code(user: Person) -> bool:
+    return owners_for_new_code(user).exists()
+
+
+def can_draft_code(user: Person, code: Code) -> bool:
+    """Prepare the code's versions and change its settings: those who may draft for its owner."""
+    return can(user, Action.DRAFT, code.owner)
+
+
+def can_preview_as(user: Person, code: Code) -> bool:
+    """Read a version as one role of the code's audience sees it (a signer sees only their roles' clauses).
+
+    For the officers who draft for the code's owner or see its records: they check what each role signs.
+    """
+    return can(user, Action.DRAFT, code.owner) or can(user, Action.VIEW_RECORDS, code.owner)
+
+
+def versions_readable_by(user: Person, code: Code) -> list[CodeVersion]:
+    """The code's versions the user may read, newest first: adopted text if it concerns them, drafts if they draft.
+
+    Readability is the same for every adopted version of a code, so it is asked once, not per version.
+    """
+    versions = list(code.versions.select_related("code__owner", "based_on").order_by("-created_at"))
+    adopted = next((v for v in versions if v.status != VersionStatus.DRAFT), None)
+    reads_adopted = adopted is not None and can_read_version(user, adopted)
+    drafts = can_draft_code(user, code)
+    return [v for v in versions if (drafts if v.status == VersionStatus.DRAFT else reads_adopted)]
+
+
+def versions_copyable_by(user: Person) -> QuerySet[CodeVersion]:
+    """Adopted versions a user may copy into a new code: of codes offered as models, or owned where they draft."""
+    own = organisations_for(user, Action.DRAFT).values("pk")
+    return (
+        CodeVersion.objects.exclude(status=VersionStatus.DRAFT)
+        .filter(Q(code__offered_as_model=True) | Q(code__owner__in=own))
+        .select_related("code__owner")
+        .order_by("code__title", "-adopted_at")
+    )
+
+
+# ---------------------------------------------------------------------------
+# Boards: meetings and adoption
+# ---------------------------------------------------------------------------
+
+
+def can_hold_meetings(user: Person, board: Organisation) -> bool:
+    """Record a board's meetings and who attended: its officers, and those of the organisations above it."""
+    return can(user, Action.HOLD_MEETINGS, board)
+
+
+def boards_for_meetings(user: Person) -> QuerySet[Organisation]:
+    """Every board and committee whose meetings the user records, in tree order."""
+    return organisations_for(user, Action.HOLD_MEETINGS).filter(kind__in=BOARD_KINDS).order_by("path")
+
+
+def can_take_to_adoption(user: Person, version: CodeVersion) -> bool:
+    """Open a version's adoption pages: officers who follow its code; for a draft, only those who draft it."""
+    if version.status == VersionStatus.DRAFT and not can_draft_code(user, version.code):
+        return False
+    return can_follow_code(user, version.code)
