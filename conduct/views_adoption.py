@@ -6,38 +6,32 @@ a form, one call into a service, a redirect.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from conduct import meetings as meeting_services
+from conduct import selectors
 from conduct.forms import AdoptionForm, AttendanceForm, MeetingForm
-from conduct.models import (
-    BOARD_KINDS,
-    Adoption,
-    Attendance,
-    AttendanceStatus,
-    Code,
-    CodeVersion,
-    Meeting,
-    Organisation,
-    Person,
-    Role,
-    RoleKind,
-    VersionStatus,
+from conduct.http import AuthenticatedHttpRequest
+from conduct.models import BOARD_KINDS, Adoption, Attendance, Code, CodeVersion, Meeting, Organisation
+from conduct.permissions import (
+    boards_for_adoption,
+    can_follow_code,
+    can_hold_meetings,
+    can_take_to_adoption,
+    can_view_adoption,
 )
-from conduct.permissions import Action, boards_for_adoption, can, can_follow_code, can_view_adoption, organisations_for
-from conduct.reviews import reviews_due
 from conduct.services import AdoptionRequest, adoption_record, default_review_due_on
 from core.forms import add_service_errors
 from core.request_meta import clean_user_agent, client_ip
@@ -50,37 +44,44 @@ MEETINGS_PER_PAGE = 20
 # ---------------------------------------------------------------------------
 
 
-def _board(request: HttpRequest, slug: str, action: Action = Action.HOLD_MEETINGS) -> Organisation:
+def _board(request: AuthenticatedHttpRequest, slug: str) -> Organisation:
     board = get_object_or_404(Organisation.objects.select_related("governs"), slug=slug, kind__in=BOARD_KINDS)
-    if not can(request.user, action, board):
+    if not can_hold_meetings(request.user, board):
         raise Http404("No such board.")
     return board
 
 
-def _meeting(request: HttpRequest, pk: int) -> Meeting:
+def _board_to_adopt(request: AuthenticatedHttpRequest, version: CodeVersion, slug: str) -> Organisation:
+    """One of the boards that may adopt the version's code and for which the user adopts."""
+    return get_object_or_404(boards_for_adoption(request.user, version.code), slug=slug)
+
+
+def _meeting(request: AuthenticatedHttpRequest, pk: int) -> Meeting:
     meeting = get_object_or_404(Meeting.objects.select_related("board__governs", "created_by"), pk=pk)
-    if not can(request.user, Action.HOLD_MEETINGS, meeting.board):
+    if not can_hold_meetings(request.user, meeting.board):
         raise Http404("No such meeting.")
     return meeting
 
 
-def _code(request: HttpRequest, slug: str) -> Code:
+def _code(request: AuthenticatedHttpRequest, slug: str) -> Code:
     code = get_object_or_404(Code.objects.select_related("owner", "derived_from__code__owner"), slug=slug)
     if not can_follow_code(request.user, code):
         raise Http404("No such code.")
     return code
 
 
-def _version_to_adopt(request: HttpRequest, slug: str, pk: int) -> CodeVersion:
-    code = _code(request, slug)
-    version = get_object_or_404(CodeVersion.objects.select_related("based_on"), pk=pk, code=code)
-    version.code = code
-    if version.status == VersionStatus.DRAFT and not can(request.user, Action.DRAFT, code.owner):
+def _version_to_adopt(request: AuthenticatedHttpRequest, slug: str, pk: int) -> CodeVersion:
+    version = get_object_or_404(
+        CodeVersion.objects.select_related("code__owner", "code__derived_from__code__owner", "based_on"),
+        pk=pk,
+        code__slug=slug,
+    )
+    if not can_take_to_adoption(request.user, version):
         raise Http404("No such version.")
     return version
 
 
-def _adoption(request: HttpRequest, pk: int) -> Adoption:
+def _adoption(request: AuthenticatedHttpRequest, pk: int) -> Adoption:
     adoption = get_object_or_404(
         Adoption.objects.select_related(
             "version__code__owner", "board", "organisation", "meeting", "chair", "recorded_by", "certificate"
@@ -92,7 +93,7 @@ def _adoption(request: HttpRequest, pk: int) -> Adoption:
     return adoption
 
 
-def _safe_next(request: HttpRequest) -> str:
+def _safe_next(request: AuthenticatedHttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -107,37 +108,12 @@ def _safe_next(request: HttpRequest) -> str:
 
 
 @login_required
-def governance(request: HttpRequest) -> HttpResponse:
+def governance(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Everything an officer does in the yearly cycle, in one place: codes, boards and reviews due."""
-    user = request.user
-    boards = list(
-        organisations_for(user, Action.HOLD_MEETINGS)
-        .filter(kind__in=BOARD_KINDS)
-        .annotate(meeting_count=Count("meetings"), last_meeting=Max("meetings__held_on"))
-        .order_by("path")
-    )
-    adopt_paths = list(
-        organisations_for(user, Action.ADOPT).filter(kind__in=BOARD_KINDS).values_list("path", flat=True)
-    )
-    ancestor_ids = {int(part) for path in adopt_paths for part in path.strip("/").split("/") if part}
-    codes = (
-        Code.objects.filter(
-            Q(owner__in=organisations_for(user, Action.DRAFT).values("pk"))
-            | Q(owner__in=organisations_for(user, Action.VIEW_RECORDS).values("pk"))
-            | Q(owner_id__in=ancestor_ids)
-        )
-        .select_related("owner")
-        .prefetch_related(Prefetch("versions", queryset=CodeVersion.objects.order_by("-created_at")))
-        .order_by("owner__name", "title")
-    )
-    can_create = organisations_for(user, Action.DRAFT).exists()
-    if not boards and not codes and not can_create:
+    overview = selectors.governance_overview(request.user)
+    if overview.is_empty:
         raise Http404("Nothing to govern here.")
-    return render(
-        request,
-        "conduct/governance.html",
-        {"boards": boards, "codes": list(codes), "can_create": can_create, "reviews": reviews_due(user)},
-    )
+    return render(request, "conduct/governance.html", {"overview": overview})
 
 
 # ---------------------------------------------------------------------------
@@ -146,48 +122,10 @@ def governance(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def code_history(request: HttpRequest, slug: str) -> HttpResponse:
+def code_history(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     code = _code(request, slug)
-    signed = Count("obligations", filter=Q(obligations__acknowledged_at__isnull=False))
-    adoptions = (
-        Adoption.objects.select_related("board", "organisation", "meeting", "chair", "recorded_by", "certificate")
-        .annotate(owed=Count("obligations"), signed=signed)
-        .order_by("-adopted_on", "-recorded_at")
-    )
-    versions = list(
-        code.versions.select_related("created_by", "based_on")
-        .annotate(owed=Count("obligations", distinct=True), signed=signed)
-        .prefetch_related(Prefetch("adoptions", queryset=adoptions))
-        .order_by("-created_at")
-    )
-    today = timezone.localdate()
-    latest_per_board: dict[int, int] = {}
-    for version in versions:  # newest first, so the first adoption seen per board is its latest
-        version.previous = next((v for v in versions if v.pk < version.pk and v.status != VersionStatus.DRAFT), None)
-        for adoption in version.adoptions.all():
-            latest_per_board.setdefault(adoption.board_id, adoption.pk)
-    for version in versions:
-        for adoption in version.adoptions.all():
-            adoption.is_latest = latest_per_board[adoption.board_id] == adoption.pk
-            adoption.review_state = _review_state(adoption.review_due_on, today) if adoption.is_latest else ""
-    can_draft = can(request.user, Action.DRAFT, code.owner)
-    context = {
-        "code": code,
-        "versions": versions,
-        "draft": next((v for v in versions if v.status == VersionStatus.DRAFT), None),
-        "can_draft": can_draft,
-        "can_adopt": boards_for_adoption(request.user, code).exists(),
-        "today": today,
-    }
-    return render(request, "conduct/code_history.html", context)
-
-
-def _review_state(due_on, today) -> str:
-    if due_on < today:
-        return "overdue"
-    if due_on <= today + timedelta(days=60):
-        return "due"
-    return ""
+    history = selectors.code_history(request.user, code, timezone.localdate())
+    return render(request, "conduct/code_history.html", {"code": code, "history": history})
 
 
 # ---------------------------------------------------------------------------
@@ -196,26 +134,18 @@ def _review_state(due_on, today) -> str:
 
 
 @login_required
-def board_meetings(request: HttpRequest, slug: str) -> HttpResponse:
+def board_meetings(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     board = _board(request, slug)
-    # Attendance and adoptions are joined together, so every count is distinct or it multiplies.
-    meetings = board.meetings.annotate(
-        present=Count("attendance", filter=Q(attendance__status=AttendanceStatus.PRESENT), distinct=True),
-        apologies=Count("attendance", filter=Q(attendance__status=AttendanceStatus.APOLOGIES), distinct=True),
-        recorded=Count("attendance", distinct=True),
-        adopted=Count("adoptions", distinct=True),
-    ).order_by("-held_on", "-pk")
-    page = Paginator(meetings, MEETINGS_PER_PAGE).get_page(request.GET.get("page"))
-    members = meeting_services.board_members(board, timezone.localdate())
+    today = timezone.localdate()
+    page = Paginator(selectors.meetings_with_attendance(board), MEETINGS_PER_PAGE).get_page(request.GET.get("page"))
+    members = meeting_services.board_members(board, today)
     return render(
-        request,
-        "conduct/board_meetings.html",
-        {"board": board, "page": page, "members": members, "today": timezone.localdate()},
+        request, "conduct/board_meetings.html", {"board": board, "page": page, "members": members, "today": today}
     )
 
 
 @login_required
-def meeting_create(request: HttpRequest, slug: str) -> HttpResponse:
+def meeting_create(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     board = _board(request, slug)
     form = MeetingForm(request.POST or None, initial={"held_on": timezone.localdate()})
     next_url = _safe_next(request)
@@ -231,7 +161,7 @@ def meeting_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = _meeting(request, pk)
     form = MeetingForm(request.POST or None, initial=MeetingForm.initial_for(meeting))
     if request.method == "POST" and form.is_valid():
@@ -246,7 +176,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The meeting, and the attendance form for the board's members on that day."""
     meeting = _meeting(request, pk)
     members = list(meeting_services.board_members(meeting.board, meeting.held_on))
@@ -288,7 +218,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def adoption_start(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def adoption_start(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
     """Choose the board that is adopting (skipped when the user adopts for only one)."""
     version = _version_to_adopt(request, slug, pk)
     boards = list(boards_for_adoption(request.user, version.code))
@@ -305,28 +235,20 @@ def adoption_start(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     )
 
 
-def _chairs(board: Organisation) -> QuerySet[Person]:
-    """Everyone who has chaired the board in the last two years (the rules check the meeting date)."""
-    since = timezone.localdate() - timedelta(days=730)
-    holders = Role.objects.filter(organisation=board, kind=RoleKind.CHAIR).served_since(since).values("person_id")
-    return Person.objects.filter(pk__in=holders).order_by("full_name")
-
-
 @login_required
-def adoption_create(request: HttpRequest, slug: str, pk: int, board_slug: str) -> HttpResponse:
+def adoption_create(request: AuthenticatedHttpRequest, slug: str, pk: int, board_slug: str) -> HttpResponse:
     version = _version_to_adopt(request, slug, pk)
-    board = _board(request, board_slug, Action.ADOPT)
-    if not board.path.startswith(version.code.owner.path):
-        raise Http404("This board does not adopt this code.")
+    board = _board_to_adopt(request, version, board_slug)
     today = timezone.localdate()
     meetings = board.meetings.filter(held_on__lte=today).order_by("-held_on", "-pk")
-    chairs = _chairs(board)
+    chairs = selectors.recent_chairs(board, today)
     governed = board.governs or board
     user_is_chair = chairs.filter(pk=request.user.pk).exists()
+    first_chair, latest_meeting = chairs.first(), meetings.first()
     initial = {
-        "chair": request.user.pk if user_is_chair else (chairs.first().pk if chairs.exists() else None),
+        "chair": request.user.pk if user_is_chair else (first_chair.pk if first_chair else None),
         "effective_on": today,
-        "meeting": meetings.first().pk if meetings.exists() else None,
+        "meeting": latest_meeting.pk if latest_meeting else None,
     }
     form = AdoptionForm(
         request.POST or None,
@@ -364,7 +286,9 @@ def adoption_create(request: HttpRequest, slug: str, pk: int, board_slug: str) -
     return render(request, "conduct/adoption_form.html", context)
 
 
-def _record(request: HttpRequest, version: CodeVersion, board: Organisation, data: dict) -> Adoption:
+def _record(
+    request: AuthenticatedHttpRequest, version: CodeVersion, board: Organisation, data: dict[str, Any]
+) -> Adoption:
     """One call into the adoption service (which opens the signing round and queues the certificate)."""
     with transaction.atomic():
         adoption = adoption_record(
@@ -388,7 +312,7 @@ def _record(request: HttpRequest, version: CodeVersion, board: Organisation, dat
 
 
 @login_required
-def adoption_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def adoption_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     adoption = _adoption(request, pk)
     counts = adoption.obligations.aggregate(
         owed=Count("pk"), signed=Count("pk", filter=Q(acknowledged_at__isnull=False))

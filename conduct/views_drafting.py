@@ -14,14 +14,13 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from conduct import drafting
+from conduct import drafting, selectors
 from conduct.diff import diff_versions
 from conduct.forms import (
     ClauseForm,
@@ -33,35 +32,30 @@ from conduct.forms import (
     MoveForm,
     SectionForm,
 )
-from conduct.models import (
-    Clause,
-    Code,
-    CodeVersion,
-    OrganisationKind,
-    Section,
-    VersionStatus,
-    role_label,
+from conduct.http import AuthenticatedHttpRequest
+from conduct.models import Clause, Code, CodeVersion, Section, VersionStatus, role_label
+from conduct.permissions import (
+    can_draft_code,
+    owners_for_new_code,
+    versions_copyable_by,
+    versions_readable_by,
 )
-from conduct.permissions import Action, can, can_read_version, organisations_for
 from conduct.rendering import render_sections
 from core.forms import add_service_errors
-
-OWNER_KINDS = (OrganisationKind.NETWORK, OrganisationKind.HUB, OrganisationKind.TRUST, OrganisationKind.SCHOOL)
-
 
 # ---------------------------------------------------------------------------
 # Lookups: each returns the object only if the user may draft for its owner, else 404
 # ---------------------------------------------------------------------------
 
 
-def _code(request: HttpRequest, slug: str) -> Code:
+def _code(request: AuthenticatedHttpRequest, slug: str) -> Code:
     code = get_object_or_404(Code.objects.select_related("owner", "derived_from__code__owner"), slug=slug)
-    if not can(request.user, Action.DRAFT, code.owner):
+    if not can_draft_code(request.user, code):
         raise Http404("No such code.")
     return code
 
 
-def _draft(request: HttpRequest, slug: str, pk: int) -> CodeVersion:
+def _draft(request: AuthenticatedHttpRequest, slug: str, pk: int) -> CodeVersion:
     code = _code(request, slug)
     version = get_object_or_404(
         CodeVersion.objects.select_related("code__owner", "based_on", "updated_by"), pk=pk, code=code
@@ -89,7 +83,7 @@ def editing_draft(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 
     @login_required
     @wraps(view)
-    def page(request: HttpRequest, slug: str, pk: int, **kwargs) -> HttpResponse:
+    def page(request: AuthenticatedHttpRequest, slug: str, pk: int, **kwargs: int) -> HttpResponse:
         version = _draft(request, slug, pk)
         if version.status != VersionStatus.DRAFT:
             messages.info(request, f"Version {version.label} has been adopted; its text can no longer be changed.")
@@ -102,8 +96,9 @@ def editing_draft(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 def _refresh_revision(form: Form, version: CodeVersion) -> None:
     """After a conflict, the form is shown again based on the revision now saved, so a deliberate resubmit works."""
     version.refresh_from_db(fields=["revision", "updated_at", "updated_by"])
-    data = form.data.copy()
-    data["revision"] = version.revision
+    data = QueryDict(mutable=True)
+    data.update(form.data)  # every value of every field, as the request sent them
+    data["revision"] = str(version.revision)
     form.data = data
 
 
@@ -126,23 +121,12 @@ def _apply(form: Form, version: CodeVersion, action: Callable[[], object]) -> bo
 # ---------------------------------------------------------------------------
 
 
-def copyable_versions(user) -> QuerySet[CodeVersion]:  # noqa: F821
-    """Adopted versions a user may copy: of codes offered as models, or of codes their organisations own."""
-    own = organisations_for(user, Action.DRAFT).values("pk")
-    return (
-        CodeVersion.objects.exclude(status=VersionStatus.DRAFT)
-        .filter(Q(code__offered_as_model=True) | Q(code__owner__in=own))
-        .select_related("code__owner")
-        .order_by("code__title", "-adopted_at")
-    )
-
-
 @login_required
-def code_create(request: HttpRequest) -> HttpResponse:
-    owners = organisations_for(request.user, Action.DRAFT).filter(kind__in=OWNER_KINDS).order_by("path")
+def code_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    owners = owners_for_new_code(request.user)
     if not owners.exists():
         raise Http404("You do not look after any organisation's codes.")
-    sources = copyable_versions(request.user)
+    sources = versions_copyable_by(request.user)
     initial = {"label": drafting.default_new_label(), "signing_due_days": 30}
     if request.GET.get("copy"):
         initial["copy_of"] = request.GET["copy"]
@@ -171,7 +155,7 @@ def code_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def code_settings(request: HttpRequest, slug: str) -> HttpResponse:
+def code_settings(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     code = _code(request, slug)
     form = CodeDetailsForm(request.POST or None, initial=CodeDetailsForm.initial_for(code))
     if request.method == "POST" and form.is_valid():
@@ -191,7 +175,7 @@ def code_settings(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def draft_start(request: HttpRequest, slug: str) -> HttpResponse:
+def draft_start(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     code = _code(request, slug)
     existing = drafting.open_draft(code)
     if existing:
@@ -217,35 +201,18 @@ def draft_start(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @editing_draft
-def draft_edit(request: HttpRequest, version: CodeVersion) -> HttpResponse:
-    sections = version.ordered_sections()
-    previous = version.based_on
-    diff = diff_versions(previous, version) if previous else None
-    change_by_clause = {c.new.pk: c for c in diff.changes if c.new is not None} if diff else {}
-    removed_by_section: dict[str, list] = {}
-    if diff:
-        for change in diff.changes:
-            if change.kind == "removed":
-                removed_by_section.setdefault(change.section, []).append(change)
-    for section in sections:
-        for clause in section.clauses.all():
-            clause.change = change_by_clause.get(clause.pk)
+def draft_edit(request: AuthenticatedHttpRequest, version: CodeVersion) -> HttpResponse:
     context = {
         "code": version.code,
         "version": version,
-        "sections": sections,
-        "previous": previous,
-        "diff": diff,
-        "removed": [c for c in diff.changes if c.kind == "removed"] if diff else [],
-        "unflagged": drafting.draft_changes_unflagged(version, diff.changes) if diff else [],
-        "clause_count": sum(len(s.clauses.all()) for s in sections),
+        "editor": selectors.draft_editor(version),
         "preview_choices": [(kind, role_label(kind)) for kind in version.code.audience],
     }
     return render(request, "conduct/draft_edit.html", context)
 
 
 @login_required
-def draft_preview(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def draft_preview(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
     version = _draft(request, slug, pk)
     chosen = request.GET.get("as", "")
     role_kinds = {chosen} if chosen in version.code.audience else None
@@ -263,7 +230,7 @@ def draft_preview(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 @editing_draft
-def draft_details(request: HttpRequest, version: CodeVersion) -> HttpResponse:
+def draft_details(request: AuthenticatedHttpRequest, version: CodeVersion) -> HttpResponse:
     form = DraftDetailsForm(request.POST or None, initial={"label": version.label, "revision": version.revision})
     if request.method == "POST" and form.is_valid():
         label = form.cleaned_data["label"]
@@ -285,7 +252,7 @@ def draft_details(request: HttpRequest, version: CodeVersion) -> HttpResponse:
 
 
 @editing_draft
-def draft_discard(request: HttpRequest, version: CodeVersion) -> HttpResponse:
+def draft_discard(request: AuthenticatedHttpRequest, version: CodeVersion) -> HttpResponse:
     return _confirm(
         request,
         version,
@@ -305,12 +272,12 @@ def draft_discard(request: HttpRequest, version: CodeVersion) -> HttpResponse:
 
 
 @editing_draft
-def section_add(request: HttpRequest, version: CodeVersion) -> HttpResponse:
+def section_add(request: AuthenticatedHttpRequest, version: CodeVersion) -> HttpResponse:
     after = _section(version, int(request.GET["after"])) if request.GET.get("after", "").isdigit() else None
     form = SectionForm(request.POST or None, initial={"revision": version.revision})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        saved = {}
+        saved: dict[str, Section] = {}
         if _apply(
             form,
             version,
@@ -333,7 +300,7 @@ def section_add(request: HttpRequest, version: CodeVersion) -> HttpResponse:
 
 
 @editing_draft
-def section_edit(request: HttpRequest, version: CodeVersion, section_id: int) -> HttpResponse:
+def section_edit(request: AuthenticatedHttpRequest, version: CodeVersion, section_id: int) -> HttpResponse:
     section = _section(version, section_id)
     form = SectionForm(
         request.POST or None, initial={"number": section.number, "title": section.title, "revision": version.revision}
@@ -358,24 +325,23 @@ def section_edit(request: HttpRequest, version: CodeVersion, section_id: int) ->
 
 @editing_draft
 @require_POST
-def section_move(request: HttpRequest, version: CodeVersion, section_id: int) -> HttpResponse:
+def section_move(request: AuthenticatedHttpRequest, version: CodeVersion, section_id: int) -> HttpResponse:
     section = _section(version, section_id)
     form = MoveForm(request.POST)
-    if form.is_valid():
-        if _apply(
-            form,
-            version,
-            lambda: drafting.section_move(
-                section=section, revision=form.cleaned_data["revision"], by=request.user, offset=form.offset
-            ),
-        ):
-            messages.success(request, f"Section moved {form.cleaned_data['direction'] or 'down'}.")
+    if form.is_valid() and _apply(
+        form,
+        version,
+        lambda: drafting.section_move(
+            section=section, revision=form.cleaned_data["revision"], by=request.user, offset=form.offset
+        ),
+    ):
+        messages.success(request, f"Section moved {form.cleaned_data['direction'] or 'down'}.")
     _flash_errors(request, form)
     return redirect(_editor_url(version, f"s-{section.key}"))
 
 
 @editing_draft
-def section_remove(request: HttpRequest, version: CodeVersion, section_id: int) -> HttpResponse:
+def section_remove(request: AuthenticatedHttpRequest, version: CodeVersion, section_id: int) -> HttpResponse:
     section = _section(version, section_id)
     count = section.clauses.count()
     return _confirm(
@@ -397,13 +363,13 @@ def section_remove(request: HttpRequest, version: CodeVersion, section_id: int) 
 
 
 @editing_draft
-def clause_add(request: HttpRequest, version: CodeVersion, section_id: int) -> HttpResponse:
+def clause_add(request: AuthenticatedHttpRequest, version: CodeVersion, section_id: int) -> HttpResponse:
     section = _section(version, section_id)
     after_id = request.POST.get("after") or request.GET.get("after") or ""
     after = _clause(version, int(after_id)) if after_id.isdigit() else None
     form = ClauseForm(request.POST or None, code=version.code, initial={"revision": version.revision, "is_new": True})
     if request.method == "POST" and form.is_valid():
-        saved = {}
+        saved: dict[str, Clause] = {}
         if _apply(
             form,
             version,
@@ -427,7 +393,7 @@ def clause_add(request: HttpRequest, version: CodeVersion, section_id: int) -> H
 
 
 @editing_draft
-def clause_edit(request: HttpRequest, version: CodeVersion, clause_id: int) -> HttpResponse:
+def clause_edit(request: AuthenticatedHttpRequest, version: CodeVersion, clause_id: int) -> HttpResponse:
     clause = _clause(version, clause_id)
     form = ClauseForm(
         request.POST or None,
@@ -464,30 +430,29 @@ def clause_edit(request: HttpRequest, version: CodeVersion, clause_id: int) -> H
 
 @editing_draft
 @require_POST
-def clause_move(request: HttpRequest, version: CodeVersion, clause_id: int) -> HttpResponse:
+def clause_move(request: AuthenticatedHttpRequest, version: CodeVersion, clause_id: int) -> HttpResponse:
     clause = _clause(version, clause_id)
     form = MoveForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        if data.get("to_section"):
-            target = _section(version, data["to_section"])
-            action = lambda: drafting.clause_move_to(
-                clause=clause, revision=data["revision"], by=request.user, section=target
-            )  # noqa: E731
-            done = f"Clause moved to “{target}”."
-        else:
-            action = lambda: drafting.clause_move(
-                clause=clause, revision=data["revision"], by=request.user, offset=form.offset
-            )  # noqa: E731
-            done = f"Clause moved {data['direction']}."
-        if _apply(form, version, action):
-            messages.success(request, done)
+        target = _section(version, data["to_section"]) if data.get("to_section") else None
+
+        def move() -> None:
+            if target is not None:
+                drafting.clause_move_to(clause=clause, revision=data["revision"], by=request.user, section=target)
+            else:
+                drafting.clause_move(clause=clause, revision=data["revision"], by=request.user, offset=form.offset)
+
+        if _apply(form, version, move):
+            messages.success(
+                request, f"Clause moved to “{target}”." if target is not None else f"Clause moved {data['direction']}."
+            )
     _flash_errors(request, form)
     return redirect(_editor_url(version, f"c-{clause.key}"))
 
 
 @editing_draft
-def clause_remove(request: HttpRequest, version: CodeVersion, clause_id: int) -> HttpResponse:
+def clause_remove(request: AuthenticatedHttpRequest, version: CodeVersion, clause_id: int) -> HttpResponse:
     clause = _clause(version, clause_id)
     return _confirm(
         request,
@@ -504,7 +469,7 @@ def clause_remove(request: HttpRequest, version: CodeVersion, clause_id: int) ->
 
 
 def _confirm(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     version: CodeVersion,
     action: Callable[[int], object],
     *,
@@ -515,24 +480,15 @@ def _confirm(
 ) -> HttpResponse:
     """A confirmation page for a removal: GET asks, POST runs ``action(revision)`` and redirects to ``then``."""
     form = ConfirmForm(request.POST or None, initial={"revision": version.revision})
-    if request.method == "POST" and form.is_valid():
-        if _apply(form, version, lambda: action(form.cleaned_data["revision"])):
-            messages.success(request, done)
-            return redirect(then)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _apply(form, version, lambda: action(form.cleaned_data["revision"]))
+    ):
+        messages.success(request, done)
+        return redirect(then)
     context = {"code": version.code, "version": version, "form": form, "cancel_url": cancel_url, **page}
     return render(request, "conduct/confirm.html", context)
-
-
-def readable_versions(user, code: Code) -> list[CodeVersion]:
-    """The code's versions the user may read, newest first: adopted text if it concerns them, drafts if they draft.
-
-    Readability is the same for every adopted version of a code, so it is asked once, not per version.
-    """
-    versions = list(code.versions.select_related("code__owner", "based_on").order_by("-created_at"))
-    adopted = next((v for v in versions if v.status != VersionStatus.DRAFT), None)
-    reads_adopted = adopted is not None and can_read_version(user, adopted)
-    drafts = can(user, Action.DRAFT, code.owner)
-    return [v for v in versions if (drafts if v.status == VersionStatus.DRAFT else reads_adopted)]
 
 
 def _previous_readable(version: CodeVersion, versions: list[CodeVersion]) -> CodeVersion | None:
@@ -543,15 +499,15 @@ def _previous_readable(version: CodeVersion, versions: list[CodeVersion]) -> Cod
     return next((v for v in versions if v.pk < version.pk and v.status != VersionStatus.DRAFT), None)
 
 
-def _flash_errors(request: HttpRequest, form: Form) -> None:
+def _flash_errors(request: AuthenticatedHttpRequest, form: Form) -> None:
     """Move and similar one-click actions have no page of their own: their refusals become messages."""
     if form.is_bound and form.errors:
         for error in form.non_field_errors():
-            messages.error(request, error)
+            messages.error(request, str(error))
         for name, errors in form.errors.items():
             if name != "__all__":
                 for error in errors:
-                    messages.error(request, error)
+                    messages.error(request, str(error))
 
 
 # ---------------------------------------------------------------------------
@@ -560,9 +516,9 @@ def _flash_errors(request: HttpRequest, form: Form) -> None:
 
 
 @login_required
-def version_compare(request: HttpRequest, slug: str) -> HttpResponse:
+def version_compare(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     code = get_object_or_404(Code.objects.select_related("owner"), slug=slug)
-    versions = readable_versions(request.user, code)
+    versions = versions_readable_by(request.user, code)
     if not versions:
         raise Http404("No version of this code is available to you.")
     by_pk = {str(v.pk): v for v in versions}
@@ -584,6 +540,6 @@ def version_compare(request: HttpRequest, slug: str) -> HttpResponse:
         "show_all": bool(request.GET.get("all")),
         "preview_as": chosen if role_kinds else "",
         "preview_choices": [(kind, role_label(kind)) for kind in code.audience],
-        "can_draft": can(request.user, Action.DRAFT, code.owner),
+        "can_draft": can_draft_code(request.user, code),
     }
     return render(request, "conduct/version_compare.html", context)

@@ -324,6 +324,12 @@ LOGGING = {
 }
 
 # ---------------------------------------------------------------------------
+# Governance (conduct/): drafting, meetings, adoption and reviews.
+# ---------------------------------------------------------------------------
+# An adoption's review counts as due this many days before its date (home page, governance, code history).
+REVIEW_WARNING_DAYS = env_int("REVIEW_WARNING_DAYS", 60, minimum=1, maximum=366)
+
+# ---------------------------------------------------------------------------
 # Reminders (acknowledgements/reminders/). Beat plans them daily at
 # REMINDERS_DAILY_AT (above); "resume-reminders" picks up what a dead worker left.
 # ---------------------------------------------------------------------------

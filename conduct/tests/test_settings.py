@@ -97,6 +97,8 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         ({"CELERY_BROKER_URL": "amqp://x"}, "CELERY_BROKER_URL must be"),
         ({"DEBUG": "perhaps"}, "not a boolean"),
         ({"GOOGLE_CLIENT_ID": "abc"}, "GOOGLE_CLIENT_SECRET"),
+        ({"REVIEW_WARNING_DAYS": "0"}, "REVIEW_WARNING_DAYS=0 is below the minimum of 1"),
+        ({"REVIEW_WARNING_DAYS": "a month"}, "REVIEW_WARNING_DAYS='a month' is not a whole number"),
     ],
 )
 def test_production_settings_fail_loudly_on_bad_values(tmp_path, overrides, message):
