@@ -1,22 +1,28 @@
 """Django admin for platform operators (superusers). Adopted text and evidence are read-only."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
 
 from conduct import models
 from conduct.services import role_create
 
 
-class ReadOnlyWhenLockedMixin:
+class ReadOnlyWhenLockedAdmin(admin.ModelAdmin):
     """No change or delete once the version this row belongs to is adopted.
 
-    Each admin using it defines ``_locked(obj)``.
+    Each admin built on it says, in ``_locked(obj)``, whether the row's version is adopted.
     """
 
-    def has_change_permission(self, request, obj=None):
+    def _locked(self, obj: Any) -> bool:
+        raise NotImplementedError
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_change_permission(request, obj) and not (obj is not None and self._locked(obj))
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_delete_permission(request, obj) and not (obj is not None and self._locked(obj))
 
 
@@ -143,7 +149,7 @@ class SectionInline(admin.TabularInline):
 
 
 @admin.register(models.CodeVersion)
-class CodeVersionAdmin(ReadOnlyWhenLockedMixin, admin.ModelAdmin):
+class CodeVersionAdmin(ReadOnlyWhenLockedAdmin):
     list_display = ("code", "label", "status", "effective_on", "review_due_on", "adopted_at")
     list_filter = ("status", "code__owner", "code")
     search_fields = ("code__title", "label", "content_hash")
@@ -183,7 +189,7 @@ class ClauseInline(admin.StackedInline):
 
 
 @admin.register(models.Section)
-class SectionAdmin(ReadOnlyWhenLockedMixin, admin.ModelAdmin):
+class SectionAdmin(ReadOnlyWhenLockedAdmin):
     list_display = ("__str__", "version", "position")
     list_filter = ("version__code", "version__status")
     search_fields = ("title", "version__code__title")
@@ -195,7 +201,7 @@ class SectionAdmin(ReadOnlyWhenLockedMixin, admin.ModelAdmin):
 
 
 @admin.register(models.Clause)
-class ClauseAdmin(ReadOnlyWhenLockedMixin, admin.ModelAdmin):
+class ClauseAdmin(ReadOnlyWhenLockedAdmin):
     list_display = ("number", "short_text", "style", "is_new", "section")
     list_filter = ("section__version__code", "style", "is_new", "section__version__status")
     search_fields = ("text", "term", "number")

@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from conduct.permissions import is_officer
 
 
-def site(request: HttpRequest) -> dict:
+def site(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     return {
         "SITE_NAME": settings.SITE_NAME,

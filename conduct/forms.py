@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.db.models import QuerySet
 
 from conduct.drafting import ClauseContent, CodeDetails
 from conduct.models import (
     AttendanceStatus,
+    Clause,
     ClauseStyle,
     Code,
     CodeVersion,
@@ -23,7 +26,7 @@ from conduct.models import (
 class DateInput(forms.DateInput):
     input_type = "date"
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
@@ -81,7 +84,7 @@ class CodeDetailsForm(forms.Form):
         )
 
     @classmethod
-    def initial_for(cls, code: Code) -> dict:
+    def initial_for(cls, code: Code) -> dict[str, Any]:
         return {
             "title": code.title,
             "summary": code.summary,
@@ -111,10 +114,13 @@ class CodeCreateForm(CodeDetailsForm):
     )
     label = forms.CharField(max_length=40, label="First version's label", help_text="For example 2026-2027.")
 
-    def __init__(self, *args, owners: QuerySet[Organisation], sources: QuerySet[CodeVersion], **kwargs):
+    def __init__(
+        self, *args: Any, owners: QuerySet[Organisation], sources: QuerySet[CodeVersion], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = owners
-        self.fields["copy_of"].queryset = sources
+        # self.fields holds per-form copies of the fields declared above, typed only as Field.
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = owners
+        cast(forms.ModelChoiceField, self.fields["copy_of"]).queryset = sources
 
 
 class LabelForm(forms.Form):
@@ -133,8 +139,9 @@ class MoveForm(RevisionMixin):
     direction = forms.ChoiceField(choices=[("up", "Up"), ("down", "Down")], required=False)
     to_section = forms.IntegerField(required=False, min_value=1)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if not data.get("direction") and not data.get("to_section"):
             raise forms.ValidationError("Say where to move it.")
         return data
@@ -148,8 +155,9 @@ class SectionForm(RevisionMixin):
     number = forms.CharField(max_length=20, required=False, help_text="Optional, e.g. 19.")
     title = forms.CharField(max_length=300, required=False, label="Heading")
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if not (data.get("number") or data.get("title")):
             raise forms.ValidationError("Give the section a heading or a number.")
         return data
@@ -181,9 +189,10 @@ class ClauseForm(RevisionMixin):
     )
     is_new = forms.BooleanField(required=False, label="New or updated in this version")
 
-    def __init__(self, *args, code: Code, **kwargs):
+    def __init__(self, *args: Any, code: Code, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["roles"].choices = [(kind, role_label(kind) + "s") for kind in code.audience]
+        roles = cast(forms.MultipleChoiceField, self.fields["roles"])  # the field declared above
+        roles.choices = [(kind, role_label(kind) + "s") for kind in code.audience]
 
     def content(self) -> ClauseContent:
         data = self.cleaned_data
@@ -198,7 +207,7 @@ class ClauseForm(RevisionMixin):
         )
 
     @classmethod
-    def initial_for(cls, clause) -> dict:
+    def initial_for(cls, clause: Clause) -> dict[str, Any]:
         return {
             "text": clause.text,
             "term": clause.term,
@@ -222,7 +231,7 @@ class MeetingForm(forms.Form):
     minutes_reference = forms.CharField(max_length=100, required=False, help_text="Optional, e.g. LLT-TB-2026-09.")
 
     @classmethod
-    def initial_for(cls, meeting: Meeting) -> dict:
+    def initial_for(cls, meeting: Meeting) -> dict[str, Any]:
         return {
             "held_on": meeting.held_on,
             "kind": meeting.kind,
@@ -234,7 +243,7 @@ class MeetingForm(forms.Form):
 class AttendanceForm(forms.Form):
     """One radio group per member of the board on the meeting date."""
 
-    def __init__(self, *args, members: list[Person], current: dict[int, str], **kwargs):
+    def __init__(self, *args: Any, members: list[Person], current: dict[int, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.members = members
         for person in members:
@@ -302,9 +311,16 @@ class AdoptionForm(forms.Form):
         help_text="Leave unticked if each of them adopts its own.",
     )
 
-    def __init__(self, *args, meetings: QuerySet[Meeting], chairs: QuerySet[Person], can_cover_below: bool, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        meetings: QuerySet[Meeting],
+        chairs: QuerySet[Person],
+        can_cover_below: bool,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["meeting"].queryset = meetings
-        self.fields["chair"].queryset = chairs
+        cast(forms.ModelChoiceField, self.fields["meeting"]).queryset = meetings
+        cast(forms.ModelChoiceField, self.fields["chair"]).queryset = chairs
         if not can_cover_below:
             del self.fields["includes_sub_organisations"]
