@@ -55,18 +55,6 @@ class OrganisationKind(models.TextChoices):
 BOARD_KINDS = (OrganisationKind.BOARD, OrganisationKind.COMMITTEE)
 
 
-class OrganisationQuerySet(models.QuerySet):
-    def within(self, organisation: Organisation) -> OrganisationQuerySet:
-        """The organisation and everything below it in the tree."""
-        return self.filter(path__startswith=organisation.path)
-
-    def within_any(self, organisations: Iterable[Organisation]) -> OrganisationQuerySet:
-        query = Q(pk__in=[])
-        for organisation in organisations:
-            query |= Q(path__startswith=organisation.path)
-        return self.filter(query)
-
-
 class Organisation(models.Model):
     name = models.CharField(max_length=200)
     short_name = models.CharField(max_length=60, blank=True, help_text="Used where space is tight, e.g. ATT.")
@@ -89,8 +77,6 @@ class Organisation(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    objects = OrganisationQuerySet.as_manager()
-
     class Meta:
         ordering = ["path"]
         constraints = [
@@ -111,9 +97,6 @@ class Organisation(models.Model):
     def ancestor_ids(self) -> list[int]:
         """Primary keys from the root down to this organisation, inclusive."""
         return [int(part) for part in self.path.strip("/").split("/") if part]
-
-    def ancestors(self) -> models.QuerySet[Organisation]:
-        return Organisation.objects.filter(pk__in=self.ancestor_ids()).order_by("path")
 
     def clean(self) -> None:
         if self.parent_id and self.pk and self.parent_id == self.pk:
@@ -325,10 +308,6 @@ class Role(models.Model):
     def __str__(self) -> str:
         return f"{self.person.full_name}: {self.get_kind_display()}, {self.organisation}"
 
-    def is_current(self, on: date | None = None) -> bool:
-        on = on or timezone.localdate()
-        return self.starts_on <= on and (self.ends_on is None or self.ends_on >= on)
-
     def clean(self) -> None:
         if self.ends_on and self.starts_on and self.ends_on < self.starts_on:
             raise ValidationError({"ends_on": "The end date cannot be before the start date."})
@@ -432,9 +411,6 @@ class CodeVersionQuerySet(models.QuerySet):
         if self.exclude(status=VersionStatus.DRAFT).exists():
             raise ImmutableVersionError("Adopted code versions cannot be deleted.")
         return super().delete()
-
-    def visible_to_signatories(self) -> CodeVersionQuerySet:
-        return self.exclude(status=VersionStatus.DRAFT)
 
 
 class CodeVersion(models.Model):
@@ -743,8 +719,3 @@ class Adoption(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.version} adopted by {self.board} on {self.adopted_on:%d %B %Y}"
-
-    def covers(self, organisation: Organisation) -> bool:
-        if organisation.pk == self.organisation_id:
-            return True
-        return self.includes_sub_organisations and organisation.path.startswith(self.organisation.path)
