@@ -7,9 +7,11 @@
   would only repeat it.
 - Task names are their module path (Celery's default); nothing names them by hand.
 - ``enqueue_on_commit`` queues a task once the current transaction commits, and a
-  broker that cannot be reached then is logged, never raised: the user's action has
+  broker that cannot be reached then (kombu's OperationalError, which Celery raises for
+  every transport's connection errors) is logged, never raised: the user's action has
   committed and must not turn into an error page. Each app's periodic sweep finds
-  the work a lost message would have done.
+  the work a lost message would have done. Anything else still raises, so a task that
+  fails when run eagerly in tests is not mistaken for a broker outage.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError, transaction
+from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from core.exceptions import TransientError
 
@@ -66,7 +69,7 @@ def transient_task(**overrides: Any) -> Callable:
 def _send(task: Any, args: tuple, kwargs: dict) -> None:
     try:
         task.apply_async(args=args, kwargs=kwargs)
-    except Exception:  # the broker is away: the work is committed and a periodic sweep will find it
+    except BrokerUnreachable:  # the work is committed and a periodic sweep will find it
         logger.exception("Could not queue %s%r; the periodic sweep will pick it up.", task.name, args)
 
 
