@@ -1,7 +1,7 @@
 """Conversion artefacts and whitespace: what is not the code's text, and how its text is spaced.
 
 Documents converted to text (and some Word files built from such text) carry traces of the
-conversion: bookmark tags, "top of page" links, the file names of pictures, separator lines.
+conversion: bookmark tags, page links ("top of page"), the file names of pictures, separator lines.
 They are left out and counted, so the review can say what was removed.
 """
 
@@ -15,7 +15,8 @@ BOOKMARK_RE = re.compile(r"\[bookmark: [^\]]*\]")
 # Control characters (tab, newline and carriage return excepted), zero-width spaces and byte
 # order marks: invisible, and never meant as part of a clause.
 INVISIBLE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200c\u200d\u2060\ufeff]")
-TOP_OF_PAGE = "top of page"
+# Page navigation links of documents saved from a web page.
+PAGE_LINKS = {"top of page", "bottom of page", "back to top"}
 # A line that is only a picture's file name ("thumbnail_EMSH Colour Logo.png").
 IMAGE_NAME_RE = re.compile(r"^[^.!?:;]{1,200}\.(?:png|jpe?g|gif|bmp|emf|wmf|svg|tiff?|webp)$", re.IGNORECASE)
 # A line made only of symbols: "* * *", "-----", "____".
@@ -37,8 +38,8 @@ def strip_invisible(text: str, notes: Notes) -> str:
 
 def is_artefact(text: str, notes: Notes) -> bool:
     """Whether a whole (collapsed) line is a conversion artefact; counts it if so."""
-    if text.lower() == TOP_OF_PAGE:
-        kind = "top_of_page"
+    if text.lower() in PAGE_LINKS:
+        kind = "page_link"
     elif IMAGE_NAME_RE.match(text):
         kind = "image_name"
     elif SEPARATOR_RE.match(text):

@@ -30,7 +30,7 @@ class ImportProposal:
 # How each kind of conversion artefact is described to the person reviewing the import.
 ARTEFACT_LABELS = {
     "bookmark": "bookmark tags such as “[bookmark: _Hlk…]”",
-    "top_of_page": "“top of page” links",
+    "page_link": "page links such as “top of page”",
     "image_name": "picture file names",
     "separator": "separator lines made only of symbols",
 }

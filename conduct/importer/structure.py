@@ -11,7 +11,7 @@ is written once. The rules, in the order they apply:
 - a list hangs one level below the clause that leads into it (a list opening a section is at
   depth 0); under "Always:" or "Never:" its items take that style;
 - a paragraph ending ":" right before a heading, or of at most two words, is a subheading; a
-  paragraph of one to three words followed by a sentence is a term and its definition;
+  paragraph of one or two words followed by a sentence is a term and its definition;
 - a leading "*" marks a statement new or updated (and is removed); an "*" inside the text marks
   it too (and is kept, as the author placed it); the footnote explaining the marker ("*New
   statements added or updated…") is end matter and starts an untitled closing section;
@@ -57,6 +57,8 @@ NO_HEADINGS = (
 )
 SENTENCE_ENDS = (".", "!", "?")
 CLAUSE_ENDS = (*SENTENCE_ENDS, ";", ",")
+# A term on a line of its own is a name: "Selflessness", "Courageous Leadership".
+MAX_TERM_LINE_WORDS = 2
 
 
 @dataclass
@@ -253,7 +255,7 @@ def is_term_line(block: Block, text: str, following: Block | None) -> bool:
     if following.number or following.term or is_legend(collapse(following.text)):
         return False
     words = text.split()
-    if not 1 <= len(words) <= 3 or text.endswith((*CLAUSE_ENDS, ":")) or ALWAYS_NEVER_RE.match(text):
+    if not 1 <= len(words) <= MAX_TERM_LINE_WORDS or text.endswith((*CLAUSE_ENDS, ":")) or ALWAYS_NEVER_RE.match(text):
         return False
     definition = collapse(following.text)
     return text[0].isupper() and definition.endswith(SENTENCE_ENDS) and len(definition.split()) > 3

@@ -18,9 +18,8 @@ not a parser of our own.
 
 from __future__ import annotations
 
+import logging
 import re
-import zipfile
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from io import BytesIO
@@ -29,7 +28,6 @@ from typing import Any
 import docx
 from django.core.exceptions import ValidationError
 from docx.document import Document
-from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.ns import qn
 from docx.styles.style import ParagraphStyle
 from docx.table import Table
@@ -42,6 +40,8 @@ from conduct.importer.markers import typed_block
 from conduct.importer.package import DAMAGED, check_package
 from conduct.importer.proposal import ImportProposal, Notes
 from conduct.importer.structure import build_proposal
+
+log = logging.getLogger(__name__)
 
 HEADING_STYLE_RE = re.compile(r"^heading (\d)$", re.IGNORECASE)
 # "List Bullet 2", "List Number 3": Word's built-in list styles carry their level in the name
@@ -65,18 +65,32 @@ def code_import_docx(data: bytes) -> ImportProposal:
     """Propose a code's sections and clauses from a .docx upload (see ``conduct.importer``)."""
     notes = Notes()
     check_package(data, notes)
-    document = open_document(data)
-    check_tracked_changes(document)
-    return build_proposal(WordReader(document, notes).blocks(), notes)
+    return build_proposal(read_blocks(data, notes), notes)
 
 
-def open_document(data: bytes) -> Document:
+def read_blocks(data: bytes, notes: Notes) -> list[Block]:
+    """The document's blocks, or a ValidationError for a file python-docx cannot read.
+
+    python-docx states no exceptions for malformed input: a damaged part surfaces as whatever its
+    parser trips over (KeyError, AttributeError, NotImplementedError, lxml's errors…), as fuzzing
+    the seed documents shows. So any exception while reading means a damaged file; it is logged
+    with its traceback, in case it was a fault of ours rather than of the file.
+    """
     try:
-        return docx.Document(BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError, SyntaxError, zipfile.BadZipFile, zlib.error) as error:
-        # A package that passed the ZIP checks can still have missing or malformed parts;
-        # python-docx reports those as KeyError/ValueError, lxml's XMLSyntaxError is a SyntaxError.
+        document = docx.Document(BytesIO(data))
+        check_is_document(document)
+        check_tracked_changes(document)
+        return WordReader(document, notes).blocks()
+    except ValidationError:
+        raise
+    except Exception as error:
+        log.warning("A Word document could not be read", exc_info=True)
         raise ValidationError(DAMAGED, code="damaged") from error
+
+
+def check_is_document(document: Document) -> None:
+    if getattr(document.element, "body", None) is None:  # well-formed XML, but not a document
+        raise ValidationError(DAMAGED, code="damaged")
 
 
 def check_tracked_changes(document: Document) -> None:
@@ -265,11 +279,13 @@ class WordReader:
     def paragraph_block(self, paragraph: Paragraph, after: Block | None) -> Block | None:
         text = strip_invisible(paragraph.text, self.notes)
         self.unplace_unread_text(paragraph, text)
-        if not collapse(text) or is_artefact(collapse(text), self.notes):
+        if is_artefact(collapse(text), self.notes):
             return None
         styles = self.styles_of(paragraph)
         kind, level = self.heading_kind(paragraph, styles, after)
         listed = self.numbering.list_info(paragraph, styles)
+        if not collapse(text) and not (kind is BlockKind.HEADING and listed):
+            return None  # an empty paragraph is spacing; an empty numbered heading still numbers a section
         if kind is not BlockKind.PARAGRAPH:
             return Block(kind, text, level=level, number=listed.number if listed else "")
         if listed is not None:
