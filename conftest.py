@@ -25,7 +25,7 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture
 def person(db):
-    return PersonFactory()
+    return PersonFactory.create()
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from typing import Literal
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from conduct.models import Clause, CodeVersion, Section, role_label
+from conduct.models import Clause, CodeVersion, Section, role_label_plural
 from conduct.rendering import visible_clauses
 
 ChangeKind = Literal["added", "removed", "moved", "changed", "unchanged"]
@@ -199,7 +199,7 @@ def _pair_by_similarity(old: Sequence[_Item], new: Sequence[_Item], pairs: dict[
     new_left = [item for item in new if item.index not in pairs]
     if not old_left or not new_left:
         return
-    scored: list[tuple[float, int, int]] = []
+    scored: list[tuple[float, int, int, int]] = []  # (-similarity, distance, new index, old index)
     for new_item in new_left:
         matcher = difflib.SequenceMatcher(None, autojunk=False)
         matcher.set_seq2(new_item.normalised)
@@ -325,7 +325,7 @@ def _role_note(old: Clause, new: Clause) -> tuple[str, ...]:
 
     def who(roles: Iterable[str]) -> str:
         roles = list(roles or [])
-        return ", ".join(role_label(kind) + "s" for kind in roles) + " only" if roles else "everyone"
+        return ", ".join(role_label_plural(kind) for kind in roles) + " only" if roles else "everyone"
 
     return (f"Now applies to {who(new.roles)} (was {who(old.roles)}).",)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -34,8 +35,10 @@ from conduct.models import (
     RoleKind,
     Section,
     VersionStatus,
+    role_label,
 )
 from conduct.services import version_content_as_data, version_create_from_content
+from core.academic_year import next_academic_year_start, version_label
 
 MAX_DEPTH = 3
 
@@ -80,7 +83,8 @@ def _raise_stale(version: CodeVersion, revision: int) -> None:
     raise DraftConflict(
         f"{who} saved a change to this draft at {when}, after you opened it "
         f"(revision {current.revision}; you were editing revision {revision}). "
-        "Your change has not been saved, so nothing was overwritten. Check the draft as it is now and make your change again."
+        "Your change has not been saved, so nothing was overwritten. "
+        "Check the draft as it is now and make your change again."
     )
 
 
@@ -109,11 +113,9 @@ def next_label(label: str) -> str:
     return f"{first}{match['sep']}{second_text}"
 
 
-def default_new_label(today=None) -> str:
+def default_new_label(today: date | None = None) -> str:
     """The academic year starting next September, e.g. "2027-2028" in November 2026."""
-    today = today or timezone.localdate()
-    start = today.year + 1 if today.month >= 9 else today.year
-    return f"{start}-{start + 1}"
+    return version_label(next_academic_year_start(today or timezone.localdate()))
 
 
 def latest_locked_version(code: Code) -> CodeVersion | None:
@@ -390,9 +392,8 @@ class ClauseContent:
         if unknown:
             errors["roles"] = f"Unknown role(s): {', '.join(unknown)}."
         elif outside:
-            labels = dict(RoleKind.choices)
             errors["roles"] = (
-                f"{', '.join(labels[k] for k in outside)} do not sign {code.title}; "
+                f"{', '.join(role_label(k) for k in outside)} do not sign {code.title}; "
                 "a clause can only be limited to roles the code applies to."
             )
         if errors:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -55,6 +55,22 @@ class OrganisationKind(models.TextChoices):
 BOARD_KINDS = (OrganisationKind.BOARD, OrganisationKind.COMMITTEE)
 
 
+def path_ids(path: str) -> list[int]:
+    """The primary keys in a materialised path, from the root down: "/000001/000004/" → [1, 4]."""
+    return [int(part) for part in path.strip("/").split("/") if part]
+
+
+def root_path(path: str) -> str:
+    """The path of the top of the tree holding the organisation at ``path`` (its trust or network): "/000001/"."""
+    top = path.strip("/").split("/")[0]
+    return f"/{top}/"
+
+
+def root_id(path: str) -> int:
+    """The primary key of the top of the tree holding the organisation at ``path``."""
+    return path_ids(root_path(path))[0]
+
+
 class Organisation(models.Model):
     name = models.CharField(max_length=200)
     short_name = models.CharField(max_length=60, blank=True, help_text="Used where space is tight, e.g. ATT.")
@@ -90,26 +106,6 @@ class Organisation(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def depth(self) -> int:
-        return self.path.count("/") - 1
-
-    def ancestor_ids(self) -> list[int]:
-        """Primary keys from the root down to this organisation, inclusive."""
-        return [int(part) for part in self.path.strip("/").split("/") if part]
-
-    def clean(self) -> None:
-        if self.parent_id and self.pk and self.parent_id == self.pk:
-            raise ValidationError({"parent": "An organisation cannot be its own parent."})
-        if self.parent_id and self.pk and str(self.pk).zfill(6) in self.parent.path.strip("/").split("/"):
-            raise ValidationError({"parent": "An organisation cannot sit below one of its own sub-organisations."})
-        if self.governs_id and self.kind not in (OrganisationKind.BOARD, OrganisationKind.COMMITTEE):
-            raise ValidationError({"governs": "Only boards and committees govern another organisation."})
-
-    def _computed_path(self) -> str:
-        prefix = self.parent.path if self.parent_id else "/"
-        return f"{prefix}{self.pk:06d}/"
-
     def save(self, *args, **kwargs) -> None:
         if self.pk is None:
             super().save(*args, **kwargs)  # the path is built from the primary key, so insert first
@@ -124,6 +120,31 @@ class Organisation(models.Model):
                 path=Concat(Value(self.path), Substr("path", len(stored_path) + 1))
             )
         super().save(*args, **kwargs)
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") - 1
+
+    def ancestor_ids(self) -> list[int]:
+        """Primary keys from the root down to this organisation, inclusive."""
+        return path_ids(self.path)
+
+    @property
+    def root_path(self) -> str:
+        """The path of the top of this organisation's tree: the trust or network everything here answers to."""
+        return root_path(self.path)
+
+    def clean(self) -> None:
+        if self.parent_id and self.pk and self.parent_id == self.pk:
+            raise ValidationError({"parent": "An organisation cannot be its own parent."})
+        if self.parent is not None and self.pk and self.pk in path_ids(self.parent.path):
+            raise ValidationError({"parent": "An organisation cannot sit below one of its own sub-organisations."})
+        if self.governs_id and self.kind not in (OrganisationKind.BOARD, OrganisationKind.COMMITTEE):
+            raise ValidationError({"governs": "Only boards and committees govern another organisation."})
+
+    def _computed_path(self) -> str:
+        prefix = self.parent.path if self.parent is not None else "/"
+        return f"{prefix}{self.pk:06d}/"
 
 
 class NetworkMembership(models.Model):
@@ -152,7 +173,7 @@ class NetworkMembership(models.Model):
 # ---------------------------------------------------------------------------
 
 
-class PersonManager(BaseUserManager):
+class PersonManager(BaseUserManager["Person"]):
     use_in_migrations = True
 
     def _create(self, email: str, password: str | None, **fields) -> Person:
@@ -173,7 +194,7 @@ class PersonManager(BaseUserManager):
         fields["is_superuser"] = True
         return self._create(email, password, **fields)
 
-    def get_by_natural_key(self, email: str) -> Person:
+    def get_by_natural_key(self, email: str | None) -> Person:
         return self.get(email__iexact=email)
 
 
@@ -247,6 +268,11 @@ class RoleKind(models.TextChoices):
 def role_label(kind: str) -> str:
     """A role kind in words ("Local governor"); a kind no longer offered is shown as stored, never an error."""
     return RoleKind(kind).label if kind in RoleKind.values else kind
+
+
+def role_label_plural(kind: str) -> str:
+    """The people holding a role kind, as a clause's or a form's audience names them ("Local governors")."""
+    return role_label(kind) + "s"
 
 
 GOVERNANCE_ROLE_KINDS = frozenset({RoleKind.MEMBER, RoleKind.TRUSTEE, RoleKind.LOCAL_GOVERNOR, RoleKind.CHAIR})
@@ -386,8 +412,7 @@ class Code(models.Model):
                 raise ValidationError({field: "Give whole numbers of days between 0 and 365."})
 
     def audience_labels(self) -> list[str]:
-        labels = dict(RoleKind.choices)
-        return [labels.get(kind, kind) for kind in self.audience]
+        return [role_label(kind) for kind in self.audience]
 
 
 class VersionStatus(models.TextChoices):
@@ -402,15 +427,21 @@ class CodeVersionQuerySet(models.QuerySet):
             locked = self.exclude(status=VersionStatus.DRAFT)
             if locked.exists():
                 raise ImmutableVersionError("Adopted code versions cannot be changed.")
-        if "status" in kwargs and kwargs["status"] == VersionStatus.DRAFT:
-            if self.exclude(status=VersionStatus.DRAFT).exists():
-                raise ImmutableVersionError("An adopted version cannot return to draft.")
+        returns_to_draft = kwargs.get("status") == VersionStatus.DRAFT
+        if returns_to_draft and self.exclude(status=VersionStatus.DRAFT).exists():
+            raise ImmutableVersionError("An adopted version cannot return to draft.")
         return super().update(**kwargs)
 
     def delete(self):
         if self.exclude(status=VersionStatus.DRAFT).exists():
             raise ImmutableVersionError("Adopted code versions cannot be deleted.")
         return super().delete()
+
+    def earlier_than(self, version: CodeVersion) -> CodeVersionQuerySet:
+        """The same code's versions prepared before ``version`` (by creation, ties broken by primary key)."""
+        return self.filter(code_id=version.code_id).filter(
+            Q(created_at__lt=version.created_at) | Q(created_at=version.created_at, pk__lt=version.pk)
+        )
 
 
 class CodeVersion(models.Model):
@@ -465,13 +496,6 @@ class CodeVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.code.title} {self.label}"
 
-    @property
-    def is_locked(self) -> bool:
-        return self.status != VersionStatus.DRAFT
-
-    def get_absolute_url(self) -> str:
-        return reverse("acknowledgements:version", args=[self.code.slug, self.pk])
-
     def save(self, *args, **kwargs) -> None:
         if self.pk:
             stored = CodeVersion.objects.filter(pk=self.pk).values().first()
@@ -484,10 +508,17 @@ class CodeVersion(models.Model):
                     )
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self) -> str:
+        return reverse("acknowledgements:version", args=[self.code.slug, self.pk])
+
     def delete(self, *args, **kwargs):
         if self.is_locked:
             raise ImmutableVersionError("Adopted code versions cannot be deleted.")
         return super().delete(*args, **kwargs)
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status != VersionStatus.DRAFT
 
     # -- content ----------------------------------------------------------------
 
@@ -507,6 +538,38 @@ class CodeVersion(models.Model):
 
     def clause_count(self) -> int:
         return Clause.objects.filter(section__version=self).count()
+
+    # -- history ----------------------------------------------------------------
+
+    def previous(self, among: Iterable[CodeVersion] | None = None) -> CodeVersion | None:
+        """The version this one follows, which every "what changed" compares it with.
+
+        The version it was drafted from, else the latest adopted (or since superseded) version of the code
+        prepared before it. ``among``: the versions the caller has loaded and may show (a history page, what
+        the reader may read); the previous one is then picked from them alone, without a query.
+        """
+        if among is None:
+            if self.based_on_id:
+                return self.based_on
+            return (
+                CodeVersion.objects.earlier_than(self)
+                .exclude(status=VersionStatus.DRAFT)
+                .order_by("-created_at", "-pk")
+                .first()
+            )
+        candidates = list(among)
+        drafted_from = next((v for v in candidates if v.pk == self.based_on_id), None)
+        if drafted_from is not None:
+            return drafted_from
+        earlier = [v for v in candidates if v.status != VersionStatus.DRAFT and v._prepared_before(self)]
+        return max(earlier, key=CodeVersion._preparation_order, default=None)
+
+    def _preparation_order(self) -> tuple[datetime, int]:
+        return self.created_at, self.pk
+
+    def _prepared_before(self, other: CodeVersion) -> bool:
+        """In Python, the order ``CodeVersionQuerySet.earlier_than`` filters by."""
+        return self.code_id == other.code_id and self._preparation_order() < other._preparation_order()
 
 
 class LockedContentQuerySet(models.QuerySet):
@@ -554,6 +617,9 @@ class LockedContent(models.Model):
         if self._version_status() != VersionStatus.DRAFT:
             raise ImmutableVersionError("The text of an adopted code version cannot be changed.")
         return super().delete(*args, **kwargs)
+
+    def _version_status(self) -> str:
+        raise NotImplementedError
 
 
 class Section(LockedContent):
@@ -613,12 +679,6 @@ class Clause(LockedContent):
         return (
             CodeVersion.objects.filter(sections__pk=self.section_id).values_list("status", flat=True).first() or "draft"
         )
-
-    def applies_to(self, role_kinds: Iterable[str] | None) -> bool:
-        """Whether a reader holding these role kinds sees the clause (None: show everything)."""
-        if role_kinds is None or not self.roles:
-            return True
-        return bool(set(self.roles) & set(role_kinds))
 
     def clean(self) -> None:
         unknown = [kind for kind in self.roles or [] if kind not in RoleKind.values]

@@ -15,19 +15,19 @@ from dataclasses import dataclass, field
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from conduct.models import ClauseStyle, role_label
+from conduct.models import Clause, ClauseStyle, Section, role_label_plural
 
 LIST_STYLES = {ClauseStyle.BULLET, ClauseStyle.ALWAYS, ClauseStyle.NEVER}
-Annotator = Callable[[object], tuple[str, str]]  # clause -> (extra css classes, extra badge html)
+Annotator = Callable[[Clause], tuple[str, str]]  # clause -> (extra css classes, extra badge html)
 
 
 @dataclass
 class Node:
-    clause: object
+    clause: Clause
     children: list[Node] = field(default_factory=list)
 
 
-def clause_tree(clauses: Iterable[object]) -> list[Node]:
+def clause_tree(clauses: Iterable[Clause]) -> list[Node]:
     """Nest a flat, ordered list of clauses by depth."""
     roots: list[Node] = []
     stack: list[Node] = []
@@ -40,10 +40,15 @@ def clause_tree(clauses: Iterable[object]) -> list[Node]:
     return roots
 
 
-def visible_clauses(clauses: Iterable[object], role_kinds: Iterable[str] | None) -> list[object]:
-    """Drop clauses (and everything nested under them) that do not apply to the reader."""
+def visible_clauses(clauses: Iterable[Clause], role_kinds: Iterable[str] | None) -> list[Clause]:
+    """Drop clauses (and everything nested under them) that do not apply to the reader.
+
+    The one rule of who sees a clause: one limited to roles (``Clause.roles``) is shown to a reader holding
+    one of them; ``role_kinds=None`` (an officer's or previewer's view) shows everything.
+    """
     kinds = None if role_kinds is None else set(role_kinds)
-    shown, hidden_below = [], None
+    shown: list[Clause] = []
+    hidden_below: int | None = None
     for clause in clauses:
         if hidden_below is not None and clause.depth > hidden_below:
             continue
@@ -55,17 +60,17 @@ def visible_clauses(clauses: Iterable[object], role_kinds: Iterable[str] | None)
     return shown
 
 
-def _badges(clause, show_role_tags: bool) -> SafeString:
+def _badges(clause: Clause, show_role_tags: bool) -> SafeString:
     parts = []
     if clause.is_new:
         parts.append(mark_safe('<span class="badge text-bg-warning ms-1">New or updated</span>'))
     if show_role_tags and clause.roles:
-        who = ", ".join(role_label(kind) + "s" for kind in clause.roles)
+        who = ", ".join(role_label_plural(kind) for kind in clause.roles)
         parts.append(format_html('<span class="badge text-bg-info ms-1">{} only</span>', who))
     return mark_safe("".join(parts))
 
 
-def _clause_inner(clause, show_role_tags: bool, extra_badge: str) -> SafeString:
+def _clause_inner(clause: Clause, show_role_tags: bool, extra_badge: str) -> SafeString:
     number = format_html('<span class="clause-number">{}</span> ', clause.number) if clause.number else ""
     term = format_html('<strong class="clause-term">{}:</strong> ', clause.term) if clause.term else ""
     marker = ""
@@ -93,7 +98,7 @@ class Renderer:
         self.show_role_tags = show_role_tags
         self.annotate = annotate
 
-    def _classes(self, clause) -> tuple[str, str]:
+    def _classes(self, clause: Clause) -> tuple[str, str]:
         classes = f"clause clause-{clause.style}" + (" clause-new" if clause.is_new else "")
         extra_classes, extra_badge = self.annotate(clause) if self.annotate else ("", "")
         return f"{classes} {extra_classes}".strip(), extra_badge
@@ -156,7 +161,7 @@ class Renderer:
 
 
 def render_sections(
-    sections: Iterable[object],
+    sections: Iterable[Section],
     *,
     role_kinds: Iterable[str] | None = None,
     show_role_tags: bool = True,

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from conduct.models import (
@@ -143,7 +143,7 @@ def adoption_scope_q(
     return query
 
 
-def adoptions_covering(organisation: Organisation) -> models.QuerySet[Adoption]:  # noqa: F821
+def adoptions_covering(organisation: Organisation) -> QuerySet[Adoption]:
     """Every adoption whose scope includes ``organisation``."""
     return Adoption.objects.filter(
         Q(board=organisation)
@@ -364,8 +364,10 @@ def adoption_record(
     try:
         with transaction.atomic():
             adoption.save()
-    except IntegrityError:
-        raise ValidationError({"version": f"{board} has already adopted {version.code.title} {version.label}."})
+    except IntegrityError as clash:  # adoption_once_per_board: a second tab or a double submit
+        raise ValidationError(
+            {"version": f"{board} has already adopted {version.code.title} {version.label}."}
+        ) from clash
     versions_mark_superseded(code=version.code, at=recorded_at)
     adoption_recorded.send(sender=Adoption, adoption=adoption, recorded_at=recorded_at)
     return adoption

@@ -12,19 +12,24 @@ from datetime import date, timedelta
 FIRST_MONTH = 9  # September
 
 
+def academic_year_start_in(year: int) -> date:
+    """1 September of ``year``: the start of the academic year named by the year it begins in."""
+    return date(year, FIRST_MONTH, 1)
+
+
 def academic_year_start(day: date) -> date:
     """1 September of the academic year containing ``day``."""
-    return date(day.year if day.month >= FIRST_MONTH else day.year - 1, FIRST_MONTH, 1)
+    return academic_year_start_in(day.year if day.month >= FIRST_MONTH else day.year - 1)
 
 
 def academic_year_end(day: date) -> date:
     """31 August that ends the academic year containing ``day``."""
-    return date(academic_year_start(day).year + 1, FIRST_MONTH, 1) - timedelta(days=1)
+    return next_academic_year_start(day) - timedelta(days=1)
 
 
 def next_academic_year_start(day: date) -> date:
     """1 September of the year after the one containing ``day``."""
-    return date(academic_year_start(day).year + 1, FIRST_MONTH, 1)
+    return academic_year_start_in(academic_year_start(day).year + 1)
 
 
 def last_complete_academic_year(today: date) -> tuple[date, date]:
@@ -33,7 +38,7 @@ def last_complete_academic_year(today: date) -> tuple[date, date]:
     A year counts as complete on its last day, 31 August: hence the start of tomorrow's year.
     """
     following = academic_year_start(today + timedelta(days=1))
-    return date(following.year - 1, FIRST_MONTH, 1), following - timedelta(days=1)
+    return academic_year_start_in(following.year - 1), following - timedelta(days=1)
 
 
 def academic_year_label(start: date | int) -> str:

@@ -54,12 +54,14 @@ from conduct.models import (
     Person,
     Role,
     RoleKind,
+    role_label,
 )
 from conduct.services import (
     AdoptionRequest,
     adoption_record,
     version_create_from_content,
 )
+from core.academic_year import version_label
 from core.canonical import canonical_json, new_verification_code, sha256_hex
 from core.pdf import render_pdf, seal_pdf
 from core.request_meta import AuthMethod
@@ -416,7 +418,7 @@ class Generator:
                         {
                             "role_id": role.pk,
                             "kind": role.kind,
-                            "label": RoleKind(role.kind).label,
+                            "label": role_label(role.kind),
                             "title": role.title,
                             "organisation_id": obligation.organisation_id,
                             "organisation": obligation.organisation.name,
@@ -569,7 +571,7 @@ class Generator:
                 f"{len(participants) + len(loners)} participants"
             )
 
-            labels = [f"{year}-{year + 1}" for year in years]
+            labels = [version_label(year) for year in years]
             staff_versions = self.code(
                 "staff-code",
                 big["trust"],

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.core.mail import EmailMessage
 from django.db import connection
 
 from acknowledgements.declarations import DeclarationData, InterestData
@@ -65,17 +67,17 @@ def owing(
 ) -> Owing:
     """A trust tree, a code adopted by its board for everyone below, and a person in it who owes the code."""
     orgs = trust_tree(name)
-    code = CodeFactory(
+    code = CodeFactory.create(
         owner=orgs["trust"],
         title=f"{name} Code of Conduct",
         audience=audience or [kind],
         requires_declaration=requires_declaration,
         declaration_prompt="Declare any interest that could conflict with your role." if requires_declaration else "",
     )
-    person = person or PersonFactory(**person_fields)
-    RoleFactory(person=person, organisation=orgs[where], kind=kind, starts_on=date(2020, 9, 1))
+    person = person or PersonFactory.create(**person_fields)
+    RoleFactory.create(person=person, organisation=orgs[where], kind=kind, starts_on=date(2020, 9, 1))
     version = make_version(code, sections=sections)
-    adopt(version, orgs["board"], **({"held_on": held_on} if held_on else {}))
+    adopt(version, orgs["board"], held_on=held_on)
     version.refresh_from_db()
     return Owing(person=person, version=version, code=code, orgs=orgs)
 
@@ -122,6 +124,14 @@ def governance_sections() -> list[dict]:
             ],
         }
     ]
+
+
+def email_part(message: EmailMessage, pattern: str, flags: int = 0) -> str:
+    """What ``pattern``'s first group matches in the email's body (a link, a sign-in code); it must be there."""
+    body = str(message.body)  # typed as possibly lazy; an outbox message's body is a str
+    match = re.search(pattern, body, flags)
+    assert match is not None, f"{pattern!r} is not in the email: {body}"
+    return match.group(1)
 
 
 def tamper(table: str, pk: int, column: str, value: Any) -> None:

@@ -17,7 +17,8 @@ from conduct.tests.factories import PersonFactory
 from core.exceptions import AppendOnlyViolation
 
 pytestmark = pytest.mark.django_db
-EVIDENCE = [Acknowledgement, AuditEvent, Declaration, Interest, SealedPdf]
+Evidence = Acknowledgement | AuditEvent | Declaration | Interest | SealedPdf
+EVIDENCE: list[type[Evidence]] = [Acknowledgement, AuditEvent, Declaration, Interest, SealedPdf]
 
 
 @pytest.fixture
@@ -27,14 +28,20 @@ def evidence(declaring):
     return ack
 
 
+def first_row(model: type[Evidence]) -> Evidence:
+    row = model.objects.first()
+    assert row is not None, f"the evidence fixture made no {model._meta.verbose_name}"
+    return row
+
+
 @pytest.fixture
 def operator(client_for):
-    return client_for(PersonFactory(is_staff=True, is_superuser=True))
+    return client_for(PersonFactory.create(is_staff=True, is_superuser=True))
 
 
 def test_the_admin_offers_no_change_add_or_delete_even_to_a_superuser(evidence, operator):
     for model in EVIDENCE:
-        row = model.objects.first()
+        row = first_row(model)
         name = f"admin:acknowledgements_{model._meta.model_name}"
         assert operator.get(reverse(f"{name}_add")).status_code == 403
         assert operator.post(reverse(f"{name}_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
@@ -48,13 +55,13 @@ def test_the_admin_offers_no_change_add_or_delete_even_to_a_superuser(evidence, 
 
 def test_the_orm_refuses_to_edit_or_delete(evidence):
     for model in EVIDENCE:
-        row = model.objects.first()
+        row = first_row(model)
         with pytest.raises(AppendOnlyViolation):
             row.save()
         with pytest.raises(AppendOnlyViolation):
             row.delete()
         with pytest.raises(AppendOnlyViolation):
-            model.objects.filter(pk=row.pk).update(pk=row.pk)
+            model.objects.filter(pk=row.pk).update(id=row.pk)
         with pytest.raises(AppendOnlyViolation):
             model.objects.filter(pk=row.pk).delete()
     evidence.refresh_from_db()

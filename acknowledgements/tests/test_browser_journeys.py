@@ -3,13 +3,16 @@ and a governor, on a phone, declaring interests as they sign."""
 
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
+from playwright.sync_api import Browser, Page
+from pytest_django.live_server_helper import LiveServer
 
 from acknowledgements.models import Acknowledgement, Declaration, SealedPdf
-from acknowledgements.tests.factories import governance_sections, owing
+from acknowledgements.tests.factories import email_part, governance_sections, owing
 from conduct.models import Person
 from conduct.tests.factories import PASSWORD, PersonFactory, RoleFactory
 from core.pdf import check_seal
@@ -23,8 +26,10 @@ def verified(person: Person) -> Person:
     return person
 
 
-def download_and_verify(page, browser, live_server, tmp_path) -> bytes:
-    """Download the signed PDF from the record page, then check it on the public page as a stranger would."""
+def download_and_verify(page: Page, browser: Browser, live_server: LiveServer, tmp_path: Path) -> tuple[bytes, str]:
+    """Download the signed PDF from the record page, then check it on the public page as a stranger would.
+
+    Returns the PDF's bytes and the text of the verification result."""
     with page.expect_download() as info:
         page.get_by_role("link", name="Download the signed PDF").click()
     path = tmp_path / info.value.suggested_filename
@@ -47,8 +52,8 @@ def test_invited_person_sets_a_password_reads_signs_downloads_and_verifies(
     page, browser, live_server, browser_login, tmp_path
 ):
     staff_code = owing(name="Oak Trust", full_name="Existing Teacher")
-    admin = verified(PersonFactory(full_name="Sarah Okafor"))
-    RoleFactory(person=admin, organisation=staff_code.orgs["trust"], kind="admin")
+    admin = verified(PersonFactory.create(full_name="Sarah Okafor"))
+    RoleFactory.create(person=admin, organisation=staff_code.orgs["trust"], kind="admin")
 
     # The admin invites a new teacher.
     browser_login(page, admin.email, PASSWORD)
@@ -62,7 +67,7 @@ def test_invited_person_sets_a_password_reads_signs_downloads_and_verifies(
     page.get_by_role("button", name="Send the invitation").click()
     page.wait_for_load_state("networkidle")
     assert "Invitation sent to Zara Khan" in page.content()
-    link = re.search(r"(/accounts/password/reset/key/\S+)", mail.outbox[-1].body).group(1)
+    link = email_part(mail.outbox[-1], r"(/accounts/password/reset/key/\S+)")
     page.get_by_role("button", name="Sign out").click()
 
     # Zara follows the link and sets her password; she is signed in.
@@ -153,4 +158,4 @@ def test_a_governor_on_a_phone_declares_interests_while_signing(
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     pdf, verified_text = download_and_verify(page, browser, live_server, tmp_path)
     assert "Tom Hughes" in verified_text
-    assert b"%PDF" == pdf[:4]
+    assert pdf[:4] == b"%PDF"

@@ -18,8 +18,8 @@ HEADER = "name,email,role,organisation,start date\n"
 
 @pytest.fixture
 def admin(staff):
-    person = PersonFactory(full_name="Sarah Okafor")
-    RoleFactory(person=person, organisation=staff.orgs["trust"], kind="admin")
+    person = PersonFactory.create(full_name="Sarah Okafor")
+    RoleFactory.create(person=person, organisation=staff.orgs["trust"], kind="admin")
     return person
 
 
@@ -115,7 +115,10 @@ def test_a_byte_order_mark_windows_line_endings_and_excel_encodings_are_read(adm
 
 
 def test_semicolons_and_column_aliases_are_accepted(admin, staff):
-    text = "Full name;Email address;Role;Organization;Start date;Job title\nZara Khan;zara@example.org;Employee;oak-trust-north;16/11/2026;Teacher\n"
+    text = (
+        "Full name;Email address;Role;Organization;Start date;Job title\n"
+        "Zara Khan;zara@example.org;Employee;oak-trust-north;16/11/2026;Teacher\n"
+    )
     report = run(admin, text)
     assert report.invited == 1 and Role.objects.get(person__email="zara@example.org").title == "Teacher"
 
@@ -146,11 +149,12 @@ def test_a_row_that_fails_midway_is_rolled_back_whole(admin, staff):
 
 
 def test_a_clerk_cannot_import_officers_or_people_outside_their_board(staff):
-    clerk = PersonFactory()
-    RoleFactory(person=clerk, organisation=staff.orgs["north_lgb"], kind="clerk")
+    clerk = PersonFactory.create()
+    RoleFactory.create(person=clerk, organisation=staff.orgs["north_lgb"], kind="clerk")
     text = (
         HEADER
-        + "Boss,boss@example.org,Admin,oak-trust-north-lgb,2026-11-16\nTeacher,teacher@example.org,Employee,oak-trust-south,2026-11-16\n"
+        + "Boss,boss@example.org,Admin,oak-trust-north-lgb,2026-11-16\n"
+        + "Teacher,teacher@example.org,Employee,oak-trust-south,2026-11-16\n"
     )
     report = people_import_csv(data=text.encode(), invited_by=clerk)
     errors = {error.line: error.message for error in report.errors}
@@ -162,7 +166,8 @@ def test_a_clerk_cannot_import_officers_or_people_outside_their_board(staff):
 def test_the_import_page_shows_the_report(admin, staff, client_for):
     text = (
         HEADER
-        + "Zara Khan,zara@example.org,Employee,oak-trust-north,2026-11-16\nBad,bad,Employee,oak-trust-north,2026-11-16\n"
+        + "Zara Khan,zara@example.org,Employee,oak-trust-north,2026-11-16\n"
+        + "Bad,bad,Employee,oak-trust-north,2026-11-16\n"
     )
     response = client_for(admin).post(
         reverse("acknowledgements:import"), {"file": SimpleUploadedFile("people.csv", text.encode())}

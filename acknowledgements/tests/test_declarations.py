@@ -46,6 +46,7 @@ def test_a_governor_declares_a_business_interest(governor, client_for):
     response = client_for(governor.person).post(URL, data)
     assert response.status_code == 302
     declaration = latest_declaration(governor.person)
+    assert declaration is not None
     assert declaration.organisation == governor.orgs["north_lgb"] and declaration.acknowledgement is None
     interest = declaration.interests.get()
     assert (interest.kind, interest.counterparty, str(interest.starts_on)) == (
@@ -83,8 +84,9 @@ def test_a_renewal_carries_the_last_interests_forward_and_makes_a_new_record(gov
     )
     client_for(governor.person).post(URL, data)
     assert Declaration.objects.count() == 2
-    assert latest_declaration(governor.person) != first
-    assert str(latest_declaration(governor.person).interests.get().ends_on) == "2026-08-31"
+    renewed = latest_declaration(governor.person)
+    assert renewed is not None and renewed != first
+    assert str(renewed.interests.get().ends_on) == "2026-08-31"
     assert first.interests.get().ends_on is None  # the earlier declaration is never changed
 
 
@@ -107,5 +109,5 @@ def test_only_organisations_where_the_person_serves(governor, client_for):
 
 def test_someone_with_no_current_role_is_told_there_is_nothing_to_declare_for(db, client_for):
 
-    response = client_for(PersonFactory()).get(URL, follow=True)
+    response = client_for(PersonFactory.create()).get(URL, follow=True)
     assert "You hold no current role" in response.content.decode()

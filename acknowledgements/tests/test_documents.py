@@ -38,12 +38,13 @@ def sealed() -> bytes:
 
 def test_pdf_is_pdf_a_3_with_metadata_and_language(sealed):
     reader = PdfReader(io.BytesIO(sealed))
-    assert reader.metadata.title == "Acknowledgement"
-    assert reader.metadata.author == "Codes of Conduct"
-    assert reader.metadata.subject == "Signed acknowledgement"
-    root = reader.trailer["/Root"]
-    assert root["/Lang"] == "en-GB"
-    xmp = root["/Metadata"].get_object().get_data()
+    metadata, xmp_metadata = reader.metadata, reader.xmp_metadata
+    assert metadata is not None and xmp_metadata is not None
+    assert metadata.title == "Acknowledgement"
+    assert metadata.author == "Codes of Conduct"
+    assert metadata.subject == "Signed acknowledgement"
+    assert reader.root_object["/Lang"] == "en-GB"
+    xmp = xmp_metadata.stream.get_data()  # the /Root's /Metadata stream
     # XMP allows the PDF/A identification as attributes or as elements.
     assert re.search(rb'pdfaid:part(="3"|>3</pdfaid:part>)', xmp), xmp
     assert re.search(rb'pdfaid:conformance(="B"|>B</pdfaid:conformance>)', xmp), xmp
@@ -88,13 +89,14 @@ def test_qr_code_is_inline_svg():
 
 def test_base_template_renders(db):
     pdf = render_template_pdf("pdf/base.html", {}, title="Blank", author="a", subject="s")
-    assert PdfReader(io.BytesIO(pdf)).metadata.title == "Blank"
+    metadata = PdfReader(io.BytesIO(pdf)).metadata
+    assert metadata is not None and metadata.title == "Blank"
 
 
 @pytest.mark.django_db
 def test_store_keeps_the_first_pdf_for_a_subject(tree, sealed):
 
-    adoption = adopt(make_version(CodeFactory(owner=tree["trust"])), tree["board"])
+    adoption = adopt(make_version(CodeFactory.create(owner=tree["trust"])), tree["board"])
     first = sealed_pdf_store(content=sealed, adoption=adoption)
     second = sealed_pdf_store(content=sealed + b"\n%different", adoption=adoption)
     assert second.pk == first.pk

@@ -57,6 +57,7 @@ def _resend(who: Owing, admin: Person) -> Callable[[], object]:
         kind="volunteer",
         starts_on=timezone.localdate(),
     ).invitation
+    assert first is not None  # someone new is invited
     return lambda: invitations.invitation_resend(invitation=Invitation.objects.get(pk=first.pk), invited_by=admin)
 
 
@@ -67,8 +68,8 @@ def test_an_invitation_in_flight_while_the_person_signs_never_breaks_the_hash(mo
             "needs PostgreSQL: SQLite serialises writers, so nothing can interleave; CI runs the suite on PostgreSQL"
         )
     who = owing(full_name="Ada Lovelace")
-    admin = PersonFactory()
-    RoleFactory(person=admin, organisation=who.orgs["trust"], kind="admin")
+    admin = PersonFactory.create()
+    RoleFactory.create(person=admin, organisation=who.orgs["trust"], kind="admin")
     invite = writer(who, admin)
     stamped, release = threading.Event(), threading.Event()
 

@@ -24,8 +24,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 @pytest.fixture
 def clerk(staff):
-    person = PersonFactory(full_name="Daniel Reeve")
-    RoleFactory(person=person, organisation=staff.orgs["trust"], kind="admin")
+    person = PersonFactory.create(full_name="Daniel Reeve")
+    RoleFactory.create(person=person, organisation=staff.orgs["trust"], kind="admin")
     return person
 
 
@@ -104,8 +104,8 @@ def test_a_date_before_the_adoption_is_refused_by_the_service(staff, clerk):
 
 def test_staff_and_other_organisations_clerks_cannot_record_for_someone(staff, client_for):
     colleague = owing(person=None, name="Oak Two").person  # an ordinary person elsewhere
-    other_clerk = PersonFactory()
-    RoleFactory(person=other_clerk, organisation=owing(name="Elm Trust").orgs["trust"], kind="admin")
+    other_clerk = PersonFactory.create()
+    RoleFactory.create(person=other_clerk, organisation=owing(name="Elm Trust").orgs["trust"], kind="admin")
     for who in (staff.person, colleague, other_clerk):
         client = client_for(who)
         assert client.get(url(staff)).status_code == 404
@@ -230,7 +230,7 @@ def test_the_paper_list_queries_do_not_grow_with_people(staff, clerk, client_for
     small = count()
     for _ in range(8):
         role = Role.objects.create(
-            person=PersonFactory(),
+            person=PersonFactory.create(),
             organisation=staff.orgs["south"],
             kind="employee",
             starts_on=staff.obligation.role.starts_on,

@@ -97,18 +97,20 @@ def test_the_seal_validates_with_pyhanko_and_covers_the_whole_file(staff):
 def test_the_pdf_is_pdf_a_3_with_title_author_subject_and_language(staff):
     _, pdf = issued(staff)
     reader = PdfReader(io.BytesIO(pdf))
-    assert reader.metadata.title == f"{staff.code.title} {staff.version.label}: acknowledgement by Ada Lovelace"
-    assert staff.code.owner.name in reader.metadata.author
-    assert "Signed acknowledgement" in reader.metadata.subject
-    assert reader.trailer["/Root"]["/Lang"] == "en-GB"
-    assert b"pdfaid" in reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+    metadata, xmp = reader.metadata, reader.xmp_metadata
+    assert metadata is not None and metadata.author is not None and metadata.subject is not None
+    assert metadata.title == f"{staff.code.title} {staff.version.label}: acknowledgement by Ada Lovelace"
+    assert staff.code.owner.name in metadata.author
+    assert "Signed acknowledgement" in metadata.subject
+    assert reader.root_object["/Lang"] == "en-GB"
+    assert xmp is not None and b"pdfaid" in xmp.stream.get_data()  # the /Root's /Metadata stream
 
 
 def test_a_paper_record_says_who_recorded_it(staff):
     from datetime import date
 
-    clerk = PersonFactory(full_name="Daniel Reeve")
-    RoleFactory(person=clerk, organisation=staff.orgs["trust"], kind="admin")
+    clerk = PersonFactory.create(full_name="Daniel Reeve")
+    RoleFactory.create(person=clerk, organisation=staff.orgs["trust"], kind="admin")
     ack = acknowledgement_record_on_behalf(
         person=staff.person,
         version=staff.version,

@@ -125,7 +125,7 @@ def test_each_reader_sees_the_clauses_for_their_role_on_the_signing_page(db, cli
 
 def test_an_officer_previewing_a_role_sees_no_signing_form(staff, client_for):
 
-    RoleFactory(person=staff.person, organisation=staff.orgs["trust"], kind="admin")
+    RoleFactory.create(person=staff.person, organisation=staff.orgs["trust"], kind="admin")
     page = client_for(staff.person).get(staff.version.get_absolute_url() + "?as=employee").content.decode()
     assert 'id="sign"' not in page
 

@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def two_records(staff):
     """Ada's record (with a PDF and a paper scan) and a colleague's in the same academy."""
-    clerk = PersonFactory()
-    RoleFactory(person=clerk, organisation=staff.orgs["trust"], kind="admin")
+    clerk = PersonFactory.create()
+    RoleFactory.create(person=clerk, organisation=staff.orgs["trust"], kind="admin")
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     ada = acknowledgement_record_on_behalf(
@@ -32,8 +32,8 @@ def two_records(staff):
         scan=SimpleUploadedFile("scan.pdf", b"%PDF-1.4 scan"),
     ).acknowledgement
     acknowledgement_pdf_issue(acknowledgement_id=ada.pk, send_receipt=False)
-    colleague = PersonFactory()
-    RoleFactory(person=colleague, organisation=staff.orgs["north"], kind="employee")
+    colleague = PersonFactory.create()
+    RoleFactory.create(person=colleague, organisation=staff.orgs["north"], kind="employee")
     return {"ada": ada, "colleague": colleague, "clerk": clerk}
 
 
@@ -62,8 +62,8 @@ def test_a_colleague_gets_404_for_every_page_of_someone_elses_record(two_records
 
 def test_an_officer_of_another_trust_gets_404(two_records, client_for):
     other = owing(name="Elm Trust")
-    officer = PersonFactory()
-    RoleFactory(person=officer, organisation=other.orgs["trust"], kind="admin")
+    officer = PersonFactory.create()
+    RoleFactory.create(person=officer, organisation=other.orgs["trust"], kind="admin")
     client = client_for(officer)
     for url in record_urls(two_records["ada"]):
         assert client.get(url).status_code == 404, url

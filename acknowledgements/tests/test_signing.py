@@ -347,7 +347,7 @@ def test_an_interest_from_the_last_declaration_is_carried_forward(declaring, cli
 def test_someone_who_does_not_owe_the_version_sees_no_form_and_cannot_post(staff, client_for):
     officer = owing(name="Pine Trust").person
 
-    RoleFactory(person=officer, organisation=staff.orgs["trust"], kind="admin")
+    RoleFactory.create(person=officer, organisation=staff.orgs["trust"], kind="admin")
     client = client_for(officer)
     assert 'id="sign"' not in client.get(staff.version.get_absolute_url()).content.decode()
     response = client.post(sign_url(staff), form_data(staff, typed_name=officer.full_name))

@@ -19,7 +19,7 @@ from conduct.services import (
 PASSWORD = "correct-horse-battery"
 
 
-class OrganisationFactory(factory.django.DjangoModelFactory):
+class OrganisationFactory(factory.django.DjangoModelFactory[models.Organisation]):
     class Meta:
         model = models.Organisation
 
@@ -28,7 +28,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     kind = models.OrganisationKind.TRUST
 
 
-class PersonFactory(factory.django.DjangoModelFactory):
+class PersonFactory(factory.django.DjangoModelFactory[models.Person]):
     class Meta:
         model = models.Person
         skip_postgeneration_save = True
@@ -38,12 +38,12 @@ class PersonFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def save_password(obj, create, extracted, **kwargs):
+    def save_password(obj: models.Person, create: bool, extracted: object, **kwargs: object) -> None:
         if create:
             obj.save()
 
 
-class RoleFactory(factory.django.DjangoModelFactory):
+class RoleFactory(factory.django.DjangoModelFactory[models.Role]):
     class Meta:
         model = models.Role
 
@@ -53,7 +53,7 @@ class RoleFactory(factory.django.DjangoModelFactory):
     starts_on = date(2020, 9, 1)
 
 
-class CodeFactory(factory.django.DjangoModelFactory):
+class CodeFactory(factory.django.DjangoModelFactory[models.Code]):
     class Meta:
         model = models.Code
 
@@ -63,7 +63,7 @@ class CodeFactory(factory.django.DjangoModelFactory):
     audience = factory.LazyFunction(lambda: ["employee"])
 
 
-class MeetingFactory(factory.django.DjangoModelFactory):
+class MeetingFactory(factory.django.DjangoModelFactory[models.Meeting]):
     class Meta:
         model = models.Meeting
 
@@ -119,11 +119,18 @@ def make_version(
     return version_create_from_content(code=code, label=label, sections=list(sections or simple_sections()), **kwargs)
 
 
+def first_clause(version: models.CodeVersion) -> models.Clause:
+    """The version's first clause (as ``Clause.objects`` orders them): there must be one."""
+    clause = models.Clause.objects.filter(section__version=version).first()
+    assert clause is not None, f"{version} has no clauses"
+    return clause
+
+
 def make_chair(
     board: models.Organisation, person: models.Person | None = None, since: date = date(2020, 1, 1)
 ) -> models.Person:
-    person = person or PersonFactory()
-    RoleFactory(person=person, organisation=board, kind=models.RoleKind.CHAIR, starts_on=since)
+    person = person or PersonFactory.create()
+    RoleFactory.create(person=person, organisation=board, kind=models.RoleKind.CHAIR, starts_on=since)
     return person
 
 
@@ -143,7 +150,7 @@ def adopt(
         or make_chair(board)
     )
     held_on = held_on or timezone.localdate() - timedelta(days=1)
-    meeting = MeetingFactory(board=board, held_on=held_on)
+    meeting = MeetingFactory.create(board=board, held_on=held_on)
     return adoption_record(
         request=AdoptionRequest(
             version=version,
@@ -163,14 +170,16 @@ def adopt(
 def trust_tree(name: str = "Trust") -> dict[str, models.Organisation]:
     """A trust with two academies, a trust board governing it and a local board per academy."""
     slug = name.lower().replace(" ", "-")
-    trust = OrganisationFactory(name=name, slug=slug, kind=models.OrganisationKind.TRUST)
-    north = OrganisationFactory(name=f"{name} North Academy", slug=f"{slug}-north", kind="school", parent=trust)
-    south = OrganisationFactory(name=f"{name} South Academy", slug=f"{slug}-south", kind="school", parent=trust)
-    board = OrganisationFactory(name=f"{name} Board", slug=f"{slug}-board", kind="board", parent=trust, governs=trust)
-    north_lgb = OrganisationFactory(
+    trust = OrganisationFactory.create(name=name, slug=slug, kind=models.OrganisationKind.TRUST)
+    north = OrganisationFactory.create(name=f"{name} North Academy", slug=f"{slug}-north", kind="school", parent=trust)
+    south = OrganisationFactory.create(name=f"{name} South Academy", slug=f"{slug}-south", kind="school", parent=trust)
+    board = OrganisationFactory.create(
+        name=f"{name} Board", slug=f"{slug}-board", kind="board", parent=trust, governs=trust
+    )
+    north_lgb = OrganisationFactory.create(
         name=f"{name} North LGB", slug=f"{slug}-north-lgb", kind="board", parent=board, governs=north
     )
-    south_lgb = OrganisationFactory(
+    south_lgb = OrganisationFactory.create(
         name=f"{name} South LGB", slug=f"{slug}-south-lgb", kind="board", parent=board, governs=south
     )
     return {

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -11,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from acknowledgements.models import AuditEvent, Obligation
-from conduct.models import Adoption, CodeVersion, Person, RoleKind, VersionStatus
+from conduct.models import Adoption, CodeVersion, Meeting, Organisation, Person, RoleKind, VersionStatus
 from conduct.services import (
     AdoptionRequest,
     adoption_evidence_hash,
@@ -39,23 +41,25 @@ TODAY = date(2026, 11, 22)
 
 @pytest.fixture
 def governance(tree):
-    return CodeFactory(
+    return CodeFactory.create(
         owner=tree["trust"], audience=["trustee", "local_governor", "chair", "member"], title="Governance code"
     )
 
 
 @pytest.fixture
 def chair(tree):
-    return make_chair(tree["board"], PersonFactory(full_name="Rachel Hudson"))
+    return make_chair(tree["board"], PersonFactory.create(full_name="Rachel Hudson"))
 
 
 @pytest.fixture
 def meeting(tree):
-    return MeetingFactory(board=tree["board"], held_on=TODAY - timedelta(days=3), minutes_reference="TB-11")
+    return MeetingFactory.create(board=tree["board"], held_on=TODAY - timedelta(days=3), minutes_reference="TB-11")
 
 
-def request_for(version, board, meeting, chair, **overrides) -> AdoptionRequest:
-    fields = dict(
+def request_for(
+    version: CodeVersion, board: Organisation, meeting: Meeting, chair: Person, **overrides: Any
+) -> AdoptionRequest:
+    request = AdoptionRequest(
         version=version,
         board=board,
         meeting=meeting,
@@ -63,7 +67,7 @@ def request_for(version, board, meeting, chair, **overrides) -> AdoptionRequest:
         chair_signature=chair.full_name,
         effective_on=meeting.held_on,
     )
-    return AdoptionRequest(**{**fields, **overrides})
+    return replace(request, **overrides)
 
 
 def record(request: AdoptionRequest, by: Person, **kwargs) -> Adoption:
@@ -84,7 +88,7 @@ def nothing_changed(version: CodeVersion) -> None:
 
 
 def test_adoption_locks_the_text_records_evidence_and_opens_the_round(tree, governance, chair, meeting):
-    trustee = RoleFactory(organisation=tree["board"], kind=RoleKind.TRUSTEE).person
+    trustee = RoleFactory.create(organisation=tree["board"], kind=RoleKind.TRUSTEE).person
     version = make_version(governance)
     adoption = record(
         request_for(version, tree["board"], meeting, chair, minute_reference="item 6"),
@@ -107,7 +111,7 @@ def test_adoption_locks_the_text_records_evidence_and_opens_the_round(tree, gove
 
 
 def test_a_clerk_records_the_decision_on_the_chairs_behalf(tree, governance, chair, meeting):
-    clerk = RoleFactory(organisation=tree["board"], kind=RoleKind.CLERK).person
+    clerk = RoleFactory.create(organisation=tree["board"], kind=RoleKind.CLERK).person
     adoption = record(request_for(make_version(governance), tree["board"], meeting, chair), clerk)
     assert adoption.recorded_by == clerk and adoption.chair == chair and adoption.recorded_on_behalf
 
@@ -189,7 +193,7 @@ def test_a_draft_with_no_clauses_cannot_be_adopted(tree, governance, chair, meet
 def test_a_board_cannot_adopt_the_same_version_twice(tree, governance, chair, meeting):
     version = make_version(governance)
     record(request_for(version, tree["board"], meeting, chair), chair)
-    second_meeting = MeetingFactory(board=tree["board"], held_on=TODAY - timedelta(days=1))
+    second_meeting = MeetingFactory.create(board=tree["board"], held_on=TODAY - timedelta(days=1))
     with pytest.raises(ValidationError) as error:
         record(request_for(version, tree["board"], second_meeting, chair), chair)
     assert "Oak Trust Board has already adopted Governance code 2025-2026." in error.value.message_dict["version"]
@@ -198,7 +202,7 @@ def test_a_board_cannot_adopt_the_same_version_twice(tree, governance, chair, me
 
 def test_a_meeting_in_the_future_is_refused(tree, governance, chair):
     version = make_version(governance)
-    future = MeetingFactory(board=tree["board"], held_on=TODAY + timedelta(days=1))
+    future = MeetingFactory.create(board=tree["board"], held_on=TODAY + timedelta(days=1))
     with pytest.raises(ValidationError) as error:
         record(request_for(version, tree["board"], future, chair), chair)
     assert error.value.message_dict["meeting"] == [
@@ -249,7 +253,7 @@ def test_someone_who_was_not_chair_on_the_meeting_date_cannot_sign(tree, governa
 
 def test_a_meeting_of_another_board_is_refused(tree, governance, chair):
     version = make_version(governance)
-    other = MeetingFactory(board=tree["north_lgb"], held_on=TODAY - timedelta(days=2))
+    other = MeetingFactory.create(board=tree["north_lgb"], held_on=TODAY - timedelta(days=2))
     with pytest.raises(ValidationError) as error:
         record(request_for(version, tree["board"], other, chair), chair)
     assert error.value.message_dict["meeting"] == ["Choose a meeting of this board."]
@@ -260,7 +264,7 @@ def test_a_board_of_another_trust_cannot_adopt_the_code(tree, governance):
     elm = trust_tree("Elm Trust")
     elm_chair = make_chair(elm["board"])
     version = make_version(governance)
-    elm_meeting = MeetingFactory(board=elm["board"], held_on=TODAY - timedelta(days=2))
+    elm_meeting = MeetingFactory.create(board=elm["board"], held_on=TODAY - timedelta(days=2))
     with pytest.raises(ValidationError) as error:
         record(request_for(version, elm["board"], elm_meeting, elm_chair), elm_chair)
     assert "is not a board of Oak Trust" in error.value.message_dict["board"][0]
@@ -281,7 +285,7 @@ def test_a_board_cannot_go_back_to_an_older_version(tree, governance, chair, mee
 
 def test_several_problems_are_reported_together(tree, governance, chair):
     version = make_version(governance)
-    future = MeetingFactory(board=tree["board"], held_on=TODAY + timedelta(days=5))
+    future = MeetingFactory.create(board=tree["board"], held_on=TODAY + timedelta(days=5))
     with pytest.raises(ValidationError) as error:
         record(request_for(version, tree["board"], future, chair, chair_signature="Someone Else"), chair)
     assert set(error.value.message_dict) >= {"meeting", "chair_signature"}
@@ -300,10 +304,10 @@ def owes(person: Person, version: CodeVersion) -> bool:
 def test_trust_board_adoption_without_sub_organisations_reaches_the_board_and_the_trust_only(
     tree, governance, chair, meeting
 ):
-    trustee = RoleFactory(organisation=tree["board"], kind=RoleKind.TRUSTEE).person
-    member = RoleFactory(organisation=tree["trust"], kind=RoleKind.MEMBER).person
-    local = RoleFactory(organisation=tree["north_lgb"], kind=RoleKind.LOCAL_GOVERNOR).person
-    employee = RoleFactory(organisation=tree["trust"], kind=RoleKind.EMPLOYEE).person  # not in the audience
+    trustee = RoleFactory.create(organisation=tree["board"], kind=RoleKind.TRUSTEE).person
+    member = RoleFactory.create(organisation=tree["trust"], kind=RoleKind.MEMBER).person
+    local = RoleFactory.create(organisation=tree["north_lgb"], kind=RoleKind.LOCAL_GOVERNOR).person
+    employee = RoleFactory.create(organisation=tree["trust"], kind=RoleKind.EMPLOYEE).person  # not in the audience
     version = make_version(governance)
     record(request_for(version, tree["board"], meeting, chair), chair)
     assert owes(trustee, version) and owes(member, version) and owes(chair, version)
@@ -312,11 +316,11 @@ def test_trust_board_adoption_without_sub_organisations_reaches_the_board_and_th
 
 
 def test_an_adoption_covering_sub_organisations_reaches_everyone_below(tree, chair, meeting):
-    staff_code = CodeFactory(owner=tree["trust"], audience=["employee", "volunteer"])
-    north = RoleFactory(organisation=tree["north"], kind=RoleKind.EMPLOYEE).person
-    south = RoleFactory(organisation=tree["south"], kind=RoleKind.VOLUNTEER).person
-    central = RoleFactory(organisation=tree["trust"], kind=RoleKind.EMPLOYEE).person
-    elsewhere = RoleFactory(organisation=trust_tree("Elm Trust")["north"], kind=RoleKind.EMPLOYEE).person
+    staff_code = CodeFactory.create(owner=tree["trust"], audience=["employee", "volunteer"])
+    north = RoleFactory.create(organisation=tree["north"], kind=RoleKind.EMPLOYEE).person
+    south = RoleFactory.create(organisation=tree["south"], kind=RoleKind.VOLUNTEER).person
+    central = RoleFactory.create(organisation=tree["trust"], kind=RoleKind.EMPLOYEE).person
+    elsewhere = RoleFactory.create(organisation=trust_tree("Elm Trust")["north"], kind=RoleKind.EMPLOYEE).person
     version = make_version(staff_code)
     record(request_for(version, tree["board"], meeting, chair, includes_sub_organisations=True), chair)
     assert owes(north, version) and owes(south, version) and owes(central, version)
@@ -326,21 +330,21 @@ def test_an_adoption_covering_sub_organisations_reaches_everyone_below(tree, cha
 
 
 def test_a_local_board_adoption_reaches_its_own_governors_only(tree, governance):
-    north_gov = RoleFactory(organisation=tree["north_lgb"], kind=RoleKind.LOCAL_GOVERNOR).person
-    south_gov = RoleFactory(organisation=tree["south_lgb"], kind=RoleKind.LOCAL_GOVERNOR).person
+    north_gov = RoleFactory.create(organisation=tree["north_lgb"], kind=RoleKind.LOCAL_GOVERNOR).person
+    south_gov = RoleFactory.create(organisation=tree["south_lgb"], kind=RoleKind.LOCAL_GOVERNOR).person
     version = make_version(governance)
     adopt(version, tree["north_lgb"], includes_sub_organisations=False, held_on=TODAY - timedelta(days=2))
     assert owes(north_gov, version) and not owes(south_gov, version)
 
 
 def test_leavers_owe_nothing_and_future_starters_owe_from_their_start(tree, governance, chair, meeting):
-    left = RoleFactory(
+    left = RoleFactory.create(
         organisation=tree["board"], kind=RoleKind.TRUSTEE, ends_on=meeting.held_on - timedelta(days=1)
     ).person
-    leaving = RoleFactory(
+    leaving = RoleFactory.create(
         organisation=tree["board"], kind=RoleKind.TRUSTEE, ends_on=meeting.held_on + timedelta(days=60)
     ).person
-    starting = RoleFactory(
+    starting = RoleFactory.create(
         organisation=tree["board"], kind=RoleKind.TRUSTEE, starts_on=TODAY + timedelta(days=40)
     ).person
     version = make_version(governance)
@@ -354,14 +358,14 @@ def test_leavers_owe_nothing_and_future_starters_owe_from_their_start(tree, gove
 def test_someone_joining_after_adoption_owes_it_from_their_start_date(tree, governance, chair, meeting):
     version = make_version(governance)
     record(request_for(version, tree["board"], meeting, chair), chair)
-    joiner = PersonFactory()
+    joiner = PersonFactory.create()
     role_create(person=joiner, organisation=tree["board"], kind=RoleKind.TRUSTEE, starts_on=TODAY)
     obligation = Obligation.objects.get(person=joiner, version=version)
     assert obligation.owed_from == TODAY and obligation.due_on == TODAY + timedelta(days=30)
 
 
 def test_a_leaver_stops_owing_it(tree, governance, chair, meeting):
-    role = RoleFactory(organisation=tree["board"], kind=RoleKind.TRUSTEE)
+    role = RoleFactory.create(organisation=tree["board"], kind=RoleKind.TRUSTEE)
     version = make_version(governance)
     record(request_for(version, tree["board"], meeting, chair), chair)
     role_end(role=role, ends_on=TODAY - timedelta(days=1))
@@ -370,17 +374,17 @@ def test_a_leaver_stops_owing_it(tree, governance, chair, meeting):
 
 
 def test_someone_holding_two_roles_owes_one_signature(tree, governance, chair, meeting):
-    person = PersonFactory()
-    RoleFactory(person=person, organisation=tree["board"], kind=RoleKind.TRUSTEE)
-    RoleFactory(person=person, organisation=tree["trust"], kind=RoleKind.MEMBER)
+    person = PersonFactory.create()
+    RoleFactory.create(person=person, organisation=tree["board"], kind=RoleKind.TRUSTEE)
+    RoleFactory.create(person=person, organisation=tree["trust"], kind=RoleKind.MEMBER)
     version = make_version(governance)
     record(request_for(version, tree["board"], meeting, chair), chair)
     assert Obligation.objects.filter(person=person, version=version).count() == 1
 
 
 def test_a_new_version_replaces_unsigned_obligations_and_keeps_signed_ones_as_history(tree, governance, chair, meeting):
-    signed_person = RoleFactory(organisation=tree["board"], kind=RoleKind.TRUSTEE).person
-    unsigned_person = RoleFactory(organisation=tree["board"], kind=RoleKind.TRUSTEE).person
+    signed_person = RoleFactory.create(organisation=tree["board"], kind=RoleKind.TRUSTEE).person
+    unsigned_person = RoleFactory.create(organisation=tree["board"], kind=RoleKind.TRUSTEE).person
     first = make_version(governance, "2025-2026")
     adopt(first, tree["board"], chair=chair, held_on=TODAY - timedelta(days=300))
     signed_at = timezone.now() - timedelta(days=200)

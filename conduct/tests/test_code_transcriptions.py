@@ -238,8 +238,8 @@ def test_printed_numbers_match(slug):
     if slug == GOV:
         # Each run of consecutive numbered clauses (same section, same depth) is 1..n.
         for section in code["sections"]:
-            run = []
-            runs = []
+            run: list[dict] = []
+            runs: list[list[dict]] = []
             for clause in section["clauses"]:
                 if clause["style"] == "numbered":
                     if run and run[-1]["depth"] != clause["depth"]:
@@ -606,8 +606,8 @@ def test_staff_keeps_source_wording():
     texts = [c["text"] for c in clauses(load(STAFF))]
     assert any("make our line manger aware" in t for t in texts)  # source typo kept
     assert (
-        "“Being a role model is the most powerful form of educating. Youngsters need good models more than they need critics” (John Wooden)"
-        in texts
+        "“Being a role model is the most powerful form of educating. "
+        "Youngsters need good models more than they need critics” (John Wooden)" in texts
     )
     assert "“Example is not the main thing in influencing others. It is the only thing” (Albert Schweitzer)" in texts
 

@@ -7,14 +7,14 @@ import json
 import pytest
 
 from conduct.content import content_hash
-from conduct.models import Clause, Section
-from conduct.tests.factories import CodeFactory, make_version, simple_sections
+from conduct.models import Section
+from conduct.tests.factories import CodeFactory, first_clause, make_version, simple_sections
 from core.canonical import canonical_json
 
 
 @pytest.fixture
 def code(tree):
-    return CodeFactory(owner=tree["trust"])
+    return CodeFactory.create(owner=tree["trust"])
 
 
 def test_hash_is_sha256_of_the_canonical_json(code):
@@ -64,7 +64,7 @@ def test_any_change_to_the_text_changes_the_hash(code, change):
 def test_editing_a_draft_changes_its_hash(code):
     version = make_version(code)
     before = version.compute_hash()
-    clause = Clause.objects.filter(section__version=version).first()
+    clause = first_clause(version)
     clause.text += " Always."
     clause.save()
     assert version.compute_hash() != before

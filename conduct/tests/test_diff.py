@@ -22,7 +22,7 @@ def sections(*groups):
 
 @pytest.fixture
 def code():
-    return CodeFactory(audience=["trustee", "local_governor"])
+    return CodeFactory.create(audience=["trustee", "local_governor"])
 
 
 def kinds(diff):
@@ -106,7 +106,7 @@ def test_a_clause_moved_to_another_section_names_where_it_came_from(code):
     data[1]["clauses"].append(data[0]["clauses"].pop(1))
     diff = diff_versions(old, make_version(code, "b", data))
     moved = [c for c in diff.changes if c.kind == "moved"]
-    assert len(moved) == 1 and moved[0].new.text == "Beta."
+    assert len(moved) == 1 and moved[0].clause.text == "Beta."
     assert moved[0].section == "2. Conduct" and moved[0].old_section == "1. Duties"
     assert moved[0].notes == ("Moved from “1. Duties”.",)
 
@@ -227,7 +227,7 @@ def test_governance_code_flagged_statements_read_sensibly_against_the_previous_w
         "<ins>, prioritise training in required areas (such as safeguarding) and commit to</ins>"
         " developing our individual and collective skills and knowledge on an ongoing basis."
     )
-    added = [c.new.text for c in diff.changes if c.kind == "added"]
+    added = [c.clause.text for c in diff.changes if c.kind == "added"]
     # A local governor is told about the new statements that apply to them, and none of the trustees' ones.
     assert (
         "Those governing at local level: We will champion the voices of our school community and stakeholders." in added
@@ -236,7 +236,7 @@ def test_governance_code_flagged_statements_read_sensibly_against_the_previous_w
         "We will respect the remit of, and engage constructively with, relevant authorities and other schools." in added
     )
     assert not any(text.startswith("Trustees:") for text in added)
-    assert all(c.new.key in flagged for c in diff.changes if c.kind == "added")
+    assert all(c.clause.key in flagged for c in diff.changes if c.kind == "added")
     assert [text[:45] for text in added] == [
         "Those governing at local level: We recognise ",
         "We will apply the highest standards and will:",
@@ -250,13 +250,15 @@ def test_governance_code_flagged_statements_read_sensibly_against_the_previous_w
     ]
     assert diff.counts["removed"] == 0 and diff.counts["moved"] == 0
     # Every other statement is reported unchanged, in reading order.
-    assert [c.new.pk for c in diff.changes] == [
+    assert [c.clause.pk for c in diff.changes] == [
         c.pk for s in updated.ordered_sections() for c in s.clauses.all() if not c.roles or "local_governor" in c.roles
     ]
 
 
 def test_trustees_see_their_own_flagged_statements_as_new(demo):
     previous, updated, _flagged = _governance_versions()
-    added = [c.new.text for c in diff_versions(previous, updated, role_kinds={"trustee"}).changes if c.kind == "added"]
+    added = [
+        c.clause.text for c in diff_versions(previous, updated, role_kinds={"trustee"}).changes if c.kind == "added"
+    ]
     assert "Trustees: We will engage with and be accountable to those governing at local level." in added
     assert not any(text.startswith("Those governing at local level:") for text in added)

@@ -29,12 +29,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def clerk():
-    return PersonFactory(full_name="Sam Clerk")
+    return PersonFactory.create(full_name="Sam Clerk")
 
 
 @pytest.fixture
 def adopted(tree):
-    code = CodeFactory(owner=tree["trust"], audience=["trustee", "local_governor", "chair"], title="Governance code")
+    code = CodeFactory.create(
+        owner=tree["trust"], audience=["trustee", "local_governor", "chair"], title="Governance code"
+    )
     version = make_version(code, "2025-2026")
     adopt(version, tree["board"])
     version.refresh_from_db()
@@ -198,7 +200,7 @@ def test_bad_clause_input_is_refused_with_messages_and_changes_nothing(draft, cl
 
 
 def test_a_stale_edit_is_refused_with_a_conflict_message_naming_who_saved_first(draft, clerk):
-    colleague = PersonFactory(full_name="Alex Governance")
+    colleague = PersonFactory.create(full_name="Alex Governance")
     clause = draft.ordered_sections()[0].clauses.all()[0]
     opened_at = draft.revision  # both people opened the draft at this revision
     drafting.clause_update(
@@ -292,7 +294,7 @@ def test_a_new_code_copied_from_another_organisations_code_keeps_the_link_and_lo
 
 
 def test_a_draft_cannot_be_copied_as_a_new_code(tree, clerk):
-    draft = make_version(CodeFactory(owner=trust_tree("Ash Trust")["trust"]), "draft")
+    draft = make_version(CodeFactory.create(owner=trust_tree("Ash Trust")["trust"]), "draft")
     with pytest.raises(ValidationError, match="Only adopted text can be copied"):
         drafting.code_create(
             owner=tree["trust"], details=CodeDetails(title="X", audience=["employee"]), created_by=clerk, copy_of=draft

@@ -49,15 +49,15 @@ def test_history_lists_every_version_its_adoptions_and_signatures(demo, client_f
 
 
 def test_history_counts_signatures_per_version_and_per_board(tree, client_for):
-    code = CodeFactory(owner=tree["trust"], audience=["trustee", "local_governor"])
+    code = CodeFactory.create(owner=tree["trust"], audience=["trustee", "local_governor"])
     first = make_version(code, "2025-2026")
-    trustees = [RoleFactory(organisation=tree["board"], kind=RoleKind.TRUSTEE).person for _ in range(3)]
-    governor = RoleFactory(organisation=tree["north_lgb"], kind=RoleKind.LOCAL_GOVERNOR).person
+    trustees = [RoleFactory.create(organisation=tree["board"], kind=RoleKind.TRUSTEE).person for _ in range(3)]
+    governor = RoleFactory.create(organisation=tree["north_lgb"], kind=RoleKind.LOCAL_GOVERNOR).person
     adopt(first, tree["board"], held_on=date(2025, 9, 20), includes_sub_organisations=False)
     adopt(first, tree["north_lgb"], held_on=date(2025, 10, 1), includes_sub_organisations=False)
     Obligation.objects.filter(version=first, person__in=trustees[:2]).update(acknowledged_at=timezone.now())
     Obligation.objects.filter(version=first, person=governor).update(acknowledged_at=timezone.now())
-    admin = RoleFactory(organisation=tree["trust"], kind=RoleKind.ADMIN).person
+    admin = RoleFactory.create(organisation=tree["trust"], kind=RoleKind.ADMIN).person
     page = client_for(admin).get(reverse("conduct:code_history", args=[code.slug])).content.decode()
     assert (
         Obligation.objects.filter(version=first).count() == 4
@@ -69,8 +69,8 @@ def test_history_counts_signatures_per_version_and_per_board(tree, client_for):
 
 
 def test_history_queries_do_not_grow_with_versions_and_adoptions(tree, client_for):
-    code = CodeFactory(owner=tree["trust"], audience=["trustee", "local_governor"])
-    admin = RoleFactory(organisation=tree["trust"], kind=RoleKind.ADMIN).person
+    code = CodeFactory.create(owner=tree["trust"], audience=["trustee", "local_governor"])
+    admin = RoleFactory.create(organisation=tree["trust"], kind=RoleKind.ADMIN).person
     client = client_for(admin)
     url = reverse("conduct:code_history", args=[code.slug])
 
@@ -93,13 +93,13 @@ def test_history_queries_do_not_grow_with_versions_and_adoptions(tree, client_fo
 
 def test_reviews_due_within_60_days_or_overdue_are_highlighted_for_officers(tree, client_for):
     today = timezone.localdate()
-    code = CodeFactory(owner=tree["trust"], audience=["trustee", "local_governor"], title="Governance code")
+    code = CodeFactory.create(owner=tree["trust"], audience=["trustee", "local_governor"], title="Governance code")
     soon = make_version(code, "2025-2026")
     chair = make_chair(tree["board"])
     adopt(soon, tree["board"], chair=chair, held_on=today - timedelta(days=340))  # review due in about 25 days
     lgb_chair = make_chair(tree["north_lgb"])
     adopt(soon, tree["north_lgb"], chair=lgb_chair, held_on=today - timedelta(days=400))  # overdue
-    later = CodeFactory(owner=tree["trust"], audience=["trustee"], title="Far code")
+    later = CodeFactory.create(owner=tree["trust"], audience=["trustee"], title="Far code")
     adopt(make_version(later), tree["board"], chair=chair, held_on=today - timedelta(days=30))  # not due for months
 
     due = reviews_due(chair)
@@ -113,13 +113,13 @@ def test_reviews_due_within_60_days_or_overdue_are_highlighted_for_officers(tree
     lgb_home = client_for(lgb_chair).get("/").content.decode()
     assert "review overdue" in lgb_home and tree["board"].name + ":" not in lgb_home
     # Signatories see no highlight.
-    trustee = RoleFactory(organisation=tree["board"], kind=RoleKind.TRUSTEE).person
+    trustee = RoleFactory.create(organisation=tree["board"], kind=RoleKind.TRUSTEE).person
     assert "Codes due for review" not in client_for(trustee).get("/").content.decode()
 
 
 def test_adopting_the_next_version_clears_the_review(tree):
     today = timezone.localdate()
-    code = CodeFactory(owner=tree["trust"], audience=["trustee"])
+    code = CodeFactory.create(owner=tree["trust"], audience=["trustee"])
     chair = make_chair(tree["board"])
     old = make_version(code, "2025-2026")
     adopt(old, tree["board"], chair=chair, held_on=today - timedelta(days=400))

@@ -10,12 +10,12 @@ from conduct.models import (
     Section,
     VersionStatus,
 )
-from conduct.tests.factories import CodeFactory, adopt, make_version
+from conduct.tests.factories import CodeFactory, adopt, first_clause, make_version
 
 
 @pytest.fixture
 def adopted(tree):
-    code = CodeFactory(owner=tree["trust"])
+    code = CodeFactory.create(owner=tree["trust"])
     version = make_version(code)
     adopt(version, tree["board"])
     version.refresh_from_db()
@@ -28,7 +28,7 @@ def test_adoption_locks_the_version_and_records_its_hash(adopted):
 
 
 def test_model_save_of_clause_text_is_refused(adopted):
-    clause = Clause.objects.filter(section__version=adopted).first()
+    clause = first_clause(adopted)
     clause.text = "Something else entirely."
     with pytest.raises(ImmutableVersionError):
         clause.save()
@@ -65,7 +65,7 @@ def test_adding_a_clause_to_an_adopted_version_is_refused(adopted):
 
 
 def test_raw_sql_update_is_refused_by_the_database(adopted):
-    clause = Clause.objects.filter(section__version=adopted).first()
+    clause = first_clause(adopted)
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE conduct_clause SET text = %s WHERE id = %s", ["Tampered", clause.pk])
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
@@ -94,8 +94,8 @@ def test_status_may_move_on_to_superseded(adopted):
 
 
 def test_drafts_stay_editable(tree):
-    version = make_version(CodeFactory(owner=tree["trust"]))
-    clause = Clause.objects.filter(section__version=version).first()
+    version = make_version(CodeFactory.create(owner=tree["trust"]))
+    clause = first_clause(version)
     clause.text = "Edited while still a draft."
     clause.save()
     Clause.objects.filter(pk=clause.pk).update(number="9.9")

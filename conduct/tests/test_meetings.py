@@ -35,17 +35,17 @@ def board(tree):
 
 @pytest.fixture
 def clerk(board):
-    return RoleFactory(organisation=board, kind=RoleKind.CLERK).person
+    return RoleFactory.create(organisation=board, kind=RoleKind.CLERK).person
 
 
 def test_members_are_those_holding_a_governance_role_at_the_board_that_day(board, tree):
-    trustee = RoleFactory(organisation=board, kind=RoleKind.TRUSTEE, starts_on=date(2024, 9, 1)).person
-    chair = RoleFactory(organisation=board, kind=RoleKind.CHAIR, starts_on=date(2024, 9, 1)).person
-    left = RoleFactory(
+    trustee = RoleFactory.create(organisation=board, kind=RoleKind.TRUSTEE, starts_on=date(2024, 9, 1)).person
+    chair = RoleFactory.create(organisation=board, kind=RoleKind.CHAIR, starts_on=date(2024, 9, 1)).person
+    left = RoleFactory.create(
         organisation=board, kind=RoleKind.TRUSTEE, starts_on=date(2020, 1, 1), ends_on=date(2026, 3, 31)
     ).person
-    RoleFactory(organisation=board, kind=RoleKind.CLERK)  # the clerk is not a member
-    RoleFactory(organisation=tree["north_lgb"], kind=RoleKind.LOCAL_GOVERNOR)  # another board
+    RoleFactory.create(organisation=board, kind=RoleKind.CLERK)  # the clerk is not a member
+    RoleFactory.create(organisation=tree["north_lgb"], kind=RoleKind.LOCAL_GOVERNOR)  # another board
     assert set(meetings.board_members(board, date(2026, 6, 1))) == {trustee, chair}
     assert set(meetings.board_members(board, date(2026, 3, 1))) == {trustee, chair, left}
 
@@ -74,7 +74,7 @@ def test_only_boards_hold_meetings(tree, clerk):
 
 
 def test_a_meeting_where_a_code_was_adopted_keeps_its_date(board):
-    version = make_version(CodeFactory(owner=board.parent, audience=["trustee"]))
+    version = make_version(CodeFactory.create(owner=board.parent, audience=["trustee"]))
     adoption = adopt(version, board, held_on=TODAY - timedelta(days=3))
     with pytest.raises(ValidationError, match="cannot change"):
         meetings.meeting_update(meeting=adoption.meeting, held_on=TODAY - timedelta(days=4), kind="full", today=TODAY)
@@ -82,9 +82,9 @@ def test_a_meeting_where_a_code_was_adopted_keeps_its_date(board):
 
 
 def test_attendance_is_recorded_for_members_and_can_be_corrected(board):
-    present = RoleFactory(organisation=board, kind=RoleKind.TRUSTEE).person
-    apologies = RoleFactory(organisation=board, kind=RoleKind.TRUSTEE).person
-    meeting = MeetingFactory(board=board, held_on=TODAY - timedelta(days=1))
+    present = RoleFactory.create(organisation=board, kind=RoleKind.TRUSTEE).person
+    apologies = RoleFactory.create(organisation=board, kind=RoleKind.TRUSTEE).person
+    meeting = MeetingFactory.create(board=board, held_on=TODAY - timedelta(days=1))
     meetings.attendance_record(
         meeting=meeting, statuses={present.pk: "present", apologies.pk: "apologies"}, today=TODAY
     )
@@ -98,8 +98,8 @@ def test_attendance_is_recorded_for_members_and_can_be_corrected(board):
 
 
 def test_attendance_for_a_future_meeting_is_refused(board):
-    member = RoleFactory(organisation=board, kind=RoleKind.TRUSTEE).person
-    meeting = MeetingFactory(board=board, held_on=TODAY + timedelta(days=1))
+    member = RoleFactory.create(organisation=board, kind=RoleKind.TRUSTEE).person
+    meeting = MeetingFactory.create(board=board, held_on=TODAY + timedelta(days=1))
     with pytest.raises(ValidationError) as error:
         meetings.attendance_record(meeting=meeting, statuses={member.pk: "present"}, today=TODAY)
     assert error.value.message_dict["meeting"] == [
@@ -109,9 +109,9 @@ def test_attendance_for_a_future_meeting_is_refused(board):
 
 
 def test_attendance_for_someone_who_is_not_a_member_is_refused(board, tree):
-    member = RoleFactory(organisation=board, kind=RoleKind.TRUSTEE).person
-    outsider = RoleFactory(organisation=tree["north_lgb"], kind=RoleKind.LOCAL_GOVERNOR).person
-    meeting = MeetingFactory(board=board, held_on=TODAY - timedelta(days=1))
+    member = RoleFactory.create(organisation=board, kind=RoleKind.TRUSTEE).person
+    outsider = RoleFactory.create(organisation=tree["north_lgb"], kind=RoleKind.LOCAL_GOVERNOR).person
+    meeting = MeetingFactory.create(board=board, held_on=TODAY - timedelta(days=1))
     with pytest.raises(ValidationError, match="members of the board on the meeting date"):
         meetings.attendance_record(
             meeting=meeting, statuses={member.pk: "present", outsider.pk: "present"}, today=TODAY
@@ -138,7 +138,7 @@ def test_the_clerk_adds_a_meeting_and_records_attendance(demo, client_for):
     )
     meeting = Meeting.objects.get(board__slug="llt-board", held_on=held_on)
     assert response["Location"] == reverse("conduct:meeting", args=[meeting.pk])
-    assert meeting.created_by.email == "clerk@llt.example"
+    assert meeting.created_by is not None and meeting.created_by.email == "clerk@llt.example"
     page = clerk.get(response["Location"]).content.decode()
     chair, trustee = Person.objects.get(email="chair@llt.example"), Person.objects.get(email="trustee@llt.example")
     assert "Present: Helen Marsh" in page and "Apologies sent: Priya Shah" in page
@@ -153,6 +153,7 @@ def test_the_clerk_adds_a_meeting_and_records_attendance(demo, client_for):
 def test_every_member_must_be_given_an_answer(demo, client_for):
     clerk = client_for(Person.objects.get(email="clerk@llt.example"))
     meeting = Meeting.objects.filter(board__slug="llt-board").order_by("-held_on").first()
+    assert meeting is not None
     chair = Person.objects.get(email="chair@llt.example")
     before = Attendance.objects.filter(meeting=meeting).count()
     Attendance.objects.filter(meeting=meeting).delete()
@@ -202,11 +203,11 @@ def test_the_meeting_list_is_paginated_and_its_queries_do_not_grow(demo, client_
 
 def test_attendance_counts_are_not_multiplied_by_the_codes_a_meeting_adopted(board, clerk, client_for):
     chair = make_chair(board)
-    trustee = RoleFactory(organisation=board, kind=RoleKind.TRUSTEE, starts_on=date(2020, 1, 1)).person
-    meeting = MeetingFactory(board=board, held_on=timezone.localdate() - timedelta(days=1))
+    trustee = RoleFactory.create(organisation=board, kind=RoleKind.TRUSTEE, starts_on=date(2020, 1, 1)).person
+    meeting = MeetingFactory.create(board=board, held_on=timezone.localdate() - timedelta(days=1))
     meetings.attendance_record(meeting=meeting, statuses={chair.pk: "present", trustee.pk: "apologies"})
     for title in ("Governance code", "Staff code"):
-        version = make_version(CodeFactory(owner=board.parent, title=title, audience=["trustee"]))
+        version = make_version(CodeFactory.create(owner=board.parent, title=title, audience=["trustee"]))
         request = AdoptionRequest(
             version=version,
             board=board,

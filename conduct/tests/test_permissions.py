@@ -35,8 +35,8 @@ from conduct.tests.factories import (
 
 
 def officer(org, kind, **kwargs):
-    person = PersonFactory()
-    RoleFactory(person=person, organisation=org, kind=kind, **kwargs)
+    person = PersonFactory.create()
+    RoleFactory.create(person=person, organisation=org, kind=kind, **kwargs)
     return person
 
 
@@ -109,7 +109,7 @@ def test_scope_q_filters_any_queryset_by_reach(tree, other_tree):
 
 
 def test_superuser_reaches_everything(tree, other_tree):
-    root = PersonFactory(is_superuser=True)
+    root = PersonFactory.create(is_superuser=True)
     assert all(can(root, Action.PUBLISH_REGISTER, org) for org in [*tree.values(), *other_tree.values()])
 
 
@@ -123,7 +123,7 @@ def test_inactive_and_anonymous_people_reach_nothing(tree):
 
 
 def test_drafts_are_readable_only_by_those_who_may_draft(tree, other_tree):
-    code = CodeFactory(owner=tree["trust"])
+    code = CodeFactory.create(owner=tree["trust"])
     draft = make_version(code)
     teacher = officer(tree["north"], "employee")
     assert not can_read_version(teacher, draft)

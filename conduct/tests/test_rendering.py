@@ -8,7 +8,7 @@ from conduct.tests.factories import CodeFactory, make_version
 
 @pytest.fixture
 def sections(tree):
-    return make_version(CodeFactory(owner=tree["trust"])).ordered_sections()
+    return make_version(CodeFactory.create(owner=tree["trust"])).ordered_sections()
 
 
 def test_trustee_sees_trustee_clauses_and_not_local_ones(sections):
@@ -47,7 +47,7 @@ def test_structure_is_semantic(sections):
 
 def test_text_is_escaped(tree):
     version = make_version(
-        CodeFactory(owner=tree["trust"]),
+        CodeFactory.create(owner=tree["trust"]),
         sections=[
             {
                 "number": "1",

@@ -98,15 +98,15 @@ def _grow(n: int, admin: Person) -> None:
     """Add n trusts, each with an adopted code that the admin administers and a person owes."""
     for i in range(n):
         orgs = trust_tree(f"Grow {n} {i}")
-        RoleFactory(person=admin, organisation=orgs["trust"], kind="admin")
-        RoleFactory(person=admin, organisation=orgs["north"], kind="employee")
-        code = CodeFactory(owner=orgs["trust"])
+        RoleFactory.create(person=admin, organisation=orgs["trust"], kind="admin")
+        RoleFactory.create(person=admin, organisation=orgs["north"], kind="employee")
+        code = CodeFactory.create(owner=orgs["trust"])
         adopt(make_version(code), orgs["board"])
 
 
 @pytest.mark.django_db
 def test_home_page_queries_do_not_grow_with_organisations_or_codes(client_for):
-    admin = PersonFactory()
+    admin = PersonFactory.create()
     client = client_for(admin)
     _grow(1, admin)
     small = queries(client, "/")
@@ -118,10 +118,10 @@ def test_home_page_queries_do_not_grow_with_organisations_or_codes(client_for):
 
 @pytest.mark.django_db
 def test_version_page_queries_do_not_grow_with_organisations(client_for):
-    admin = PersonFactory()
+    admin = PersonFactory.create()
     client = client_for(admin)
     _grow(1, admin)
-    version = Code.objects.first().versions.get()
+    version = Code.objects.get().versions.get()
     small = queries(client, version.get_absolute_url())
     _grow(4, admin)
     assert queries(client, version.get_absolute_url()) == small

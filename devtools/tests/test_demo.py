@@ -15,7 +15,7 @@ def test_the_demo_has_real_signatures_declarations_and_a_paper_record(demo):
     acks = list(Acknowledgement.objects.select_related("person", "recorded_by"))
     assert len(acks) >= 10
     assert all(ack.evidence_hash == acknowledgement_evidence_hash(ack) for ack in acks)
-    assert all(ack.obligation.acknowledged_at is not None for ack in acks)
+    assert all(ack.obligation is not None and ack.obligation.acknowledged_at is not None for ack in acks)
     tom = Declaration.objects.filter(person__email="governor@llt.example").get()
     assert tom.interests.get().kind == "business"
     priya = Declaration.objects.filter(person__email="trustee@llt.example").order_by("made_at")
@@ -23,6 +23,7 @@ def test_the_demo_has_real_signatures_declarations_and_a_paper_record(demo):
     paper = [ack for ack in acks if ack.on_behalf]
     assert (
         len(paper) == 1
+        and paper[0].recorded_by is not None
         and paper[0].recorded_by.email == "clerk@llt.example"
         and paper[0].person.email == "lgbchair@llt.example"
     )

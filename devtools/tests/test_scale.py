@@ -82,6 +82,7 @@ def test_the_dashboard_on_generated_data_equals_independent_counts(tiny):
     client.force_login(admin)
     staff = Code.objects.get(slug="tiny-staff-code")
     this_year = staff.versions.order_by("-adopted_at").first()
+    assert this_year is not None
     board = client.get(reverse("reports:dashboard"), {"code": staff.pk, "version": this_year.pk}).context["board"]
     assert board.filters.organisation.slug == "tiny-trust-0"
     obligations = list(Obligation.objects.filter(version=board.filters.version).select_related("role"))

@@ -13,12 +13,12 @@ from django.core import mail
 from django.test import TestCase
 
 from acknowledgements.models import Declaration, Obligation
-from reminders.tasks import plan_reminders
 from conduct.models import Code, CodeVersion, Organisation, Person, Role
 from conduct.services import role_create
 from conduct.tests.factories import CodeFactory, PersonFactory, RoleFactory, adopt, make_version, trust_tree
 from core.academic_year import academic_year_start
 from reminders.models import ReminderLog
+from reminders.tasks import plan_reminders
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -36,13 +36,13 @@ def frozen(day: date, hour: int = 7, minute: int = 0) -> Iterator[None]:
 
 def person(name: str, email: str | None = None) -> Person:
     email = email or f"{name.lower().replace(' ', '.')}@example.org"
-    return PersonFactory(full_name=name, email=email)
+    return PersonFactory.create(full_name=name, email=email)
 
 
 def officer(organisation: Organisation, kind: str, name: str, since: date = date(2019, 9, 1)) -> Person:
     """An admin, chair or clerk (no codes are owed for these roles)."""
     someone = person(name)
-    RoleFactory(person=someone, organisation=organisation, kind=kind, starts_on=since)
+    RoleFactory.create(person=someone, organisation=organisation, kind=kind, starts_on=since)
     return someone
 
 
@@ -56,7 +56,7 @@ def member(
 
 
 def staff_code(owner: Organisation, **fields) -> Code:
-    return CodeFactory(
+    return CodeFactory.create(
         owner=owner,
         title=fields.pop("title", "Staff Code of Conduct"),
         audience=["employee"],
@@ -117,10 +117,11 @@ class Sent:
 
 
 def sent_log() -> set[Sent]:
-    return {
-        Sent(r.sent_at.astimezone(LONDON).date(), r.recipient.email, r.kind, r.step)
-        for r in ReminderLog.objects.filter(status="sent").select_related("recipient")
-    }
+    log = set()
+    for r in ReminderLog.objects.filter(status="sent").select_related("recipient"):
+        assert r.sent_at is not None  # the reminder_sent_has_time constraint
+        log.add(Sent(r.sent_at.astimezone(LONDON).date(), r.recipient.email, r.kind, r.step))
+    return log
 
 
 def adopted_code(
@@ -134,10 +135,16 @@ def adopted_code(
     """A code owned by the trust, adopted by its board for everything below it on ``held_on``."""
 
     with frozen(held_on, hour=6):
-        code = CodeFactory(owner=orgs["trust"], audience=list(audience), signing_due_days=30)
+        code = CodeFactory.create(owner=orgs["trust"], audience=list(audience), signing_due_days=30)
         version = make_version(code, "2025-2026")
         adopt(version, orgs["board"], chair=chair, held_on=held_on, **adoption)
     return code, version
+
+
+def organisation_of(reminder: ReminderLog) -> Organisation:
+    """The organisation a declaration reminder or a digest is about (those always name one)."""
+    assert reminder.organisation is not None, f"{reminder} names no organisation"
+    return reminder.organisation
 
 
 def planned() -> list[tuple[str, str, str]]:

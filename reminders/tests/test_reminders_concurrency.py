@@ -11,11 +11,11 @@ from django.core import mail
 from django.db import connection
 from django.test import override_settings
 
-from reminders.tasks import plan_reminders
 from conduct.tests.factories import trust_tree
 from reminders.models import ReminderLog
 from reminders.planning import reminders_plan
 from reminders.sending import reminders_send
+from reminders.tasks import plan_reminders
 from reminders.tests.reminder_helpers import adopted_code, frozen, member, officer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

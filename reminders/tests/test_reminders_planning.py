@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 
 import pytest
 from django.db import connection
@@ -15,7 +16,17 @@ from reminders import planning
 from reminders.models import ReminderKind, ReminderLog
 from reminders.planning import reminders_plan
 from reminders.steps import Step, code_reminder_steps_update, latest_step
-from reminders.tests.reminder_helpers import adopted_code, at, declare, frozen, member, officer, run_daily, sign
+from reminders.tests.reminder_helpers import (
+    adopted_code,
+    at,
+    declare,
+    frozen,
+    member,
+    officer,
+    organisation_of,
+    run_daily,
+    sign,
+)
 
 D0 = date(2026, 1, 5)  # adoption day; signatures due 30 days later, on 4 February
 DUE = D0 + timedelta(days=30)
@@ -29,7 +40,8 @@ def day(offset: int) -> date:
 # Steps (pure date arithmetic)
 # ---------------------------------------------------------------------------
 
-SIGNING = dict(starts_on=D0, due_on=DUE, before_days=[7, 0], repeat_days=7, opening=True)
+# The signing series, waiting only for ``today`` (partial, so each call is checked against latest_step's signature).
+signing_step = partial(latest_step, starts_on=D0, due_on=DUE, before_days=[7, 0], repeat_days=7, opening=True)
 
 
 @pytest.mark.parametrize(
@@ -49,27 +61,32 @@ SIGNING = dict(starts_on=D0, due_on=DUE, before_days=[7, 0], repeat_days=7, open
     ],
 )
 def test_signing_steps_invitation_seven_days_before_on_the_day_then_weekly(today, expected):
-    assert latest_step(**SIGNING, today=today) == expected
+    assert signing_step(today=today) == expected
 
 
 def test_a_step_before_someone_joined_never_happens_and_the_invitation_wins_its_own_day():
-    joined_late = dict(SIGNING, starts_on=day(26))  # joined four days before the due date
-    assert latest_step(**joined_late, today=day(27)) == Step("owed", day(26))
-    assert latest_step(**joined_late, today=day(30)) == Step("due", day(30))
-    joined_on_step = dict(SIGNING, starts_on=day(23))  # joined on the "7 days before" day
-    assert latest_step(**joined_on_step, today=day(23)) == Step("owed", day(23))
+    joined_late = partial(signing_step, starts_on=day(26))  # joined four days before the due date
+    assert joined_late(today=day(27)) == Step("owed", day(26))
+    assert joined_late(today=day(30)) == Step("due", day(30))
+    joined_on_step = partial(signing_step, starts_on=day(23))  # joined on the "7 days before" day
+    assert joined_on_step(today=day(23)) == Step("owed", day(23))
 
 
 def test_review_steps_have_no_opening_and_start_after_adoption():
-    review = dict(
-        starts_on=date(2025, 9, 24), due_on=date(2026, 9, 24), before_days=[60, 30, 7], repeat_days=7, opening=False
+    review = partial(
+        latest_step,
+        starts_on=date(2025, 9, 24),
+        due_on=date(2026, 9, 24),
+        before_days=[60, 30, 7],
+        repeat_days=7,
+        opening=False,
     )
-    assert latest_step(**review, today=date(2026, 7, 25)) is None
-    assert latest_step(**review, today=date(2026, 7, 26)) == Step("before-60", date(2026, 7, 26))
-    assert latest_step(**review, today=date(2026, 9, 24)) == Step("before-7", date(2026, 9, 17))
-    assert latest_step(**review, today=date(2026, 10, 1)) == Step("overdue-1", date(2026, 10, 1))
-    short = dict(review, starts_on=date(2026, 9, 1))  # adopted 23 days before its review date
-    assert latest_step(**short, today=date(2026, 9, 10)) is None
+    assert review(today=date(2026, 7, 25)) is None
+    assert review(today=date(2026, 7, 26)) == Step("before-60", date(2026, 7, 26))
+    assert review(today=date(2026, 9, 24)) == Step("before-7", date(2026, 9, 17))
+    assert review(today=date(2026, 10, 1)) == Step("overdue-1", date(2026, 10, 1))
+    short = partial(review, starts_on=date(2026, 9, 1))  # adopted 23 days before its review date
+    assert short(today=date(2026, 9, 10)) is None
 
 
 def test_academic_year_starts_on_1_september():
@@ -187,7 +204,7 @@ def test_review_reminders_go_to_the_current_chair_and_clerk_of_the_adopting_boar
     orgs = trust_tree("Oak Trust")
     chair = officer(orgs["board"], "chair", "Chair")
     both = officer(orgs["board"], "clerk", "Clerk And Vice")
-    RoleFactory(person=both, organisation=orgs["board"], kind="chair", starts_on=date(2019, 9, 1))
+    RoleFactory.create(person=both, organisation=orgs["board"], kind="chair", starts_on=date(2019, 9, 1))
     former_clerk = officer(orgs["board"], "clerk", "Former Clerk")
     former_clerk.roles.update(ends_on=date(2025, 12, 31))
     officer(orgs["north_lgb"], "clerk", "Other Board Clerk")
@@ -206,12 +223,12 @@ def test_a_declaration_for_any_organisation_of_the_same_trust_counts_but_not_ano
     with frozen(date(2026, 9, 2), hour=5):
         declared_here = member(oak["board"], "trustee", "Declared Here")
         declared_elsewhere = member(oak["north_lgb"], "local_governor", "Declared Elsewhere")
-        RoleFactory(person=declared_here, organisation=elm["board"], kind="trustee", starts_on=date(2020, 9, 1))
+        RoleFactory.create(person=declared_here, organisation=elm["board"], kind="trustee", starts_on=date(2020, 9, 1))
     declare(declared_here, oak["north_lgb"], date(2026, 9, 1))  # another board of the same trust
     declare(declared_elsewhere, elm["board"], date(2026, 9, 1))  # a different trust
     reminders_plan(today=date(2026, 9, 2))
     rows = ReminderLog.objects.filter(kind=ReminderKind.DECLARATION).select_related("recipient", "organisation")
-    assert sorted((r.recipient.full_name, r.organisation.name, r.step) for r in rows) == [
+    assert sorted((r.recipient.full_name, organisation_of(r).name, r.step) for r in rows) == [
         ("Declared Elsewhere", "Oak Trust North LGB", "owed"),
         ("Declared Here", "Elm Trust Board", "owed"),  # declared to Oak, still owes Elm
     ]
@@ -221,8 +238,8 @@ def test_a_declaration_for_any_organisation_of_the_same_trust_counts_but_not_ano
 def test_escalation_goes_once_to_each_clerk_and_admin_at_or_above_and_only_when_something_new_escalates(db):
     oak, elm = trust_tree("Oak Trust"), trust_tree("Elm Trust")
     admin = officer(oak["trust"], "admin", "Trust Admin")
-    RoleFactory(person=admin, organisation=oak["board"], kind="clerk", starts_on=date(2019, 9, 1))
-    RoleFactory(person=admin, organisation=elm["trust"], kind="admin", starts_on=date(2019, 9, 1))
+    RoleFactory.create(person=admin, organisation=oak["board"], kind="clerk", starts_on=date(2019, 9, 1))
+    RoleFactory.create(person=admin, organisation=elm["trust"], kind="admin", starts_on=date(2019, 9, 1))
     officer(oak["north_lgb"], "clerk", "LGB Clerk")
     officer(oak["board"], "clerk", "Board Clerk")
     officer(oak["north"], "admin", "School Admin")
@@ -234,7 +251,7 @@ def test_escalation_goes_once_to_each_clerk_and_admin_at_or_above_and_only_when_
     assert not ReminderLog.objects.filter(kind=ReminderKind.ESCALATION).exists()
     reminders_plan(today=day(45))  # more than 14 days overdue
     digests = ReminderLog.objects.filter(kind=ReminderKind.ESCALATION).select_related("recipient", "organisation")
-    assert sorted((d.recipient.full_name, d.organisation.name) for d in digests) == [
+    assert sorted((d.recipient.full_name, organisation_of(d).name) for d in digests) == [
         ("Board Clerk", "Oak Trust Board"),
         ("LGB Clerk", "Oak Trust North LGB"),
         ("Trust Admin", "Oak Trust"),  # one digest for the trust, none for the board below it, none for Elm
@@ -272,7 +289,9 @@ def test_planning_queries_do_not_grow_with_the_number_of_people(db):
     small = _plan_queries(day(45))
     small_rows = ReminderLog.objects.count()
     _grow(orgs, 8, 2)
-    Obligation.objects.update(adoption=Obligation.objects.first().adoption)
+    first = Obligation.objects.first()
+    assert first is not None
+    Obligation.objects.update(adoption=first.adoption)
     large = _plan_queries(day(45))
     assert ReminderLog.objects.count() > small_rows * 3
     assert large == small

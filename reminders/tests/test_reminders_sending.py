@@ -10,11 +10,11 @@ from django.core import mail
 from django.test import TestCase, override_settings
 
 from acknowledgements.models import Obligation
-from reminders.tasks import plan_reminders, resume_reminders, send_reminders
 from conduct.tests.factories import trust_tree
 from reminders.models import ReminderLog, ReminderStatus
 from reminders.planning import reminders_plan
 from reminders.sending import ReminderDeliveryError, reminder_claim, reminders_ready, reminders_send
+from reminders.tasks import plan_reminders, resume_reminders, send_reminders
 from reminders.tests.reminder_helpers import (
     DyingBackend,
     SimulatedKill,
@@ -116,6 +116,7 @@ def test_a_temporary_smtp_failure_is_retried_with_backoff_and_then_sent(ten_owed
         run_task(send_reminders, pending_ids())
     assert len(smtp.messages) == 10 and len(set(smtp.recipients())) == 10
     first = ReminderLog.objects.order_by("pk").first()
+    assert first is not None
     assert (first.status, first.attempts, first.last_error) == (ReminderStatus.SENT, 3, "")
     assert set(ReminderLog.objects.exclude(pk=first.pk).values_list("status", "attempts")) == {("sent", 1)}
 
@@ -146,9 +147,12 @@ def test_a_refused_address_fails_at_once_and_the_rest_of_the_batch_goes(ten_owed
 def test_an_unreachable_mail_server_leaves_the_reminders_pending_for_the_retry(ten_owed):
     with FakeSMTP() as smtp:
         closed_port = smtp.port
-    with override_settings(**{**smtp.settings(), "EMAIL_PORT": closed_port}), frozen(D0):
-        with pytest.raises(Exception, match="Could not connect to the mail server"):
-            reminders_send(reminder_ids=pending_ids())
+    with (
+        override_settings(**{**smtp.settings(), "EMAIL_PORT": closed_port}),
+        frozen(D0),
+        pytest.raises(Exception, match="Could not connect to the mail server"),
+    ):
+        reminders_send(reminder_ids=pending_ids())
     assert set(ReminderLog.objects.values_list("status", "attempts")) == {("pending", 0)}
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -36,8 +37,8 @@ def trusts(db):
         "elm_teacher": member(elm["north"], "employee", "Elm Teacher"),
     }
     codes = {
-        "oak": CodeFactory(owner=oak["trust"], title="Oak staff code", slug="oak-staff"),
-        "elm": CodeFactory(owner=elm["trust"], title="Elm staff code", slug="elm-staff"),
+        "oak": CodeFactory.create(owner=oak["trust"], title="Oak staff code", slug="oak-staff"),
+        "elm": CodeFactory.create(owner=elm["trust"], title="Elm staff code", slug="elm-staff"),
     }
     return oak, elm, people, codes
 
@@ -186,7 +187,7 @@ def test_empty_lists_mean_no_reminders_before_the_date(client_for, trusts):
 
 def test_the_log_shows_who_what_when_and_outcome_for_the_admins_organisations_only(client_for, trusts):
     oak, elm, people, codes = trusts
-    sent_at = timezone.make_aware(timezone.datetime(2026, 11, 20, 7, 5))
+    sent_at = timezone.make_aware(datetime(2026, 11, 20, 7, 5))
     log_row(
         people["teacher"],
         oak["north"],
@@ -244,7 +245,7 @@ def test_the_log_is_paginated_and_its_queries_do_not_grow_with_the_rows(client_f
     log_row(people["teacher"], oak["north"], codes["oak"])
     with CaptureQueriesContext(connection) as small:
         assert client.get(LOG).status_code == 200
-    others = [PersonFactory() for _ in range(6)]
+    others = [PersonFactory.create() for _ in range(6)]
     for n in range(59):
         log_row(
             others[n % 6],
@@ -289,7 +290,7 @@ def test_the_steps_service_refuses_bad_values_and_saves_nothing(trusts):
     from django.core.exceptions import ValidationError
 
     oak, elm, people, codes = trusts
-    good = {
+    good: dict[str, Any] = {  # Any: the test passes values of the wrong types on purpose
         "review_reminder_days": [30],
         "signing_reminder_days": [7],
         "overdue_repeat_days": 7,
@@ -320,7 +321,7 @@ def test_the_overview_queries_do_not_grow_with_codes_or_reminders(client_for, tr
     with CaptureQueriesContext(connection) as small:
         assert client.get(INDEX).status_code == 200
     for n in range(6):
-        CodeFactory(owner=oak["trust"] if n % 2 else oak["north"], title=f"Extra code {n}", slug=f"extra-{n}")
+        CodeFactory.create(owner=oak["trust"] if n % 2 else oak["north"], title=f"Extra code {n}", slug=f"extra-{n}")
         log_row(people["teacher"], oak["north"], codes["oak"], status="sent", sent_at=timezone.now())
     with CaptureQueriesContext(connection) as large:
         page = client.get(INDEX).content.decode()

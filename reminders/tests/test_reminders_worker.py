@@ -178,6 +178,7 @@ class Worker:
                 return
             for process in self.processes:
                 if process.poll() not in (None, -signal.SIGKILL, 0):
+                    assert process.stderr is not None  # workers start with stderr=PIPE
                     pytest.fail(f"worker exited with {process.returncode}: {process.stderr.read().decode()[-3000:]}")
             time.sleep(0.3)
         pytest.fail(f"timed out waiting for {what}")

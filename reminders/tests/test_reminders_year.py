@@ -11,6 +11,7 @@ rules by hand, not computed by the code under test.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date
 
 import pytest
@@ -38,7 +39,7 @@ SECOND_ADOPTION = date(2026, 6, 25)
 
 
 def _signing(
-    email: str, owed: date, before_7: date | None = None, due: date | None = None, overdue: list[date] = ()
+    email: str, owed: date, before_7: date | None = None, due: date | None = None, overdue: Sequence[date] = ()
 ) -> set[Sent]:
     expected = {Sent(owed, email, "signing", "owed")}
     if before_7:
@@ -50,7 +51,7 @@ def _signing(
 
 
 def _declaration(
-    email: str, owed: date, before_7: date | None = None, due: date | None = None, overdue: list[date] = ()
+    email: str, owed: date, before_7: date | None = None, due: date | None = None, overdue: Sequence[date] = ()
 ) -> set[Sent]:
     return {Sent(s.day, s.email, "declaration", s.step) for s in _signing(email, owed, before_7, due, overdue)}
 
@@ -58,7 +59,7 @@ def _declaration(
 def _expected() -> set[Sent]:
     expected: set[Sent] = set()
     # Signing, first adoption: owed 10 Sep 2025, due 10 Oct 2025 (7 days before: 3 Oct), weekly from 17 Oct.
-    v1 = dict(owed=date(2025, 9, 10), before_7=date(2025, 10, 3), due=date(2025, 10, 10))
+    v1 = {"owed": date(2025, 9, 10), "before_7": date(2025, 10, 3), "due": date(2025, 10, 10)}
     # Alice never signs: weekly until the second adoption replaces the version (25 June 2026).
     expected |= _signing("alice@example.org", **v1, overdue=every(date(2025, 10, 17), 7, date(2026, 6, 24)))
     # Bob signs on 3 October before the morning run: the invitation only.
@@ -176,6 +177,10 @@ def _events(orgs, people, code, first):
             signing_due_on=date(2026, 7, 25),
         )
 
+    def second_signatures():
+        for name in ("bob", "sam", "jo"):
+            sign(people[name], second["version"], at(date(2026, 6, 26), 6))
+
     return {
         date(2025, 10, 3): lambda: sign(people["bob"], first, at(date(2025, 10, 3), 6)),
         date(2025, 10, 20): lambda: declare(people["tess"], orgs["board"], date(2025, 10, 19)),
@@ -183,9 +188,7 @@ def _events(orgs, people, code, first):
         date(2026, 2, 20): lambda: sign(people["jo"], first, at(date(2026, 2, 20), 6)),
         date(2026, 3, 20): lambda: declare(people["greg"], orgs["north_lgb"], date(2026, 3, 19)),
         SECOND_ADOPTION: second_adoption,
-        date(2026, 6, 26): lambda: [
-            sign(people[name], second["version"], at(date(2026, 6, 26), 6)) for name in ("bob", "sam", "jo")
-        ],
+        date(2026, 6, 26): second_signatures,
     }
 
 
