@@ -17,23 +17,11 @@ from acknowledgements.issuing import EVIDENCE_FILE, verification_url
 from acknowledgements.models import SealedPdf
 from acknowledgements.sealed_pdfs import sealed_pdf_store
 from conduct.diff import VersionDiff, diff_versions
-from conduct.models import Adoption, CodeVersion, VersionStatus
+from conduct.models import Adoption
 from conduct.rendering import render_sections
 from conduct.services import adoption_evidence
 from core.canonical import canonical_json
 from core.pdf import Attachment, qr_svg, render_pdf, seal_pdf
-
-
-def previous_version(version: CodeVersion) -> CodeVersion | None:
-    """The version this one replaces: the one it was drafted from, else the latest adopted before it."""
-    if version.based_on_id:
-        return version.based_on
-    return (
-        CodeVersion.objects.filter(code_id=version.code_id, pk__lt=version.pk)
-        .exclude(status=VersionStatus.DRAFT)
-        .order_by("-pk")
-        .first()
-    )
 
 
 def certificate_filename(adoption: Adoption) -> str:
@@ -45,7 +33,7 @@ def certificate_filename(adoption: Adoption) -> str:
 def certificate_html(adoption: Adoption) -> str:
     version = adoption.version
     sections = version.ordered_sections()
-    previous = previous_version(version)
+    previous = version.previous()
     diff: VersionDiff | None = diff_versions(previous, version) if previous else None
     url = verification_url(adoption.verification_code)
     return render_to_string(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import overload
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,13 +15,7 @@ from acknowledgements.models import (
     Declaration,
     Interest,
 )
-from conduct.models import (
-    CodeVersion,
-    Organisation,
-    Person,
-    Role,
-    RoleKind,
-)
+from conduct.models import GOVERNANCE_ROLE_KINDS, CodeVersion, Organisation, Person, Role
 from core.academic_year import academic_year_start
 
 
@@ -54,6 +49,30 @@ class DeclarationData:
                 )
 
 
+@overload
+def declaration_rows(
+    data: DeclarationData,
+    *,
+    person: Person,
+    organisation: Organisation,
+    version: CodeVersion | None,
+    made_at: datetime,
+    recorded_by: Person | None,
+) -> tuple[Declaration, list[Interest]]: ...
+
+
+@overload
+def declaration_rows(
+    data: DeclarationData | None,
+    *,
+    person: Person,
+    organisation: Organisation,
+    version: CodeVersion | None,
+    made_at: datetime,
+    recorded_by: Person | None,
+) -> tuple[Declaration | None, list[Interest]]: ...
+
+
 def declaration_rows(
     data: DeclarationData | None,
     *,
@@ -63,6 +82,7 @@ def declaration_rows(
     made_at: datetime,
     recorded_by: Person | None,
 ) -> tuple[Declaration | None, list[Interest]]:
+    """The unsaved declaration and interests for ``data`` (validated), or none when nothing was declared."""
     if data is None:
         return None, []
     data.validate()
@@ -91,9 +111,8 @@ def declaration_rows(
 def declaration_organisations(person: Person, on: date | None = None) -> list[Organisation]:
     """Where the person holds a current role, governance roles first: where a declaration can be made."""
     roles = Role.objects.current(on).filter(person=person).select_related("organisation").order_by("starts_on", "pk")
-    governance = {RoleKind.MEMBER, RoleKind.TRUSTEE, RoleKind.LOCAL_GOVERNOR, RoleKind.CHAIR}
     ordered: list[Organisation] = []
-    for role in sorted(roles, key=lambda r: r.kind not in governance):
+    for role in sorted(roles, key=lambda r: r.kind not in GOVERNANCE_ROLE_KINDS):
         if role.organisation not in ordered:
             ordered.append(role.organisation)
     return ordered

@@ -97,16 +97,10 @@ def pre_signing_events(ack: Acknowledgement) -> list[AuditEvent]:
 
 
 def build_evidence(
-    ack: Acknowledgement,
-    *,
-    declaration: Declaration | None,
-    interests: Iterable[Interest],
-    events: Iterable[AuditEvent],
-    version_label: str,
-    code_id: int,
-    corrects_code: str | None,
+    ack: Acknowledgement, *, declaration: Declaration | None, interests: Iterable[Interest]
 ) -> dict[str, Any]:
-    """The canonical record, from values given (at signing, before anything is saved)."""
+    """The canonical record: at signing from the rows about to be saved, at verification from the stored ones."""
+    version, corrected = ack.version, ack.corrects
     on_behalf = None
     if ack.recorded_by_id:
         on_behalf = {
@@ -120,7 +114,12 @@ def build_evidence(
         "type": "acknowledgement",
         "verification_code": ack.verification_code,
         "person_id": ack.person_id,
-        "version": {"id": ack.version_id, "code_id": code_id, "label": version_label, "content_hash": ack.content_hash},
+        "version": {
+            "id": ack.version_id,
+            "code_id": version.code_id,
+            "label": version.label,
+            "content_hash": ack.content_hash,
+        },
         "organisation_id": ack.organisation_id,
         "obligation_id": ack.obligation_id,
         "roles": ack.roles,
@@ -131,9 +130,11 @@ def build_evidence(
         "user_agent": ack.user_agent,
         "authentication": {"method": ack.auth_method, "provider": ack.auth_provider, "mfa_used": ack.mfa_used},
         "on_behalf": on_behalf,
-        "corrects": {"verification_code": corrects_code, "reason": ack.correction_reason} if corrects_code else None,
+        "corrects": {"verification_code": corrected.verification_code, "reason": ack.correction_reason}
+        if corrected is not None
+        else None,
         "declaration": _declaration(declaration, interests),
-        "events": [_event(event) for event in events],
+        "events": [_event(event) for event in pre_signing_events(ack)],
     }
 
 
@@ -141,15 +142,7 @@ def acknowledgement_evidence(ack: Acknowledgement) -> dict[str, Any]:
     """The canonical record recomputed from what is stored now (used by verification and the PDF)."""
     declaration = ack.declarations.order_by("pk").first()
     interests = list(declaration.interests.order_by("pk")) if declaration else []
-    return build_evidence(
-        ack,
-        declaration=declaration,
-        interests=interests,
-        events=pre_signing_events(ack),
-        version_label=ack.version.label,
-        code_id=ack.version.code_id,
-        corrects_code=ack.corrects.verification_code if ack.corrects_id else None,
-    )
+    return build_evidence(ack, declaration=declaration, interests=interests)
 
 
 def evidence_hash(evidence: dict[str, Any]) -> str:

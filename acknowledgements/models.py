@@ -10,6 +10,8 @@ new record that points at the one it corrects.
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -21,12 +23,47 @@ from core.models import AppendOnly, AppendOnlyQuerySet
 from core.request_meta import AuthMethod
 
 
+class ObligationStatus(models.TextChoices):
+    """Where an obligation stands on a day: the one vocabulary of pages, reminders, reports and exports."""
+
+    SIGNED = "signed", "Signed"
+    OUTSTANDING = "outstanding", "Outstanding (not yet due)"
+    OVERDUE = "overdue", "Overdue"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+def obligation_status(
+    *, acknowledged_at: datetime | date | None, superseded_at: datetime | date | None, due_on: date, today: date
+) -> ObligationStatus:
+    """The status of one obligation at the end of ``today`` (Europe/London): the one implementation of the rule.
+
+    ``acknowledged_at`` and ``superseded_at`` are moments (aware datetimes) or the London days they fell on
+    (what a report grouped by day reads); either counts from that day on, so as at an earlier day a later
+    signature is not there yet. A signature outranks a supersession (only unsigned obligations are superseded).
+    It is overdue from the day after ``due_on``.
+    """
+    if _happened_by(acknowledged_at, today):
+        return ObligationStatus.SIGNED
+    if _happened_by(superseded_at, today):
+        return ObligationStatus.SUPERSEDED
+    return ObligationStatus.OVERDUE if due_on < today else ObligationStatus.OUTSTANDING
+
+
+def _happened_by(moment: datetime | date | None, day: date) -> bool:
+    """Whether a moment (or the London day of one) fell on or before ``day``."""
+    if moment is None:
+        return False
+    # A datetime is a date too: it is compared by the day it fell on in the site's time zone.
+    happened_on = timezone.localdate(moment) if isinstance(moment, datetime) else moment
+    return happened_on <= day
+
+
 class ObligationQuerySet(models.QuerySet):
     def open(self) -> ObligationQuerySet:
         """Not yet signed and not replaced by a newer version."""
         return self.filter(acknowledged_at__isnull=True, superseded_at__isnull=True)
 
-    def for_current_roles(self, on=None) -> ObligationQuerySet:
+    def for_current_roles(self, on: date | None = None) -> ObligationQuerySet:
         """Only obligations whose role is still held: leavers owe nothing new."""
         on = on or timezone.localdate()
         return self.filter(Q(role__ends_on__isnull=True) | Q(role__ends_on__gte=on))
@@ -62,13 +99,13 @@ class Obligation(models.Model):
     def __str__(self) -> str:
         return f"{self.person.full_name} owes {self.version}"
 
-    def status(self, today=None) -> str:
-        today = today or timezone.localdate()
-        if self.acknowledged_at:
-            return "signed"
-        if self.superseded_at:
-            return "superseded"
-        return "overdue" if self.due_on < today else "due"
+    def status(self, today: date | None = None) -> ObligationStatus:
+        return obligation_status(
+            acknowledged_at=self.acknowledged_at,
+            superseded_at=self.superseded_at,
+            due_on=self.due_on,
+            today=today or timezone.localdate(),
+        )
 
 
 class Acknowledgement(AppendOnly):

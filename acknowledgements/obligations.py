@@ -1,4 +1,4 @@
-"""What people owe: obligations opened when a board adopts a version or someone takes up a role, and the reads of them."""
+"""What people owe: obligations opened when a board adopts a version or someone takes up a role, and their reads."""
 
 from __future__ import annotations
 

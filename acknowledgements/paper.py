@@ -50,9 +50,10 @@ SCAN_TYPES = {b"%PDF-": "PDF", b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JP
 
 def scan_validate(scan: UploadedFile) -> str:
     """The scan's SHA-256; refuses empty, oversized and non-PDF/PNG/JPEG files with a clear message."""
-    if scan.size == 0:
+    size = scan.size or 0  # Django measures every upload; a size it could not tell counts as empty
+    if size == 0:
         raise ValidationError({"scan": "The scan is empty."})
-    if scan.size > SCAN_MAX_BYTES:
+    if size > SCAN_MAX_BYTES:
         raise ValidationError({"scan": f"The scan is larger than {SCAN_MAX_BYTES // (1024 * 1024)} MB."})
     scan.seek(0)
     head = scan.read(8)
@@ -102,9 +103,9 @@ def acknowledgement_record_on_behalf(
     with transaction.atomic():
         hold_person_evidence(person.pk)
         at = at or timezone.now()
-        obligation, existing = lock_obligation_for_signing(person, version)
-        if existing:
-            return SignResult(existing, created=False)
+        obligation = lock_obligation_for_signing(person, version)
+        if isinstance(obligation, Acknowledgement):  # recorded already (a second tab, a double submit)
+            return SignResult(obligation, created=False)
         if not can(recorded_by, Action.RECORD_ON_BEHALF, obligation.organisation):
             raise PermissionDenied("You may not record signatures for this organisation.")
         errors = typed_name_errors(typed_name, person)
@@ -195,7 +196,7 @@ def acknowledgement_correct(
     errors: dict[str, list[str]] = {}
     if not correction_reason.strip():
         errors["correction_reason"] = ["Say what was wrong with the original record."]
-    if original.obligation_id:
+    if original.obligation is not None:
         errors.update(
             _paper_errors(original.obligation, paper_signed_on, on_behalf_reason, timezone.localtime(at).date())
         )
@@ -250,8 +251,8 @@ def acknowledgement_correct(
     )
     try:
         insert_with_evidence(correction, declaration, interests, event=event)
-    except IntegrityError:
-        raise ValidationError("This record has already been corrected; correct the latest record instead.")
+    except IntegrityError as clash:  # acknowledgement_corrected_once: someone corrected it first
+        raise ValidationError("This record has already been corrected; correct the latest record instead.") from clash
     if original.obligation_id:
         # Bookkeeping, not evidence: the obligation now shows the corrected date.
         Obligation.objects.filter(pk=original.obligation_id).update(acknowledged_at=paper_signed_at(paper_signed_on))

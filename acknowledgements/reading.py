@@ -16,7 +16,7 @@ from acknowledgements.models import Acknowledgement, Obligation
 from acknowledgements.obligations import current_acknowledgement, owed_obligation
 from acknowledgements.signing import acceptance_statement
 from conduct.diff import VersionDiff, diff_versions
-from conduct.models import CodeVersion, Person
+from conduct.models import CodeVersion, Person, VersionStatus
 
 ANNOTATIONS = {
     "added": ("clause-added", "New since you signed"),
@@ -65,10 +65,14 @@ class Reading:
 
 
 def _previous_signature(person: Person, version: CodeVersion) -> Acknowledgement | None:
+    """The reader's latest signature of a version of this code prepared before this one.
+
+    Not always ``version.previous()``: a reader who skipped a year is shown what changed since the one they signed.
+    """
     return (
-        Acknowledgement.objects.filter(person=person, version__code_id=version.code_id, corrections__isnull=True)
-        .exclude(version=version)
-        .filter(version__created_at__lt=version.created_at)
+        Acknowledgement.objects.filter(
+            person=person, corrections__isnull=True, version__in=CodeVersion.objects.earlier_than(version)
+        )
         .select_related("version")
         .order_by("-signed_at")
         .first()
@@ -80,7 +84,7 @@ def reading_for(
 ) -> Reading:
     """The reader's position on this version; ``data`` binds the signing forms (a POST)."""
     reading = Reading(version=version)
-    if not getattr(person, "is_authenticated", False) or version.status == "draft":
+    if not getattr(person, "is_authenticated", False) or version.status == VersionStatus.DRAFT:
         return reading
     reading.acknowledgement = current_acknowledgement(person, version)
     reading.obligation = owed_obligation(person, version)
@@ -96,11 +100,12 @@ def reading_for(
         reading.previous = _previous_signature(person, version)
         if reading.previous is not None:
             reading.changes = diff_versions(reading.previous.version, version, role_kinds=role_kinds)
-    if reading.can_sign and not preview:
+    obligation = reading.obligation
+    if obligation is not None and reading.can_sign and not preview:
         reading.statement = acceptance_statement(version)
         reading.signature = SignatureForm(data, person=person, statement=reading.statement)
         if version.code.requires_declaration:
-            earlier = latest_declaration(person, reading.obligation.organisation)
+            earlier = latest_declaration(person, obligation.organisation)
             reading.declaration = DeclarationInput(
                 data, prompt=version.code.declaration_prompt, initial_interests=interests_still_held(earlier)
             )

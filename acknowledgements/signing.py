@@ -18,7 +18,6 @@ from acknowledgements.evidence import (
     build_evidence,
     evidence_hash,
     hold_person_evidence,
-    pre_signing_events,
 )
 from acknowledgements.models import (
     Acknowledgement,
@@ -107,23 +106,13 @@ def insert_with_evidence(
     the version first (the partial unique constraint refused ours).
     """
     version = ack.version
-    ack.evidence_hash = evidence_hash(
-        build_evidence(
-            ack,
-            declaration=declaration,
-            interests=interests,
-            events=pre_signing_events(ack),
-            version_label=version.label,
-            code_id=version.code_id,
-            corrects_code=ack.corrects.verification_code if ack.corrects_id else None,
-        )
-    )
+    ack.evidence_hash = evidence_hash(build_evidence(ack, declaration=declaration, interests=interests))
     try:
         with transaction.atomic():
             ack.save()
     except IntegrityError:
-        if ack.paper_scan:
-            ack.paper_scan.storage.delete(ack.paper_scan.name)
+        if scan_name := ack.paper_scan.name:
+            ack.paper_scan.storage.delete(scan_name)
         if ack.corrects_id is None and Acknowledgement.objects.filter(person=ack.person, version=version).exists():
             return False
         raise
@@ -160,15 +149,18 @@ def _not_owed_error(person: Person, version: CodeVersion) -> ValidationError:
     return ValidationError(f"{person.full_name} does not owe a signature for this version through a current role.")
 
 
-def lock_obligation_for_signing(
-    person: Person, version: CodeVersion
-) -> tuple[Obligation | None, Acknowledgement | None]:
-    """Lock the person's obligation for the version; return it and any acknowledgement already made."""
+def lock_obligation_for_signing(person: Person, version: CodeVersion) -> Obligation | Acknowledgement:
+    """Lock the person's obligation for the version and return it, or the acknowledgement they already made.
+
+    Raises ValidationError when they have neither signed nor owe it.
+    """
     obligation = owed_obligation(person, version, for_update=True)
     existing = current_acknowledgement(person, version)
-    if existing is None and obligation is None:
+    if existing is not None:
+        return existing
+    if obligation is None:
         raise _not_owed_error(person, version)
-    return obligation, existing
+    return obligation
 
 
 def new_acknowledgement(
@@ -208,8 +200,11 @@ def save_signature(
 ) -> SignResult:
     """Insert the evidence, mark the obligation, queue the PDF; or return the record another request made first."""
     if not insert_with_evidence(ack, *declaration, event=event):
-        return SignResult(current_acknowledgement(ack.person, ack.version), created=False)
-    _mark_obligation_acknowledged(ack.obligation, acknowledged_at)
+        first = current_acknowledgement(ack.person, ack.version)
+        assert first is not None  # insert_with_evidence found it, and acknowledgements are never deleted
+        return SignResult(first, created=False)
+    if ack.obligation is not None:  # always: a signature is made for what is owed (new_acknowledgement)
+        _mark_obligation_acknowledged(ack.obligation, acknowledged_at)
     if issue_pdf:
         queue_pdf(ack, send_receipt=True)
     return SignResult(ack, created=True)
@@ -234,9 +229,9 @@ def acknowledgement_sign(
     with transaction.atomic():
         hold_person_evidence(person.pk)
         at = at or timezone.now()
-        obligation, existing = lock_obligation_for_signing(person, version)
-        if existing:
-            return SignResult(existing, created=False)
+        obligation = lock_obligation_for_signing(person, version)
+        if isinstance(obligation, Acknowledgement):  # signed already (a second tab, a double submit)
+            return SignResult(obligation, created=False)
         errors = typed_name_errors(typed_name, person)
         if version.code.requires_declaration and declaration is None:
             errors["declaration"] = ["Declare your interests, or that you have nothing to declare."]

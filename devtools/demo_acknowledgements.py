@@ -21,11 +21,10 @@ from django.conf import settings
 from django.db import transaction
 
 from acknowledgements.declarations import DeclarationData, InterestData, declaration_make
+from acknowledgements.events import event_first_view
 from acknowledgements.models import (
     Acknowledgement,
-    AuditEvent,
     Declaration,
-    EventKind,
     InterestKind,
 )
 from acknowledgements.paper import acknowledgement_record_on_behalf
@@ -239,16 +238,7 @@ def _version(slug: str) -> CodeVersion:
 
 def _view_first(person: Person, version: CodeVersion, at: datetime, meta: RequestMeta) -> None:
     """People read before they sign: the first view, a few minutes earlier, is part of the evidence."""
-    if not AuditEvent.objects.filter(person=person, version=version, kind=EventKind.FIRST_VIEWED).exists():
-        AuditEvent.objects.create(
-            person=person,
-            version=version,
-            kind=EventKind.FIRST_VIEWED,
-            occurred_at=at - timedelta(minutes=11),
-            actor=person,
-            ip_address=meta.ip_address,
-            user_agent=meta.user_agent,
-        )
+    event_first_view(person=person, version=version, request_meta=meta, at=at - timedelta(minutes=11))
 
 
 @transaction.atomic

@@ -18,9 +18,11 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from acknowledgements.models import Obligation
+from acknowledgements.models import Obligation, ObligationStatus
 from conduct.models import Organisation
+from core.academic_year import academic_year_label
 from reminders.models import ReminderKind, ReminderLog
+from reminders.planning import declaration_subject_parts
 
 DIGEST_LIMIT = 200  # names listed in one digest; the rest are counted, the dashboard has them all
 
@@ -68,6 +70,8 @@ def digest_outstanding(organisation: Organisation, today: date) -> list[Outstand
 
 def _signing_context(reminder: ReminderLog, today: date) -> dict[str, Any]:
     obligation = reminder.obligation
+    if obligation is None:  # deleted since it was planned (the link is SET_NULL)
+        raise NotNeeded("It is no longer owed.")
     return {
         "organisation": obligation.organisation,
         "code": obligation.code,
@@ -80,6 +84,8 @@ def _signing_context(reminder: ReminderLog, today: date) -> dict[str, Any]:
 
 def _review_context(reminder: ReminderLog, today: date) -> dict[str, Any]:
     adoption = reminder.adoption
+    if adoption is None:  # deleted since it was planned (the link is SET_NULL)
+        raise NotNeeded("The adoption no longer exists.")
     code = adoption.version.code
     return {
         "organisation": adoption.board,
@@ -93,29 +99,31 @@ def _review_context(reminder: ReminderLog, today: date) -> dict[str, Any]:
 
 
 def _declaration_context(reminder: ReminderLog, today: date) -> dict[str, Any]:
-    year = int(reminder.subject.rsplit(":", 1)[1])
+    _root, year_start = declaration_subject_parts(reminder.subject)
     return {
         "organisation": reminder.organisation,
         "due_on": reminder.due_on,
-        "academic_year": f"{year}–{str(year + 1)[-2:]}",
+        "academic_year": academic_year_label(year_start),
         "action_url": absolute_url(reverse("acknowledgements:declare")),
         "action_label": "Declare your interests",
     }
 
 
 def _escalation_context(reminder: ReminderLog, today: date) -> dict[str, Any]:
-    lines = digest_outstanding(reminder.organisation, today)
+    organisation = reminder.organisation
+    if organisation is None:  # a digest is always planned for an organisation
+        raise NotNeeded("The digest has no organisation.")
+    lines = digest_outstanding(organisation, today)
     if not lines:
         raise NotNeeded("Nobody is outstanding any more.")
+    # The reports' list of people, narrowed to this organisation's overdue ones.
+    overdue_here = urlencode({"organisation": organisation.pk, "status": ObligationStatus.OVERDUE.value})
     return {
-        "organisation": reminder.organisation,
+        "organisation": organisation,
         "lines": lines[:DIGEST_LIMIT],
         "total": len(lines),
         "more": max(0, len(lines) - DIGEST_LIMIT),
-        # The reports' list of people, narrowed to this organisation's overdue ones.
-        "action_url": absolute_url(
-            f"{reverse('reports:people')}?{urlencode({'organisation': reminder.organisation_id, 'status': 'overdue'})}"
-        ),
+        "action_url": absolute_url(f"{reverse('reports:people')}?{overdue_here}"),
         "action_label": "See who is outstanding",
     }
 

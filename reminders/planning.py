@@ -27,11 +27,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Field, Max
 from django.utils import timezone
 
 from acknowledgements.models import Declaration, Obligation
@@ -43,8 +42,9 @@ from conduct.models import (
     Role,
     RoleKind,
     default_signing_steps,
+    root_id,
 )
-from core.academic_year import academic_year_start
+from core.academic_year import academic_year_start, academic_year_start_in
 from reminders.models import ReminderKind, ReminderLog, ReminderStatus
 from reminders.steps import Step, latest_step
 
@@ -149,9 +149,16 @@ PER_ROW = (
 SHARED = ("planned_for", "status", "attempts", "last_error", "note", "created_at")
 
 
-def _columns(names) -> str:
-    quote = connection.ops.quote_name
-    return ", ".join(quote(ReminderLog._meta.get_field(name).column) for name in names)
+def _column(name: str) -> str:
+    """The quoted database column of a ReminderLog field."""
+    field = ReminderLog._meta.get_field(name)
+    if not isinstance(field, Field) or field.column is None:
+        raise ValueError(f"ReminderLog.{name} is not a column.")
+    return connection.ops.quote_name(field.column)
+
+
+def _columns(names: Iterable[str]) -> str:
+    return ", ".join(_column(name) for name in names)
 
 
 def _insert_rows(rows: list[tuple], shared: tuple) -> None:
@@ -170,15 +177,17 @@ def _insert_rows(rows: list[tuple], shared: tuple) -> None:
                 f"INSERT INTO {table} ({columns}) SELECT *, {', '.join(['%s'] * len(SHARED))} "
                 f"FROM unnest({arrays}) ON CONFLICT DO NOTHING"
             )
-            cursor.execute(sql, [*shared, *map(list, zip(*rows))])  # callers pass at most CHUNK rows
+            cursor.execute(sql, [*shared, *map(list, zip(*rows, strict=True))])  # callers pass at most CHUNK rows
             return
         width = len(PER_ROW) + len(SHARED)
-        per_statement = max(1, min(CHUNK, connection.features.max_query_params // width))
+        max_params = connection.features.max_query_params or CHUNK * width  # None: the backend sets no limit
+        per_statement = max(1, min(CHUNK, max_params // width))
         placeholders = f"({', '.join(['%s'] * width)})"
         for start in range(0, len(rows), per_statement):
             batch = rows[start : start + per_statement]
+            values = ", ".join([placeholders] * len(batch))
             cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * len(batch))} ON CONFLICT DO NOTHING",
+                f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT DO NOTHING",
                 [value for row in batch for value in (*row, *shared)],
             )
 
@@ -230,12 +239,6 @@ def _plan(candidates: list[Candidate], today: date) -> int:
         last = last_planned((c.recipient_id, c.subject) for c in chunk)
         planned += _insert(chunk, last, today)
     return planned
-
-
-@cache  # as many paths as organisations, and the planner reads one per role and declaration
-def root_id(path: str) -> int:
-    """The top-level organisation (trust or network) of the organisation at ``path``."""
-    return Organisation(path=path).ancestor_ids()[0]
 
 
 # ---------------------------------------------------------------------------
@@ -361,8 +364,15 @@ def _plan_reviews(today: date) -> int:
 # ---------------------------------------------------------------------------
 
 
-def declaration_subject(root_id: int, year_start: date) -> str:
-    return f"declaration:{root_id}:{year_start.year}"
+def declaration_subject(root: int, year_start: date) -> str:
+    """A governor's declaration for a top-level organisation and academic year, e.g. "declaration:1:2026"."""
+    return f"declaration:{root}:{year_start.year}"
+
+
+def declaration_subject_parts(subject: str) -> tuple[int, date]:
+    """The top-level organisation's id and the academic year's 1 September that ``declaration_subject`` wrote."""
+    _kind, root, year = subject.split(":")
+    return int(root), academic_year_start_in(int(year))
 
 
 def _plan_declarations(today: date) -> int:

@@ -41,7 +41,7 @@ from conduct.models import GOVERNANCE_ROLE_KINDS, Adoption, Organisation, Role
 from core.exceptions import TransientError
 from reminders.emails import NotNeeded, reminder_message
 from reminders.models import ReminderKind, ReminderLog, ReminderStatus
-from reminders.planning import ESCALATION_OFFICERS, REVIEW_OFFICERS, last_planned
+from reminders.planning import ESCALATION_OFFICERS, REVIEW_OFFICERS, declaration_subject_parts, last_planned
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ def not_needed_reason(reminder: ReminderLog, today: date) -> str:
         ReminderKind.REVIEW: _review_not_needed,
         ReminderKind.DECLARATION: _declaration_not_needed,
         ReminderKind.ESCALATION: _escalation_not_needed,
-    }[reminder.kind]
+    }[ReminderKind(reminder.kind)]
     return check(reminder, today)
 
 
@@ -198,9 +198,8 @@ def _review_not_needed(reminder: ReminderLog, today: date) -> str:
 
 
 def _declaration_not_needed(reminder: ReminderLog, today: date) -> str:
-    root_id, year = (int(part) for part in reminder.subject.split(":")[1:3])
-    root_path = Organisation.objects.filter(pk=root_id).values_list("path", flat=True).first() or "/missing/"
-    year_start = date(year, 9, 1)  # the subject names the academic year by the year it starts
+    root, year_start = declaration_subject_parts(reminder.subject)
+    root_path = Organisation.objects.filter(pk=root).values_list("path", flat=True).first() or "/missing/"
     declared = Declaration.objects.filter(
         academic_year_start__gte=year_start,
         person_id=reminder.recipient_id,

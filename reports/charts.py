@@ -81,7 +81,8 @@ def school_bars(
             f"{counts.outstanding} outstanding, {counts.overdue} overdue</title>"
         )
         parts.append(
-            f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end" fill="{INK}">{escape(_short(row.label))}</text>'
+            f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end" fill="{INK}">'
+            f"{escape(_short(row.label))}</text>"
         )
         parts.append(
             f'<rect x="{label_width}" y="{y + 3}" width="{bar_width}" height="16" fill="#f8f9fa" stroke="{GRID}"/>'
@@ -108,7 +109,8 @@ def timeline_line(
     width, height = left + plot_width + 24, top + plot_height + bottom
     desc = (
         "; ".join(
-            f"{point.day:%d %B %Y}: {point.counts.signed} of {point.counts.owe} signed ({_percent(point.counts.percent)})"
+            f"{point.day:%d %B %Y}: {point.counts.signed} of {point.counts.owe} signed "
+            f"({_percent(point.counts.percent)})"
             for point in points
         )
         or "Nothing was owed in this period."
@@ -141,7 +143,8 @@ def timeline_line(
         if index in labelled:
             anchor = "end" if index == len(coordinates) - 1 and index else "middle"
             parts.append(
-                f'<text x="{x:.1f}" y="{top + plot_height + 18}" text-anchor="{anchor}" fill="{MUTED}">{point.day:%-d %b %Y}</text>'
+                f'<text x="{x:.1f}" y="{top + plot_height + 18}" text-anchor="{anchor}" fill="{MUTED}">'
+                f"{point.day:%-d %b %Y}</text>"
             )
     parts.append("</svg>")
     return mark_safe("".join(parts))

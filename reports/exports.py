@@ -24,11 +24,19 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
-from reports.selectors import Counts, Row, TimelinePoint
+from reports.selectors import STATUSES, Counts, Row, TimelinePoint
 
 FORMULA_TRIGGERS = frozenset(("=", "+", "-", "@", "\t", "\r"))
 CSV_BATCH_ROWS = 500
 SITE_ZONE = ZoneInfo(settings.TIME_ZONE)  # fixed for exports: cheaper than asking Django per cell
+
+
+def either(words: Sequence[str]) -> str:
+    """Alternatives in a sentence: "Signed, Outstanding (not yet due) or Overdue"."""
+    return " or ".join(filter(None, [", ".join(words[:-1]), *words[-1:]]))
+
+
+STATUS_WORDS = either(list(STATUSES.values()))
 
 
 def neutralise(value: Any) -> Any:
@@ -136,13 +144,14 @@ def people_columns(record_url: Callable[[int | None], str] | None = None) -> lis
         Column("Due on", "The day it is due.", 12, lambda r: r.due_on),
         Column(
             "Status",
-            "Signed, Outstanding (not yet due) or Overdue, as at the report's day.",
+            f"{STATUS_WORDS}, as at the report's day.",
             24,
             lambda r: r.status_label,
         ),
         Column(
             "Signed at (Europe/London)",
-            "When they signed, London time (ISO 8601 with its UTC offset in CSV); blank if not signed by the report's day.",
+            "When they signed, London time (ISO 8601 with its UTC offset in CSV); "
+            "blank if not signed by the report's day.",
             22,
             lambda r: local_iso(r.signed_at),
             xlsx_value=lambda r: local_naive(r.signed_at),
@@ -254,7 +263,7 @@ def xlsx_file(sheets: Sequence[Sheet]) -> tempfile.SpooledTemporaryFile:
         worksheet.append(header)
         for row in sheet.rows:
             worksheet.append([column.for_xlsx(row) for column in sheet.columns])
-    handle = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    handle = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - the caller reads and closes it
     workbook.save(handle)
     handle.seek(0)
     return handle

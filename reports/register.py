@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.db.models import OuterRef, Prefetch, Subquery
 
@@ -46,21 +46,12 @@ from conduct.models import (
     role_label,
 )
 from conduct.services import add_years
-from core.academic_year import academic_year_start
+from core.academic_year import academic_year_label, last_complete_academic_year
 from reports.forms import REGISTER_KINDS
 
 BOARD_MEETING_KINDS = (MeetingKind.FULL_BOARD, MeetingKind.EXTRAORDINARY, MeetingKind.AGM)
 CATEGORY_LABELS = dict(GovernorCategory.choices)
 INTEREST_LABELS = dict(InterestKind.choices)
-
-
-def last_academic_year(today: date) -> tuple[date, date]:
-    """The most recent complete academic year (1 September to 31 August) before ``today``.
-
-    A year counts as complete on its last day, 31 August: hence the start of tomorrow's year.
-    """
-    following = academic_year_start(today + timedelta(days=1))
-    return date(following.year - 1, 9, 1), following - timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -127,6 +118,11 @@ class Register:
     today: date
 
     @property
+    def year_label(self) -> str:
+        """The academic year attendance is counted over, as the product writes years ("2025–26")."""
+        return academic_year_label(self.year_start)
+
+    @property
     def entry_count(self) -> int:
         return sum(len(body.entries) for body in self.bodies)
 
@@ -152,10 +148,16 @@ def _attendance(roles: list[Role], meetings: list[Meeting], present: set[int]) -
     return sum(1 for meeting in served if meeting.pk in present), len(served)
 
 
+def _stepped_down_on(roles: list[Role], today: date) -> date | None:
+    """The end of their last governance role on the body, once every one of them has ended."""
+    ended = [role.ends_on for role in roles if role.ends_on is not None and role.ends_on < today]
+    return max(ended) if len(ended) == len(roles) else None
+
+
 def register_for(organisation: Organisation, today: date) -> Register:
     """The register for ``organisation`` and the bodies below it, as on ``today``."""
     since = add_years(today, -1)
-    year_start, year_end = last_academic_year(today)
+    year_start, year_end = last_complete_academic_year(today)
     roles = list(
         Role.objects.filter(
             organisation__path__startswith=organisation.path, kind__in=GOVERNANCE_ROLE_KINDS, starts_on__lte=today
@@ -190,7 +192,6 @@ def register_for(organisation: Organisation, today: date) -> Register:
         entries = []
         for person_id, person_roles in people.items():
             attended, held = _attendance(person_roles, meetings_by_body[body_id], present[person_id])
-            ended = [role.ends_on for role in person_roles]
             entry = Entry(
                 full_name=person_roles[0].person.full_name,
                 category=next((CATEGORY_LABELS.get(r.category, r.category) for r in person_roles if r.category), "")
@@ -198,7 +199,7 @@ def register_for(organisation: Organisation, today: date) -> Register:
                 appointed_by=next((r.appointed_by for r in person_roles if r.appointed_by), "") or "Not recorded",
                 appointed_on=min(role.starts_on for role in person_roles),
                 term_ends_on=max((r.term_ends_on for r in person_roles if r.term_ends_on), default=None),
-                stepped_down_on=max(ended) if all(end is not None and end < today for end in ended) else None,
+                stepped_down_on=_stepped_down_on(person_roles, today),
                 role_on_board=_role_on_board(person_roles),
                 meetings_attended=attended,
                 meetings_held=held,
@@ -224,18 +225,12 @@ def register_for(organisation: Organisation, today: date) -> Register:
     return Register(organisation, result, since, year_start, year_end, today)
 
 
-def _root_path(organisation: Organisation) -> str:
-    """The path of the top of the organisation's tree (the trust, or the network)."""
-    top = organisation.path.strip("/").split("/")[0]
-    return f"/{top}/"
-
-
 def _latest_declarations(organisation: Organisation, people_ids: set[int]) -> dict[int, Declaration]:
     """Each person's most recent declaration made to this tree (two queries: declarations, then their interests).
 
     The latest is picked in SQL so older declarations, and their interests, are never loaded.
     """
-    in_tree = Declaration.objects.filter(organisation__path__startswith=_root_path(organisation))
+    in_tree = Declaration.objects.filter(organisation__path__startswith=organisation.root_path)
     latest = in_tree.filter(person_id=OuterRef("person_id")).order_by("-made_at", "-pk").values("pk")[:1]
     queryset = in_tree.filter(person_id__in=people_ids, pk=Subquery(latest)).prefetch_related(
         Prefetch("interests", queryset=Interest.objects.order_by("starts_on", "pk"))

@@ -50,8 +50,9 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.text import slugify
 
-from acknowledgements.models import Obligation
+from acknowledgements.models import Obligation, ObligationStatus, obligation_status
 from conduct.models import (
+    BOARD_KINDS,
     Code,
     CodeVersion,
     NetworkMembership,
@@ -59,13 +60,16 @@ from conduct.models import (
     OrganisationKind,
     Role,
     VersionStatus,
+    path_ids,
     role_label,
 )
 from conduct.permissions import Action, scope_q
 
 NO_SCHOOL = "none"
 NO_SCHOOL_LABEL = "No school"
-STATUSES = {"signed": "Signed", "outstanding": "Outstanding (not yet due)", "overdue": "Overdue"}
+# What an owed obligation can be on a day (superseded ones are no longer owed): for filters and labels.
+REPORTED_STATUSES = (ObligationStatus.SIGNED, ObligationStatus.OUTSTANDING, ObligationStatus.OVERDUE)
+STATUSES = {status.value: status.label for status in REPORTED_STATUSES}
 NETWORK_KINDS = (OrganisationKind.NETWORK, OrganisationKind.HUB)
 TIMELINE_POINTS = 12
 
@@ -93,20 +97,14 @@ def unsigned_q(day: date) -> Q:
 
 
 def status_q(status: str, day: date) -> Q:
-    if status == "signed":
+    """``acknowledgements.models.obligation_status`` in SQL, for obligations owed on ``day`` (``owed_q``)."""
+    if status == ObligationStatus.SIGNED:
         return signed_q(day)
-    if status == "overdue":
+    if status == ObligationStatus.OVERDUE:
         return unsigned_q(day) & Q(due_on__lt=day)
-    if status == "outstanding":
+    if status == ObligationStatus.OUTSTANDING:
         return unsigned_q(day) & Q(due_on__gte=day)
     return Q()
-
-
-def status_of(acknowledged_at: datetime | None, due_on: date, day: date) -> str:
-    """The same rule as ``status_q`` for one row already in memory."""
-    if acknowledged_at is not None and acknowledged_at < end_of_day(day):
-        return "signed"
-    return "overdue" if due_on < day else "outstanding"
 
 
 # ---------------------------------------------------------------------------
@@ -228,12 +226,15 @@ def _tree_school_map(organisation: Organisation) -> SchoolMap:
     for pk, path, *_ in rows:
         school = None
         # Walk from the organisation up to the root: the nearest school, or a board governing one.
-        for ancestor_id in reversed([int(part) for part in path.strip("/").split("/") if part]):
-            kind, name, governs_id, governs_kind, governs_name = by_id.get(ancestor_id, (None,) * 5)
+        for ancestor_id in reversed(path_ids(path)):
+            if ancestor_id not in by_id:
+                continue
+            kind, name, governs_id, governs_kind, governs_name = by_id[ancestor_id]
             if kind == OrganisationKind.SCHOOL:
                 school, names[ancestor_id] = ancestor_id, name
                 break
-            if kind in (OrganisationKind.BOARD, OrganisationKind.COMMITTEE) and governs_kind == OrganisationKind.SCHOOL:
+            # (A board governing a school has the school's id and name: the nulls are for boards governing nothing.)
+            if kind in BOARD_KINDS and governs_kind == OrganisationKind.SCHOOL and governs_id and governs_name:
                 school, names[governs_id] = governs_id, governs_name
                 break
         if path.startswith(organisation.path):
@@ -244,8 +245,8 @@ def _tree_school_map(organisation: Organisation) -> SchoolMap:
 def _network_school_map(organisation: Organisation, day: date) -> SchoolMap:
     """Member schools of the network (or hub) on ``day``, and the organisations inside them (two queries)."""
     members = dict(
-        NetworkMembership.objects.filter(network__path__startswith=organisation.path, joined_on__lte=day)
-        .filter(Q(left_on__isnull=True) | Q(left_on__gte=day))
+        NetworkMembership.objects.current(day)  # accepted by the school, and running on that day
+        .filter(network__path__startswith=organisation.path)
         .values_list("school_id", "school__path")
     )
     if not members:
@@ -382,8 +383,8 @@ def _breakdown(queryset: QuerySet[Obligation], filters: ReportFilters, schools: 
         .values(group, "role__kind")
         .annotate(
             owe=Count("pk"),
-            signed=Count("pk", filter=signed_q(day)),
-            overdue=Count("pk", filter=unsigned_q(day) & Q(due_on__lt=day)),
+            signed=Count("pk", filter=status_q(ObligationStatus.SIGNED, day)),
+            overdue=Count("pk", filter=status_q(ObligationStatus.OVERDUE, day)),
         )
         .order_by()
     )
@@ -425,17 +426,26 @@ def timeline_days(start: date, end: date, points: int = TIMELINE_POINTS) -> list
     return sorted({start + timedelta(days=round(i * span / (points - 1))) for i in range(points)})
 
 
-def _status_of_group(row: dict, day: date) -> str | None:
-    """``owed_q``/``signed_q`` for a group of obligations sharing the same days (see ``_timeline``)."""
-    if row["owed_from"] > day:
-        return None
-    if row["role__ends_on"] is not None and row["role__ends_on"] < day:
-        return None
-    if row["superseded_on"] is not None and row["superseded_on"] <= day:
-        return None
-    if row["signed_on"] is not None and row["signed_on"] <= day:
-        return "signed"
-    return "overdue" if row["due_on"] < day else "outstanding"
+@dataclass(frozen=True, slots=True)
+class TimelineGroup:
+    """Obligations sharing the days that decide their status (London dates), and how many they are."""
+
+    owed_from: date
+    role__ends_on: date | None
+    superseded_on: date | None
+    signed_on: date | None
+    due_on: date
+    n: int
+
+    def status_on(self, day: date) -> ObligationStatus | None:
+        """``owed_q`` and then the obligations' status on ``day``; None when they are not owed that day."""
+        if self.owed_from > day:
+            return None
+        if self.role__ends_on is not None and self.role__ends_on < day:
+            return None
+        if self.superseded_on is not None and self.superseded_on <= day:
+            return None
+        return obligation_status(acknowledged_at=self.signed_on, superseded_at=None, due_on=self.due_on, today=day)
 
 
 def _timeline(queryset: QuerySet[Obligation], filters: ReportFilters) -> list[TimelinePoint]:
@@ -445,23 +455,24 @@ def _timeline(queryset: QuerySet[Obligation], filters: ReportFilters) -> list[Ti
     The groups are bounded by the calendar, not by the number of people.
     """
     end = filters.as_at
-    groups = list(
-        queryset.filter(owed_from__lte=end)
+    groups = [
+        TimelineGroup(**row)
+        for row in queryset.filter(owed_from__lte=end)
         .annotate(superseded_on=TruncDate("superseded_at"), signed_on=TruncDate("acknowledged_at"))
         .values("owed_from", "role__ends_on", "superseded_on", "signed_on", "due_on")
         .annotate(n=Count("pk"))
         .order_by()
-    )
+    ]
     if not groups:
         return []
     points = []
-    for day in timeline_days(min(group["owed_from"] for group in groups), end):
+    for day in timeline_days(min(group.owed_from for group in groups), end):
         counts = Counts()
         for group in groups:
-            status = _status_of_group(group, day)
+            status = group.status_on(day)
             if status is not None:
-                number = group["n"]
-                counts.add(number, number if status == "signed" else 0, number if status == "overdue" else 0)
+                signed = group.n if status == ObligationStatus.SIGNED else 0
+                counts.add(group.n, signed, group.n if status == ObligationStatus.OVERDUE else 0)
         points.append(TimelinePoint(day, counts))
     return points
 
@@ -513,7 +524,7 @@ class PersonRow:
     version: str
     owed_from: date
     due_on: date
-    status: str
+    status: ObligationStatus
     signed_at: datetime | None
     acknowledgement_id: int | None
     verification_code: str
@@ -521,7 +532,7 @@ class PersonRow:
 
     @property
     def status_label(self) -> str:
-        return STATUSES[self.status]
+        return self.status.label
 
 
 PEOPLE_FIELDS = (
@@ -571,9 +582,11 @@ def people(user, filters: ReportFilters, schools: SchoolMap) -> QuerySet[Obligat
 
 def person_row(values, filters: ReportFilters, schools: SchoolMap) -> PersonRow:
     """Turn one value row from ``people`` into what pages and exports show."""
-    day = filters.as_at
-    status = status_of(values.acknowledged_at, values.due_on, day)
-    signed = status == "signed"
+    # ``owed_rows`` has already left out what was superseded by the day.
+    status = obligation_status(
+        acknowledged_at=values.acknowledged_at, superseded_at=None, due_on=values.due_on, today=filters.as_at
+    )
+    signed = status == ObligationStatus.SIGNED
     org_for_school = getattr(values, ATTRIBUTED) if schools.network else values.organisation_id
     school_id = schools.school_of(org_for_school)
     return PersonRow(

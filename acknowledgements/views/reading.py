@@ -21,6 +21,7 @@ from acknowledgements.models import (
     Acknowledgement,
     Declaration,
     Obligation,
+    ObligationStatus,
 )
 from acknowledgements.reading import reading_for
 from acknowledgements.selectors import codes_owed, reader_role_kinds, version_for_reader
@@ -69,7 +70,7 @@ def my_codes(request: HttpRequest) -> HttpResponse:
     this_year = academic_year_start(today)
     governs = Role.objects.current(today).filter(person=person, kind__in=GOVERNANCE_ROLE_KINDS).exists()
     context = {
-        "to_sign": [row for row in rows if row.status in ("due", "overdue")],
+        "to_sign": [row for row in rows if row.status in (ObligationStatus.OUTSTANDING, ObligationStatus.OVERDUE)],
         "signed": signed,
         "declarations": declarations,
         "may_declare": bool(declaration_organisations(person, today)),

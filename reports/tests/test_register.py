@@ -16,7 +16,8 @@ from pypdf import PdfReader
 from conduct.models import Organisation, Person
 from conduct.services import add_years
 from conduct.tests.factories import PersonFactory, RoleFactory
-from reports.register import last_academic_year, register_for
+from core.academic_year import last_complete_academic_year
+from reports.register import register_for
 from reports.tests.conftest import officer
 from reports.tests.factories import declare, meeting_with_attendance
 from reports.tests.helpers import query_count
@@ -35,7 +36,7 @@ def governors(oak, elm):
     """Oak's trust board and North local board, as they stood over the last two years."""
     today = timezone.localdate()
     board, lgb = oak.orgs["board"], oak.orgs["north_lgb"]
-    start, end = last_academic_year(today)
+    start, end = last_complete_academic_year(today)
     people = {
         "chair": PersonFactory.create(full_name="Rebecca Stone", email="rebecca@example.org"),
         "vice": PersonFactory.create(full_name="Marcus Bell", email="marcus@example.org"),
@@ -164,16 +165,16 @@ def entries_by_name(register):
 
 
 def test_last_academic_year_is_the_most_recent_complete_one():
-    assert last_academic_year(date(2026, 11, 22)) == (date(2025, 9, 1), date(2026, 8, 31))
-    assert last_academic_year(date(2026, 9, 1)) == (date(2025, 9, 1), date(2026, 8, 31))
-    assert last_academic_year(date(2026, 8, 30)) == (date(2024, 9, 1), date(2025, 8, 31))
+    assert last_complete_academic_year(date(2026, 11, 22)) == (date(2025, 9, 1), date(2026, 8, 31))
+    assert last_complete_academic_year(date(2026, 9, 1)) == (date(2025, 9, 1), date(2026, 8, 31))
+    assert last_complete_academic_year(date(2026, 8, 30)) == (date(2024, 9, 1), date(2025, 8, 31))
 
 
 def test_last_academic_year_ends_on_the_latest_31_august_on_or_before_the_day():
     day = date(2023, 1, 1)
     while day <= date(2028, 12, 31):
         end = date(day.year, 8, 31) if day >= date(day.year, 8, 31) else date(day.year - 1, 8, 31)
-        assert last_academic_year(day) == (date(end.year - 1, 9, 1), end), day
+        assert last_complete_academic_year(day) == (date(end.year - 1, 9, 1), end), day
         day += timedelta(days=1)
 
 
@@ -241,7 +242,7 @@ def test_the_declaration_shown_is_the_latest_made_to_this_trust(oak, elm, govern
 
 
 def register_meetings(scenario) -> list[date]:
-    start, end = last_academic_year(timezone.localdate())
+    start, end = last_complete_academic_year(timezone.localdate())
     return [m.held_on for m in scenario.orgs["board"].meetings.filter(held_on__range=(start, end), kind="full")]
 
 
@@ -276,7 +277,7 @@ def test_register_page_for_officers_and_its_query_count(oak, governors, client_f
         )
         meeting_with_attendance(
             oak.orgs["south_lgb"],
-            last_academic_year(timezone.localdate())[0] + timedelta(days=index + 1),
+            last_complete_academic_year(timezone.localdate())[0] + timedelta(days=index + 1),
             present=[person],
         )
     assert query_count(client, link) == small
@@ -394,7 +395,7 @@ def test_demo_public_page_shows_a_governors_interest_and_attendance(demo, client
     )
     html = client.get(reverse("public_governance", args=["llt"])).content.decode()
     assert "Tom Hughes" in html and "Hughes Building Supplies Ltd" in html
-    start, end = last_academic_year(timezone.localdate())
+    start, end = last_complete_academic_year(timezone.localdate())
     held = lgb.meetings.filter(held_on__range=(start, end)).count()
     present = governor.attendance.filter(
         status="present", meeting__board=lgb, meeting__held_on__range=(start, end)
