@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -87,7 +88,7 @@ def test_clerk_drafts_chair_adopts_certificate_lists_changes_governor_sees_them(
     # The certificate downloads, and its text lists the changes.
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download the adoption certificate (PDF)").click()
-    content = open(download_info.value.path(), "rb").read()
+    content = Path(download_info.value.path()).read_bytes()
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages).split())
     assert "Changes since the previous version" in text
     assert "1 new clause, 1 reworded" in text
