@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -116,9 +117,9 @@ def grants_for(user: Person) -> tuple[Grant, ...]:
     return grants
 
 
-def can(user: Person, action: Action, organisation: Organisation) -> bool:
-    """May ``user`` do ``action`` in ``organisation``?"""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+def can(user: Person | AnonymousUser, action: Action, organisation: Organisation) -> bool:
+    """May ``user`` do ``action`` in ``organisation``? An anonymous or inactive user may do nothing."""
+    if not isinstance(user, Person) or not user.is_active:  # a Person is always authenticated
         return False
     if user.is_superuser:
         return True
