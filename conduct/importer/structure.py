@@ -52,9 +52,7 @@ APPENDIX_RE = re.compile(r"^(?:appendix|annex|schedule)\s+\w+", re.IGNORECASE)
 # "2024 - 2025 plans" keeps its year).
 HEADING_LABEL_RE = re.compile(r"^(\d{1,3})(?:\.\s*|\t\s*)(?=\S)")
 ELLIPSES = ("…", "...")
-NO_HEADINGS = (
-    "No headings were found, so the whole text is one section. In Word, headings are paragraphs in a Heading style."
-)
+NO_HEADINGS = "No headings were found, so the whole text is one section."
 SENTENCE_ENDS = (".", "!", "?")
 CLAUSE_ENDS = (*SENTENCE_ENDS, ";", ",")
 # A term on a line of its own is a name: "Selflessness", "Courageous Leadership".
@@ -211,6 +209,8 @@ class _Builder:
         """Add the clause; depth never jumps more than one level below the clause before it."""
         previous = self.clauses[-1]["depth"] if self.clauses else -1
         term, text = term_and_text(term, marks.text)
+        if not text:
+            return  # only markers ("1.1 *"): no words to place
         self.clauses.append(
             {
                 "number": number,
@@ -309,13 +309,14 @@ def top_heading_level(blocks: list[Block]) -> int:
     return min((block.level for block in blocks if block.kind is BlockKind.HEADING), default=1)
 
 
-def build_proposal(blocks: list[Block], notes: Notes) -> ImportProposal:
-    """Sections and clauses from a document's blocks, checked against the limits."""
+def build_proposal(blocks: list[Block], notes: Notes, *, heading_hint: str) -> ImportProposal:
+    """Sections and clauses from a document's blocks, checked against the limits; ``heading_hint``
+    tells the person how headings are marked in this kind of source, should none be found."""
     title, body = split_title(blocks)
     top_level = top_heading_level(body)
     body = promote_headings(body, top_level)
     if not any(block.kind is BlockKind.HEADING for block in body):
-        notes.warn(NO_HEADINGS)
+        notes.warn(f"{NO_HEADINGS} {heading_hint}")
     builder = _Builder(top_level, notes)
     builder.add_all(body)
     sections = [section for section in builder.sections if section["clauses"] or section["title"] or section["number"]]

@@ -31,6 +31,7 @@ MAX_TITLE_WORDS = 12
 # a statement), starting with a capital or a digit. Single words are labels (subheadings or
 # terms), decided later with the lines around them.
 MIN_HEADING_WORDS, MAX_HEADING_WORDS = 2, 8
+HEADING_HINT = "In pasted text, a heading is a short line of its own with no full stop, or a line starting “#”."
 NOT_HEADING_ENDS = (".", ",", ";", "!", "?", ")", "]", "”", '"', "'")
 
 
@@ -42,7 +43,7 @@ def code_import_text(text: str) -> ImportProposal:
             code="too_large",
         )
     notes = Notes()
-    return build_proposal(text_blocks(text, notes), notes)
+    return build_proposal(text_blocks(text, notes), notes, heading_hint=HEADING_HINT)
 
 
 def text_blocks(text: str, notes: Notes) -> list[Block]:

@@ -48,6 +48,7 @@ HEADING_STYLE_RE = re.compile(r"^heading (\d)$", re.IGNORECASE)
 # (each has a one-level list definition of its own).
 LIST_STYLE_RE = re.compile(r"^list(?: bullet| number| continue)? (\d)$", re.IGNORECASE)
 MAX_TERM_WORDS = 6
+HEADING_HINT = "In Word, a heading is a paragraph in a Heading style (Heading 1 for sections)."
 NUM_ID_PATH = "./w:pPr/w:numPr/w:numId/@w:val"
 LEVEL_PATH = "./w:pPr/w:numPr/w:ilvl/@w:val"
 OUTLINE_PATH = "./w:pPr/w:outlineLvl/@w:val"
@@ -65,7 +66,7 @@ def code_import_docx(data: bytes) -> ImportProposal:
     """Propose a code's sections and clauses from a .docx upload (see ``conduct.importer``)."""
     notes = Notes()
     check_package(data, notes)
-    return build_proposal(read_blocks(data, notes), notes)
+    return build_proposal(read_blocks(data, notes), notes, heading_hint=HEADING_HINT)
 
 
 def read_blocks(data: bytes, notes: Notes) -> list[Block]:

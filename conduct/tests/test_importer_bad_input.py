@@ -17,7 +17,17 @@ from PIL import Image
 
 from conduct import limits
 from conduct.importer import ImportProposal, code_import_docx, code_import_text
-from conduct.tests.importer_corpus import CP, compound_file, rezip, saved, seed_docx, simple_docx, zip_members
+from conduct.tests.importer_corpus import (
+    CP,
+    SLUGS,
+    compound_file,
+    rezip,
+    saved,
+    seed_docx,
+    seed_text,
+    simple_docx,
+    zip_members,
+)
 
 WORD_MAIN = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 
@@ -209,6 +219,19 @@ def test_damaged_parts_raise_only_validation_errors(part):
         damaged = [xml[:at], xml[:at] + xml[at + 1 :], xml[:at] + bytes([chance.randrange(32, 127)]) + xml[at + 1 :]]
         with contextlib.suppress(ValidationError):
             assert isinstance(code_import_docx(rezip(original, replace={part: chance.choice(damaged)})), ImportProposal)
+
+
+def test_scrambled_text_raises_only_validation_errors():
+    """Seed lines shuffled, cut and salted with markers: every paste gives a proposal or a ValidationError."""
+    lines = [line for slug in SLUGS for line in seed_text(slug).splitlines()]
+    pieces = ["*", "- ", "1. ", "1.1 ", "(a) ", "X\t", "#", "**", ":", "…", "Always:", "Trustees:", "\t", "\u00a0"]
+    chance = random.Random(11)
+    for _ in range(200):
+        chosen = chance.sample(lines, chance.randint(1, 30))
+        text = "\n".join(chance.choice(pieces) + line[: chance.randint(0, len(line))] for line in chosen)
+        with contextlib.suppress(ValidationError):
+            proposal = code_import_text(text)
+            assert all(clause["text"] and 0 <= clause["depth"] <= 3 for clause in proposal.clauses)
 
 
 # --------------------------------------------------------------------------

@@ -152,7 +152,8 @@ def test_word_document_without_headings_is_one_section_with_a_warning():
     proposal = code_import_docx(seed_docx(CP))
     assert len(proposal.sections) == 1
     assert proposal.warnings == [
-        "No headings were found, so the whole text is one section. In Word, headings are paragraphs in a Heading style."
+        "No headings were found, so the whole text is one section. "
+        "In Word, a heading is a paragraph in a Heading style (Heading 1 for sections)."
     ]
 
 
