@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from acknowledgements.models import (
@@ -14,6 +15,7 @@ from acknowledgements.models import (
 from conduct.models import (
     Adoption,
     CodeVersion,
+    Organisation,
     Person,
     Role,
 )
@@ -48,6 +50,9 @@ def obligations_open_for_adoption(*, adoption: Adoption) -> int:
             kind__in=code.audience,
         )
         .exclude(ends_on__lt=adoption.adopted_on)
+        # A closed organisation owes nothing new: none from the day it closed, whenever the role began.
+        .exclude(organisation__closed_on__lte=adoption.adopted_on)
+        .exclude(organisation__closed_on__lte=F("starts_on"))
         .order_by("person_id", "starts_on", "pk")
         .values_list("pk", "person_id", "organisation_id", "starts_on")
     )
@@ -82,10 +87,13 @@ def obligations_open_for_adoption(*, adoption: Adoption) -> int:
 def obligations_open_for_role(*, role: Role) -> list[Obligation]:
     """A joiner owes, from their start date, each code version in force where they join."""
     opened = []
+    closed_on = Organisation.objects.values_list("closed_on", flat=True).get(pk=role.organisation_id)
     for adoption in in_force_adoptions(role.organisation).values():
         if role.kind not in adoption.version.code.audience:
             continue
         owed_from = max(role.starts_on, adoption.adopted_on)
+        if closed_on is not None and closed_on <= owed_from:
+            continue  # a closed organisation owes nothing new
         obligation, created = Obligation.objects.get_or_create(
             person=role.person,
             version=adoption.version,

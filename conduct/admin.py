@@ -73,7 +73,7 @@ class PersonAdmin(UserAdmin):
 
 @admin.register(models.Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "parent", "governs", "publish_register")
+    list_display = ("name", "kind", "parent", "governs", "publish_register", "closed_on")
     list_filter = ("kind", "publish_register")
     search_fields = ("name", "short_name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -83,8 +83,8 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(models.NetworkMembership)
 class NetworkMembershipAdmin(admin.ModelAdmin):
-    list_display = ("school", "network", "joined_on", "left_on")
-    list_filter = ("network",)
+    list_display = ("school", "network", "status", "joined_on", "left_on")
+    list_filter = ("status", "network")
     search_fields = ("school__name", "network__name")
     autocomplete_fields = ("school", "network")
 
@@ -245,3 +245,14 @@ class AdoptionAdmin(EvidenceAdmin):
     search_fields = ("version__code__title", "board__name", "chair__full_name", "evidence_hash")
     date_hierarchy = "adopted_on"
     list_select_related = ("version__code", "board", "chair", "recorded_by")
+
+
+@admin.register(models.AuditLogEntry)
+class AuditLogEntryAdmin(EvidenceAdmin):
+    """The officers' audit log, to read: entries are made only by the services that make the changes."""
+
+    list_display = ("at", "action", "actor", "organisation", "summary")
+    list_filter = ("action", "organisation")
+    search_fields = ("summary", "actor__full_name", "actor__email", "organisation__name", "target_id")
+    date_hierarchy = "at"
+    list_select_related = ("actor", "organisation")

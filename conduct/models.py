@@ -92,6 +92,11 @@ class Organisation(models.Model):
         help_text="Publish the register of governors' business interests as a public web page.",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    closed_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="From this day nobody owes anything new here; its records and evidence stay as they are.",
+    )
 
     class Meta:
         ordering = ["path"]
@@ -147,13 +152,37 @@ class Organisation(models.Model):
         return f"{prefix}{self.pk:06d}/"
 
 
+class MembershipStatus(models.TextChoices):
+    PENDING = "pending", "Requested by the network, awaiting the school"
+    ACCEPTED = "accepted", "Accepted by the school"
+
+
+class NetworkMembershipQuerySet(models.QuerySet):
+    def accepted(self) -> NetworkMembershipQuerySet:
+        """Memberships the school accepted, current or past (a request still pending counts for nothing)."""
+        return self.filter(status=MembershipStatus.ACCEPTED)
+
+    def current(self, on: date | None = None) -> NetworkMembershipQuerySet:
+        """Memberships that count on a day: accepted, begun on or before it and not yet ended."""
+        on = on or timezone.localdate()
+        return self.accepted().filter(joined_on__lte=on).filter(Q(left_on__isnull=True) | Q(left_on__gte=on))
+
+
 class NetworkMembership(models.Model):
-    """A school's membership of a network (or a hub in one), across trust boundaries."""
+    """A school's membership of a network (or a hub in one), across trust boundaries.
+
+    The network asks and the school accepts (``conduct.organisations``); only accepted
+    memberships count. Rows recorded directly (the Django admin, demo data) are accepted.
+    """
 
     network = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="member_links")
     school = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="network_links")
-    joined_on = models.DateField()
+    status = models.CharField(max_length=10, choices=MembershipStatus.choices, default=MembershipStatus.ACCEPTED)
+    requested_at = models.DateTimeField(null=True, blank=True, help_text="When the network asked the school to join.")
+    joined_on = models.DateField(null=True, blank=True, help_text="The day the school accepted; empty while pending.")
     left_on = models.DateField(null=True, blank=True)
+
+    objects = NetworkMembershipQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -161,6 +190,14 @@ class NetworkMembership(models.Model):
             models.CheckConstraint(
                 condition=Q(left_on__isnull=True) | Q(left_on__gte=F("joined_on")),
                 name="membership_left_after_joined",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", joined_on__isnull=True, left_on__isnull=True)
+                | Q(status="accepted", joined_on__isnull=False),
+                name="membership_accepted_has_joined_on",
+            ),
+            models.UniqueConstraint(
+                fields=["network", "school"], condition=Q(status="pending"), name="membership_one_pending_request"
             ),
         ]
 
@@ -779,3 +816,60 @@ class Adoption(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.version} adopted by {self.board} on {self.adopted_on:%d %B %Y}"
+
+
+# ---------------------------------------------------------------------------
+# The officers' audit log
+# ---------------------------------------------------------------------------
+
+
+class AuditAction(models.TextChoices):
+    """Every kind of change an officer makes to the set-up (what signatories do is in acknowledgements' events)."""
+
+    ORGANISATION_CREATED = "organisation_created", "Organisation created"
+    ORGANISATION_RENAMED = "organisation_renamed", "Organisation renamed"
+    ORGANISATION_MOVED = "organisation_moved", "Organisation moved"
+    ORGANISATION_CLOSED = "organisation_closed", "Organisation closed"
+    MEMBERSHIP_REQUESTED = "membership_requested", "Network membership requested"
+    MEMBERSHIP_ACCEPTED = "membership_accepted", "Network membership accepted"
+    MEMBERSHIP_ENDED = "membership_ended", "Network membership ended"
+    PERSON_INVITED = "person_invited", "Person invited"
+    PERSON_CHANGED = "person_changed", "Person's details changed"
+    ROLE_GRANTED = "role_granted", "Role granted"
+    ROLE_ENDED = "role_ended", "Role ended"
+
+
+class AuditLogEntry(AppendOnly):
+    """One officer action: who did what, to which row, in which organisation, and when. Append-only."""
+
+    actor = models.ForeignKey(
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_log_entries",
+        help_text="Empty for what the operator did from the command line (the first-run set-up).",
+    )
+    action = models.CharField(max_length=40, choices=AuditAction.choices)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_log_entries"
+    )
+    target_type = models.CharField(max_length=100, blank=True, help_text='The changed row\'s model, e.g. "conduct.role".')
+    target_id = models.CharField(max_length=64, blank=True)
+    summary = models.CharField(max_length=500)
+    details = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = "audit log entry"
+        verbose_name_plural = "audit log entries"
+        indexes = [
+            models.Index(fields=["organisation", "-at"], name="auditlog_by_organisation"),
+            models.Index(fields=["target_type", "target_id"], name="auditlog_by_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.summary}"

@@ -30,6 +30,7 @@ from conduct.models import (
     Adoption,
     Code,
     CodeVersion,
+    NetworkMembership,
     Organisation,
     OrganisationKind,
     Person,
@@ -50,6 +51,7 @@ class Action(StrEnum):
     MANAGE_REMINDERS = "manage_reminders"
     PUBLISH_REGISTER = "publish_register"
     GRANT_OFFICER_ROLES = "grant_officer_roles"  # invite someone as an admin, chair or clerk
+    MANAGE_ORGANISATIONS = "manage_organisations"  # add, rename, move and close organisations; network memberships
 
 
 ADMIN, CHAIR, CLERK = RoleKind.ADMIN.value, RoleKind.CHAIR.value, RoleKind.CLERK.value
@@ -67,6 +69,7 @@ GRANTS: dict[Action, frozenset[str]] = {
     Action.PUBLISH_REGISTER: frozenset({ADMIN}),
     # Clerks invite people, but only an admin hands out the roles that grant reach over others.
     Action.GRANT_OFFICER_ROLES: frozenset({ADMIN}),
+    Action.MANAGE_ORGANISATIONS: frozenset({ADMIN}),
 }
 
 # Actions of the governance cycle, for which a board's officers also reach what the board governs.
@@ -307,3 +310,52 @@ def can_take_to_adoption(user: Person, version: CodeVersion) -> bool:
     if version.status == VersionStatus.DRAFT and not can_draft_code(user, version.code):
         return False
     return can_follow_code(user, version.code)
+
+
+# --- Organisations and network memberships (conduct.organisations)
+#
+# Admins shape their own tree: whoever manages an organisation adds organisations under it and
+# renames it; moving or closing one is decided by whoever manages what it sits under. The top of a
+# tree (a trust or network) is set up, moved and closed only by a platform operator.
+
+
+def can_manage_organisation(user: Person, organisation: Organisation) -> bool:
+    """Renames ``organisation`` and changes what sits below it (admins of it or of anything above it)."""
+    return can(user, Action.MANAGE_ORGANISATIONS, organisation)
+
+
+def can_add_organisation_under(user: Person, parent: Organisation | None) -> bool:
+    """Creates an organisation below ``parent``; a new top of a tree (no parent) only for a platform operator."""
+    if parent is None:
+        return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_superuser)
+    return can_manage_organisation(user, parent)
+
+
+def can_close_organisation(user: Person, organisation: Organisation) -> bool:
+    """Closes ``organisation``: those who manage what it sits under (a school admin cannot close their school)."""
+    return can_add_organisation_under(user, organisation.parent)
+
+
+def can_move_organisation(user: Person, organisation: Organisation, new_parent: Organisation) -> bool:
+    """Moves ``organisation`` below ``new_parent``: those who manage both where it is and where it goes."""
+    return can_close_organisation(user, organisation) and can_manage_organisation(user, new_parent)
+
+
+def can_request_membership(user: Person, network: Organisation) -> bool:
+    """Asks a school to join ``network`` (or a hub): the network's admins. The school decides."""
+    return can_manage_organisation(user, network)
+
+
+def can_accept_membership(user: Person, membership: NetworkMembership) -> bool:
+    """Accepts a network's request: those who manage the school (its admins, its trust's), not the network's."""
+    return can_manage_organisation(user, membership.school)
+
+
+def can_end_membership(user: Person, membership: NetworkMembership) -> bool:
+    """Ends a membership: either side may, the network's admins or the school's."""
+    return can_manage_organisation(user, membership.network) or can_manage_organisation(user, membership.school)
+
+
+def can_view_audit_log(user: Person, organisation: Organisation) -> bool:
+    """Reads the officers' audit log of ``organisation`` (and below it): its admins."""
+    return can_manage_organisation(user, organisation)
