@@ -854,7 +854,9 @@ class AuditLogEntry(AppendOnly):
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_log_entries"
     )
-    target_type = models.CharField(max_length=100, blank=True, help_text='The changed row\'s model, e.g. "conduct.role".')
+    target_type = models.CharField(
+        max_length=100, blank=True, help_text='The changed row\'s model, e.g. "conduct.role".'
+    )
     target_id = models.CharField(max_length=64, blank=True)
     summary = models.CharField(max_length=500)
     details = models.JSONField(default=dict, blank=True)
