@@ -1,18 +1,21 @@
 """How much text a code version may hold: one definition, for the importer and the drafting forms.
 
 Each limit sits well above the longest real text in the three codes this product was built from
-(measured on fixtures/codes/*.json, figures below) and well below what makes the documents we
-issue expensive: a 1 MB clause made the adoption certificate cost 55 s, because pairing clauses
-by similar wording (conduct.diff) compares characters, which grows with the square of a clause's
-length. On this machine WeasyPrint lays out 160,000 characters of ordinary paragraphs in under a
-second, so the version-wide total is bounded by review effort more than by rendering.
+(measured on fixtures/codes/*.json, figures below) and below what makes the documents we issue
+expensive: a 1 MB clause made the adoption certificate cost 55 s. What grows fastest is a clause's
+length: conduct.diff pairs changed clauses by character-level similarity (difflib), whose cost
+grows with the square of the length. Measured on this machine with the staff code's own wording,
+one such comparison takes 9-14 ms at 669 characters, 150 ms at 2,000, 0.5-1 s at 5,000 and 4-6 s
+at 10,000. Rendering is cheap by comparison: WeasyPrint lays out 160,000 characters of ordinary
+paragraphs in under a second.
 """
 
 from __future__ import annotations
 
-# Longest clause: 669 characters (staff code 8.5). 5,000 is 7x that, about 800 words: a long
-# legal paragraph. At the 1 MB = 55 s rate, squared, one such clause costs about 1.4 ms to pair.
-MAX_CLAUSE_TEXT_CHARS = 5_000
+# Longest clause: 669 characters (staff code 8.5). 2,000 is three times that, about 330 words,
+# longer than any paragraph a reader should be asked to sign as one statement; comparing two
+# such clauses costs about 0.15 s, where 5,000 would cost up to 1 s each.
+MAX_CLAUSE_TEXT_CHARS = 2_000
 
 # Longest bold lead-in ("term"): 21 characters ("Courageous Leadership"). The column holds 120.
 MAX_TERM_CHARS = 120
@@ -31,8 +34,9 @@ MAX_SECTIONS_PER_VERSION = 200
 # that: every reader signs all of it, and it stays within what renders in about a second.
 MAX_VERSION_TEXT_CHARS = 200_000
 
-# A Word upload: the three codes as .docx are about 40 KB each; a real one with a logo in its
-# header is a few hundred KB. 5 MB leaves room for pictures that the importer leaves out anyway.
+# A Word upload: the three codes written as .docx (by the tests, with python-docx) are 38-47 KB;
+# a real one with a logo in its header is a few hundred KB. 5 MB leaves room for pictures, which
+# the importer leaves out anyway.
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 # Pasted text: the longest source (staff code) is 27,662 characters with its conversion

@@ -319,7 +319,7 @@ def test_too_many_sections():
 
 
 def test_too_much_text_in_all():
-    clause = "x" * 4_000 + "."
+    clause = "x" * (limits.MAX_CLAUSE_TEXT_CHARS - 1) + "."
     count = limits.MAX_VERSION_TEXT_CHARS // len(clause) + 1
     error = text_refusal("\n".join([clause] * count))
     assert error.messages == [

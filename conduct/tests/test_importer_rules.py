@@ -418,7 +418,9 @@ def test_limits_are_well_above_the_real_codes():
     }
     headroom = {name: chosen[name] / real[name] for name in real}
     assert min(headroom.values()) >= 2, headroom
-    assert [name for name, times in headroom.items() if times < 5] == ["title"]  # the column holds 300
+    # The clause limit is kept to three times the longest clause because comparing clauses grows
+    # with the square of their length; a heading's column holds 300 characters.
+    assert [name for name, times in headroom.items() if times < 5] == ["clause", "title"]
 
 
 @pytest.mark.parametrize("slug", SLUGS)
