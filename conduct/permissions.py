@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from conduct.models import (
     BOARD_KINDS,
+    OFFICER_ROLE_KINDS,
     Adoption,
     Code,
     CodeVersion,
@@ -310,6 +311,142 @@ def can_take_to_adoption(user: Person, version: CodeVersion) -> bool:
     if version.status == VersionStatus.DRAFT and not can_draft_code(user, version.code):
         return False
     return can_follow_code(user, version.code)
+
+
+# --- Records and people (acknowledgements' pages)
+#
+# The rules of the pages built on acknowledgements, reminders and reports. Those apps sit above
+# conduct, so nothing here imports their models: a rule takes the facts it decides on (a person's
+# id, an organisation, a role kind), and a rule for a list is a Q that the app applies to its own
+# query set, given the lookup from its model to the organisation.
+
+
+def can_view_record(user: Person, *, person_id: int, organisation: Organisation) -> bool:
+    """A signed record or a declaration: seen by its person, and by officers who view records where it was made."""
+    if getattr(user, "is_authenticated", False) and user.pk == person_id:
+        return True
+    return can(user, Action.VIEW_RECORDS, organisation)
+
+
+def can_record_on_behalf(user: Person, organisation: Organisation) -> bool:
+    """Records a paper signature for someone who owes a code in ``organisation``."""
+    return can(user, Action.RECORD_ON_BEHALF, organisation)
+
+
+def can_correct_record(user: Person, *, on_behalf: bool, organisation: Organisation) -> bool:
+    """Only a paper record is corrected, by someone who records paper signatures where it was made."""
+    return on_behalf and can_record_on_behalf(user, organisation)
+
+
+def records_paper_signatures(user: Person) -> bool:
+    """Records paper signatures in at least one organisation (from the cached grants: no query)."""
+    return may_somewhere(user, Action.RECORD_ON_BEHALF)
+
+
+def paper_signatures_q(user: Person, organisation_field: str) -> Q:
+    """Rows (obligations) in the organisations where ``user`` records paper signatures."""
+    return scope_q(user, Action.RECORD_ON_BEHALF, organisation_field)
+
+
+def can_manage_people(user: Person, organisation: Organisation) -> bool:
+    """Invites people to ``organisation``, imports them, resends their invitations (admins and clerks)."""
+    return can(user, Action.MANAGE_PEOPLE, organisation)
+
+
+def organisations_managed_by(user: Person) -> QuerySet[Organisation]:
+    """Where ``user`` invites and imports people (admins and clerks), in tree order."""
+    return organisations_for(user, Action.MANAGE_PEOPLE).order_by("path")
+
+
+def manages_people(user: Person) -> bool:
+    """Invites or imports people in at least one organisation (from the cached grants: no query)."""
+    return may_somewhere(user, Action.MANAGE_PEOPLE)
+
+
+def managed_people_q(user: Person, organisation_field: str) -> Q:
+    """Rows (invitations) in the organisations where ``user`` manages people."""
+    return scope_q(user, Action.MANAGE_PEOPLE, organisation_field)
+
+
+def may_grant_role(user: Person, kind: str, organisation: Organisation) -> bool:
+    """Who may give someone a role of ``kind`` in ``organisation``.
+
+    Clerks invite people, but an admin, chair or clerk reaches other people's records,
+    so only those who may grant officer roles (admins) hand those out.
+    """
+    if kind in OFFICER_ROLE_KINDS:
+        return can(user, Action.GRANT_OFFICER_ROLES, organisation)
+    return can_manage_people(user, organisation)
+
+
+def role_kinds_grantable(user: Person, organisations: QuerySet[Organisation]) -> list[str]:
+    """The role kinds ``user`` may grant in at least one of ``organisations``, in RoleKind order (a form's choices)."""
+    among = list(organisations)
+    return [kind for kind in RoleKind.values if any(may_grant_role(user, kind, org) for org in among)]
+
+
+def organisations_for_reminders(user: Person) -> QuerySet[Organisation]:
+    """Where ``user`` sets reminder steps and reads the reminder log (admins)."""
+    return organisations_for(user, Action.MANAGE_REMINDERS)
+
+
+def manages_reminders(user: Person) -> bool:
+    """Manages reminders in at least one organisation (from the cached grants: no query)."""
+    return may_somewhere(user, Action.MANAGE_REMINDERS)
+
+
+def codes_for_reminders(user: Person) -> QuerySet[Code]:
+    """Codes owned where ``user`` manages reminders: the ones whose steps they may change."""
+    return Code.objects.filter(owner__in=organisations_for_reminders(user).values("pk"))
+
+
+def reminders_q(user: Person, organisation_field: str) -> Q:
+    """Rows (reminders sent) in the organisations where ``user`` manages reminders."""
+    return scope_q(user, Action.MANAGE_REMINDERS, organisation_field)
+
+
+def organisations_for_reports(user: Person) -> QuerySet[Organisation]:
+    """Where ``user`` runs reports (dashboards, exports, archives, registers), in tree order."""
+    return organisations_for(user, Action.VIEW_REPORTS).order_by("path")
+
+
+def reports_reach_path(user: Person, path: str) -> bool:
+    """Whether the organisation at ``path`` is above, at or below one that ``user`` runs reports for.
+
+    A code owned there can be owed in the user's organisations (or in one below them), so the
+    user may name it in a report's filters. From the cached grants: no query.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    allowed = GRANTS[Action.VIEW_REPORTS]
+    return any(
+        grant.kind in allowed and (path.startswith(grant.path) or grant.path.startswith(path))
+        for grant in grants_for(user)
+    )
+
+
+def can_report_on_school(user: Person, school_id: int) -> bool:
+    """A school ``user`` runs reports for, or a member school of a network or hub they run reports for."""
+    reachable = organisations_for(user, Action.VIEW_REPORTS)
+    if reachable.filter(pk=school_id).exists():
+        return True
+    networks = reachable.filter(kind__in=[OrganisationKind.NETWORK, OrganisationKind.HUB])
+    # Accepted memberships, past ones too: a report as at an earlier day may cover a school that has since left.
+    return NetworkMembership.objects.accepted().filter(school_id=school_id, network__in=networks).exists()
+
+
+def can_view_report_job(user: Person, *, requested_by_id: int | None, organisation: Organisation) -> bool:
+    """A background report is seen by whoever asked for it, and only while they still run reports there."""
+    if not getattr(user, "is_authenticated", False) or user.pk != requested_by_id:
+        return False
+    return can(user, Action.VIEW_REPORTS, organisation)
+
+
+def can_publish_register(user: Person, organisation: Organisation) -> bool:
+    """Makes the organisation's register of interests public, or takes it down (admins)."""
+    return can(user, Action.PUBLISH_REGISTER, organisation)
 
 
 # --- Organisations and network memberships (conduct.organisations)
