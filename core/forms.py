@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from django import forms
 from django.core.exceptions import ValidationError
 
 
-def all_valid(*bound_forms: forms.BaseForm | forms.BaseFormSet | None) -> bool:
+class Validates(Protocol):
+    """A form, a formset, or a composite of them (e.g. acknowledgements' DeclarationInput)."""
+
+    def is_valid(self) -> bool: ...
+
+
+def all_valid(*bound_forms: Validates | None) -> bool:
     """Validate every form (so each shows its own errors), not only up to the first invalid one."""
     results = [form.is_valid() for form in bound_forms if form is not None]  # a list, not a short-circuiting generator
     return all(results)
