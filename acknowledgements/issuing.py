@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -34,7 +35,7 @@ from conduct.models import CodeVersion, VersionStatus
 from conduct.rendering import render_sections
 from core.canonical import canonical_json
 from core.pdf import Attachment, qr_svg, render_pdf, seal_pdf
-from core.tasks import enqueue_on_commit
+from core.tasks import TRANSIENT_ERRORS, enqueue_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +171,39 @@ def acknowledgement_pdf_issue(*, acknowledgement_id: int, send_receipt: bool) ->
 
             enqueue_on_commit(send_acknowledgement_receipt, ack.pk)
     return record
+
+
+# A PDF is queued as each record is made; one still missing this long after signing is issued by the sweep.
+MISSING_PDF_GRACE = timedelta(minutes=10)
+MISSING_PDF_BATCH = 100  # PDFs one sweep renders (about a second each); the next sweep carries on
+
+
+def acknowledgement_pdfs_issue_missing(*, older_than: timedelta) -> list[int]:
+    """Issue the PDF of each acknowledgement signed more than ``older_than`` ago that still has none.
+
+    For records whose issuing task gave up or whose message was lost, and demo data loaded
+    without PDFs. Oldest first, a batch at a time. No receipt is sent: the signer was told
+    at signing that their PDF would be on the record page, and it now is. A transient error
+    (storage, database) stops the sweep for the task to retry; one record that cannot be
+    rendered is logged and skipped, so it never holds up the others. Returns the ids issued.
+    """
+    cutoff = timezone.now() - older_than
+    missing = list(
+        Acknowledgement.objects.filter(signed_at__lt=cutoff, pdf__isnull=True)
+        .order_by("signed_at", "pk")
+        .values_list("pk", flat=True)[:MISSING_PDF_BATCH]
+    )
+    issued = []
+    for acknowledgement_id in missing:
+        try:
+            acknowledgement_pdf_issue(acknowledgement_id=acknowledgement_id, send_receipt=False)
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception:  # this record's failure is logged; the sweep goes on and tries it again next time
+            log.exception("Could not issue the missing PDF of acknowledgement %s", acknowledgement_id)
+        else:
+            issued.append(acknowledgement_id)
+    return issued
 
 
 def pdf_filename(ack: Acknowledgement) -> str:

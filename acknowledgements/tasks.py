@@ -3,14 +3,20 @@
 Each is queued with ``transaction.on_commit`` by the service that makes the
 work (``core.tasks.enqueue_on_commit``), retried on transient errors only
 (``core.tasks.transient_task``), and each service is idempotent, so a retry or a
-duplicate delivery does no harm.
+duplicate delivery does no harm. ``issue_missing_pdfs`` is the periodic sweep
+(CELERY_BEAT_SCHEDULE) that issues the PDFs a lost message or a task that gave up left undone.
 """
 
 from __future__ import annotations
 
 from acknowledgements.certificates import adoption_certificate_issue
 from acknowledgements.invitations import invitation_send
-from acknowledgements.issuing import acknowledgement_pdf_issue, receipt_send
+from acknowledgements.issuing import (
+    MISSING_PDF_GRACE,
+    acknowledgement_pdf_issue,
+    acknowledgement_pdfs_issue_missing,
+    receipt_send,
+)
 from core.tasks import transient_task
 
 
@@ -36,3 +42,9 @@ def send_invitation(self, invitation_id: int) -> bool:
 def issue_adoption_certificate(self, adoption_id: int) -> int:
     """Render, seal and store an adoption's certificate (idempotent: a retry stores nothing new)."""
     return adoption_certificate_issue(adoption_id=adoption_id).pk
+
+
+@transient_task()
+def issue_missing_pdfs(self) -> int:
+    """Every 15 minutes: issue the PDFs still missing 10 minutes after signing; returns how many were issued."""
+    return len(acknowledgement_pdfs_issue_missing(older_than=MISSING_PDF_GRACE))

@@ -277,6 +277,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reminders.tasks.resume_reminders",
         "schedule": crontab(minute="*/15"),
     },
+    # Signed PDFs still missing 10 minutes after signing (a task that gave up, a lost message) are issued.
+    "issue-missing-pdfs": {
+        "task": "acknowledgements.tasks.issue_missing_pdfs",
+        "schedule": crontab(minute="*/15"),
+    },
     # Finished archives and detailed PDFs hold personal data: each night, files older than 7 days are deleted.
     "reports-purge-expired-files": {
         "task": "reports.tasks.purge_expired_report_files",
