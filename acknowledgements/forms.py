@@ -6,19 +6,21 @@ the rules about records (who may sign what, once) live in the services.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.forms import BaseFormSet, formset_factory
 from django.utils import timezone
 
 from acknowledgements.declarations import DeclarationData, InterestData
 from acknowledgements.invitations import MAX_CSV_BYTES
 from acknowledgements.models import Interest, InterestKind
-from conduct.models import OFFICER_ROLE_KINDS, Organisation, Person, RoleKind
+from conduct.models import Organisation, Person, RoleKind
 from conduct.services import names_match
 
 
@@ -58,7 +60,8 @@ class SignatureForm(forms.Form):
         typed = self.cleaned_data["typed_name"]
         if not names_match(typed, self.person.full_name):
             raise ValidationError(
-                f"This does not match the name on record. Type your full name as it is on record: {self.person.full_name}."
+                "This does not match the name on record. "
+                f"Type your full name as it is on record: {self.person.full_name}."
             )
         return " ".join(typed.split())
 
@@ -86,7 +89,7 @@ class DeclarationChoiceForm(forms.Form):
         ]
         if allow_not_recorded:
             choices.append((NOT_RECORDED, "The paper form did not include a declaration"))
-        self.fields["choice"].choices = choices
+        cast(forms.ChoiceField, self.fields["choice"]).choices = choices
         if on_behalf:
             self.fields["choice"].label = "Their declaration of interests, as on the paper form"
 
@@ -107,8 +110,9 @@ class InterestForm(forms.Form):
     starts_on = forms.DateField(label="Start date", widget=DateInput())
     ends_on = forms.DateField(label="End date (if it has ended or will end)", widget=DateInput(), required=False)
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         starts_on, ends_on = cleaned.get("starts_on"), cleaned.get("ends_on")
         if starts_on and ends_on and ends_on < starts_on:
             self.add_error("ends_on", "The end date cannot be before the start date.")
@@ -214,6 +218,13 @@ class DeclarationInput:
             ),
         )
 
+    def declared(self) -> DeclarationData:
+        """The cleaned declaration, where "not on the paper form" was not offered (a person declaring themselves)."""
+        data = self.data()
+        if data is None:
+            raise ValueError("Only a paper form may leave the declaration out (allow_not_recorded).")
+        return data
+
 
 class DeclareForm(forms.Form):
     """Declaring outside signing: which organisation the declaration is for."""
@@ -224,7 +235,9 @@ class DeclareForm(forms.Form):
 
     def __init__(self, *args, organisations: list[Organisation], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = Organisation.objects.filter(pk__in=[o.pk for o in organisations])
+        cast(forms.ModelChoiceField, self.fields["organisation"]).queryset = Organisation.objects.filter(
+            pk__in=[o.pk for o in organisations]
+        )
         self.fields["organisation"].initial = organisations[0].pk if organisations else None
         self.single_organisation = organisations[0] if len(organisations) == 1 else None
         if self.single_organisation:
@@ -299,11 +312,12 @@ class InviteForm(forms.Form):
         label="Start date", widget=DateInput(), help_text="For governors, the date of appointment."
     )
 
-    def __init__(self, *args, organisations, may_grant_officer_roles: bool, **kwargs):
+    def __init__(self, *args, organisations: QuerySet[Organisation], kinds: Collection[str], **kwargs):
+        """``organisations`` and ``kinds``: where the user manages people and the roles they may grant there."""
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = organisations
-        kinds = [(k, label) for k, label in RoleKind.choices if may_grant_officer_roles or k not in OFFICER_ROLE_KINDS]
-        self.fields["kind"].choices = [("", "Choose a role…")] + kinds
+        cast(forms.ModelChoiceField, self.fields["organisation"]).queryset = organisations
+        offered = [(kind, label) for kind, label in RoleKind.choices if kind in kinds]
+        cast(forms.ChoiceField, self.fields["kind"]).choices = [("", "Choose a role…"), *offered]
         self.fields["starts_on"].initial = timezone.localdate()
 
     def clean_email(self) -> str:
@@ -313,7 +327,8 @@ class InviteForm(forms.Form):
 class ImportForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        help_text="Columns: name, email, role, organisation, start date. Save from Excel as “CSV UTF-8 (comma delimited)”.",
+        help_text="Columns: name, email, role, organisation, start date. "
+        "Save from Excel as “CSV UTF-8 (comma delimited)”.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
 
@@ -375,8 +390,9 @@ class VerifyForm(forms.Form):
     def clean_code(self) -> str:
         return self.cleaned_data.get("code", "").strip()
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if not self.errors and not cleaned.get("file") and not cleaned.get("code"):
             raise ValidationError("Upload a signed PDF or type its verification code.")
         return cleaned

@@ -32,8 +32,8 @@ from django.utils import timezone
 from acknowledgements.events import event_invited
 from acknowledgements.evidence import hold_person_evidence
 from acknowledgements.models import Invitation
-from conduct.models import OFFICER_ROLE_KINDS, Organisation, Person, Role, RoleKind, role_label
-from conduct.permissions import Action, can, organisations_for
+from conduct.models import Organisation, Person, Role, RoleKind, role_label
+from conduct.permissions import can_manage_people, may_grant_role, organisations_managed_by
 from conduct.services import role_create
 from core.tasks import enqueue_on_commit
 
@@ -61,9 +61,9 @@ class InvitationResult:
 
 
 def invitation_check_permission(*, invited_by: Person, organisation: Organisation, kind: str) -> None:
-    if not can(invited_by, Action.MANAGE_PEOPLE, organisation):
+    if not can_manage_people(invited_by, organisation):
         raise PermissionDenied(f"You cannot add people to {organisation.name}.")
-    if kind in OFFICER_ROLE_KINDS and not can(invited_by, Action.GRANT_OFFICER_ROLES, organisation):
+    if not may_grant_role(invited_by, kind, organisation):
         raise PermissionDenied(f"Only an admin of {organisation.name} can make someone an admin, chair or clerk.")
 
 
@@ -125,7 +125,7 @@ def invitation_create(
 @transaction.atomic
 def invitation_resend(*, invitation: Invitation, invited_by: Person) -> Invitation:
     """A fresh invitation for the same person and role (the old link may have expired)."""
-    if invitation.role is None or not can(invited_by, Action.MANAGE_PEOPLE, invitation.role.organisation):
+    if invitation.role is None or not can_manage_people(invited_by, invitation.role.organisation):
         raise PermissionDenied("You cannot invite people to this organisation.")
     hold_person_evidence(invitation.person_id)  # as in invitation_create
     fresh = Invitation.objects.create(person=invitation.person, role=invitation.role, invited_by=invited_by)
@@ -296,7 +296,7 @@ class _Organisations:
     """Finds an organisation by slug or name (ignoring case) among those the importer manages."""
 
     def __init__(self, user: Person):
-        self.reachable = list(organisations_for(user, Action.MANAGE_PEOPLE))
+        self.reachable = list(organisations_managed_by(user))
         self.by_key: dict[str, list[Organisation]] = {}
         for organisation in self.reachable:
             for key in {
@@ -312,10 +312,8 @@ class _Organisations:
         if len(matches) == 1:
             return matches[0], ""
         if len(matches) > 1:
-            return (
-                None,
-                f"“{value}” matches more than one organisation; use its short code ({', '.join(m.slug for m in matches)}).",
-            )
+            slugs = ", ".join(match.slug for match in matches)
+            return None, f"“{value}” matches more than one organisation; use its short code ({slugs})."
         return None, f"Unknown organisation “{value}” (or not one you manage)."
 
 
@@ -345,9 +343,10 @@ def _read_rows(text: str, report: ImportReport) -> list[tuple[int, dict[str, str
     columns = [_column(cell) for cell in header]
     missing = [column for column in REQUIRED_COLUMNS if column not in columns]
     if missing:
+        found = ", ".join(cell.strip() for cell in header if cell.strip()) or "nothing"
         report.file_error = (
             f"The first row must name the columns: {', '.join(REQUIRED_COLUMNS)}. "
-            f"Missing: {', '.join(missing)}. Found: {', '.join(cell.strip() for cell in header if cell.strip()) or 'nothing'}."
+            f"Missing: {', '.join(missing)}. Found: {found}."
         )
         return None
     duplicates = sorted({column for column in columns if columns.count(column) > 1 and column})
@@ -355,7 +354,7 @@ def _read_rows(text: str, report: ImportReport) -> list[tuple[int, dict[str, str
         report.file_error = f"The column(s) {', '.join(duplicates)} appear more than once in the first row."
         return None
     report.ignored_columns = [
-        h.strip() for h, c in zip(header, columns) if c and c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+        h.strip() for h, c in zip(header, columns, strict=True) if c and c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS
     ]
     rows = []
     for values in reader:
@@ -401,9 +400,10 @@ def _validate_row(line: int, values: dict[str, str], user: Person, organisations
             if values["start date"]
             else "the start date is missing"
         )
-    if organisation and kind in OFFICER_ROLE_KINDS and not can(user, Action.GRANT_OFFICER_ROLES, organisation):
+    # The organisation is one the importer manages, so only an officer role can be refused here.
+    if organisation and kind and not may_grant_role(user, kind, organisation):
         problems.append(f"only an admin of {organisation.name} can make someone an admin, chair or clerk")
-    if problems:
+    if problems or kind is None or organisation is None or starts_on is None:  # each missing value is a problem
         message = "; ".join(problems)
         return RowError(line, message[0].upper() + message[1:] + ".")
     return _Row(line, name, email, kind, organisation, starts_on, values.get("title", ""))

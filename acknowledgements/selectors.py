@@ -1,15 +1,42 @@
-"""Read-side queries for the signer's pages: what they owe, which version they read, as which role."""
+"""Read-side queries for acknowledgements' pages, each in a fixed number of queries however many rows.
+
+What a signer owes and signed (My codes), which version they read and as which role, one record
+as its page shows it, and the lists officers work from (paper signatures, invitations). Who may
+see what is decided in ``conduct.permissions``; these apply it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from acknowledgements.models import Obligation
-from conduct.models import Code, CodeVersion, Organisation, Person, Role
+from acknowledgements.declarations import declaration_organisations
+from acknowledgements.evidence import acknowledgement_evidence_hash
+from acknowledgements.models import (
+    Acknowledgement,
+    AuditEvent,
+    Declaration,
+    EventKind,
+    Invitation,
+    Obligation,
+    ObligationStatus,
+    SealedPdf,
+)
+from conduct.models import GOVERNANCE_ROLE_KINDS, Code, CodeVersion, Organisation, Person, Role
+from conduct.permissions import (
+    can_correct_record,
+    can_record_on_behalf,
+    can_view_record,
+    managed_people_q,
+    paper_signatures_q,
+)
 from conduct.selectors import current_version
+from core.academic_year import academic_year_label, academic_year_start
+
+RECENT_DECLARATIONS = 10
 
 
 @dataclass
@@ -57,3 +84,173 @@ def version_for_reader(user: Person, code: Code) -> CodeVersion | None:
         .first()
     )
     return owed.version if owed else current_version(code)
+
+
+# ---------------------------------------------------------------------------
+# My codes
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class OwedRow:
+    obligation: Obligation
+    status: str
+    acknowledgement: Acknowledgement | None
+
+
+@dataclass
+class MyCodes:
+    to_sign: list[OwedRow]
+    signed: list[Acknowledgement]  # newest first; a corrected record shows as its correction
+    declarations: list[Declaration]  # the most recent, newest first
+    may_declare: bool
+    declaration_lapsed: bool
+    academic_year: date  # 1 September of the academic year ``today`` is in
+    academic_year_label: str
+
+
+def recent_declarations(person: Person) -> list[Declaration]:
+    """The person's latest declarations with their interests, newest first (two queries)."""
+    return list(
+        Declaration.objects.filter(person=person)
+        .select_related("organisation")
+        .prefetch_related("interests")
+        .order_by("-made_at")[:RECENT_DECLARATIONS]
+    )
+
+
+def declaration_lapsed(person: Person, declarations: list[Declaration], today: date) -> bool:
+    """Governors confirm their declaration every academic year: last year's lapses on 1 September.
+
+    ``declarations`` are the person's latest, newest first (as ``recent_declarations``).
+    """
+    this_year = academic_year_start(today)
+    if any(declaration.academic_year_start >= this_year for declaration in declarations):
+        return False
+    return Role.objects.current(today).filter(person=person, kind__in=GOVERNANCE_ROLE_KINDS).exists()
+
+
+def my_codes(user: Person, today: date) -> MyCodes:
+    """Everything the My codes page shows, in seven queries however many codes and declarations."""
+    signed = list(
+        Acknowledgement.objects.filter(person=user, corrections__isnull=True)
+        .select_related("version__code__owner", "organisation", "pdf", "recorded_by")
+        .order_by("-signed_at")
+    )
+    by_version = {ack.version_id: ack for ack in signed}
+    obligations = (
+        Obligation.objects.filter(person=user, superseded_at__isnull=True)
+        .for_current_roles(today)
+        .select_related("code__owner", "version", "organisation", "role")
+        .order_by("acknowledged_at", "due_on")
+    )
+    rows = [OwedRow(o, o.status(today), by_version.get(o.version_id)) for o in obligations]
+    declarations = recent_declarations(user)
+    return MyCodes(
+        to_sign=[row for row in rows if row.status in (ObligationStatus.OUTSTANDING, ObligationStatus.OVERDUE)],
+        signed=signed,
+        declarations=declarations,
+        may_declare=bool(declaration_organisations(user, today)),
+        declaration_lapsed=declaration_lapsed(user, declarations, today),
+        academic_year=academic_year_start(today),
+        academic_year_label=academic_year_label(today),
+    )
+
+
+# ---------------------------------------------------------------------------
+# One record
+# ---------------------------------------------------------------------------
+
+
+def acknowledgement_visible_to(user: Person, pk: int) -> Acknowledgement | None:
+    """The acknowledgement, if ``user`` may see it (``can_view_record``); None if not, or if there is none."""
+    ack = (
+        Acknowledgement.objects.select_related(
+            "person", "version__code__owner", "organisation", "recorded_by", "corrects"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if ack is None or not can_view_record(user, person_id=ack.person_id, organisation=ack.organisation):
+        return None
+    return ack
+
+
+@dataclass
+class RecordPage:
+    ack: Acknowledgement
+    pdf: SealedPdf | None  # None while the PDF is being issued
+    declaration: Declaration | None
+    events: list[AuditEvent]
+    evidence_intact: bool  # the stored rows still hash to the evidence hash made at signing
+    correction: Acknowledgement | None
+    own: bool
+    may_correct: bool
+
+
+def record_events(ack: Acknowledgement) -> list[AuditEvent]:
+    """The record's audit trail: its own events, the first view of its version, and invitations before it."""
+    return list(
+        AuditEvent.objects.filter(
+            Q(acknowledgement=ack)
+            | Q(person_id=ack.person_id, version_id=ack.version_id, kind=EventKind.FIRST_VIEWED)
+            | Q(person_id=ack.person_id, kind=EventKind.INVITED, occurred_at__lte=ack.signed_at)
+        ).select_related("actor")
+    )
+
+
+def record_page(user: Person, pk: int) -> RecordPage | None:
+    """One record as its page shows it, if ``user`` may see it (a fixed number of queries); else None."""
+    ack = acknowledgement_visible_to(user, pk)
+    if ack is None:
+        return None
+    return RecordPage(
+        ack=ack,
+        pdf=SealedPdf.objects.filter(acknowledgement=ack).first(),
+        declaration=ack.declarations.prefetch_related("interests").first(),
+        events=record_events(ack),
+        evidence_intact=acknowledgement_evidence_hash(ack) == ack.evidence_hash,
+        correction=ack.corrections.select_related("recorded_by").first(),
+        own=ack.person_id == user.pk,
+        may_correct=can_correct_record(user, on_behalf=ack.on_behalf, organisation=ack.organisation),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Paper signatures and invitations
+# ---------------------------------------------------------------------------
+
+
+def paper_obligations(user: Person, query: str = "") -> QuerySet[Obligation]:
+    """Who still owes a signature where ``user`` records paper signatures, by name (``query``: name or email)."""
+    obligations = (
+        Obligation.objects.open()
+        .for_current_roles()
+        .filter(paper_signatures_q(user, "organisation"))
+        .select_related("person", "version__code", "organisation")
+        .order_by("person__full_name", "due_on", "pk")
+    )
+    if query:
+        obligations = obligations.filter(Q(person__full_name__icontains=query) | Q(person__email__icontains=query))
+    return obligations
+
+
+def recordable_obligation(user: Person, pk: int) -> Obligation | None:
+    """The obligation, if ``user`` may record a paper signature for it; else None."""
+    obligation = (
+        Obligation.objects.select_related("person", "version__code__owner", "organisation", "adoption")
+        .filter(pk=pk)
+        .first()
+    )
+    if obligation is None or not can_record_on_behalf(user, obligation.organisation):
+        return None
+    return obligation
+
+
+def invitations_managed_by(user: Person) -> QuerySet[Invitation]:
+    """Invitations to roles where ``user`` manages people, newest first."""
+    return (
+        Invitation.objects.filter(managed_people_q(user, "role__organisation"))
+        .select_related("person", "role__organisation", "invited_by")
+        .order_by("-created_at", "-pk")
+    )

@@ -1,29 +1,23 @@
 """Template helpers for the signing pages and the navigation."""
 
 from django import template
+from django.http import HttpRequest
 
-from conduct.permissions import Action, organisations_for
+from conduct import permissions
 
 register = template.Library()
 
 
 @register.filter
 def manages_people(user) -> bool:
-    """May invite or import people somewhere (admins and clerks)."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    cached = getattr(user, "_manages_people", None)
-    if cached is None:
-        cached = user._manages_people = organisations_for(user, Action.MANAGE_PEOPLE).exists()
-    return cached
+    """May invite or import people somewhere (admins and clerks): from the grants cached on the user, no query."""
+    return permissions.manages_people(user)
 
 
 @register.filter
 def records_on_behalf(user) -> bool:
-    """May record paper signatures somewhere (admins and clerks)."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return organisations_for(user, Action.RECORD_ON_BEHALF).exists()
+    """May record paper signatures somewhere (admins and clerks): from the grants cached on the user, no query."""
+    return permissions.records_paper_signatures(user)
 
 
 PEOPLE_PAGES = frozenset(
@@ -33,6 +27,6 @@ PEOPLE_PAGES = frozenset(
 
 
 @register.filter
-def is_people_page(request) -> bool:
+def is_people_page(request: HttpRequest) -> bool:
     match = getattr(request, "resolver_match", None)
     return bool(match and match.view_name in PEOPLE_PAGES)

@@ -155,12 +155,13 @@ def test_before_the_pdf_exists_the_record_page_says_it_is_being_prepared(staff, 
     assert "Download the signed PDF" in client.get(ack.get_absolute_url()).content.decode()
 
 
-def test_an_old_record_without_a_pdf_gets_one_on_first_need(staff, client_for, django_capture_on_commit_callbacks):
+def test_viewing_an_old_record_without_a_pdf_issues_nothing(staff, client_for, django_capture_on_commit_callbacks):
+    """A GET changes nothing: the periodic sweep issues missing PDFs (test_missing_pdfs.py)."""
     from datetime import timedelta
 
     from django.utils import timezone
 
     ack = sign(staff, issue_pdf=False, at=timezone.now() - timedelta(days=30)).acknowledgement
-    with django_capture_on_commit_callbacks(execute=True):
-        client_for(staff.person).get(ack.get_absolute_url())
-    assert SealedPdf.objects.filter(acknowledgement=ack).exists()
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        assert "being prepared" in client_for(staff.person).get(ack.get_absolute_url()).content.decode()
+    assert queued == [] and not SealedPdf.objects.filter(acknowledgement=ack).exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from acknowledgements import forms
@@ -15,14 +15,13 @@ from acknowledgements.declarations import (
     interests_still_held,
     latest_declaration,
 )
-from acknowledgements.models import (
-    Declaration,
-)
+from acknowledgements.selectors import recent_declarations
+from conduct.http import AuthenticatedHttpRequest
 from core.forms import add_service_errors, all_valid
 
 
 @login_required
-def declare(request: HttpRequest) -> HttpResponse:
+def declare(request: AuthenticatedHttpRequest) -> HttpResponse:
     person = request.user
     organisations = declaration_organisations(person)
     if not organisations:
@@ -35,7 +34,7 @@ def declare(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and all_valid(form, declaration):
         try:
             made = declaration_make(
-                person=person, organisation=form.cleaned_data["organisation"], declaration=declaration.data()
+                person=person, organisation=form.cleaned_data["organisation"], declaration=declaration.declared()
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -43,8 +42,5 @@ def declare(request: HttpRequest) -> HttpResponse:
             what = "nothing to declare" if made.nothing_to_declare else f"{made.interests.count()} interest(s)"
             messages.success(request, f"Declaration recorded for {made.organisation.name}: {what}.")
             return redirect("acknowledgements:my_codes")
-    history = (
-        Declaration.objects.filter(person=person).select_related("organisation").prefetch_related("interests")[:10]
-    )
-    context = {"form": form, "declaration": declaration, "earlier": earlier, "history": history}
+    context = {"form": form, "declaration": declaration, "earlier": earlier, "history": recent_declarations(person)}
     return render(request, "acknowledgements/declare.html", context, status=400 if request.method == "POST" else 200)

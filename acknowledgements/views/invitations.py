@@ -6,44 +6,42 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from acknowledgements import forms
-from acknowledgements.invitations import (
-    invitation_create,
-    invitation_resend,
-    people_import_csv,
-)
-from acknowledgements.models import (
-    Invitation,
-)
+from acknowledgements.invitations import invitation_create, invitation_resend, people_import_csv
+from acknowledgements.selectors import invitations_managed_by
 from acknowledgements.views.paper import PAGE_SIZE
-from conduct.models import OFFICER_ROLE_KINDS
-from conduct.permissions import Action, organisations_for, scope_q
+from conduct.http import AuthenticatedHttpRequest
+from conduct.models import Organisation
+from conduct.permissions import can_manage_people, organisations_managed_by, role_kinds_grantable
 from core.forms import add_service_errors
 
 
-def _manageable(request: HttpRequest):
-    organisations = organisations_for(request.user, Action.MANAGE_PEOPLE).order_by("path")
+def _managed_organisations(request: AuthenticatedHttpRequest) -> QuerySet[Organisation]:
+    organisations = organisations_managed_by(request.user)
     if not organisations.exists():
         raise Http404("You do not manage people in any organisation.")
     return organisations
 
 
 @login_required
-def invite(request: HttpRequest) -> HttpResponse:
-    organisations = _manageable(request)
-    may_grant = organisations_for(request.user, Action.GRANT_OFFICER_ROLES).exists()
-    form = forms.InviteForm(request.POST or None, organisations=organisations, may_grant_officer_roles=may_grant)
+def invite(request: AuthenticatedHttpRequest) -> HttpResponse:
+    organisations = _managed_organisations(request)
+    kinds = role_kinds_grantable(request.user, organisations)
+    form = forms.InviteForm(request.POST or None, organisations=organisations, kinds=kinds)
     if request.method == "POST" and form.is_valid():
         try:
             result = invitation_create(invited_by=request.user, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         except PermissionDenied as exc:
-            form.add_error("kind" if form.cleaned_data["kind"] in OFFICER_ROLE_KINDS else "organisation", str(exc))
+            # Refused where they add no one at all: the organisation's fault; else the role's (admins grant officers).
+            may_add_here = can_manage_people(request.user, form.cleaned_data["organisation"])
+            form.add_error("kind" if may_add_here else "organisation", str(exc))
         else:
             person = result.person
             if result.person_created:
@@ -62,8 +60,8 @@ def invite(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def import_people(request: HttpRequest) -> HttpResponse:
-    _manageable(request)
+def import_people(request: AuthenticatedHttpRequest) -> HttpResponse:
+    _managed_organisations(request)
     form = forms.ImportForm(request.POST or None, request.FILES or None)
     report = None
     if request.method == "POST" and form.is_valid():
@@ -73,26 +71,16 @@ def import_people(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_safe
-def invitations(request: HttpRequest) -> HttpResponse:
-    _manageable(request)
-    rows = (
-        Invitation.objects.filter(scope_q(request.user, Action.MANAGE_PEOPLE, "role__organisation"))
-        .select_related("person", "role__organisation", "invited_by")
-        .order_by("-created_at", "-pk")
-    )
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+def invitations(request: AuthenticatedHttpRequest) -> HttpResponse:
+    _managed_organisations(request)
+    page = Paginator(invitations_managed_by(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "acknowledgements/invitations.html", {"page": page})
 
 
 @login_required
 @require_POST
-def invitation_resend_view(request: HttpRequest, pk: int) -> HttpResponse:
-    invitation = get_object_or_404(
-        Invitation.objects.filter(scope_q(request.user, Action.MANAGE_PEOPLE, "role__organisation")).select_related(
-            "person", "role__organisation"
-        ),
-        pk=pk,
-    )
+def invitation_resend_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    invitation = get_object_or_404(invitations_managed_by(request.user), pk=pk)
     invitation_resend(invitation=invitation, invited_by=request.user)
     messages.success(request, f"A new invitation is on its way to {invitation.person.email}.")
     return redirect("acknowledgements:invitations")

@@ -6,20 +6,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from acknowledgements import forms
-from acknowledgements.models import (
-    Acknowledgement,
-    Obligation,
-)
+from acknowledgements.models import Obligation
+from acknowledgements.obligations import current_acknowledgement
 from acknowledgements.paper import acknowledgement_correct, acknowledgement_record_on_behalf
+from acknowledgements.selectors import paper_obligations, recordable_obligation
 from acknowledgements.views.records import visible_acknowledgement
-from conduct.permissions import Action, can, organisations_for, scope_q
+from conduct.http import AuthenticatedHttpRequest
+from conduct.permissions import can_correct_record, records_paper_signatures
 from core.forms import add_service_errors, all_valid
 from core.request_meta import RequestMeta
 
@@ -28,41 +27,28 @@ PAGE_SIZE = 25
 
 @login_required
 @require_safe
-def paper(request: HttpRequest) -> HttpResponse:
+def paper(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Who still owes a signature, where the user may record paper signatures; searchable by name or email."""
-    query = request.GET.get("q", "").strip()
-    obligations = (
-        Obligation.objects.open()
-        .for_current_roles()
-        .filter(scope_q(request.user, Action.RECORD_ON_BEHALF, "organisation"))
-        .select_related("person", "version__code", "organisation")
-        .order_by("person__full_name", "due_on", "pk")
-    )
-    if query:
-        obligations = obligations.filter(Q(person__full_name__icontains=query) | Q(person__email__icontains=query))
-    if not organisations_for(request.user, Action.RECORD_ON_BEHALF).exists():
+    if not records_paper_signatures(request.user):
         raise Http404("You do not record signatures for any organisation.")
-    page = Paginator(obligations, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.get("q", "").strip()
+    page = Paginator(paper_obligations(request.user, query), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request, "acknowledgements/paper_list.html", {"page": page, "query": query, "today": timezone.localdate()}
     )
 
 
-def _recordable_obligation(request: HttpRequest, pk: int) -> Obligation:
-    obligation = get_object_or_404(
-        Obligation.objects.select_related("person", "version__code__owner", "organisation", "adoption"), pk=pk
-    )
-    if not can(request.user, Action.RECORD_ON_BEHALF, obligation.organisation):
+def _recordable_obligation(request: AuthenticatedHttpRequest, pk: int) -> Obligation:
+    obligation = recordable_obligation(request.user, pk)
+    if obligation is None:
         raise Http404("No such obligation.")
     return obligation
 
 
 @login_required
-def record_paper(request: HttpRequest, pk: int) -> HttpResponse:
+def record_paper(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     obligation = _recordable_obligation(request, pk)
-    existing = Acknowledgement.objects.filter(
-        person=obligation.person, version=obligation.version, corrections__isnull=True
-    ).first()
+    existing = current_acknowledgement(obligation.person, obligation.version)
     if existing:
         messages.info(request, f"{obligation.person.full_name} has already signed this version.")
         return redirect(existing)
@@ -90,7 +76,7 @@ def record_paper(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         except PermissionDenied:
-            raise Http404("No such obligation.")
+            raise Http404("No such obligation.") from None
         else:
             messages.success(request, f"Recorded: {obligation.person.full_name} signed {version.code.title} on paper.")
             return redirect(result.acknowledgement)
@@ -101,19 +87,20 @@ def record_paper(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def correct(request: HttpRequest, pk: int) -> HttpResponse:
+def correct(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     ack = visible_acknowledgement(request, pk)
-    if not ack.on_behalf or not can(request.user, Action.RECORD_ON_BEHALF, ack.organisation):
+    if not can_correct_record(request.user, on_behalf=ack.on_behalf, organisation=ack.organisation):
         raise Http404("This record cannot be corrected.")
-    if ack.corrections.exists():
+    correction = ack.corrections.first()
+    if correction is not None:
         messages.info(request, "This record has already been corrected; here is the correction.")
-        return redirect(ack.corrections.first())
+        return redirect(correction)
     form = forms.CorrectionForm(
         request.POST or None, initial={"paper_signed_on": ack.paper_signed_on, "on_behalf_reason": ack.on_behalf_reason}
     )
     if request.method == "POST" and form.is_valid():
         try:
-            correction = acknowledgement_correct(
+            corrected = acknowledgement_correct(
                 original=ack,
                 corrected_by=request.user,
                 correction_reason=form.cleaned_data["correction_reason"],
@@ -125,5 +112,5 @@ def correct(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_errors(form, exc)
         else:
             messages.success(request, "Corrected. The original record is kept unchanged and points to this one.")
-            return redirect(correction)
+            return redirect(corrected)
     return render(request, "acknowledgements/correct.html", {"ack": ack, "form": form})
