@@ -8,21 +8,22 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
 
 from conduct.models import Code
-from reminders.models import ReminderKind, ReminderStatus
+from reminders.models import ReminderKind, ReminderLog, ReminderStatus
 from reminders.steps import MAX_DAYS, MAX_STEPS
 
 
-class DaysListField(forms.CharField):
+class DaysListField(forms.Field):
     """Whole numbers of days separated by commas, e.g. "60, 30, 7"; cleaned to a list, largest first."""
 
-    def prepare_value(self, value):
+    def prepare_value(self, value: object) -> object:
         if isinstance(value, (list, tuple)):
             return ", ".join(str(days) for days in value)
         return value
 
-    def to_python(self, value) -> list[int]:
+    def to_python(self, value: str | None) -> list[int]:
         text = (value or "").strip()
         if not text:
             return []
@@ -85,6 +86,19 @@ class ReminderLogFilterForm(forms.Form):
     q = forms.CharField(label="Name or email", required=False, max_length=200)
     kind = forms.ChoiceField(label="Kind", required=False, choices=[("", "All kinds"), *ReminderKind.choices])
     status = forms.ChoiceField(label="Outcome", required=False, choices=[("", "All outcomes"), *ReminderStatus.choices])
+
+    def narrow(self, reminders: QuerySet[ReminderLog]) -> QuerySet[ReminderLog]:
+        """The reminders that match what was chosen; call after is_valid()."""
+        data = self.cleaned_data
+        if data["q"]:
+            reminders = reminders.filter(
+                Q(recipient__full_name__icontains=data["q"]) | Q(recipient__email__icontains=data["q"])
+            )
+        if data["kind"]:
+            reminders = reminders.filter(kind=data["kind"])
+        if data["status"]:
+            reminders = reminders.filter(status=data["status"])
+        return reminders
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

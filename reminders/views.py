@@ -14,56 +14,52 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from conduct.models import Code, Organisation
-from conduct.permissions import Action, organisations_for, scope_q
+from conduct.http import AuthenticatedHttpRequest
+from conduct.models import Code
+from conduct.permissions import codes_for_reminders, manages_reminders, reminders_q
 from reminders.forms import ReminderLogFilterForm, ReminderStepsForm
 from reminders.models import ReminderLog, ReminderStatus
 from reminders.steps import code_reminder_steps_update
 
 LOG_PAGE_SIZE = 50
+RECENT_DAYS = 30
 
 
-def _administered(user) -> QuerySet[Organisation]:
-    organisations = organisations_for(user, Action.MANAGE_REMINDERS)
-    if not organisations.exists():
+def _require_reminders(request: AuthenticatedHttpRequest) -> None:
+    if not manages_reminders(request.user):
         raise Http404("You do not manage reminders for any organisation.")
-    return organisations
 
 
-def _codes(user) -> QuerySet[Code]:
-    return (
-        Code.objects.filter(owner__in=organisations_for(user, Action.MANAGE_REMINDERS).values("pk"))
-        .select_related("owner")
-        .order_by("owner__name", "title")
-    )
+def _codes(request: AuthenticatedHttpRequest) -> QuerySet[Code]:
+    return codes_for_reminders(request.user).select_related("owner").order_by("owner__name", "title")
 
 
-def _log(user) -> QuerySet[ReminderLog]:
-    return ReminderLog.objects.filter(scope_q(user, Action.MANAGE_REMINDERS, "organisation"))
+def _log(request: AuthenticatedHttpRequest) -> QuerySet[ReminderLog]:
+    return ReminderLog.objects.filter(reminders_q(request.user, "organisation"))
 
 
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
-    _administered(request.user)
-    since = timezone.localdate() - timedelta(days=30)
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
+    _require_reminders(request)
+    since = timezone.localdate() - timedelta(days=RECENT_DAYS)
     counts = (
-        _log(request.user)
+        _log(request)
         .filter(planned_for__gte=since)
         .aggregate(**{status: Count("pk", filter=Q(status=status)) for status in ReminderStatus.values})
     )
     recent = [(status, label, counts[status]) for status, label in ReminderStatus.choices]
-    return render(request, "reminders/index.html", {"codes": _codes(request.user), "recent": recent, "since": since})
+    return render(request, "reminders/index.html", {"codes": _codes(request), "recent": recent, "since": since})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def code_steps(request: HttpRequest, slug: str) -> HttpResponse:
-    code = get_object_or_404(_codes(request.user), slug=slug)
+def code_steps(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    code = get_object_or_404(_codes(request), slug=slug)
     form = ReminderStepsForm(request.POST or None, code=code)
     if request.method == "POST" and form.is_valid():
         try:
@@ -77,19 +73,11 @@ def code_steps(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def log(request: HttpRequest) -> HttpResponse:
-    _administered(request.user)
+def log(request: AuthenticatedHttpRequest) -> HttpResponse:
+    _require_reminders(request)
     filters = ReminderLogFilterForm(request.GET or None)
-    reminders = _log(request.user).select_related("recipient", "organisation", "code").order_by("-planned_for", "-pk")
+    reminders = _log(request).select_related("recipient", "organisation", "code").order_by("-planned_for", "-pk")
     if filters.is_valid():
-        data = filters.cleaned_data
-        if data["q"]:
-            reminders = reminders.filter(
-                Q(recipient__full_name__icontains=data["q"]) | Q(recipient__email__icontains=data["q"])
-            )
-        if data["kind"]:
-            reminders = reminders.filter(kind=data["kind"])
-        if data["status"]:
-            reminders = reminders.filter(status=data["status"])
+        reminders = filters.narrow(reminders)
     page = Paginator(reminders, LOG_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "reminders/log.html", {"page": page, "filters": filters})

@@ -2,7 +2,7 @@
 
 from django import template
 
-from conduct.permissions import Action, may_somewhere
+from conduct import permissions
 
 register = template.Library()
 
@@ -10,4 +10,4 @@ register = template.Library()
 @register.filter
 def manages_reminders(user) -> bool:
     """Whether to show the Reminders link: from the grants already cached on the user, no query."""
-    return may_somewhere(user, Action.MANAGE_REMINDERS)
+    return permissions.manages_reminders(user)
