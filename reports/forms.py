@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
@@ -51,16 +52,16 @@ class DashboardFilterForm(forms.Form):
         self.organisations = {str(org.pk): org for org in organisations}
         self.codes = {str(code.pk): code for code in codes}
         self.versions = {str(version.pk): version for version in versions}
-        self.fields["organisation"].choices = [(pk, organisation_label(org)) for pk, org in self.organisations.items()]
-        self.fields["code"].choices = [("", "All codes"), *((pk, code.title) for pk, code in self.codes.items())]
+        self._choose("organisation", [(pk, organisation_label(org)) for pk, org in self.organisations.items()])
+        self._choose("code", [("", "All codes"), *((pk, code.title) for pk, code in self.codes.items())])
         grouped: dict[str, list[tuple[str, str]]] = {}
         for pk, version in self.versions.items():
             label = f"{version.label} ({version.get_status_display().lower()})"
             grouped.setdefault(version.code.title, []).append((pk, label))
-        self.fields["version"].choices = [("", "All versions"), *grouped.items()]
-        self.fields["school"].choices = [("", "All schools"), *school_choices]
+        self._choose("version", [("", "All versions"), *grouped.items()])
+        self._choose("school", [("", "All schools"), *school_choices])
         kinds = sorted({kind for code in codes for kind in code.audience}, key=lambda k: role_label(k))
-        self.fields["role"].choices = [("", "All roles"), *((kind, role_label(kind)) for kind in kinds)]
+        self._choose("role", [("", "All roles"), *((kind, role_label(kind)) for kind in kinds)])
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
@@ -78,14 +79,18 @@ class DashboardFilterForm(forms.Form):
             ),
         )
 
+    def _choose(self, name: str, choices: list[Any]) -> None:
+        cast(forms.ChoiceField, self.fields[name]).choices = choices
+
     def clean_as_at(self) -> date:
         value = self.cleaned_data.get("as_at") or today()
         if value > today():
             raise forms.ValidationError("The report cannot be as at a day in the future; choose today or earlier.")
         return value
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         code, version = self.codes.get(cleaned.get("code") or ""), self.versions.get(cleaned.get("version") or "")
         if code and version and version.code_id != code.pk:
             self.add_error("version", f"{version.label} is a version of {version.code.title}, not of {code.title}.")

@@ -3,8 +3,8 @@ write side, then a render, a file or a redirect."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Mapping
+from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,20 +19,15 @@ from django.http import (
     QueryDict,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from conduct.models import (
-    Code,
-    CodeVersion,
-    NetworkMembership,
-    Organisation,
-    VersionStatus,
-    role_label,
-)
-from conduct.permissions import Action, can, organisations_for
+from conduct.http import AuthenticatedHttpRequest
+from conduct.models import Organisation, role_label
+from conduct.permissions import can_publish_register, can_view_report_job, organisations_for_reports
 from core.downloads import as_attachment
 from reports.charts import school_bars, timeline_line
 from reports.documents import register_pdf, summary_pdf
@@ -47,23 +42,19 @@ from reports.exports import (
     register_rows,
     xlsx_file,
 )
-from reports.forms import DashboardFilterForm, PublicationForm
+from reports.filters import ResolvedFilters, report_filters_resolve, report_organisations
+from reports.forms import PublicationForm
 from reports.jobs import job_request
 from reports.models import JobKind, ReportJob
 from reports.publication import register_publication_set
 from reports.register import register_for, register_organisations, register_published
 from reports.selectors import (
     STATUSES,
-    ReportFilters,
-    SchoolMap,
     dashboard,
     dashboard_tables,
     people,
     people_rows,
     person_row,
-    relevant_codes,
-    reported_versions,
-    school_map,
     today,
 )
 
@@ -73,6 +64,7 @@ XLSX_NOW_MAX_ROWS = (
 )
 JOBS_PER_PAGE = 20
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+JOB_CONTENT_TYPES: dict[str, str] = {JobKind.ARCHIVE: "application/zip", JobKind.SPREADSHEET: XLSX}  # else a PDF
 EXPORTS = {
     ("schools", "csv"),
     ("schools", "xlsx"),
@@ -92,107 +84,21 @@ EXPORTS = {
 # ---------------------------------------------------------------------------
 
 
-@dataclass
-class Resolved:
-    form: DashboardFilterForm
-    filters: ReportFilters | None
-    schools: SchoolMap
-
-    @property
-    def params(self) -> dict[str, str]:
-        return self.filters.as_params() if self.filters else {}
-
-
-def _reachable(user) -> list[Organisation]:
-    organisations = list(organisations_for(user, Action.VIEW_REPORTS).order_by("path"))
-    if not organisations:
-        raise Http404("You do not run reports for any organisation.")
-    return organisations
-
-
-def _parse_day(value: str | None) -> date:
-    try:
-        return date.fromisoformat(value) if value else today()
-    except ValueError:
-        return today()
-
-
-def _resolve(request: HttpRequest, data: QueryDict | None = None) -> Resolved:
-    """The filter form for what the user may see. Any id they may not see (organisation, code,
-    version, school) is a 404, never a hint that it exists. One they may see but that does not
-    apply to the organisation now chosen (the organisation was changed in the form) is dropped."""
-    data = (data if data is not None else request.GET).copy()
-    organisations = _reachable(request.user)
-    by_id = {str(org.pk): org for org in organisations}
-    if data.get("organisation") and data["organisation"] not in by_id:
-        raise Http404("No such organisation.")
-    organisation = by_id.get(data.get("organisation") or "", organisations[0])
-    data["organisation"] = str(organisation.pk)
-    codes = list(relevant_codes(organisation))
-    versions = list(reported_versions(relevant_codes(organisation)))
-    stale = _drop_stale_choices(data, organisations, codes, versions)
-    if "code" not in data and "version" not in data and codes:
-        # First visit (or a new organisation): its own (or nearest) code, at its current version.
-        data["code"] = str(codes[0].pk)
-        current = [v for v in versions if v.code_id == codes[0].pk]
-        chosen = next((v for v in current if v.status == VersionStatus.ADOPTED), current[0] if current else None)
-        data["version"] = str(chosen.pk) if chosen else ""
-    if not data.get("as_at"):
-        data["as_at"] = today().isoformat()
-    schools = school_map(ReportFilters(organisation=organisation, as_at=_parse_day(data.get("as_at"))))
-    if data.get("school") and data["school"] not in {value for value, _ in schools.choices()}:
-        if not _school_known(data["school"], organisations):
-            raise Http404("No such school here.")
-        data.pop("school")
-        stale.append("school")
-    if stale:
+def _resolve(request: AuthenticatedHttpRequest, data: QueryDict | None = None) -> ResolvedFilters:
+    """The filters asked for (the query string, or ``data``), resolved to what the user may see; 404 otherwise."""
+    resolved = report_filters_resolve(request.user, data if data is not None else request.GET)
+    if resolved.dropped:
         messages.info(
             request,
-            f"The {' and '.join(stale)} chosen before do not apply to {organisation.name}; showing all of it instead.",
+            f"The {' and '.join(resolved.dropped)} chosen before do not apply to {resolved.organisation.name}; "
+            "showing all of it instead.",
         )
-    form = DashboardFilterForm(
-        data, organisations=organisations, codes=codes, versions=versions, school_choices=schools.choices()
-    )
-    return Resolved(form=form, filters=form.filters() if form.is_valid() else None, schools=schools)
+    return resolved
 
 
-def _drop_stale_choices(data: QueryDict, organisations, codes, versions) -> list[str]:
-    """Code and version ids that do not apply to the chosen organisation: dropped if the user may see
-    them under another of their organisations, otherwise a 404. Returns what was dropped."""
-    chosen = {"code": data.get("code") or "", "version": data.get("version") or ""}
-    known = {"code": {str(code.pk) for code in codes}, "version": {str(version.pk) for version in versions}}
-    if all(not value or value in known[name] for name, value in chosen.items()):
-        return []
-    lookups = {
-        "code": Code.objects.values_list("owner__path", flat=True),
-        "version": CodeVersion.objects.values_list("code__owner__path", flat=True),
-    }
-    paths = [
-        lookups[name].filter(pk=value).first() if value.isdigit() else None
-        for name, value in chosen.items()
-        if value and value not in known[name]
-    ]
-    if not all(
-        path and any(org.path.startswith(path) or path.startswith(org.path) for org in organisations) for path in paths
-    ):
-        raise Http404("No such code here.")
-    data.pop("code", None)
-    data.pop("version", None)
-    return ["code"]
-
-
-def _school_known(school_id: str, organisations) -> bool:
-    """A school the user reaches, or a member school of a network they reach."""
-    if not school_id.isdigit():
-        return False
-    if any(str(org.pk) == school_id for org in organisations):
-        return True
-    networks = [org.pk for org in organisations if org.kind in ("network", "hub")]
-    return NetworkMembership.objects.filter(school_id=school_id, network_id__in=networks).exists()
-
-
-def _dashboard_url(params: dict[str, str]) -> str:
-    return f"{reverse('reports:dashboard')}?{urlencode(params)}" if params else reverse("reports:dashboard")
+def _dashboard_url(params: Mapping[str, object]) -> str:
+    query = urlencode({key: str(value) for key, value in params.items()})
+    return f"{reverse('reports:dashboard')}?{query}" if query else reverse("reports:dashboard")
 
 
 # ---------------------------------------------------------------------------
@@ -201,7 +107,7 @@ def _dashboard_url(params: dict[str, str]) -> str:
 
 
 @login_required
-def dashboard_view(request: HttpRequest) -> HttpResponse:
+def dashboard_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     resolved = _resolve(request)
     context: dict = {"form": resolved.form, "params": resolved.params, "columns": column_docs()}
     status = 200
@@ -221,7 +127,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def people_view(request: HttpRequest) -> HttpResponse:
+def people_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     resolved = _resolve(request)
     if resolved.filters is None:
         return render(
@@ -257,7 +163,7 @@ def people_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def export_view(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
+def export_view(request: AuthenticatedHttpRequest, table: str, fmt: str) -> HttpResponseBase:
     if (table, fmt) not in EXPORTS:
         raise Http404("No such export.")
     resolved = _resolve(request)
@@ -299,7 +205,7 @@ def export_view(request: HttpRequest, table: str, fmt: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def job_start(request: HttpRequest, kind: str) -> HttpResponse:
+def job_start(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
     if kind not in JobKind.values:
         raise Http404("No such report.")
     resolved = _resolve(request, request.POST)
@@ -312,7 +218,7 @@ def job_start(request: HttpRequest, kind: str) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
         return redirect(_dashboard_url(resolved.params))
     except PermissionDenied:
-        raise Http404("No such organisation.")
+        raise Http404("No such organisation.") from None
     if created:
         messages.success(
             request, f"{job.get_kind_display()} started. This page shows its progress; you can leave it and come back."
@@ -322,14 +228,12 @@ def job_start(request: HttpRequest, kind: str) -> HttpResponse:
     return redirect(job)
 
 
-def _own_job(request: HttpRequest, public_id) -> ReportJob:
+def _own_job(request: AuthenticatedHttpRequest, public_id: UUID) -> ReportJob:
     """Only the person who asked for a job sees it, and only while they may still see the organisation."""
     job = get_object_or_404(
-        ReportJob.objects.select_related("organisation", "version__code", "code"),
-        public_id=public_id,
-        requested_by=request.user,
+        ReportJob.objects.select_related("organisation", "version__code", "code"), public_id=public_id
     )
-    if not can(request.user, Action.VIEW_REPORTS, job.organisation):
+    if not can_view_report_job(request.user, requested_by_id=job.requested_by_id, organisation=job.organisation):
         raise Http404("No such report.")
     return job
 
@@ -349,32 +253,32 @@ def _job_state(job: ReportJob) -> dict:
 
 
 @login_required
-def job_detail(request: HttpRequest, public_id) -> HttpResponse:
+def job_detail(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     job = _own_job(request, public_id)
     return render(request, "reports/job_detail.html", {"job": job, "state": _job_state(job)})
 
 
 @login_required
-def job_status(request: HttpRequest, public_id) -> JsonResponse:
+def job_status(request: AuthenticatedHttpRequest, public_id: UUID) -> JsonResponse:
     response = JsonResponse(_job_state(_own_job(request, public_id)))
     response["Cache-Control"] = "no-store"
     return response
 
 
 @login_required
-def job_download(request: HttpRequest, public_id) -> FileResponse:
+def job_download(request: AuthenticatedHttpRequest, public_id: UUID) -> FileResponse:
     job = _own_job(request, public_id)
     if job.status != "done" or not job.file:
         raise Http404("This file is not ready.")
-    content_type = {JobKind.ARCHIVE: "application/zip", JobKind.SPREADSHEET: XLSX}.get(job.kind, "application/pdf")
+    content_type = JOB_CONTENT_TYPES.get(job.kind, "application/pdf")
     response = FileResponse(job.file.open("rb"), content_type=content_type)
     as_attachment(response, job.file_name)
     return response
 
 
 @login_required
-def job_list(request: HttpRequest) -> HttpResponse:
-    _reachable(request.user)
+def job_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    report_organisations(request.user)  # a 404 for someone who runs no reports
     jobs = ReportJob.objects.for_requester(request.user).select_related("organisation", "version__code")
     page = Paginator(jobs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "reports/jobs.html", {"page": page})
@@ -385,8 +289,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------
 
 
-def _register_organisation(request: HttpRequest) -> tuple[Organisation, list[Organisation]]:
-    options = register_organisations(organisations_for(request.user, Action.VIEW_REPORTS))
+def _register_organisation(request: AuthenticatedHttpRequest) -> tuple[Organisation, list[Organisation]]:
+    options = register_organisations(organisations_for_reports(request.user))
     if not options:
         raise Http404("You do not keep a register for any organisation.")
     wanted = request.GET.get("organisation")
@@ -399,9 +303,9 @@ def _register_organisation(request: HttpRequest) -> tuple[Organisation, list[Org
 
 
 @login_required
-def register_view(request: HttpRequest) -> HttpResponse:
+def register_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     organisation, options = _register_organisation(request)
-    may_publish = can(request.user, Action.PUBLISH_REGISTER, organisation)
+    may_publish = can_publish_register(request.user, organisation)
     context = {
         "organisation": organisation,
         "options": options,
@@ -414,7 +318,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def register_export(request: HttpRequest, fmt: str) -> HttpResponse:
+def register_export(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponseBase:
     organisation, _options = _register_organisation(request)
     register = register_for(organisation, today())
     if fmt == "pdf":
@@ -431,9 +335,9 @@ def register_export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def register_publication(request: HttpRequest, pk: int) -> HttpResponse:
+def register_publication(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     organisation = get_object_or_404(Organisation, pk=pk)
-    if not can(request.user, Action.PUBLISH_REGISTER, organisation):
+    if not can_publish_register(request.user, organisation):
         raise Http404("No such organisation.")
     form = PublicationForm(request.POST, instance=organisation)
     if form.is_valid():
