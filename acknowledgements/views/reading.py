@@ -99,7 +99,7 @@ def code_detail(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
 
 
 def _preview_kinds(
-    request: AuthenticatedHttpRequest, version: CodeVersion, may_preview: bool
+    request: AuthenticatedHttpRequest, version: CodeVersion, *, may_preview: bool
 ) -> tuple[set[str] | None, str]:
     """Those who may preview (``can_preview_as``) read the text as a signer of one role sees it (?as=trustee)."""
     chosen = request.GET.get("as", "")
@@ -121,7 +121,7 @@ def version_page_context(
 ) -> dict[str, Any]:
     """Everything the reading-and-signing page shows; ``data`` binds the signing form (a failed POST)."""
     may_preview = can_preview_as(request.user, version.code)
-    role_kinds, preview_as = _preview_kinds(request, version, may_preview)
+    role_kinds, preview_as = _preview_kinds(request, version, may_preview=may_preview)
     sections = version.ordered_sections()
     labels = dict(RoleKind.choices)
     reading = reading_for(request.user, version, role_kinds=role_kinds, data=data, preview=bool(preview_as))
