@@ -8,10 +8,11 @@
 - Task names are their module path (Celery's default); nothing names them by hand.
 - ``enqueue_on_commit`` queues a task once the current transaction commits, and a
   broker that cannot be reached then (kombu's OperationalError, which Celery raises for
-  every transport's connection errors) is logged, never raised: the user's action has
-  committed and must not turn into an error page. Each app's periodic sweep finds
-  the work a lost message would have done. Anything else still raises, so a task that
-  fails when run eagerly in tests is not mistaken for a broker outage.
+  a network transport's connection errors, or an OSError from the filesystem transport
+  of ``make run``) is logged, never raised: the user's action has committed and must
+  not turn into an error page. Each app's periodic sweep finds the work a lost message
+  would have done. Tasks run eagerly (the test settings) are not sent anywhere, so
+  whatever they raise is theirs and still raises.
 """
 
 from __future__ import annotations
@@ -66,10 +67,18 @@ def transient_task(**overrides: Any) -> Callable:
     return shared_task(**{**RETRY_POLICY, **overrides})
 
 
+def _runs_here(task: Any) -> bool:
+    """Whether Celery runs the task in this process instead of sending it (the test settings)."""
+    return bool(task.app.conf.task_always_eager)
+
+
 def _send(task: Any, args: tuple, kwargs: dict) -> None:
+    if _runs_here(task):  # the task runs here and now: whatever it raises is its own
+        task.apply_async(args=args, kwargs=kwargs)
+        return
     try:
         task.apply_async(args=args, kwargs=kwargs)
-    except BrokerUnreachable:  # the work is committed and a periodic sweep will find it
+    except (BrokerUnreachable, OSError):  # the work is committed and a periodic sweep will find it
         logger.exception("Could not queue %s%r; the periodic sweep will pick it up.", task.name, args)
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 
 import pytest
-from celery import shared_task
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
+from config.celery import app as celery_app
 from core.exceptions import AppendOnlyViolation
 from core.tasks import RETRY_POLICY, TRANSIENT_ERRORS, enqueue_on_commit, transient_task
 
 
-@shared_task
+@celery_app.task
 def _noop(value: int) -> int:
     return value
 
@@ -27,22 +27,46 @@ def test_a_task_is_queued_only_once_the_transaction_commits(db, monkeypatch, dja
     assert sent == [((7,), {"extra": 1})]
 
 
-def test_an_unreachable_broker_is_logged_not_raised(db, monkeypatch, django_capture_on_commit_callbacks, caplog):
-    def refuse(args, kwargs):
-        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+def _raising(error: BaseException):
+    def apply_async(args, kwargs):
+        raise error
 
-    monkeypatch.setattr(_noop, "apply_async", refuse)
+    return apply_async
+
+
+@pytest.fixture
+def real_broker(monkeypatch):
+    """As in production: tasks go to a broker instead of running eagerly in the test process."""
+    monkeypatch.setattr("core.tasks._runs_here", lambda task: False)
+
+
+@pytest.mark.parametrize(
+    "outage",
+    [
+        OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused."),  # Redis
+        FileNotFoundError("var/celery/queue"),  # make run's filesystem broker without its folder
+    ],
+)
+def test_an_unreachable_broker_is_logged_not_raised(
+    db, monkeypatch, real_broker, django_capture_on_commit_callbacks, caplog, outage
+):
+    monkeypatch.setattr(_noop, "apply_async", _raising(outage))
     with caplog.at_level(logging.ERROR, logger="core.tasks"), django_capture_on_commit_callbacks(execute=True):
         enqueue_on_commit(_noop, 1)
     assert "periodic sweep will pick it up" in caplog.text
 
 
-def test_any_other_failure_while_queueing_still_raises(db, monkeypatch, django_capture_on_commit_callbacks):
-    def broken(args, kwargs):
-        raise ValueError("a task that fails when run eagerly")
-
-    monkeypatch.setattr(_noop, "apply_async", broken)
+def test_any_other_failure_while_queueing_still_raises(
+    db, monkeypatch, real_broker, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(_noop, "apply_async", _raising(ValueError("not a broker problem")))
     with pytest.raises(ValueError), django_capture_on_commit_callbacks(execute=True):
+        enqueue_on_commit(_noop, 1)
+
+
+def test_a_task_run_eagerly_raises_its_own_errors(db, monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr(_noop, "apply_async", _raising(OSError("the task's own storage failed")))
+    with pytest.raises(OSError), django_capture_on_commit_callbacks(execute=True):
         enqueue_on_commit(_noop, 1)
 
 
