@@ -42,8 +42,10 @@ lint: install-test
 	echo "== lint-imports"; $(VENV)/bin/lint-imports || status=1; \
 	exit $$status
 
+## Every self-contained benchmark, in throwaway databases (figures and method in docs/benchmarks.md).
 benchmark: install-test
-	$(PY) manage.py benchmark
+	$(PY) -m config.prepare
+	DEBUG=$${DEBUG:-1} $(PY) manage.py benchmark
 
 clean:
 	rm -rf $(VENV) var
