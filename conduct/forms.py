@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
 
+from conduct import limits
 from conduct.drafting import ClauseContent, CodeDetails
 from conduct.models import (
     AttendanceStatus,
@@ -19,7 +21,7 @@ from conduct.models import (
     Organisation,
     Person,
     RoleKind,
-    role_label,
+    role_label_plural,
 )
 
 
@@ -28,6 +30,20 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def at_most_chars(limit: int, what: str, advice: str = "") -> Callable[[str], None]:
+    """A length limit (conduct.limits) checked on the server with a message that gives both lengths.
+
+    A validator rather than ``max_length``, which would add a ``maxlength`` attribute: browsers then
+    cut pasted text short without a word, and a clause cut short is not what was meant."""
+
+    def check(value: str) -> None:
+        if len(value) > limit:
+            message = f"{what} is {len(value):,} characters long; the limit is {limit:,}."
+            raise forms.ValidationError(f"{message} {advice}".strip(), code="max_length")
+
+    return check
 
 
 class RevisionMixin(forms.Form):
@@ -153,7 +169,11 @@ class MoveForm(RevisionMixin):
 
 class SectionForm(RevisionMixin):
     number = forms.CharField(max_length=20, required=False, help_text="Optional, e.g. 19.")
-    title = forms.CharField(max_length=300, required=False, label="Heading")
+    title = forms.CharField(
+        required=False,
+        label="Heading",
+        validators=[at_most_chars(limits.MAX_SECTION_TITLE_CHARS, "The heading", "Shorten it.")],
+    )
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -164,7 +184,13 @@ class SectionForm(RevisionMixin):
 
 
 class ClauseForm(RevisionMixin):
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), help_text="The wording, as signers will read it.")
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="The wording, as signers will read it.",
+        validators=[
+            at_most_chars(limits.MAX_CLAUSE_TEXT_CHARS, "The clause", "Split it into two clauses, or shorten it.")
+        ],
+    )
     term = forms.CharField(
         max_length=120,
         required=False,
@@ -192,7 +218,7 @@ class ClauseForm(RevisionMixin):
     def __init__(self, *args: Any, code: Code, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         roles = cast(forms.MultipleChoiceField, self.fields["roles"])  # the field declared above
-        roles.choices = [(kind, role_label(kind) + "s") for kind in code.audience]
+        roles.choices = [(kind, role_label_plural(kind)) for kind in code.audience]
 
     def content(self) -> ClauseContent:
         data = self.cleaned_data
@@ -217,6 +243,103 @@ class ClauseForm(RevisionMixin):
             "roles": clause.roles,
             "is_new": clause.is_new,
         }
+
+
+# ---------------------------------------------------------------------------
+# Importing a code's text (conduct.importing)
+# ---------------------------------------------------------------------------
+
+
+class ImportSourceForm(RevisionMixin):
+    """What every import starts with: for a new code, whose it is; for a draft, the revision the page showed."""
+
+    owner = forms.ModelChoiceField(queryset=Organisation.objects.none(), label="Owned by", empty_label=None)
+
+    def __init__(self, *args: Any, owners: QuerySet[Organisation] | None, **kwargs: Any) -> None:
+        """``owners``: those the user may create a code for; None when the import is for a draft."""
+        super().__init__(*args, **kwargs)
+        if owners is None:
+            del self.fields["owner"]
+        else:
+            cast(forms.ModelChoiceField, self.fields["owner"]).queryset = owners
+            del self.fields["revision"]
+
+
+class WordImportForm(ImportSourceForm):
+    document = forms.FileField(
+        label="Word document (.docx)",
+        widget=forms.FileInput(
+            attrs={"accept": ".docx,application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+        ),
+        help_text=f"Up to {limits.MAX_UPLOAD_BYTES // 1024 // 1024} MB. An older .doc or a PDF: open it in Word "
+        "and save it as “Word Document (.docx)” first.",
+        error_messages={"required": "Choose the Word document to import.", "empty": "The file is empty."},
+    )
+
+    def clean_document(self) -> Any:
+        """The size is checked before the file is read: Django keeps a large upload on disk until then."""
+        upload = self.cleaned_data["document"]
+        if (upload.size or 0) > limits.MAX_UPLOAD_BYTES:
+            size, limit = upload.size / 1024 / 1024, limits.MAX_UPLOAD_BYTES / 1024 / 1024
+            raise forms.ValidationError(f"The file is {size:.1f} MB; the limit is {limit:.0f} MB.", code="too_large")
+        return upload
+
+
+class TextImportForm(ImportSourceForm):
+    text = forms.CharField(
+        label="The code's text",
+        widget=forms.Textarea(attrs={"rows": 16}),
+        strip=False,  # leading spaces are how pasted lists nest
+        help_text="Copy the whole code from the document or web page and paste it here, one paragraph a line.",
+        validators=[at_most_chars(limits.MAX_PASTED_TEXT_CHARS, "The text")],
+        error_messages={"required": "Paste the code's text."},
+    )
+
+
+class ImportedCodeForm(CodeDetailsForm):
+    """A code made from an import: the details asked on the new-code page, less what the import settled."""
+
+    field_order = ["title", "label"]
+
+    label = forms.CharField(max_length=40, label="First version's label", help_text="For example 2026-2027.")
+
+
+class ReviewChangesMixin(forms.Form):
+    """Every correction of an import carries how many corrections the page showing it had seen."""
+
+    changes = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+class ImportMergeForm(ReviewChangesMixin):
+    prefix = "merge"  # three correction forms share a page: each field needs its own id
+
+
+class ImportSplitForm(ReviewChangesMixin):
+    prefix = "split"
+
+    before = forms.CharField(
+        label="Split before the words",
+        help_text="Copy the words the second clause starts with, exactly as this clause has them.",
+        error_messages={"required": "Type the words the second clause starts with."},
+    )
+
+
+class ImportMarksForm(ReviewChangesMixin):
+    prefix = "mark"
+
+    roles = forms.MultipleChoiceField(
+        choices=(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Applies only to",
+        help_text="Leave all unticked if the clause applies to everyone who signs the code.",
+    )
+    is_new = forms.BooleanField(required=False, label="New or updated in this version")
+
+    def __init__(self, *args: Any, audience: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        roles = cast(forms.MultipleChoiceField, self.fields["roles"])  # the field declared above
+        roles.choices = [(kind, role_label_plural(kind)) for kind in audience]
 
 
 # ---------------------------------------------------------------------------

@@ -161,7 +161,7 @@ def code_history(user: Person, code: Code, today: date) -> CodeHistory:
     entries = [
         VersionEntry(
             version=version,
-            previous=next((v for v in versions if v.pk < version.pk and v.status != VersionStatus.DRAFT), None),
+            previous=version.previous(among=versions),
             adoptions=[
                 AdoptionEntry(
                     adoption=adoption,
@@ -212,7 +212,7 @@ class DraftEditor:
 def draft_editor(version: CodeVersion) -> DraftEditor:
     """The draft's sections and clauses, each clause with its change since the version it was based on."""
     sections = version.ordered_sections()
-    previous = version.based_on
+    previous = version.previous()
     diff = diff_versions(previous, version) if previous else None
     changes = diff.changes if diff else []
     change_by_clause = {change.new.pk: change for change in changes if change.new is not None}

@@ -270,7 +270,7 @@ def adoption_create(request: AuthenticatedHttpRequest, slug: str, pk: int, board
                 f"{adoption.obligations.count()} people now owe a signature by {adoption.signing_due_on:%-d %B %Y}.",
             )
             return redirect("conduct:adoption", adoption.pk)
-    previous = version.based_on
+    previous = version.previous()
     context = {
         "code": version.code,
         "version": version,

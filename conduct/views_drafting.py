@@ -491,14 +491,6 @@ def _confirm(
     return render(request, "conduct/confirm.html", context)
 
 
-def _previous_readable(version: CodeVersion, versions: list[CodeVersion]) -> CodeVersion | None:
-    """What ``version`` is compared with by default: the version it was drafted from, else the adopted one before it."""
-    readable = {v.pk for v in versions}
-    if version.based_on_id in readable:
-        return version.based_on
-    return next((v for v in versions if v.pk < version.pk and v.status != VersionStatus.DRAFT), None)
-
-
 def _flash_errors(request: AuthenticatedHttpRequest, form: Form) -> None:
     """Move and similar one-click actions have no page of their own: their refusals become messages."""
     if form.is_bound and form.errors:
@@ -526,7 +518,7 @@ def version_compare(request: AuthenticatedHttpRequest, slug: str) -> HttpRespons
     if (asked_to and asked_to not in by_pk) or (asked_from and asked_from not in by_pk):
         raise Http404("No such version.")
     new = by_pk.get(asked_to) or versions[0]
-    old = by_pk.get(asked_from) or _previous_readable(new, versions)
+    old = by_pk.get(asked_from) or new.previous(among=versions)
     chosen = request.GET.get("as", "")
     role_kinds = {chosen} if chosen in code.audience else None
     diff = diff_versions(old, new, role_kinds=role_kinds) if old and old.pk != new.pk else None
