@@ -15,4 +15,4 @@ from conduct.models import Person
 class AuthenticatedHttpRequest(HttpRequest):
     """Only an annotation: Django passes its own HttpRequest, whose user is a signed-in Person."""
 
-    user: Person  # type: ignore[assignment]
+    user: Person
