@@ -32,7 +32,7 @@ from django.utils import timezone
 from acknowledgements.events import event_invited
 from acknowledgements.evidence import hold_person_evidence
 from acknowledgements.models import Invitation
-from conduct.models import Organisation, Person, Role, RoleKind, role_label
+from conduct.models import Organisation, Person, Role, RoleKind, role_label, role_label_plural
 from conduct.permissions import can_manage_people, may_grant_role, organisations_managed_by
 from conduct.services import role_create
 from core.tasks import enqueue_on_commit
@@ -287,7 +287,7 @@ def _parse_date(value: str) -> date | None:
 def _role_kind(value: str) -> str | None:
     wanted = re.sub(r"[\s_\-]+", " ", value).strip().lower()
     for kind, label in RoleKind.choices:
-        if wanted in (kind.replace("_", " "), label.lower(), label.lower() + "s"):
+        if wanted in (kind.replace("_", " "), label.lower(), role_label_plural(kind).lower()):
             return kind
     return None
 

@@ -18,7 +18,7 @@ from acknowledgements.issuing import version_body_html
 from acknowledgements.reading import reading_for
 from acknowledgements.signing import acknowledgement_sign
 from conduct.http import AuthenticatedHttpRequest
-from conduct.models import Code, CodeVersion, Person, RoleKind
+from conduct.models import Code, CodeVersion, Person, role_label
 from conduct.permissions import can_preview_as, can_read_version, is_officer
 from conduct.rendering import render_sections
 from conduct.reviews import reviews_due
@@ -123,7 +123,6 @@ def version_page_context(
     may_preview = can_preview_as(request.user, version.code)
     role_kinds, preview_as = _preview_kinds(request, version, may_preview=may_preview)
     sections = version.ordered_sections()
-    labels = dict(RoleKind.choices)
     reading = reading_for(request.user, version, role_kinds=role_kinds, data=data, preview=bool(preview_as))
     return {
         "code": version.code,
@@ -134,9 +133,9 @@ def version_page_context(
         )
         if reading.changes
         else version_body_html(version, role_kinds, show_role_tags=role_kinds is None, sections=sections),
-        "role_kinds": sorted(labels.get(k, k) for k in role_kinds) if role_kinds else [],
+        "role_kinds": sorted(role_label(k) for k in role_kinds) if role_kinds else [],
         "preview_as": preview_as,
-        "preview_choices": [(kind, labels.get(kind, kind)) for kind in version.code.audience],
+        "preview_choices": [(kind, role_label(kind)) for kind in version.code.audience],
         "can_preview": may_preview,
         "reading": reading,
     }
