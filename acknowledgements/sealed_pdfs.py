@@ -25,7 +25,8 @@ def sealed_pdf_store(*, content: bytes, acknowledgement=None, adoption=None):
             record.save()
     except IntegrityError:
         # Another worker stored it first (a retried task): keep theirs, drop our copy.
-        record.file.storage.delete(record.file.name)
+        if record.file.name:
+            record.file.storage.delete(record.file.name)
         return SealedPdf.objects.get(**subject)
     return record
 

@@ -65,7 +65,7 @@ def _acknowledgement_facts(ack: Acknowledgement) -> list[tuple[str, str]]:
         ("Organisation", ack.organisation.name),
         ("Role(s)", ", ".join(f"{r['label']}, {r['organisation']}" for r in ack.roles or []) or "—"),
     ]
-    if ack.on_behalf:
+    if ack.recorded_by is not None:  # recorded on their behalf (``ack.on_behalf``)
         facts.append(("Signed on paper", f"{ack.paper_signed_on:%-d %B %Y}"))
         facts.append(("Recorded on their behalf by", f"{ack.recorded_by.full_name} on {_local(ack.signed_at)}"))
     else:
@@ -104,15 +104,16 @@ def _record_checks(record: SealedPdf, result: Verification) -> None:
             result.reasons.append("The record no longer matches its evidence hash: its stored data has been altered.")
         correction = ack.corrections.select_related("recorded_by").first()
         if correction:
+            corrected_by = correction.recorded_by.full_name if correction.recorded_by else "an officer"
             result.notes.append(
-                f"This record was corrected on {_local(correction.signed_at)} by {correction.recorded_by.full_name}: "
+                f"This record was corrected on {_local(correction.signed_at)} by {corrected_by}: "
                 f"{correction.correction_reason} The corrected record's code is {correction.verification_code}."
             )
-        if ack.corrects_id:
+        if ack.corrects is not None:
             result.notes.append(
                 f"This record corrects an earlier one ({ack.corrects.verification_code}): {ack.correction_reason}"
             )
-    else:
+    elif record.adoption_id is not None:  # a sealed PDF has exactly one subject (a database constraint)
         adoption = Adoption.objects.select_related("board", "version__code", "meeting", "chair").get(
             pk=record.adoption_id
         )
