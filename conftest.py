@@ -41,11 +41,6 @@ def client_for(db) -> Callable[..., Client]:
 
 
 @pytest.fixture
-def auth_client(client_for, person) -> Client:
-    return client_for(person)
-
-
-@pytest.fixture
 def tree(db):
     return trust_tree("Oak Trust")
 

@@ -151,8 +151,3 @@ def evidence_hash(evidence: dict[str, Any]) -> str:
 
 def acknowledgement_evidence_hash(ack: Acknowledgement) -> str:
     return evidence_hash(acknowledgement_evidence(ack))
-
-
-def evidence_json(ack: Acknowledgement) -> bytes:
-    """The bytes embedded in the PDF: exactly what the evidence hash is computed over."""
-    return canonical_json(acknowledgement_evidence(ack))

@@ -244,10 +244,6 @@ def _seal_pdf(pdf: bytes, *, reason: str) -> bytes:
     return signers.sign_pdf(writer, metadata, signer=signer).getvalue()
 
 
-def render_sealed_pdf(html: str, *, reason: str, **metadata) -> bytes:
-    return seal_pdf(render_pdf(html, **metadata), reason=reason)
-
-
 @dataclass(frozen=True)
 class SealCheck:
     ok: bool
