@@ -122,10 +122,6 @@ class Register:
         """The academic year attendance is counted over, as the product writes years ("2025–26")."""
         return academic_year_label(self.year_start)
 
-    @property
-    def entry_count(self) -> int:
-        return sum(len(body.entries) for body in self.bodies)
-
 
 def _role_on_board(roles: list[Role]) -> str:
     chair = next((role for role in roles if role.kind == RoleKind.CHAIR), None)
