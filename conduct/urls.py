@@ -1,10 +1,12 @@
 from django.urls import path
 
-from conduct import views_adoption, views_drafting
+from conduct import views_adoption, views_drafting, views_importing
 
 app_name = "conduct"
 
 draft = "codes/<slug:slug>/drafts/<int:pk>/"
+imported = "governance/imports/<slug:import_id>/"
+imported_clause = imported + "clauses/<int:section>/<int:position>/"
 
 urlpatterns = [
     # Issue 4: drafting, comparing, meetings, adoption and history.
@@ -26,6 +28,18 @@ urlpatterns = [
     path(draft + "clauses/<int:clause_id>/edit/", views_drafting.clause_edit, name="clause_edit"),
     path(draft + "clauses/<int:clause_id>/move/", views_drafting.clause_move, name="clause_move"),
     path(draft + "clauses/<int:clause_id>/remove/", views_drafting.clause_remove, name="clause_remove"),
+    # Importing a code's text from a Word document or pasted text, for a new code or a draft.
+    path("governance/codes/new/import/word/", views_importing.new_code_from_word, name="import_word"),
+    path("governance/codes/new/import/text/", views_importing.new_code_from_text, name="import_text"),
+    path(draft + "import/word/", views_importing.draft_from_word, name="draft_import_word"),
+    path(draft + "import/text/", views_importing.draft_from_text, name="draft_import_text"),
+    path(imported, views_importing.import_preview, name="import_preview"),
+    path(imported + "create/", views_importing.import_create, name="import_create"),
+    path(imported + "replace/", views_importing.import_replace, name="import_replace"),
+    path(imported_clause, views_importing.import_clause, name="import_clause"),
+    path(imported_clause + "merge/", views_importing.import_clause_merge, name="import_clause_merge"),
+    path(imported_clause + "split/", views_importing.import_clause_split, name="import_clause_split"),
+    path(imported_clause + "mark/", views_importing.import_clause_mark, name="import_clause_mark"),
     path("codes/<slug:slug>/versions/<int:pk>/adopt/", views_adoption.adoption_start, name="adoption_start"),
     path("codes/<slug:slug>/versions/<int:pk>/adopt/<slug:board_slug>/", views_adoption.adoption_create, name="adopt"),
     path("adoptions/<int:pk>/", views_adoption.adoption_detail, name="adoption"),
