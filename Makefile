@@ -45,6 +45,7 @@ lint: install-test
 ## Every self-contained benchmark, in throwaway databases (figures and method in docs/benchmarks.md).
 benchmark: install-test
 	$(PY) -m config.prepare
+	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(PY) manage.py benchmark
 
 clean:
