@@ -461,6 +461,16 @@ def can_manage_organisation(user: Person, organisation: Organisation) -> bool:
     return can(user, Action.MANAGE_ORGANISATIONS, organisation)
 
 
+def organisations_administered_by(user: Person) -> QuerySet[Organisation]:
+    """Where ``user`` shapes the tree (``can_manage_organisation``), in tree order: the Organisations page."""
+    return organisations_for(user, Action.MANAGE_ORGANISATIONS).order_by("path")
+
+
+def manages_organisations(user: Person) -> bool:
+    """Manages at least one organisation (from the cached grants: no query)."""
+    return may_somewhere(user, Action.MANAGE_ORGANISATIONS)
+
+
 def can_add_organisation_under(user: Person, parent: Organisation | None) -> bool:
     """Creates an organisation below ``parent``; a new top of a tree (no parent) only for a platform operator."""
     if parent is None:
