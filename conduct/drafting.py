@@ -25,6 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
+from conduct import limits
 from conduct.models import (
     Clause,
     ClauseStyle,
@@ -277,8 +278,8 @@ def _clean_section(number: str, title: str) -> tuple[str, str]:
     errors = {}
     if len(number) > 20:
         errors["number"] = "Keep the number to 20 characters or fewer."
-    if len(title) > 300:
-        errors["title"] = "Keep the heading to 300 characters or fewer."
+    if len(title) > limits.MAX_SECTION_TITLE_CHARS:
+        errors["title"] = f"Keep the heading to {limits.MAX_SECTION_TITLE_CHARS} characters or fewer."
     if errors:
         raise ValidationError(errors)
     return number, title
@@ -378,10 +379,15 @@ class ClauseContent:
         text = (self.text or "").strip()
         if not text:
             errors["text"] = "Write the clause's text."
+        elif len(text) > limits.MAX_CLAUSE_TEXT_CHARS:
+            errors["text"] = (
+                f"The clause is {len(text):,} characters long; the limit is {limits.MAX_CLAUSE_TEXT_CHARS:,}. "
+                "Split it into two clauses, or shorten it."
+            )
         if len(self.number or "") > 20:
             errors["number"] = "Keep the number to 20 characters or fewer."
-        if len(self.term or "") > 120:
-            errors["term"] = "Keep the lead-in to 120 characters or fewer."
+        if len(self.term or "") > limits.MAX_TERM_CHARS:
+            errors["term"] = f"Keep the lead-in to {limits.MAX_TERM_CHARS} characters or fewer."
         if self.style not in ClauseStyle.values:
             errors["style"] = "Choose how the clause is shown."
         if not 0 <= int(self.depth) <= MAX_DEPTH:

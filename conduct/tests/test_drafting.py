@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from conduct import drafting
+from conduct import drafting, limits
 from conduct.diff import diff_versions
 from conduct.drafting import ClauseContent, CodeDetails, DraftConflict, DraftLocked
 from conduct.models import (
@@ -196,6 +196,32 @@ def test_bad_clause_input_is_refused_with_messages_and_changes_nothing(draft, cl
     messages = error.value.message_dict
     assert messages["text"] == ["Write the clause's text."]
     assert "do not sign" in messages["roles"][0] and "Indent" in messages["depth"][0]
+    assert texts(draft) == before and fresh(draft).revision == draft.revision
+
+
+def test_the_services_hold_clauses_and_headings_to_the_limits_whatever_calls_them(draft, clerk):
+    """The forms say so first; the services refuse too, so no other caller can store a 1 MB clause."""
+    section = draft.ordered_sections()[0]
+    clause = section.clauses.first()
+    assert clause is not None
+    before = texts(draft)
+    too_long = "word " * (limits.MAX_CLAUSE_TEXT_CHARS // 5 + 1)
+    for call in (
+        lambda: drafting.clause_add(
+            section=section, revision=draft.revision, by=clerk, content=ClauseContent(text=too_long)
+        ),
+        lambda: drafting.clause_update(
+            clause=clause, revision=draft.revision, by=clerk, content=ClauseContent(text=too_long)
+        ),
+    ):
+        with pytest.raises(ValidationError) as error:
+            call()
+        assert "the limit is 2,000" in error.value.message_dict["text"][0]
+    with pytest.raises(ValidationError) as error:
+        drafting.section_add(
+            version=draft, revision=draft.revision, by=clerk, title="H" * (limits.MAX_SECTION_TITLE_CHARS + 1)
+        )
+    assert "200 characters or fewer" in error.value.message_dict["title"][0]
     assert texts(draft) == before and fresh(draft).revision == draft.revision
 
 
