@@ -1,10 +1,11 @@
 from django.urls import path
 
-from conduct import views_adoption, views_drafting, views_importing
+from conduct import views_adoption, views_drafting, views_importing, views_organisations
 
 app_name = "conduct"
 
 draft = "codes/<slug:slug>/drafts/<int:pk>/"
+organisation = "organisations/<slug:slug>/"
 imported = "governance/imports/<slug:import_id>/"
 imported_clause = imported + "clauses/<int:section>/<int:position>/"
 
@@ -47,4 +48,15 @@ urlpatterns = [
     path("boards/<slug:slug>/meetings/new/", views_adoption.meeting_create, name="meeting_create"),
     path("meetings/<int:pk>/", views_adoption.meeting_detail, name="meeting"),
     path("meetings/<int:pk>/edit/", views_adoption.meeting_edit, name="meeting_edit"),
+    # Setting organisations up: the tree, changes to it, network memberships and the officers' audit log.
+    path("organisations/", views_organisations.organisation_tree, name="organisations"),
+    path(organisation + "add/", views_organisations.organisation_add, name="organisation_add"),
+    path(organisation + "rename/", views_organisations.organisation_rename, name="organisation_rename"),
+    path(organisation + "move/", views_organisations.organisation_move, name="organisation_move"),
+    path(organisation + "close/", views_organisations.organisation_close, name="organisation_close"),
+    path(organisation + "members/", views_organisations.network_members, name="network_members"),
+    path(organisation + "members/invite/", views_organisations.network_invite, name="network_invite"),
+    path(organisation + "audit-log/", views_organisations.audit_log, name="audit_log"),
+    path("memberships/<int:pk>/accept/", views_organisations.membership_accept, name="membership_accept"),
+    path("memberships/<int:pk>/end/", views_organisations.membership_end, name="membership_end"),
 ]
