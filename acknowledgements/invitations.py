@@ -32,9 +32,11 @@ from django.utils import timezone
 from acknowledgements.events import event_invited
 from acknowledgements.evidence import hold_person_evidence
 from acknowledgements.models import Invitation
+from conduct.accounts import set_password_url
 from conduct.models import Organisation, Person, Role, RoleKind, role_label, role_label_plural
 from conduct.permissions import can_manage_people, may_grant_role, organisations_managed_by
 from conduct.services import role_create
+from core.site import absolute_url
 from core.tasks import enqueue_on_commit
 
 log = logging.getLogger(__name__)
@@ -140,18 +142,6 @@ def _queue_send(invitation: Invitation) -> None:
     enqueue_on_commit(send_invitation, invitation.pk)
 
 
-def set_password_url(person: Person) -> str:
-    """allauth's password-reset-from-key address for the person, made with allauth's token generator."""
-    from allauth.account.forms import default_token_generator
-    from allauth.account.utils import user_pk_to_url_str
-
-    path = reverse(
-        "account_reset_password_from_key",
-        kwargs={"uidb36": user_pk_to_url_str(person), "key": default_token_generator.make_token(person)},
-    )
-    return f"{settings.SITE_URL}{path}"
-
-
 def invitation_send(*, invitation_id: int) -> bool:
     """Send the invitation email once: claimed by a conditional update, released again if sending fails."""
     claimed = Invitation.objects.filter(pk=invitation_id, sent_at__isnull=True).update(sent_at=timezone.now())
@@ -168,7 +158,7 @@ def invitation_send(*, invitation_id: int) -> bool:
         "organisation": invitation.role.organisation if invitation.role else None,
         "invited_by": invitation.invited_by,
         "has_password": has_password,
-        "link": f"{settings.SITE_URL}{reverse('account_login')}" if has_password else set_password_url(person),
+        "link": absolute_url(reverse("account_login")) if has_password else set_password_url(person),
         "timeout_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,

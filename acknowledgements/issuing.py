@@ -35,6 +35,7 @@ from conduct.models import CodeVersion, VersionStatus
 from conduct.rendering import render_sections
 from core.canonical import canonical_json
 from core.pdf import Attachment, qr_svg, render_pdf, seal_pdf
+from core.site import absolute_url
 from core.tasks import TRANSIENT_ERRORS, enqueue_on_commit
 
 log = logging.getLogger(__name__)
@@ -85,11 +86,11 @@ def version_body_html(
 
 
 def verification_url(verification_code: str) -> str:
-    return f"{settings.SITE_URL}{reverse('acknowledgements:verify')}?code={verification_code}"
+    return absolute_url(f"{reverse('acknowledgements:verify')}?code={verification_code}")
 
 
 def record_url(ack: Acknowledgement) -> str:
-    return f"{settings.SITE_URL}{ack.get_absolute_url()}"
+    return absolute_url(ack.get_absolute_url())
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from django.urls import reverse
 from acknowledgements.models import Obligation, ObligationStatus
 from conduct.models import Organisation
 from core.academic_year import academic_year_label
+from core.site import absolute_url
 from reminders.models import ReminderKind, ReminderLog
 from reminders.planning import declaration_subject_parts
 
@@ -29,10 +30,6 @@ DIGEST_LIMIT = 200  # names listed in one digest; the rest are counted, the dash
 
 class NotNeeded(Exception):
     """Raised while writing a reminder that turns out to have nothing to say (an empty digest)."""
-
-
-def absolute_url(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
 
 
 @dataclass(frozen=True)

@@ -19,24 +19,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from allauth.account.forms import default_token_generator
-from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.urls import reverse
 
-from conduct.models import Person
+from conduct.accounts import set_password_url
 from conduct.organisations import AlreadySetUp, FirstTrust, trust_create_first
-
-
-def set_password_link(person: Person) -> str:
-    """allauth's password-reset-from-key address for the person, made as allauth's password reset makes it."""
-    path = reverse(
-        "account_reset_password_from_key",
-        kwargs={"uidb36": user_pk_to_url_str(person), "key": default_token_generator.make_token(person)},
-    )
-    return f"{settings.SITE_URL}{path}"
 
 
 class Command(BaseCommand):
@@ -82,4 +70,4 @@ class Command(BaseCommand):
             "Give them this link to set their password and sign in (it works once, and expires in "
             f"{max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)} day(s)):"
         )
-        self.stdout.write(set_password_link(admin))
+        self.stdout.write(set_password_url(admin))
