@@ -34,14 +34,11 @@ def event_first_view(
 ) -> None:
     """Record the first time the person opened a version they owe.
 
-    A reload finds the event and stops at one read, without taking the person's
-    row. Otherwise one insert (INSERT … ON CONFLICT DO NOTHING against
-    ``event_first_view_once``), so a second tab or a race records nothing twice;
-    its time is stamped once the person's row is held, like every event a
-    signature's hash may cover.
+    One insert whether or not it is the first time (INSERT … ON CONFLICT DO
+    NOTHING against ``event_first_view_once``), so a second tab, a reload or a
+    race costs the same and records nothing twice. The time is stamped once the
+    person's row is held, like every event a signature's hash may cover.
     """
-    if AuditEvent.objects.filter(person=person, version=version, kind=EventKind.FIRST_VIEWED).exists():
-        return
     with transaction.atomic():
         hold_person_evidence(person.pk)
         event = AuditEvent(
