@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 
 from conduct.models import AuditAction, AuditLogEntry, Organisation, Person
 from core.canonical import canonical_json
+from core.request_meta import current_client_ip
 
 
 def _json_ready(details: dict[str, Any]) -> dict[str, Any]:
@@ -33,9 +34,18 @@ def audit_log_record(
     target: models.Model | None = None,
     summary: str,
     details: dict[str, Any] | None = None,
+    subject: Person | None = None,
+    ip_address: str | None = None,
 ) -> AuditLogEntry:
-    """Record one officer action. ``actor`` is None only for what the operator does from the command line."""
+    """Record one officer action. ``actor`` is None only for what the operator does from the command line.
+
+    ``subject`` is the person the change is about (shown on their page); ``details`` carries what
+    changed, by convention ``{"before": {...}, "after": {...}}``. The address defaults to that of
+    the request being served (``core.request_meta.ClientAddressMiddleware``).
+    """
     return AuditLogEntry.objects.create(
+        subject=subject,
+        ip_address=ip_address if ip_address is not None else current_client_ip(),
         actor=actor,
         action=action,
         organisation=organisation,

@@ -837,6 +837,41 @@ class AuditAction(models.TextChoices):
     PERSON_CHANGED = "person_changed", "Person's details changed"
     ROLE_GRANTED = "role_granted", "Role granted"
     ROLE_ENDED = "role_ended", "Role ended"
+    # The full list of officer actions is declared once here (issue 10's audit log), so that
+    # adding a service never needs a migration of its own for a new choice.
+    ROLE_CHANGED = "role_changed", "Role details changed"
+    PERSON_MOVED = "person_moved", "Person moved to another role"
+    PERSON_LEFT = "person_left", "Leaver recorded"
+    PERSON_DEACTIVATED = "person_deactivated", "Account deactivated"
+    PERSON_REACTIVATED = "person_reactivated", "Account reactivated"
+    PERSON_ERASED = "person_erased", "Personal data erased"
+    LEGAL_HOLD_SET = "legal_hold_set", "Legal hold placed"
+    LEGAL_HOLD_RELEASED = "legal_hold_released", "Legal hold released"
+    INVITATION_RESENT = "invitation_resent", "Invitation resent"
+    PEOPLE_IMPORTED = "people_imported", "People imported from a file"
+    ROSTER_SYNCED = "roster_synced", "Roster synchronised"
+    CODE_CREATED = "code_created", "Code created"
+    CODE_SETTINGS_CHANGED = "code_settings_changed", "Code settings changed"
+    DRAFT_STARTED = "draft_started", "Draft started"
+    DRAFT_CHANGED = "draft_changed", "Draft changed"
+    DRAFT_IMPORTED = "draft_imported", "Draft imported from a document"
+    DRAFT_DISCARDED = "draft_discarded", "Draft discarded"
+    ATTACHMENT_ADDED = "attachment_added", "Attachment added to a version"
+    ATTACHMENT_REMOVED = "attachment_removed", "Attachment removed from a version"
+    VERSION_ADOPTED = "version_adopted", "Version adopted"
+    MEETING_CREATED = "meeting_created", "Meeting recorded"
+    MEETING_CHANGED = "meeting_changed", "Meeting changed"
+    REMINDER_STEPS_CHANGED = "reminder_steps_changed", "Reminder steps changed"
+    REMINDERS_SENT_NOW = "reminders_sent_now", "Reminders sent now"
+    PAPER_RECORDED = "paper_recorded", "Paper signature recorded"
+    PAPER_CORRECTED = "paper_corrected", "Paper record corrected"
+    REGISTER_PUBLISHED = "register_published", "Register published"
+    REGISTER_UNPUBLISHED = "register_unpublished", "Register unpublished"
+    REPORT_REQUESTED = "report_requested", "Report or archive requested"
+    BRANDING_CHANGED = "branding_changed", "Branding changed"
+    TOKEN_CREATED = "token_created", "Provisioning token created"
+    TOKEN_REVOKED = "token_revoked", "Provisioning token revoked"
+    EVIDENCE_CHECKED = "evidence_checked", "Evidence checked"
 
 
 class AuditLogEntry(AppendOnly):
@@ -860,6 +895,15 @@ class AuditLogEntry(AppendOnly):
     target_id = models.CharField(max_length=64, blank=True)
     summary = models.CharField(max_length=500)
     details = models.JSONField(default=dict, blank=True)
+    subject = models.ForeignKey(
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_trail",
+        help_text="The person the change is about, so their page can show every change to them.",
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField(default=timezone.now)
 
     objects = AppendOnlyQuerySet.as_manager()
@@ -871,6 +915,7 @@ class AuditLogEntry(AppendOnly):
         indexes = [
             models.Index(fields=["organisation", "-at"], name="auditlog_by_organisation"),
             models.Index(fields=["target_type", "target_id"], name="auditlog_by_target"),
+            models.Index(fields=["subject", "-at"], name="auditlog_by_subject"),
         ]
 
     def __str__(self) -> str:

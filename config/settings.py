@@ -96,6 +96,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Lets services record the client's address in the officers' audit log.
+    "core.request_meta.ClientAddressMiddleware",
     # Officers without an authenticator app are sent to set one up when REQUIRE_MFA_FOR_OFFICERS is on.
     "acknowledgements.middleware.OfficerMfaMiddleware",
 ]

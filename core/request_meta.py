@@ -7,12 +7,13 @@ from the database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.ipv6 import clean_ipv6_address
 
 MAX_USER_AGENT = 1000
@@ -122,3 +123,27 @@ def authentication_from_request(request: HttpRequest) -> tuple[str, str, bool]:
     if user is None or not user.is_authenticated:
         return AuthMethod.UNRECORDED, "", False
     return authentication_from_records(get_authentication_records(request, user))
+
+
+# The address of the request being served, for records written deep inside services (the officers'
+# audit log) without every service taking the request. Empty outside a request (tasks, commands).
+_current_client_ip: ContextVar[str | None] = ContextVar("current_client_ip", default=None)
+
+
+def current_client_ip() -> str | None:
+    """The client address of the request this thread is serving, or None outside a request."""
+    return _current_client_ip.get()
+
+
+class ClientAddressMiddleware:
+    """Makes ``client_ip(request)`` available to services through ``current_client_ip()`` for one request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = _current_client_ip.set(client_ip(request))
+        try:
+            return self.get_response(request)
+        finally:
+            _current_client_ip.reset(token)

@@ -309,6 +309,7 @@ def test_an_admin_renames_an_academy(tree: Orgs, admin_client):
     assert "Renamed Oak Trust North Academy to Oak Northgate Academy." in text(response)
     entry = AuditLogEntry.objects.get(action=AuditAction.ORGANISATION_RENAMED)
     assert entry.details == {"from": "Oak Trust North Academy", "to": "Oak Northgate Academy"}
+    assert entry.ip_address == "127.0.0.1"  # the test client's address, recorded without the service asking
 
 
 def test_renaming_to_a_siblings_name_is_refused_and_saves_nothing(tree: Orgs, admin_client):
