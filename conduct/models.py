@@ -350,6 +350,9 @@ class Role(models.Model):
     category = models.CharField(max_length=20, choices=GovernorCategory.choices, blank=True)
     appointed_by = models.CharField(max_length=200, blank=True, help_text="The body that appointed them.")
     term_ends_on = models.DateField(null=True, blank=True, help_text="When the term of office ends.")
+    end_reason = models.CharField(
+        max_length=200, blank=True, help_text="Why the role ended (left, term ended, moved), as the officer gave it."
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = RoleQuerySet.as_manager()
