@@ -28,3 +28,25 @@ class AppendOnly(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyViolation(f"{self._meta.verbose_name} records are append-only.")
+
+
+class WorkClaim(models.Model):
+    """A claim on a piece of background work, so that a sweep queues it again exactly once.
+
+    ``key`` names the work ("pdf:acknowledgement:42", "reminders:plan:2026-12-01" …). Whoever inserts the
+    row, or moves a stale ``claimed_at`` forward with one conditional UPDATE, holds it; everyone else
+    (a second beat, an overlapping sweep) sees a row count of 0 and leaves it. ``done_at`` marks work
+    that must happen once only (a day's reminder planning). See ``core.claims``.
+    """
+
+    key = models.CharField(max_length=120, unique=True)
+    claimed_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = "work claim"
+
+    def __str__(self) -> str:
+        return self.key
+

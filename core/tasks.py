@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from celery import shared_task
@@ -83,5 +82,22 @@ def _send(task: Any, args: tuple, kwargs: dict) -> None:
 
 
 def enqueue_on_commit(task: Any, *args: Any, **kwargs: Any) -> None:
-    """Queue ``task`` once the current transaction commits (at once outside one); broker errors are logged."""
-    transaction.on_commit(partial(_send, task, args, kwargs))
+    """Queue ``task`` once the current transaction commits (at once outside one); broker errors are logged.
+
+    Robust (``robust=True``) besides: whatever else sending raises after the commit is logged by Django and
+    never reaches the user, whose action has committed. Tasks run eagerly (tests) keep their errors.
+    """
+
+    def send_after_commit() -> None:
+        _send(task, args, kwargs)
+
+    send_after_commit.__qualname__ = f"enqueue_on_commit({task.name})"  # what Django logs if it ever fails
+    transaction.on_commit(send_after_commit, robust=not _runs_here(task))
+
+
+@shared_task(ignore_result=True)
+def reconcile() -> dict[str, int]:
+    """Every few minutes (beat ``reconcile``): queue again what lost messages left undone (``core.reconcile``)."""
+    from core.reconcile import reconcile_run  # here: the sweeps import the apps' tasks, which import this module
+
+    return reconcile_run()
