@@ -11,10 +11,11 @@ from datetime import datetime
 from django.dispatch import receiver
 
 from acknowledgements.events import event_adopted
+from acknowledgements.leavers import obligations_close_for_role
 from acknowledgements.obligations import obligations_open_for_adoption, obligations_open_for_role
 from acknowledgements.tasks import issue_adoption_certificate
 from conduct.models import Adoption, Role
-from conduct.signals import adoption_recorded, role_started
+from conduct.signals import adoption_recorded, role_ended, role_started
 from core.tasks import enqueue_on_commit
 
 
@@ -30,3 +31,9 @@ def open_signing_round(sender, *, adoption: Adoption, recorded_at: datetime, **k
 def open_obligations_for_role(sender, *, role: Role, **kwargs) -> None:
     """A new role owes every code already in force for it."""
     obligations_open_for_role(role=role)
+
+
+@receiver(role_ended, dispatch_uid="acknowledgements.close_obligations_for_role")
+def close_obligations_for_role(sender, *, role: Role, **kwargs) -> None:
+    """A leaver owes nothing after their last day; a code another of their roles requires carries over to it."""
+    obligations_close_for_role(role=role)

@@ -506,3 +506,63 @@ def can_end_membership(user: Person, membership: NetworkMembership) -> bool:
 def can_view_audit_log(user: Person, organisation: Organisation) -> bool:
     """Reads the officers' audit log of ``organisation`` (and below it): its admins."""
     return can_manage_organisation(user, organisation)
+
+
+# --- People: the directory, a person's page, joiners, movers and leavers (conduct.people)
+#
+# An officer who manages people (admins; clerks for their boards) reaches a person through a role
+# the person holds, or held, in an organisation the officer manages. Only admins grant or change the
+# officer roles (``may_grant_role``). A person who holds an officer role today, or a platform
+# operator, is changed only by those who could have granted every such role they hold, so a clerk
+# cannot take over an admin's account by changing its email address.
+
+
+def people_managed_q(user: Person, role_field: str = "roles") -> Q:
+    """People (a Person query set's filter) holding or having held a role where ``user`` manages people.
+
+    ``role_field`` is the lookup from the model to its roles ("roles" from Person). Apply it with
+    ``.filter(...).distinct()`` or inside ``Exists``: a person with two such roles matches twice.
+    """
+    return scope_q(user, Action.MANAGE_PEOPLE, f"{role_field}__organisation")
+
+
+def can_view_person(user: Person, person: Person) -> bool:
+    """Sees a person's page (details, roles, records, audit trail): themselves, and those who manage them."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.pk == person.pk or user.is_superuser:
+        return True
+    return Role.objects.filter(person=person).filter(scope_q(user, Action.MANAGE_PEOPLE, "organisation")).exists()
+
+
+def can_change_person(user: Person, person: Person) -> bool:
+    """Corrects a person's name or email, deactivates or reactivates their account.
+
+    Those who manage them, provided they could grant every officer role the person holds today;
+    a platform operator only by another. Nobody deactivates themselves (``can_deactivate_person``).
+    """
+    if not can_view_person(user, person) or (user.pk == person.pk and not user.is_superuser):
+        return False
+    if user.is_superuser:
+        return True
+    if person.is_superuser:
+        return False
+    officer_roles = (
+        Role.objects.current().filter(person=person, kind__in=OFFICER_ROLE_KINDS).select_related("organisation")
+    )
+    return all(may_grant_role(user, role.kind, role.organisation) for role in officer_roles)
+
+
+def can_deactivate_person(user: Person, person: Person) -> bool:
+    """Stops a person signing in (their history stays): as ``can_change_person``, never one's own account."""
+    return user.pk != person.pk and can_change_person(user, person)
+
+
+def can_change_role(user: Person, role: Role) -> bool:
+    """Ends a role or changes its governance details: whoever may grant a role of that kind there."""
+    return may_grant_role(user, role.kind, role.organisation)
+
+
+def can_export_gias(user: Person, board: Organisation) -> bool:
+    """The governance export for "Get information about schools": those who manage the board's people."""
+    return board.kind in BOARD_KINDS and can_manage_people(user, board)

@@ -411,12 +411,3 @@ def role_create(
     role_started.send(sender=Role, role=role)
     return role
 
-
-@transaction.atomic
-def role_end(*, role: Role, ends_on: date) -> Role:
-    """End a role (someone leaves or steps down). Obligations stay as history but are no longer owed."""
-    if ends_on < role.starts_on:
-        raise ValidationError({"ends_on": "The end date cannot be before the start date."})
-    role.ends_on = ends_on
-    role.save(update_fields=["ends_on"])
-    return role

@@ -14,3 +14,7 @@ adoption_recorded = Signal()
 
 # Sent with ``role`` (a saved Role).
 role_started = Signal()
+
+# Sent with ``role`` (the Role, its ``ends_on`` and ``end_reason`` saved) when a role ends: a leaver,
+# a mover's old role, a governor stepping down. Receivers close what the person owed through it.
+role_ended = Signal()

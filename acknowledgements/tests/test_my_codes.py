@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from acknowledgements.issuing import acknowledgement_pdf_issue
 from acknowledgements.tests.factories import owing, sign
-from conduct.services import role_end
+from conduct.people import role_end
 from conduct.tests.factories import RoleFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def test_signed_codes_link_their_pdf(staff, client_for):
 
 
 def test_someone_whose_role_ended_owes_nothing_new(staff, client_for):
-    role_end(role=staff.obligation.role, ends_on=timezone.localdate() - timedelta(days=1))
+    role_end(actor=None, role=staff.obligation.role, ends_on=timezone.localdate() - timedelta(days=1), reason="Left")
     page = client_for(staff.person).get(URL).content.decode()
     assert "Nothing to sign" in page and staff.version.get_absolute_url() not in page
 

@@ -21,7 +21,7 @@ from acknowledgements.models import (
 )
 from acknowledgements.signing import acceptance_statement, acknowledgement_sign
 from acknowledgements.tests.factories import META, business_interest, owing, sign
-from conduct.services import role_end
+from conduct.people import role_end
 from conduct.tests.factories import RoleFactory
 from core.request_meta import (
     AuthMethod,
@@ -157,7 +157,7 @@ def test_someone_who_does_not_owe_the_version_cannot_sign_it(staff):
 
 
 def test_someone_whose_role_ended_owes_nothing_new(staff):
-    role_end(role=staff.obligation.role, ends_on=timezone.localdate() - timedelta(days=1))
+    role_end(actor=None, role=staff.obligation.role, ends_on=timezone.localdate() - timedelta(days=1), reason="Left")
     with pytest.raises(ValidationError):
         sign(staff)
     assert not Acknowledgement.objects.exists()

@@ -14,12 +14,12 @@ from django.utils import timezone
 
 from acknowledgements.models import AuditEvent, Obligation
 from conduct.models import Adoption, CodeVersion, Meeting, Organisation, Person, RoleKind, VersionStatus
+from conduct.people import role_end
 from conduct.services import (
     AdoptionRequest,
     adoption_evidence_hash,
     adoption_record,
     role_create,
-    role_end,
     version_content_as_data,
     versions_mark_superseded,
 )
@@ -368,7 +368,7 @@ def test_a_leaver_stops_owing_it(tree, governance, chair, meeting):
     role = RoleFactory.create(organisation=tree["board"], kind=RoleKind.TRUSTEE)
     version = make_version(governance)
     record(request_for(version, tree["board"], meeting, chair), chair)
-    role_end(role=role, ends_on=TODAY - timedelta(days=1))
+    role_end(actor=None, role=role, ends_on=TODAY - timedelta(days=1), reason="Stepped down")
     assert not Obligation.objects.filter(person=role.person, version=version).open().for_current_roles(TODAY).exists()
     assert Obligation.objects.filter(person=role.person, version=version).exists()  # kept as history
 
