@@ -4,8 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
+# Every process under honcho links to the web server: honcho gives each process its own PORT.
+WEB_PORT ?= $(PORT)
+SITE_URL ?= http://127.0.0.1:$(WEB_PORT)
+export WEB_PORT SITE_URL
 
-.PHONY: run test lint install install-test benchmark clean
+.PHONY: run demo-reset test lint install install-test benchmark clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,12 +25,21 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 ## Install, migrate, load the demo data (only into an empty database) and start web, worker and beat.
+## A taken port is named in one line (and make fails) before anything starts; a banner follows the start-up
+## output; Ctrl-C, or a SIGINT to make alone, stops everything (devtools/run.py says how).
 run: install
+	@$(PY) -m devtools.run check-port --port $(WEB_PORT)
 	$(PY) -m config.prepare
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(PY) manage.py load_demo --if-empty
-	@echo "Web: http://127.0.0.1:$(PORT)   Mail: var/mail/   Ctrl-C stops everything."
-	DEBUG=$${DEBUG:-1} $(VENV)/bin/honcho -f Procfile.dev start
+	DEBUG=$${DEBUG:-1} $(PY) -m devtools.run start --port $(WEB_PORT) --parent $$PPID
+
+## Start the demo again, dated from today: delete the development database, files, mail and queued tasks
+## under var/ (keys are kept), then `make run`. Stop a running `make run` first.
+demo-reset: install
+	@$(PY) -m devtools.run check-port --port $(WEB_PORT)
+	$(PY) -m devtools.run reset
+	$(MAKE) run
 
 ## Install the test requirements too and run the whole suite (DATABASE_URL chooses the database).
 test: install-test

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from datetime import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -91,6 +92,28 @@ def env_time(name: str, default: time, *, environ: Mapping[str, str] | None = No
     if not match:
         raise ImproperlyConfigured(f"{name}={value!r} is not a time; write it as HH:MM, for example 07:30.")
     return time(int(match.group(1)), int(match.group(2)))
+
+
+def env_url(name: str, default: str = _MISSING, *, environ: Mapping[str, str] | None = None) -> str:
+    """An absolute http(s) address with a host and no path, query or fragment, returned without a trailing slash."""
+    value = _raw(name, environ)
+    if not value:
+        if default is _MISSING:
+            raise ImproperlyConfigured(
+                f"{name} must be set to the public address of this site, e.g. https://conduct.example.org "
+                "(it goes into emails, PDFs and QR codes)."
+            )
+        value = default
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ImproperlyConfigured(f"{name}={value!r} is not an address; write it as https://host[:port].")
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        raise ImproperlyConfigured(f"{name}={value!r} must be the site's root address, without a path or query.")
+    try:
+        parts.port  # noqa: B018 - a bad port raises ValueError
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} has a bad port.") from None
+    return value.rstrip("/")
 
 
 def env_database(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> dj_database_url.DBConfig:

@@ -18,7 +18,7 @@ from pathlib import Path
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_database, env_int, env_list, env_str, env_time
+from config.env import env_bool, env_database, env_int, env_list, env_str, env_time, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -53,8 +53,15 @@ if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the host names this site answers to.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
-# The public address, used in emails, PDFs and QR codes (which have no request to read it from).
-SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{env_int('PORT', 8000, minimum=1, maximum=65535)}").rstrip("/")
+# The public address, used in emails, PDFs and QR codes (which have no request to read it from). Required in
+# production: a forgotten setting would put a development address into every email and sealed PDF. In development
+# it defaults to the web server's port, WEB_PORT (set by `make run` for every process: honcho gives each process its
+# own PORT, so the worker's PORT is not the web server's), then PORT.
+if DEBUG:
+    _web_port = env_int("WEB_PORT", env_int("PORT", 8000, minimum=1, maximum=65535), minimum=1, maximum=65535)
+    SITE_URL = env_url("SITE_URL", f"http://127.0.0.1:{_web_port}")
+else:
+    SITE_URL = env_url("SITE_URL")
 SITE_NAME = env_str("SITE_NAME", "Codes of Conduct")
 
 # Sign-in with Google and Microsoft, each on when configured: read here for INSTALLED_APPS, checked and
@@ -325,8 +332,14 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         # WeasyPrint and fontTools log every layout step at INFO; only their warnings matter here.
-        "weasyprint": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING", "filters": ["weasyprint_noise"]},
         "fontTools": {"level": "WARNING"},
+        "kombu.connection": {"filters": ["kombu_noise"]},
+    },
+    # Known, harmless warnings repeated on every connection or PDF (core/logging.py says why).
+    "filters": {
+        "kombu_noise": {"()": "core.logging.DropMessages", "prefixes": ["No hostname was supplied"]},
+        "weasyprint_noise": {"()": "core.logging.DropMessages", "prefixes": ["Ignored `clip:"]},
     },
 }
 

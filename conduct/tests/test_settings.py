@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_database, env_int, env_list, env_str, env_time
+from config.env import env_bool, env_database, env_int, env_list, env_str, env_time, env_url
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -49,6 +49,37 @@ def test_database_url_uses_postgres_with_persistent_connections_or_sqlite():
         env_database("DATABASE_URL", "", environ={"DATABASE_URL": "mysql://x/y"})
 
 
+def test_env_url_wants_an_absolute_root_address():
+    assert env_url("U", environ={"U": "https://conduct.example.org/"}) == "https://conduct.example.org"
+    assert env_url("U", "http://127.0.0.1:8000", environ={}) == "http://127.0.0.1:8000"
+    with pytest.raises(ImproperlyConfigured, match="U must be set"):
+        env_url("U", environ={})
+    with pytest.raises(ImproperlyConfigured, match="bad port"):
+        env_url("U", environ={"U": "http://h:99999"})
+
+
+def development_site_url(**env: str) -> str:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SITE_URL", "WEB_PORT", "PORT", "DJANGO_SETTINGS_MODULE"}}
+    clean.update(DEBUG="1", SECRET_KEY="s" * 60, **env)
+    result = subprocess.run(
+        [sys.executable, "-c", "from config import settings; print(settings.SITE_URL)"],
+        cwd=BASE_DIR,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_in_development_every_process_links_to_the_web_server_whatever_its_own_port():
+    # honcho gives the worker PORT=8100; WEB_PORT (which `make run` exports) still names the web server.
+    assert development_site_url(PORT="8100", WEB_PORT="8000") == "http://127.0.0.1:8000"
+    assert development_site_url(PORT="8300") == "http://127.0.0.1:8300"
+    assert development_site_url(PORT="8100", SITE_URL="http://localhost:9000") == "http://localhost:9000"
+
+
 def test_psycopg3_is_the_postgresql_driver():
     import psycopg
 
@@ -66,6 +97,7 @@ def production_env(tmp_path, **overrides) -> dict:
         DATABASE_URL="postgres://conduct@127.0.0.1:5432/conduct",
         CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
         EMAIL_HOST="smtp.example.org",
+        SITE_URL="https://conduct.example.org",
         SEAL_KEY_FILE=str(tmp_path / "seal.key"),
         SEAL_CERT_FILE=str(tmp_path / "seal.crt"),
         VAR_DIR=str(tmp_path / "var"),
@@ -94,6 +126,9 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         ({"SECRET_KEY": "short"}, "at least 50"),
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS must list"),
         ({"EMAIL_HOST": ""}, "EMAIL_HOST must be set"),
+        ({"SITE_URL": ""}, "SITE_URL must be set to the public address of this site"),
+        ({"SITE_URL": "conduct.example.org"}, "SITE_URL='conduct.example.org' is not an address"),
+        ({"SITE_URL": "https://conduct.example.org/app?x=1"}, "must be the site's root address"),
         ({"CELERY_BROKER_URL": "amqp://x"}, "CELERY_BROKER_URL must be"),
         ({"DEBUG": "perhaps"}, "not a boolean"),
         ({"GOOGLE_CLIENT_ID": "abc"}, "GOOGLE_CLIENT_SECRET"),
