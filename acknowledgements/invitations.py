@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -33,9 +34,10 @@ from acknowledgements.events import event_invited
 from acknowledgements.evidence import hold_person_evidence
 from acknowledgements.models import Invitation
 from conduct.accounts import set_password_url
-from conduct.models import Organisation, Person, Role, RoleKind, role_label, role_label_plural
+from conduct.audit import audit_log_record
+from conduct.models import AuditAction, Organisation, Person, Role, RoleKind, role_label, role_label_plural
+from conduct.people import MAX_EMAIL, MAX_FULL_NAME, role_add
 from conduct.permissions import can_manage_people, may_grant_role, organisations_managed_by
-from conduct.services import role_create
 from core.site import absolute_url
 from core.tasks import enqueue_on_commit
 
@@ -91,21 +93,28 @@ def invitation_create(
     kind: str,
     starts_on: date,
     title: str = "",
+    via: str = "web",
 ) -> InvitationResult:
-    """Give the person (created if new) the role, and email them an invitation.
+    """Give the person (created if new) the role (``conduct.people.role_add``), and email them an invitation.
 
     Someone who already has this role from this date is left alone (no second
-    email): re-importing a file changes nothing.
+    email): re-importing a file changes nothing. The role and the invitation are
+    each in the officers' audit log; ``via`` says how it arrived ("web", "csv").
     """
     email = (email or "").strip().lower()
     full_name = " ".join((full_name or "").split())
     errors: dict[str, list[str]] = {}
     if not full_name:
         errors["full_name"] = ["Give the person's full name, as it should appear on signed records."]
-    try:
-        validate_email(email)
-    except ValidationError:
-        errors["email"] = [f"“{email}” is not a valid email address."]
+    elif len(full_name) > MAX_FULL_NAME:
+        errors["full_name"] = [f"The name can be at most {MAX_FULL_NAME} characters (it has {len(full_name)})."]
+    if len(email) > MAX_EMAIL:
+        errors["email"] = [f"The email address can be at most {MAX_EMAIL} characters (it has {len(email)})."]
+    else:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = [f"“{email}” is not a valid email address."]
     if kind not in RoleKind.values:
         errors["kind"] = ["Choose a role."]
     if errors:
@@ -117,9 +126,30 @@ def invitation_create(
     role = Role.objects.filter(person=person, organisation=organisation, kind=kind, starts_on=starts_on).first()
     if role is not None:
         return InvitationResult(person, role, None, person_created=False, role_created=False)
-    role = role_create(person=person, organisation=organisation, kind=kind, starts_on=starts_on, title=title.strip())
+    role = role_add(
+        actor=invited_by,
+        person=person,
+        organisation=organisation,
+        kind=kind,
+        starts_on=starts_on,
+        title=title.strip(),
+        via=via,
+    )
     invitation = Invitation.objects.create(person=person, role=role, invited_by=invited_by)
     event_invited(invitation=invitation, invited_by=invited_by)
+    audit_log_record(
+        actor=invited_by,
+        action=AuditAction.PERSON_INVITED,
+        organisation=organisation,
+        target=invitation,
+        subject=person,
+        summary=f"Invited {person.full_name} <{person.email}> as {role_label(kind).lower()} at {organisation.name}.",
+        details={
+            "before": None,
+            "after": {"invitation_id": invitation.pk, "role_id": role.pk, "new_account": person_created},
+            "via": via,
+        },
+    )
     _queue_send(invitation)
     return InvitationResult(person, role, invitation, person_created=person_created, role_created=True)
 
@@ -132,6 +162,15 @@ def invitation_resend(*, invitation: Invitation, invited_by: Person) -> Invitati
     hold_person_evidence(invitation.person_id)  # as in invitation_create
     fresh = Invitation.objects.create(person=invitation.person, role=invitation.role, invited_by=invited_by)
     event_invited(invitation=fresh, invited_by=invited_by, resent_from=invitation)
+    audit_log_record(
+        actor=invited_by,
+        action=AuditAction.INVITATION_RESENT,
+        organisation=invitation.role.organisation,
+        target=fresh,
+        subject=invitation.person,
+        summary=f"Sent {invitation.person.full_name} a fresh invitation.",
+        details={"before": {"invitation_id": invitation.pk}, "after": {"invitation_id": fresh.pk}, "via": "web"},
+    )
     _queue_send(fresh)
     return fresh
 
@@ -399,6 +438,16 @@ def _validate_row(line: int, values: dict[str, str], user: Person, organisations
     return _Row(line, name, email, kind, organisation, starts_on, values.get("title", ""))
 
 
+def _common_ancestor(organisations: list[Organisation]) -> Organisation | None:
+    """The lowest organisation above or at all of them (where an import touching several is filed)."""
+    paths = [organisation.path for organisation in organisations]
+    if not paths:
+        return None
+    prefix = os.path.commonprefix(paths)
+    prefix = prefix[: prefix.rfind("/") + 1]
+    return Organisation.objects.filter(path=prefix).first() if len(prefix) > 1 else None
+
+
 def people_import_csv(*, data: bytes, invited_by: Person) -> ImportReport:
     """Import people from CSV bytes; every row is imported whole or reported, never half done."""
     report = ImportReport()
@@ -445,6 +494,7 @@ def people_import_csv(*, data: bytes, invited_by: Person) -> ImportReport:
         seen[key] = line
         names.setdefault(checked.email, (checked.name, line))
         valid.append(checked)
+    imported_in: list[Organisation] = []
     for row in valid:
         try:
             with transaction.atomic():
@@ -456,11 +506,14 @@ def people_import_csv(*, data: bytes, invited_by: Person) -> ImportReport:
                     kind=row.kind,
                     starts_on=row.starts_on,
                     title=row.title,
+                    via="csv",
                 )
         except (ValidationError, PermissionDenied) as exc:
             messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
             report.errors.append(RowError(row.line, " ".join(messages)))
             continue
+        if result.role_created:
+            imported_in.append(row.organisation)
         report.done.append(
             RowDone(
                 row.line,
@@ -472,4 +525,19 @@ def people_import_csv(*, data: bytes, invited_by: Person) -> ImportReport:
             )
         )
     report.errors.sort(key=lambda error: error.line)
+    if report.imported:
+        audit_log_record(
+            actor=invited_by,
+            action=AuditAction.PEOPLE_IMPORTED,
+            organisation=_common_ancestor(imported_in),
+            summary=f"Imported {report.imported} row(s) from a file ({report.invited} invited, "
+            f"{report.roles_added} role(s) added, {len(report.errors)} rejected).",
+            details={
+                "after": {
+                    "rows": [{"line": row.line, "email": row.email, "outcome": row.outcome} for row in report.done],
+                    "rejected": [{"line": error.line, "message": error.message} for error in report.errors],
+                },
+                "via": "csv",
+            },
+        )
     return report

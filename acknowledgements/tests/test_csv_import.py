@@ -137,7 +137,7 @@ def test_a_row_that_fails_midway_is_rolled_back_whole(admin, staff):
             raise services.ValidationError({"starts_on": "Simulated failure after the person was created."})
         return real(**kwargs)
 
-    with mock.patch("acknowledgements.invitations.role_create", side_effect=failing):
+    with mock.patch("conduct.people.role_create", side_effect=failing):
         report = run(admin, good_rows(staff))
     assert [error.line for error in report.errors] == [3]
     assert "Simulated failure" in report.errors[0].message
