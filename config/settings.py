@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "acknowledgements",
     "reminders",
     "reports",
+    "provisioning",
     "devtools",
     *(["allauth.socialaccount.providers.google"] if _google_id else []),
     *(["allauth.socialaccount.providers.microsoft"] if _ms_id else []),
