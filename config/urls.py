@@ -16,6 +16,5 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("organisations/<slug:slug>/governance/", reports_views.governance_page, name="public_governance"),
     path("reminders/", include("reminders.urls")),
-    path("provisioning/", include("provisioning.urls")),
-    path("scim/v2/", include("provisioning.scim_urls")),
+    path("people/", include("people.urls")),
 ]

@@ -29,4 +29,5 @@ PEOPLE_PAGES = frozenset(
 @register.filter
 def is_people_page(request: HttpRequest) -> bool:
     match = getattr(request, "resolver_match", None)
-    return bool(match and match.view_name in PEOPLE_PAGES)
+    # The people directory and everything under it (the people app) count as people pages too.
+    return bool(match and (match.view_name in PEOPLE_PAGES or match.namespace == "people"))

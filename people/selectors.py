@@ -1,0 +1,388 @@
+"""Read side of the people pages: the directory, a person's page, the audit page and the GIAS export.
+
+Who may see whom is decided in ``conduct.permissions`` (``scope_q`` over the organisations where the
+viewer manages people); every query here applies it, so one trust's officers never read another
+trust's people, records or audit entries, even about someone both trusts know. Each page is a fixed
+number of queries however many people, roles or entries there are.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from acknowledgements.models import Acknowledgement, Declaration, Invitation, Obligation
+from conduct.models import (
+    BOARD_KINDS,
+    GOVERNANCE_ROLE_KINDS,
+    AuditLogEntry,
+    Organisation,
+    OrganisationKind,
+    Person,
+    Role,
+    RoleKind,
+    role_label,
+)
+from conduct.permissions import Action, audit_log_q, scope_q
+from reminders.models import ReminderLog
+
+ROLE_STATUSES = {"current": "Current roles", "ended": "Ended roles", "all": "All roles"}
+INVITATION_STATES = {"pending": "Invitation not yet accepted", "accepted": "Invitation accepted"}
+SORTS = {
+    "name": ("full_name", "pk"),
+    "-name": ("-full_name", "-pk"),
+    "email": ("email",),
+    "-email": ("-email",),
+    "last_login": ("last_login", "pk"),
+    "-last_login": ("-last_login", "-pk"),
+    "joined": ("date_joined", "pk"),
+    "-joined": ("-date_joined", "-pk"),
+}
+SORT_LABELS = {
+    "name": "Name (A to Z)",
+    "-name": "Name (Z to A)",
+    "email": "Email (A to Z)",
+    "-email": "Email (Z to A)",
+    "-last_login": "Signed in most recently",
+    "last_login": "Signed in longest ago",
+    "-joined": "Newest accounts",
+    "joined": "Oldest accounts",
+}
+
+
+def _managed(user: Person, field: str) -> Q:
+    """Rows whose ``field`` (a lookup to an Organisation) is where ``user`` manages people."""
+    return scope_q(user, Action.MANAGE_PEOPLE, field)
+
+
+# ---------------------------------------------------------------------------
+# The directory
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DirectoryFilters:
+    q: str = ""
+    organisation: Organisation | None = None  # and everything below it
+    kind: str = ""
+    roles: str = "current"  # current / ended / all
+    overdue: bool = False
+    invitation: str = ""  # pending / accepted / ""
+    never_signed_in: bool = False
+    sort: str = "name"
+
+
+def _matching_roles(user: Person, filters: DirectoryFilters, today: date) -> QuerySet[Role]:
+    roles = Role.objects.filter(_managed(user, "organisation"))
+    if filters.organisation is not None:
+        roles = roles.filter(organisation__path__startswith=filters.organisation.path)
+    if filters.kind:
+        roles = roles.filter(kind=filters.kind)
+    if filters.roles == "current":
+        roles = roles.current(today)
+    elif filters.roles == "ended":
+        roles = roles.filter(ends_on__lt=today)
+    return roles
+
+
+def _overdue(user: Person, filters: DirectoryFilters, today: date) -> QuerySet[Obligation]:
+    """What is overdue today through roles still held, where the user manages people (within the filter)."""
+    obligations = (
+        Obligation.objects.open()
+        .for_current_roles(today)
+        .filter(due_on__lt=today)
+        .filter(_managed(user, "organisation"))
+    )
+    if filters.organisation is not None:
+        obligations = obligations.filter(organisation__path__startswith=filters.organisation.path)
+    return obligations
+
+
+def directory(user: Person, filters: DirectoryFilters, today: date | None = None) -> QuerySet[Person]:
+    """The people ``user`` manages who match ``filters``, sorted (the caller paginates or exports)."""
+    today = today or timezone.localdate()
+    people = Person.objects.filter(
+        Exists(_matching_roles(user, filters, today).filter(person_id=OuterRef("pk")).values("pk"))
+    )
+    if filters.q:
+        words = filters.q.split()
+        for word in words:
+            people = people.filter(Q(full_name__icontains=word) | Q(email__icontains=word))
+    if filters.overdue:
+        people = people.filter(Exists(_overdue(user, filters, today).filter(person_id=OuterRef("pk")).values("pk")))
+    if filters.invitation:
+        accepted = Invitation.objects.filter(person_id=OuterRef("pk"), accepted_at__isnull=False).values("pk")
+        if filters.invitation == "accepted":
+            people = people.filter(Exists(accepted))
+        else:
+            pending = Invitation.objects.filter(person_id=OuterRef("pk"), accepted_at__isnull=True).values("pk")
+            people = people.filter(Exists(pending)).exclude(Exists(accepted))
+    if filters.never_signed_in:
+        people = people.filter(last_login__isnull=True)
+    return people.order_by(*SORTS.get(filters.sort, SORTS["name"]))
+
+
+@dataclass
+class DirectoryRow:
+    person: Person
+    roles: list[Role] = field(default_factory=list)
+    overdue: int = 0
+    invitation: str = ""  # "accepted", "pending" or "" (never invited)
+
+    @property
+    def roles_text(self) -> str:
+        return "; ".join(role_words(role) for role in self.roles)
+
+
+def role_words(role: Role) -> str:
+    """ "Employee (Teacher) at North Academy, from 1 September 2020 to 31 August 2026"."""
+    title = f" ({role.title})" if role.title else ""
+    until = f" to {role.ends_on:%-d %B %Y}" if role.ends_on else ""
+    return f"{role_label(role.kind)}{title} at {role.organisation.name}, from {role.starts_on:%-d %B %Y}{until}"
+
+
+def directory_rows(
+    user: Person, people: list[Person], filters: DirectoryFilters, today: date | None = None
+) -> list[DirectoryRow]:
+    """The page's (or a batch's) people with their roles in reach, overdue count and invitation: three queries."""
+    today = today or timezone.localdate()
+    ids = [person.pk for person in people]
+    if not ids:
+        return []
+    roles: dict[int, list[Role]] = defaultdict(list)
+    visible = (
+        _matching_roles(user, DirectoryFilters(organisation=filters.organisation, roles="all"), today)
+        .filter(person_id__in=ids)
+        .select_related("organisation")
+        .order_by("person_id", "-starts_on", "pk")
+    )
+    for role in visible:
+        roles[role.person_id].append(role)
+    overdue = dict(
+        _overdue(user, filters, today)
+        .filter(person_id__in=ids)
+        .values_list("person_id")
+        .annotate(n=Count("pk"))
+        .values_list("person_id", "n")
+    )
+    invitations: dict[int, str] = {}
+    for person_id, accepted_at in Invitation.objects.filter(person_id__in=ids).values_list("person_id", "accepted_at"):
+        if accepted_at is not None or person_id not in invitations:
+            invitations[person_id] = "accepted" if accepted_at is not None else "pending"
+    return [
+        DirectoryRow(person, roles.get(person.pk, []), overdue.get(person.pk, 0), invitations.get(person.pk, ""))
+        for person in people
+    ]
+
+
+def directory_export_rows(
+    user: Person, filters: DirectoryFilters, batch: int = 1000, today: date | None = None
+) -> Iterator[DirectoryRow]:
+    """Every matching person as a row, read ``batch`` people at a time (memory stays flat)."""
+    today = today or timezone.localdate()
+    people = directory(user, filters, today)
+    chunk: list[Person] = []
+    for person in people.iterator(chunk_size=batch):
+        chunk.append(person)
+        if len(chunk) == batch:
+            yield from directory_rows(user, chunk, filters, today)
+            chunk = []
+    if chunk:
+        yield from directory_rows(user, chunk, filters, today)
+
+
+# ---------------------------------------------------------------------------
+# A person's page
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class PersonPage:
+    person: Person
+    roles: list[Role]
+    owed: list[Obligation]
+    signed: list[Acknowledgement]
+    declarations: list[Declaration]
+    invitations: list[Invitation]
+    reminders: list[ReminderLog]
+    audit: list[AuditLogEntry]
+    audit_more: bool
+
+
+PERSON_PAGE_AUDIT_ENTRIES = 50
+PERSON_PAGE_LIST_LIMIT = 100
+
+
+def person_page(user: Person, person: Person, today: date | None = None) -> PersonPage:
+    """Everything the person's page shows, limited to the organisations where ``user`` manages people.
+
+    Someone reading their own page sees it all (``user`` is ``person``).
+    """
+    today = today or timezone.localdate()
+    own = user.pk == person.pk
+
+    def scoped(field: str) -> Q:
+        return Q() if own else _managed(user, field)
+
+    roles = list(
+        Role.objects.filter(person=person)
+        .filter(scoped("organisation"))
+        .select_related("organisation")
+        .order_by("-starts_on", "organisation__path", "pk")
+    )
+    owed = list(
+        Obligation.objects.open()
+        .for_current_roles(today)
+        .filter(person=person)
+        .filter(scoped("organisation"))
+        .select_related("version__code", "organisation", "role")
+        .order_by("due_on", "pk")[:PERSON_PAGE_LIST_LIMIT]
+    )
+    signed = list(
+        Acknowledgement.objects.filter(person=person, corrections__isnull=True)
+        .filter(scoped("organisation"))
+        .select_related("version__code", "organisation", "recorded_by")
+        .order_by("-signed_at", "-pk")[:PERSON_PAGE_LIST_LIMIT]
+    )
+    declarations = list(
+        Declaration.objects.filter(person=person)
+        .filter(scoped("organisation"))
+        .select_related("organisation", "recorded_by")
+        .annotate(interest_count=Count("interests"))
+        .order_by("-made_at", "-pk")[:PERSON_PAGE_LIST_LIMIT]
+    )
+    invitations = list(
+        Invitation.objects.filter(person=person)
+        .filter(scoped("role__organisation"))
+        .select_related("role__organisation", "invited_by")
+        .order_by("-created_at", "-pk")[:PERSON_PAGE_LIST_LIMIT]
+    )
+    reminders = list(
+        ReminderLog.objects.filter(recipient=person)
+        .filter(scoped("organisation"))
+        .select_related("organisation", "code")
+        .order_by("-planned_for", "-pk")[:PERSON_PAGE_LIST_LIMIT]
+    )
+    audit_query = AuditLogEntry.objects.filter(subject=person)
+    if not own and not user.is_superuser:
+        audit_query = audit_query.filter(_managed(user, "organisation"))
+    audit = list(
+        audit_query.select_related("actor", "organisation").order_by("-at", "-pk")[: PERSON_PAGE_AUDIT_ENTRIES + 1]
+    )
+    for obligation in owed:
+        obligation.status_now = obligation.status(today)  # type: ignore[attr-defined]
+    return PersonPage(
+        person=person,
+        roles=roles,
+        owed=owed,
+        signed=signed,
+        declarations=declarations,
+        invitations=invitations,
+        reminders=reminders,
+        audit=audit[:PERSON_PAGE_AUDIT_ENTRIES],
+        audit_more=len(audit) > PERSON_PAGE_AUDIT_ENTRIES,
+    )
+
+
+# ---------------------------------------------------------------------------
+# The audit page
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    action: str = ""
+    actor: str = ""  # words in the actor's name or email
+    person: str = ""  # words in the subject's name or email
+    subject_id: int | None = None  # from a person's page
+    organisation: Organisation | None = None  # and everything below it
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def audit_entries(user: Person, filters: AuditFilters) -> QuerySet[AuditLogEntry]:
+    """Entries in the organisations ``user`` administers (``can_view_audit_log``), newest first.
+
+    Entries filed with no organisation (the operator's first-run set-up) are for platform operators only.
+    """
+    entries = AuditLogEntry.objects.filter(audit_log_q(user))
+    if filters.organisation is not None:
+        entries = entries.filter(organisation__path__startswith=filters.organisation.path)
+    if filters.action:
+        entries = entries.filter(action=filters.action)
+    for word in filters.actor.split():
+        entries = entries.filter(Q(actor__full_name__icontains=word) | Q(actor__email__icontains=word))
+    for word in filters.person.split():
+        entries = entries.filter(Q(subject__full_name__icontains=word) | Q(subject__email__icontains=word))
+    if filters.subject_id is not None:
+        entries = entries.filter(subject_id=filters.subject_id)
+    zone = timezone.get_current_timezone()
+    if filters.date_from is not None:
+        entries = entries.filter(at__gte=datetime.combine(filters.date_from, datetime.min.time(), tzinfo=zone))
+    if filters.date_to is not None:
+        after = filters.date_to + timedelta(days=1)
+        entries = entries.filter(at__lt=datetime.combine(after, datetime.min.time(), tzinfo=zone))
+    return entries.select_related("actor", "organisation", "subject").order_by("-at", "-pk")
+
+
+# ---------------------------------------------------------------------------
+# "Get information about schools" (GIAS): a board's governance
+# ---------------------------------------------------------------------------
+
+GIAS_ROLE_KINDS = frozenset({*GOVERNANCE_ROLE_KINDS, RoleKind.CLERK})
+GIAS_HISTORY_DAYS = 365  # GIAS keeps those who stepped down in the last 12 months
+
+
+@dataclass(frozen=True)
+class GiasRow:
+    role: Role
+    gias_role: str
+    forenames: str
+    surname: str
+
+
+def gias_role(role: Role, board: Organisation) -> str:
+    """The role in the words GIAS uses for the kind of body the board is."""
+    governs_trust = board.governs is not None and board.governs.kind == OrganisationKind.TRUST
+    if role.kind == RoleKind.CHAIR:
+        return "Chair of trustees" if governs_trust else "Chair of local governing body"
+    if role.kind == RoleKind.CLERK:
+        return (
+            "Governance professional to a multi-academy trust"
+            if governs_trust
+            else ("Governance professional to a local governing body")
+        )
+    if role.kind == RoleKind.LOCAL_GOVERNOR:
+        return "Local governor"
+    return role_label(role.kind)
+
+
+def split_name(full_name: str) -> tuple[str, str]:
+    """Forenames and surname as GIAS asks for them: the last word is the surname."""
+    words = full_name.split()
+    if len(words) < 2:
+        return "", full_name
+    return " ".join(words[:-1]), words[-1]
+
+
+def gias_rows(board: Organisation, today: date | None = None) -> list[GiasRow]:
+    """The board's governance roles held now or ended in the last 12 months, by role then name."""
+    today = today or timezone.localdate()
+    assert board.kind in BOARD_KINDS
+    roles = (
+        Role.objects.filter(organisation=board, kind__in=GIAS_ROLE_KINDS)
+        .served_since(today - timedelta(days=GIAS_HISTORY_DAYS))
+        .filter(starts_on__lte=today)
+        .select_related("person")
+        .order_by("kind", "person__full_name", "starts_on", "pk")
+    )
+    rows = []
+    for role in roles:
+        forenames, surname = split_name(role.person.full_name)
+        rows.append(GiasRow(role=role, gias_role=gias_role(role, board), forenames=forenames, surname=surname))
+    return rows
