@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from acknowledgements.evidence_records import declaration_chain
 from acknowledgements.models import (
     Declaration,
     Interest,
@@ -137,6 +138,7 @@ def declaration_make(
     for interest in interests:
         interest.declaration = row
         interest.save()
+    declaration_chain(row, interests)
     return row
 
 

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from acknowledgements.evidence import hold_person_evidence
+from acknowledgements.evidence_records import event_chain
 from acknowledgements.models import Acknowledgement, AuditEvent, EventKind, Invitation, SealedPdf
 from conduct.models import Adoption, CodeVersion, Person
 from core.request_meta import RequestMeta
@@ -51,6 +52,15 @@ def event_first_view(
             user_agent=request_meta.user_agent,
         )
         AuditEvent.objects.bulk_create([event], ignore_conflicts=True)
+        # Chained only by whoever inserted it (the stored time is ours); a repeat view adds nothing.
+        first = (
+            AuditEvent.objects.filter(person=person, version=version, kind=EventKind.FIRST_VIEWED)
+            .values_list("pk", "occurred_at")
+            .first()
+        )
+        if first is not None and first[1] == event.occurred_at:
+            event.pk = first[0]
+            event_chain(event, organisation_id=version.code.owner_id)
 
 
 def event_pdf_downloaded(*, acknowledgement: Acknowledgement, by: Person, request_meta: RequestMeta) -> AuditEvent:
@@ -64,6 +74,7 @@ def event_pdf_downloaded(*, acknowledgement: Acknowledgement, by: Person, reques
         user_agent=request_meta.user_agent,
     )
     event.save()
+    event_chain(event, organisation_id=acknowledgement.organisation_id)
     return event
 
 
@@ -77,22 +88,26 @@ def event_invited(*, invitation: Invitation, invited_by: Person, resent_from: In
     details.update(role=role.kind, organisation_id=role.organisation_id, organisation=role.organisation.name)
     if resent_from is None:
         details["starts_on"] = role.starts_on.isoformat()
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         person=invitation.person, kind=EventKind.INVITED, actor=invited_by, details=details
     )
+    event_chain(event, organisation_id=role.organisation_id)
+    return event
 
 
 def event_pdf_issued(*, acknowledgement: Acknowledgement, record: SealedPdf) -> bool:
     """The "PDF issued" event, at most one per acknowledgement: True for whoever inserts it."""
     try:
         with transaction.atomic():
-            AuditEvent(
+            event = AuditEvent(
                 person_id=acknowledgement.person_id,
                 version_id=acknowledgement.version_id,
                 acknowledgement=acknowledgement,
                 kind=EventKind.PDF_ISSUED,
                 details={"sha256": record.sha256, "size": record.size},
-            ).save()
+            )
+            event.save()
+            event_chain(event, organisation_id=acknowledgement.organisation_id)
     except IntegrityError:
         return False
     return True
@@ -100,7 +115,7 @@ def event_pdf_issued(*, acknowledgement: Acknowledgement, record: SealedPdf) -> 
 
 def event_adopted(*, adoption: Adoption, at: datetime) -> AuditEvent:
     """A board adopted a version: on the chair's trail, with who recorded it."""
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         person=adoption.chair,
         version=adoption.version,
         kind=EventKind.ADOPTED,
@@ -110,3 +125,5 @@ def event_adopted(*, adoption: Adoption, at: datetime) -> AuditEvent:
         user_agent=adoption.user_agent,
         details={"adoption_id": adoption.pk, "board": adoption.board.name, "on_behalf": adoption.recorded_on_behalf},
     )
+    event_chain(event, organisation_id=adoption.board_id)
+    return event

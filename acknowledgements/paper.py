@@ -17,6 +17,7 @@ from acknowledgements.events import acknowledgement_event
 from acknowledgements.evidence import (
     hold_person_evidence,
 )
+from acknowledgements.evidence_records import chain_signature
 from acknowledgements.models import (
     Acknowledgement,
     Declaration,
@@ -257,4 +258,5 @@ def acknowledgement_correct(
         # Bookkeeping, not evidence: the obligation now shows the corrected date.
         Obligation.objects.filter(pk=original.obligation_id).update(acknowledged_at=paper_signed_at(paper_signed_on))
     queue_pdf(correction, send_receipt=False)
+    chain_signature(correction, declaration, interests, event)  # last: holds the chain head until the commit
     return correction

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
+from acknowledgements.evidence_records import sealed_pdf_chain
 from acknowledgements.models import SealedPdf
 from core.canonical import sha256_hex
 
@@ -23,6 +24,8 @@ def sealed_pdf_store(*, content: bytes, acknowledgement=None, adoption=None):
     try:
         with transaction.atomic():
             record.save()
+            scope = acknowledgement.organisation_id if acknowledgement is not None else adoption.board_id
+            sealed_pdf_chain(record, organisation_id=scope)
     except IntegrityError:
         # Another worker stored it first (a retried task): keep theirs, drop our copy.
         if record.file.name:

@@ -19,6 +19,7 @@ from acknowledgements.evidence import (
     evidence_hash,
     hold_person_evidence,
 )
+from acknowledgements.evidence_records import chain_signature
 from acknowledgements.models import (
     Acknowledgement,
     AuditEvent,
@@ -207,6 +208,7 @@ def save_signature(
         _mark_obligation_acknowledged(ack.obligation, acknowledged_at)
     if issue_pdf:
         queue_pdf(ack, send_receipt=True)
+    chain_signature(ack, *declaration, event)  # last: the chain head is held only from here to the commit
     return SignResult(ack, created=True)
 
 

@@ -48,3 +48,11 @@ def issue_adoption_certificate(self, adoption_id: int) -> int:
 def issue_missing_pdfs(self) -> int:
     """Every 15 minutes: issue the PDFs still missing 10 minutes after signing; returns how many were issued."""
     return len(acknowledgement_pdfs_issue_missing(older_than=MISSING_PDF_GRACE))
+
+
+@transient_task()
+def verify_evidence_daily(self) -> int:
+    """Check every chain, signature, record, stored PDF and adopted text; email the operators on failure."""
+    from acknowledgements.integrity import integrity_check_daily
+
+    return integrity_check_daily().pk

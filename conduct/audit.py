@@ -15,6 +15,7 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models import QuerySet
 
+from conduct.evidence_records import audit_log_entry_chain
 from conduct.models import AuditAction, AuditLogEntry, Organisation, Person
 from core.canonical import canonical_json
 from core.request_meta import current_client_ip
@@ -43,7 +44,7 @@ def audit_log_record(
     changed, by convention ``{"before": {...}, "after": {...}}``. The address defaults to that of
     the request being served (``core.request_meta.ClientAddressMiddleware``).
     """
-    return AuditLogEntry.objects.create(
+    entry = AuditLogEntry.objects.create(
         subject=subject,
         ip_address=ip_address if ip_address is not None else current_client_ip(),
         actor=actor,
@@ -54,6 +55,8 @@ def audit_log_record(
         summary=summary[: AuditLogEntry._meta.get_field("summary").max_length],
         details=_json_ready(details or {}),
     )
+    audit_log_entry_chain(entry)
+    return entry
 
 
 def audit_log_entries(

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from conduct.evidence_records import adoption_chain
 from conduct.models import (
     Adoption,
     Clause,
@@ -370,6 +371,7 @@ def adoption_record(
         ) from clash
     versions_mark_superseded(code=version.code, at=recorded_at)
     adoption_recorded.send(sender=Adoption, adoption=adoption, recorded_at=recorded_at)
+    adoption_chain(adoption)  # last: the board's chain head is held only from here to the commit
     return adoption
 
 

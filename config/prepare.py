@@ -55,6 +55,13 @@ def prepare(environ: Mapping[str, str] | None = None) -> list[Path]:
             os.fchmod(handle.fileno(), 0o600)  # exactly 0600, whatever the umask
             handle.write(secrets.token_urlsafe(64))
         created.append(key_file)
+    if not env_str("EVIDENCE_KEY_FILE", "", environ=environ):
+        # The development evidence-signing key (docs/evidence.md); production sets EVIDENCE_KEY_FILE.
+        from core.evidence_keys import KEY_FILE_NAME, generate_key_file
+
+        evidence_key = var_dir(environ) / "evidence" / KEY_FILE_NAME
+        if generate_key_file(evidence_key):
+            created.append(evidence_key)
     return created
 
 

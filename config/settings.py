@@ -306,6 +306,13 @@ SEAL_KEY_PASSPHRASE = env_str("SEAL_KEY_PASSPHRASE", "")
 if not DEBUG and not (SEAL_KEY_FILE and SEAL_CERT_FILE):
     raise ImproperlyConfigured("SEAL_KEY_FILE and SEAL_CERT_FILE must point at the seal's PEM key and certificate.")
 SEAL_DIR = VAR_DIR / "seal"
+# The Ed25519 key that signs every evidence record (docs/evidence.md), and the public keys of earlier
+# keys (*.pem) kept to verify what they signed. Generated under var/evidence/ in development.
+EVIDENCE_KEY_FILE = env_str("EVIDENCE_KEY_FILE", "")
+EVIDENCE_PUBLIC_KEYS_DIR = env_str("EVIDENCE_PUBLIC_KEYS_DIR", "")
+if not DEBUG and not EVIDENCE_KEY_FILE:
+    raise ImproperlyConfigured("EVIDENCE_KEY_FILE must point at the Ed25519 key that signs evidence records.")
+EVIDENCE_DIR = VAR_DIR / "evidence"
 VERIFICATION_UPLOAD_MAX_BYTES = env_int("VERIFICATION_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 
 # Security headers. Production defaults are strict; a proxy that terminates TLS sets SECURE_PROXY_SSL_HEADER.

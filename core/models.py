@@ -50,3 +50,104 @@ class WorkClaim(models.Model):
     def __str__(self) -> str:
         return self.key
 
+
+# ---------------------------------------------------------------------------
+# Signed, chained evidence (docs/evidence.md)
+# ---------------------------------------------------------------------------
+
+GENESIS_HASH = "0" * 64
+
+
+class ChainHead(models.Model):
+    """The newest entry of one organisation's chain. Its row is the chain's lock, held only while appending."""
+
+    scope = models.BigIntegerField(primary_key=True, help_text="The organisation's id (0: the operator's own actions).")
+    seq = models.BigIntegerField(default=0)
+    head_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "evidence chain head"
+
+    def __str__(self) -> str:
+        return f"chain {self.scope} at {self.seq}"
+
+
+class EvidenceLink(AppendOnly):
+    """One evidence record's entry in its organisation's chain: the signed payload, its place and its signature."""
+
+    scope = models.BigIntegerField()
+    seq = models.BigIntegerField()
+    prev_hash = models.CharField(max_length=64)
+    record_type = models.CharField(max_length=60, help_text='The record\'s model, e.g. "conduct.adoption".')
+    record_id = models.BigIntegerField()
+    payload = models.TextField(help_text="The record's signed payload: canonical JSON, exactly as signed.")
+    key_id = models.CharField(max_length=40)
+    signature = models.CharField(max_length=100, help_text="Ed25519 over the entry's statement, base64.")
+    link_hash = models.CharField(max_length=64, help_text="SHA-256 of the entry's statement.")
+    created_at = models.DateTimeField()
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "evidence chain entry"
+        verbose_name_plural = "evidence chain entries"
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "seq"], name="evidence_link_once_per_place"),
+            models.UniqueConstraint(fields=["record_type", "record_id"], name="evidence_link_once_per_record"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_type} {self.record_id} at {self.scope}/{self.seq}"
+
+
+class EvidenceSalt(models.Model):
+    """The salt of a record's commitments to its personal fields: erased together with the personal data."""
+
+    record_type = models.CharField(max_length=60)
+    record_id = models.BigIntegerField()
+    salt = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["record_type", "record_id"], name="evidence_salt_once_per_record"),
+        ]
+
+    def __str__(self) -> str:
+        return f"salt of {self.record_type} {self.record_id}"
+
+
+class ChainAnchor(AppendOnly):
+    """Every chain's head at a moment, timestamped by an RFC 3161 authority (daily)."""
+
+    created_at = models.DateTimeField()
+    heads = models.TextField(help_text="Canonical JSON: [[scope, seq, head_hash], …].")
+    digest = models.CharField(max_length=64, help_text="SHA-256 of the heads.")
+    tsa_url = models.CharField(max_length=500, blank=True)
+    token = models.BinaryField(blank=True, help_text="The DER timestamp token (empty when the authority failed).")
+    timestamped_at = models.DateTimeField(null=True, blank=True, help_text="The authority's time.")
+    error = models.CharField(max_length=500, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"anchor {self.digest[:12]}… at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class IntegrityCheck(models.Model):
+    """One run of ``verify_evidence``: what was checked and every broken item."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    ok = models.BooleanField(default=False)
+    counts = models.JSONField(default=dict, blank=True, help_text="How many of each kind were checked.")
+    problems = models.JSONField(default=list, blank=True, help_text="Each broken item: kind, item, problem.")
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"evidence check {self.started_at:%Y-%m-%d %H:%M}: {'ok' if self.ok else 'FAILED'}"

@@ -100,6 +100,7 @@ def production_env(tmp_path, **overrides) -> dict:
         SITE_URL="https://conduct.example.org",
         SEAL_KEY_FILE=str(tmp_path / "seal.key"),
         SEAL_CERT_FILE=str(tmp_path / "seal.crt"),
+        EVIDENCE_KEY_FILE=str(tmp_path / "evidence.key"),
         VAR_DIR=str(tmp_path / "var"),
     )
     env.update(overrides)

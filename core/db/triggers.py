@@ -147,3 +147,103 @@ def append_only_triggers(tables: list[str]) -> TriggerSet:
     ]
     sqlite_reverse = [f"DROP TRIGGER IF EXISTS {table}_append_only;" for table in tables]
     return TriggerSet(postgresql, sqlite, postgresql_reverse, sqlite_reverse)
+
+
+ALLOW_TRUNCATE_SETTING = "conduct.allow_truncate"
+
+
+def truncate_refusal_triggers(tables: list[str]) -> TriggerSet:
+    """PostgreSQL: refuse TRUNCATE of evidence tables (row triggers never see it). SQLite has no TRUNCATE.
+
+    A session that sets ``conduct.allow_truncate = on`` may truncate: the test settings set it so that
+    the suite's flush between transactional tests still works. It guards against accidents and
+    careless scripts; a superuser can switch any trigger off, which the chain and signatures catch.
+    """
+    postgresql = [
+        f"""
+        CREATE OR REPLACE FUNCTION evidence_refuse_truncate() RETURNS trigger AS $$
+        BEGIN
+          IF coalesce(current_setting('{ALLOW_TRUNCATE_SETTING}', true), '') = 'on' THEN
+            RETURN NULL;
+          END IF;
+          {_pg_raise(APPEND_ONLY)}
+        END $$ LANGUAGE plpgsql;
+        """
+    ]
+    postgresql += [
+        f"""CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
+            FOR EACH STATEMENT EXECUTE FUNCTION evidence_refuse_truncate();"""
+        for table in tables
+    ]
+    postgresql_reverse = [f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};" for table in tables]
+    return TriggerSet(postgresql, [], postgresql_reverse, [])
+
+
+CHAIN_HEAD_BACKWARDS = "an evidence chain head only moves forward"
+
+
+def chain_triggers() -> TriggerSet:
+    """The chain's own rules: entries and anchors are append-only, a new entry moves its head's hash on,
+    and a head never moves back or disappears."""
+    postgresql = [
+        f"""
+        CREATE OR REPLACE FUNCTION evidence_refuse_change() RETURNS trigger AS $$
+        BEGIN
+          {_pg_raise(APPEND_ONLY)}
+        END $$ LANGUAGE plpgsql;
+        """,
+        """CREATE TRIGGER core_evidencelink_append_only BEFORE UPDATE OR DELETE ON core_evidencelink
+            FOR EACH ROW EXECUTE FUNCTION evidence_refuse_change();""",
+        """CREATE TRIGGER core_chainanchor_append_only BEFORE UPDATE OR DELETE ON core_chainanchor
+            FOR EACH ROW EXECUTE FUNCTION evidence_refuse_change();""",
+        """
+        CREATE OR REPLACE FUNCTION evidence_chain_head_moves() RETURNS trigger AS $$
+        BEGIN
+          UPDATE core_chainhead SET head_hash = NEW.link_hash WHERE scope = NEW.scope AND seq = NEW.seq;
+          RETURN NULL;
+        END $$ LANGUAGE plpgsql;
+        """,
+        """CREATE TRIGGER core_evidencelink_moves_head AFTER INSERT ON core_evidencelink
+            FOR EACH ROW EXECUTE FUNCTION evidence_chain_head_moves();""",
+        f"""
+        CREATE OR REPLACE FUNCTION evidence_chain_head_forward() RETURNS trigger AS $$
+        BEGIN
+          IF TG_OP = 'DELETE' OR NEW.seq < OLD.seq OR NEW.scope <> OLD.scope THEN
+            {_pg_raise(CHAIN_HEAD_BACKWARDS)}
+          END IF;
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql;
+        """,
+        """CREATE TRIGGER core_chainhead_forward BEFORE UPDATE OR DELETE ON core_chainhead
+            FOR EACH ROW EXECUTE FUNCTION evidence_chain_head_forward();""",
+    ]
+    postgresql_reverse = [
+        "DROP TRIGGER IF EXISTS core_evidencelink_append_only ON core_evidencelink;",
+        "DROP TRIGGER IF EXISTS core_chainanchor_append_only ON core_chainanchor;",
+        "DROP TRIGGER IF EXISTS core_evidencelink_moves_head ON core_evidencelink;",
+        "DROP TRIGGER IF EXISTS core_chainhead_forward ON core_chainhead;",
+        "DROP FUNCTION IF EXISTS evidence_chain_head_moves();",
+        "DROP FUNCTION IF EXISTS evidence_chain_head_forward();",
+    ]
+    sqlite = [
+        f"""CREATE TRIGGER core_evidencelink_append_only BEFORE UPDATE ON core_evidencelink
+            BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END;""",
+        f"""CREATE TRIGGER core_chainanchor_append_only BEFORE UPDATE ON core_chainanchor
+            BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END;""",
+        """CREATE TRIGGER core_evidencelink_moves_head AFTER INSERT ON core_evidencelink
+            BEGIN UPDATE core_chainhead SET head_hash = NEW.link_hash
+            WHERE scope = NEW.scope AND seq = NEW.seq; END;""",
+        f"""CREATE TRIGGER core_chainhead_forward BEFORE UPDATE ON core_chainhead
+            WHEN NEW.seq < OLD.seq OR NEW.scope <> OLD.scope
+            BEGIN SELECT RAISE(ABORT, '{CHAIN_HEAD_BACKWARDS}'); END;""",
+    ]
+    sqlite_reverse = [
+        f"DROP TRIGGER IF EXISTS {name};"
+        for name in (
+            "core_evidencelink_append_only",
+            "core_chainanchor_append_only",
+            "core_evidencelink_moves_head",
+            "core_chainhead_forward",
+        )
+    ]
+    return TriggerSet(postgresql, sqlite, postgresql_reverse, sqlite_reverse)
