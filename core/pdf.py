@@ -17,8 +17,12 @@ import asyncio
 import fcntl
 import io
 import os
-from collections.abc import Callable, Sequence
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -255,13 +259,22 @@ class SealCheck:
 
 
 def check_seal(pdf: bytes) -> SealCheck:
-    """Is the file sealed by this instance, with the seal intact and covering every byte?"""
-    return _outside_event_loop(_check_seal, pdf)
+    """Is the file sealed by this instance, with the seal intact and covering every byte?
+
+    Never raises for any input: whatever the file does to the parser is a problem to show.
+    """
+    return _outside_event_loop(_check_seal_in_time, pdf)
+
+
+def _check_seal_in_time(pdf: bytes) -> SealCheck:
+    try:
+        with _time_limit(UNTRUSTED_SECONDS_MAX):
+            return _check_seal(pdf)
+    except _OutOfTime:
+        return SealCheck(ok=False, problem=TOO_SLOW)
 
 
 def _check_seal(pdf: bytes) -> SealCheck:
-    from pyhanko.pdf_utils.misc import PdfError
-    from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
@@ -269,10 +282,10 @@ def _check_seal(pdf: bytes) -> SealCheck:
     if not pdf.startswith(b"%PDF-"):
         return SealCheck(ok=False, problem="The file is not a PDF.")
     try:
-        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        reader = untrusted_reader(pdf)
         signatures = reader.embedded_signatures
-    except (PdfError, ValueError, KeyError, IndexError, TypeError) as exc:
-        return SealCheck(ok=False, problem=f"The PDF cannot be read ({exc.__class__.__name__}).")
+    except Exception as exc:  # noqa: BLE001 - an upload may break the parser in any way; all mean "not verified"
+        return SealCheck(ok=False, problem=_unreadable(exc))
     if not signatures:
         return SealCheck(ok=False, problem="The PDF carries no seal.")
     if len(signatures) > 1:
@@ -281,27 +294,169 @@ def _check_seal(pdf: bytes) -> SealCheck:
     context = ValidationContext(trust_roots=[certificate], allow_fetching=False)
     try:
         status = validate_pdf_signature(signatures[0], context)
-    except Exception as exc:  # pyHanko raises many kinds for mangled signatures; all mean "not verified".
+        ours = status.signing_cert is not None and status.signing_cert.sha256 == certificate.sha256
+        whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+        intact, valid = bool(status.intact), bool(status.valid)
+    except Exception as exc:  # noqa: BLE001 - pyHanko raises many kinds for mangled signatures; all mean "not verified"
+        if isinstance(exc, PdfTooComplex) or _is_decode_limit(exc):
+            return SealCheck(ok=False, problem=_unreadable(exc))
         return SealCheck(ok=False, problem=f"The seal cannot be validated ({exc.__class__.__name__}).")
-    ours = status.signing_cert is not None and status.signing_cert.sha256 == certificate.sha256
-    whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
     problem = ""
-    if not status.intact:
+    if not intact:
         problem = "The seal is broken: the file was changed after it was issued."
     elif not ours:
         problem = "The seal was not made by this service."
     elif not whole:
         problem = "Content was added to the file after it was sealed."
-    elif not status.valid:
+    elif not valid:
         problem = "The seal's signature is not valid."
-    return SealCheck(
-        ok=not problem, intact=status.intact, valid=status.valid, covers_whole_file=whole, ours=ours, problem=problem
+    return SealCheck(ok=not problem, intact=intact, valid=valid, covers_whole_file=whole, ours=ours, problem=problem)
+
+
+# ---------------------------------------------------------------------------
+# Reading a PDF someone uploaded
+# ---------------------------------------------------------------------------
+#
+# /verify/ is public, so an upload may be built to exhaust the server: a stream
+# that inflates a thousandfold, thousands of embedded files, a name tree that
+# loops. Every read of an upload goes through ``untrusted_reader``, whose
+# decoding budget for the whole document is at most UNTRUSTED_DECODE_RATIO
+# times the file's size (at least UNTRUSTED_DECODE_FLOOR), so the memory
+# decoding can use is proportional to the upload; ``embedded_files`` also
+# counts the files and watches the clock. Going over any bound raises
+# ``PdfTooComplex``, whose message the page shows. The PDFs we issue need a
+# small fraction of these bounds (their fonts and text decode to a few
+# megabytes at most); ``benchmark_verify_upload`` measures both kinds.
+
+UNTRUSTED_DECODE_RATIO = 4  # total decoded bytes per byte of upload
+UNTRUSTED_DECODE_FLOOR = 16 * 1024 * 1024  # a small upload may still decode this much in all
+UNTRUSTED_STREAM_MAX = 8 * 1024 * 1024  # any one stream
+EMBEDDED_FILES_MAX = 8  # we embed one (the evidence JSON)
+EMBEDDED_BYTES_MAX = 4 * 1024 * 1024  # all embedded files together, decoded
+EMBEDDED_NAME_TREE_NODES_MAX = 64
+UNTRUSTED_SECONDS_MAX = 3.0  # each of the seal check and the attachments; an issued PDF takes well under 0.1 s
+
+
+class PdfTooComplex(ValueError):
+    """An uploaded PDF asks for more memory or time than any PDF we issue would; its message is for the page."""
+
+
+TOO_SLOW = "The PDF takes far longer to read than any file we issue; it was not read further."
+
+
+class _OutOfTime(BaseException):
+    """Raised by the timer inside the parser: a BaseException, so no ``except Exception`` in a library swallows it."""
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the block after ``seconds`` (a SIGALRM timer: only in the main thread, and only if none is set).
+
+    Web workers (gunicorn's sync workers) serve each request in their main thread. Elsewhere (a threaded
+    development server) the block runs unbounded in time, still bounded in memory by the decode limits.
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getitimer(signal.ITIMER_REAL)[0]:
+        yield
+        return
+
+    def expired(signum, frame):
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _is_decode_limit(exc: BaseException) -> bool:
+    from pyhanko.pdf_utils.misc import PdfDecodeLimitError
+
+    return isinstance(exc, PdfDecodeLimitError)
+
+
+def _unreadable(exc: BaseException) -> str:
+    if isinstance(exc, PdfTooComplex):
+        return str(exc)
+    if _is_decode_limit(exc):
+        return "The PDF expands to far more data than any file we issue; it was not read further."
+    return f"The PDF cannot be read ({exc.__class__.__name__})."
+
+
+def untrusted_reader(pdf: bytes):
+    """A pyHanko reader for an uploaded PDF, with decoding bounded in proportion to the file's size."""
+    from pyhanko.pdf_utils.decode_limits import DecodeLimits, DocumentDecodeBudget, StreamDecodeLimits
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    limits = DecodeLimits(
+        per_stream=StreamDecodeLimits(max_output_size=UNTRUSTED_STREAM_MAX),
+        document_budget=DocumentDecodeBudget(base_allowance=UNTRUSTED_DECODE_FLOOR, max_ratio=UNTRUSTED_DECODE_RATIO),
     )
+    return PdfFileReader(io.BytesIO(pdf), strict=False, decode_limits=limits)
 
 
 def embedded_files(pdf: bytes) -> dict[str, bytes]:
-    """The files embedded in a PDF, by name (the first one of each name)."""
-    from pypdf import PdfReader
+    """The files embedded in a PDF, by name (the first one of each name).
 
-    reader = PdfReader(io.BytesIO(pdf))
-    return {name: contents[0] for name, contents in reader.attachments.items() if contents}
+    Bounded for uploads: at most EMBEDDED_FILES_MAX files and EMBEDDED_BYTES_MAX
+    decoded bytes in all, within UNTRUSTED_SECONDS_MAX; beyond that, or on a
+    file that cannot be parsed, ``PdfTooComplex`` (a ``ValueError``).
+    """
+    try:
+        with _time_limit(UNTRUSTED_SECONDS_MAX):
+            return _embedded_files(pdf)
+    except _OutOfTime:
+        raise PdfTooComplex(TOO_SLOW) from None
+
+
+def _embedded_files(pdf: bytes) -> dict[str, bytes]:
+    from pyhanko.pdf_utils import generic
+
+    deadline = time.monotonic() + UNTRUSTED_SECONDS_MAX
+    try:
+        reader = untrusted_reader(pdf)
+
+        def get(node, key: str):
+            return node[key] if isinstance(node, generic.DictionaryObject) and key in node else None
+
+        tree = get(get(reader.root, "/Names"), "/EmbeddedFiles")
+        found: dict[str, bytes] = {}
+        if not isinstance(tree, generic.DictionaryObject):
+            return found
+        total, nodes, entries = 0, 0, 0
+        pending: list = [tree]
+        while pending:
+            node = pending.pop()
+            nodes += 1
+            if nodes > EMBEDDED_NAME_TREE_NODES_MAX or time.monotonic() > deadline:
+                raise PdfTooComplex("The PDF's list of attached files is far larger than in any file we issue.")
+            if not isinstance(node, generic.DictionaryObject):
+                continue
+            kids = get(node, "/Kids")
+            if isinstance(kids, generic.ArrayObject):
+                pending.extend(kids[i] for i in range(min(len(kids), EMBEDDED_NAME_TREE_NODES_MAX + 1)))
+            pairs = get(node, "/Names")
+            if not isinstance(pairs, generic.ArrayObject):
+                continue
+            for index in range(0, len(pairs) - 1, 2):
+                entries += 1
+                if entries > EMBEDDED_FILES_MAX:
+                    raise PdfTooComplex(
+                        f"The PDF has more than {EMBEDDED_FILES_MAX} attached files; the files we issue have one."
+                    )
+                name, spec = str(pairs[index]), pairs[index + 1]
+                stream = get(get(spec, "/EF"), "/F")
+                if name in found or not isinstance(stream, generic.StreamObject):
+                    continue
+                content = stream.data
+                total += len(content)
+                if total > EMBEDDED_BYTES_MAX or time.monotonic() > deadline:
+                    raise PdfTooComplex("The PDF's attached files are far larger than those of any file we issue.")
+                found[name] = content
+        return found
+    except PdfTooComplex:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an upload may break the parser in any way
+        raise PdfTooComplex(_unreadable(exc)) from exc

@@ -15,6 +15,7 @@ from devtools.benchmark_reports import Benchmark, NoScaleData
 
 # (command, options) in the order they run: quickest first, so a broken setup shows at once.
 SELF_CONTAINED = [
+    ("benchmark_verify_upload", {}),
     ("benchmark_pdf", {"runs": 5}),
     ("benchmark_adoption", {}),
     ("benchmark_reminders", {}),
