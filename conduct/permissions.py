@@ -591,3 +591,66 @@ def audit_log_q(user: Person, organisation_field: str = "organisation") -> Q:
 def reads_audit_log(user: Person) -> bool:
     """Reads an audit log somewhere (from the cached grants: no query)."""
     return manages_organisations(user)
+
+
+# --- Provisioning (the provisioning app: roster sync by CSV, SCIM 2.0 tokens)
+#
+# An organisation's admins create and revoke its provisioning tokens and synchronise its whole roster
+# from a file. A token acts for its organisation and everything below it; it never grants an officer
+# role (those stay with admins, in the app), and it changes a person's name, email or account only
+# while every role the person holds today is within its reach, so one trust's identity provider can
+# never rename or switch off someone another trust also employs.
+
+
+def can_manage_provisioning(user: Person, organisation: Organisation) -> bool:
+    """Creates and revokes ``organisation``'s provisioning tokens and syncs its roster from a file: its admins."""
+    return can(user, Action.MANAGE_ORGANISATIONS, organisation)
+
+
+def organisations_provisioned_by(user: Person) -> QuerySet[Organisation]:
+    """Where ``user`` manages provisioning (``can_manage_provisioning``), in tree order."""
+    return organisations_for(user, Action.MANAGE_ORGANISATIONS).order_by("path")
+
+
+def manages_provisioning(user: Person) -> bool:
+    """Manages provisioning in at least one organisation (from the cached grants: no query)."""
+    return may_somewhere(user, Action.MANAGE_ORGANISATIONS)
+
+
+def token_reaches(token_organisation: Organisation, organisation: Organisation) -> bool:
+    """A provisioning token of ``token_organisation`` acts in ``organisation``: it or below it, and still open."""
+    today = timezone.localdate()
+    return organisation.path.startswith(token_organisation.path) and (
+        organisation.closed_on is None or organisation.closed_on > today
+    )
+
+
+def token_may_grant_role(token_organisation: Organisation, kind: str, organisation: Organisation) -> bool:
+    """A token starts or ends roles of ``kind`` in ``organisation``: within its reach, never an officer role."""
+    return (
+        kind in RoleKind.values and kind not in OFFICER_ROLE_KINDS and token_reaches(token_organisation, organisation)
+    )
+
+
+def token_may_change_person(token_organisation: Organisation, person: Person) -> bool:
+    """A token changes a person's name, email or account: never an operator's, and only while every role the
+    person holds today is within its reach."""
+    if person.is_superuser or person.is_staff:
+        return False
+    return (
+        not Role.objects.current()
+        .filter(person=person)
+        .exclude(organisation__path__startswith=token_organisation.path)
+        .exists()
+    )
+
+
+def remind_now_q(user: Person, organisation_field: str = "organisation") -> Q:
+    """Obligations whose owers ``user`` may remind at once from the drill-down: where they chase people
+    (admins and clerks, as for inviting and paper signatures)."""
+    return scope_q(user, Action.MANAGE_PEOPLE, organisation_field)
+
+
+def may_remind_now(user: Person) -> bool:
+    """Sends reminders at once somewhere (from the cached grants: no query); the drill-down offers it."""
+    return may_somewhere(user, Action.MANAGE_PEOPLE)

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "acknowledgements",
     "reminders",
     "reports",
+    "provisioning",
     "people",
     "devtools",
     *(["allauth.socialaccount.providers.google"] if _google_id else []),

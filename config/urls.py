@@ -17,4 +17,6 @@ urlpatterns = [
     path("organisations/<slug:slug>/governance/", reports_views.governance_page, name="public_governance"),
     path("reminders/", include("reminders.urls")),
     path("people/", include("people.urls")),
+    path("provisioning/", include("provisioning.urls")),
+    path("scim/v2/", include("provisioning.scim_urls")),
 ]
