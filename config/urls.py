@@ -2,10 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from acknowledgements.views import reading
+from core.admin_login import admin_login_through_allauth
 from reports import views as reports_views
 
 admin.site.site_header = "Codes of Conduct administration"
 admin.site.site_title = "Codes of Conduct admin"
+# The admin signs in through allauth (rate limits, two-factor), never Django's bare password form.
+admin.site.login = admin_login_through_allauth(admin.site)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", reading.home, name="home"),

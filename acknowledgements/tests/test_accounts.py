@@ -157,10 +157,13 @@ class TestOfficersMustUseTwoFactorWhenRequired:
         assert client.get(reverse("acknowledgements:verify")).status_code == 200
         assert client.get(reverse("mfa_index")).status_code == 200
 
-    def test_with_an_authenticator_the_officer_carries_on(self, officer, client_for, settings):
+    def test_with_an_authenticator_used_at_sign_in_the_officer_carries_on(self, officer, client, settings):
         settings.REQUIRE_MFA_FOR_OFFICERS = True
-        TOTP.activate(officer, generate_totp_secret())
-        assert client_for(officer).get(reverse("acknowledgements:invite")).status_code == 200
+        secret = generate_totp_secret()
+        TOTP.activate(officer, secret)
+        assert password_login(client, officer).redirect_chain[-1][0] == reverse("mfa_authenticate")
+        client.post(reverse("mfa_authenticate"), {"code": current_code(secret)})
+        assert client.get(reverse("acknowledgements:invite")).status_code == 200
 
     def test_people_who_are_not_officers_are_not_asked(self, staff, client_for, settings):
         settings.REQUIRE_MFA_FOR_OFFICERS = True
