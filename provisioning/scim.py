@@ -439,9 +439,10 @@ def _check_identifiers(
 
 
 def _may_claim(token: ProvisioningToken, person: Person) -> bool:
-    """An existing person (same email) may be linked to this token's user: someone it may change who holds or
-    held a role within its reach, or who has no roles and is known to no other organisation's provider."""
-    if not token_may_change_person(token.organisation, person):
+    """An existing person (same email) may be linked to this token's user: someone who holds or held a role within
+    its reach, or who has no roles and is known to no other organisation's provider (never an operator). Linking
+    changes their name only if the token may change them (``token_may_change_person``)."""
+    if person.is_superuser or person.is_staff:
         return False
     if Role.objects.filter(person=person, organisation__path__startswith=token.organisation.path).exists():
         return True
@@ -475,8 +476,8 @@ def user_create(token: ProvisioningToken, user: UserResource) -> ExternalIdentit
     email = _email_of(user)
     if not email:
         raise InvalidValueException(detail="Give the user's email address in emails (or as an email userName).")
-    full_name = _name_of(user) or user_name
     existing = Person.objects.filter(email__iexact=email).first()
+    full_name = _name_of(user) or (existing.full_name if existing is not None else user_name)
     identity: ExternalIdentity | None = None
     if existing is not None:
         if not _may_claim(token, existing):
@@ -488,12 +489,14 @@ def user_create(token: ProvisioningToken, user: UserResource) -> ExternalIdentit
         )
         if identity is not None and identity.deprovisioned_at is None:
             raise UniquenessException(detail=f"The email address {email} is already used by another user.")
-        try:
-            person = person_details_update(actor=None, person=existing, full_name=full_name, email=email, via=VIA)
-        except ValidationError as error:
-            raise _from_people_error(error) from None
-        if not person.is_active:
-            person_reactivate(actor=None, person=person, via=VIA)
+        person = existing
+        if token_may_change_person(token.organisation, existing):
+            try:
+                person = person_details_update(actor=None, person=existing, full_name=full_name, email=email, via=VIA)
+            except ValidationError as error:
+                raise _from_people_error(error) from None
+            if not person.is_active:  # provisioned again after a DELETE
+                person_reactivate(actor=None, person=person, via=VIA)
     else:
         try:
             full_name, email = person_details_check(full_name=full_name, email=email)
@@ -608,7 +611,9 @@ def user_delete(token: ProvisioningToken, resource_id: str) -> None:
     if (
         person.is_active
         and token_may_change_person(token.organisation, person)
-        and not Role.objects.current().filter(person=person).exists()
+        and not Role.objects.filter(person=person)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=timezone.localdate()))
+        .exists()
         and not ExternalIdentity.objects.filter(person=person, deprovisioned_at__isnull=True)
         .exclude(pk=identity.pk)
         .exists()
