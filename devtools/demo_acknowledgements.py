@@ -4,7 +4,12 @@ Called at the end of ``DemoLoader.load()``. Several people have signed (at
 sensible past dates, some declaring interests), one governor's paper signature
 was recorded by the clerk after a board meeting, one trustee renewed her
 declaration this September, and plenty of people are left outstanding or
-overdue so the dashboards and reminders have work to show.
+overdue so the dashboards and reminders have work to show. Tom Hughes, the
+demo governor, declared a business interest last academic year and has not
+signed the governance code: he has a code to sign and a declaration to renew.
+
+The moments below are written as on ``devtools.demo_calendar.ANCHOR`` and move
+with the day the demo is loaded (``DemoCalendar``).
 
 Idempotent: each signature is looked up (person and version) before it is made.
 The signed PDFs are not rendered here, to keep ``make run`` quick: each is
@@ -13,8 +18,9 @@ issued on first need (opening the record queues it) and then stored for good.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -30,7 +36,9 @@ from acknowledgements.models import (
 from acknowledgements.paper import acknowledgement_record_on_behalf
 from acknowledgements.signing import acceptance_statement, acknowledgement_sign
 from conduct.models import Code, CodeVersion, Organisation, Person
+from core.academic_year import academic_year_start
 from core.request_meta import AuthMethod, RequestMeta
+from devtools.demo_calendar import DemoCalendar, demo_calendar
 
 LONDON = ZoneInfo(settings.TIME_ZONE)
 IPHONE = (
@@ -114,19 +122,6 @@ SIGNATURES = [
             "2021-09-01",
         ),
         meta=RequestMeta("198.51.100.77", WINDOWS, AuthMethod.PASSWORD),
-    ),
-    Signature(
-        "governor@llt.example",
-        GOV,
-        _at("2025-10-14", "18:05:12"),
-        typed_name="tom hughes",
-        declaration=_interest(
-            InterestKind.BUSINESS,
-            "Hughes Building Services Ltd",
-            "Director and majority shareholder; the company has tendered for maintenance work at Meadowbank",
-            "2015-04-01",
-        ),
-        meta=RequestMeta("203.0.113.9", IPHONE, AuthMethod.EMAILED_CODE),
     ),
     # ATT staff code, adopted 17 September 2026, due 21 October 2026.
     Signature(
@@ -214,9 +209,32 @@ PAPER_SIGNATURES = [
     ),
 ]
 
-# Priya Shah renews her declaration at the start of the 2026-27 academic year (governors confirm it every September).
-RENEWALS = [
-    (
+
+# Declarations made on their own (not with a signature). Tom Hughes declared his business interest last
+# academic year, so it has lapsed and he is asked to renew it. Priya Shah renewed hers in the first week of this
+# academic year (governors confirm it every September): ``this_september`` keeps it there whatever the day.
+@dataclass(frozen=True)
+class StandaloneDeclaration:
+    email: str
+    organisation: str
+    at: datetime
+    declaration: DeclarationData
+    this_september: bool = False
+
+
+DECLARATIONS = [
+    StandaloneDeclaration(
+        "governor@llt.example",
+        "llt-meadowbank-lgb",
+        _at("2025-10-14", "18:05:12"),
+        _interest(
+            InterestKind.BUSINESS,
+            "Hughes Building Services Ltd",
+            "Director and majority shareholder; the company has tendered for maintenance work at Meadowbank",
+            "2015-04-01",
+        ),
+    ),
+    StandaloneDeclaration(
         "trustee@llt.example",
         "llt-board",
         _at("2026-09-08", "19:30:00"),
@@ -226,7 +244,8 @@ RENEWALS = [
             "Co-opted governor and chair of its finance committee",
             "2021-09-01",
         ),
-    )
+        this_september=True,
+    ),
 ]
 
 DEMO_CLERK_META = RequestMeta("192.0.2.5", WINDOWS, AuthMethod.PASSWORD, "", True)
@@ -241,23 +260,57 @@ def _view_first(person: Person, version: CodeVersion, at: datetime, meta: Reques
     event_first_view(person=person, version=version, request_meta=meta, at=at - timedelta(minutes=11))
 
 
+@overload
+def _moved(declaration: DeclarationData, calendar: DemoCalendar) -> DeclarationData: ...
+
+
+@overload
+def _moved(declaration: DeclarationData | None, calendar: DemoCalendar) -> DeclarationData | None: ...
+
+
+def _moved(declaration: DeclarationData | None, calendar: DemoCalendar) -> DeclarationData | None:
+    """A declaration with its interests' dates moved like every other demo date."""
+    if declaration is None or not declaration.interests:
+        return declaration
+    return replace(
+        declaration,
+        interests=tuple(
+            replace(
+                interest,
+                starts_on=calendar.day(interest.starts_on),
+                ends_on=calendar.optional_day(interest.ends_on),
+            )
+            for interest in declaration.interests
+        ),
+    )
+
+
+def _this_september(written: datetime, calendar: DemoCalendar) -> datetime:
+    """The written day and time of September, in this academic year, and never later than the load."""
+    start = academic_year_start(calendar.today)
+    day = start + timedelta(days=min(written.day - 1, (calendar.today - start).days))
+    return min(datetime.combine(day, written.timetz()), calendar.now - timedelta(minutes=1))
+
+
 @transaction.atomic
-def demo_load_acknowledgements() -> dict[str, int]:
-    """Create the demo signing history; returns what was created (empty when it was all there)."""
+def demo_load_acknowledgements(calendar: DemoCalendar | None = None) -> dict[str, int]:
+    """Create the demo signing history, dated from today; returns what was created (empty when it was all there)."""
+    calendar = calendar or demo_calendar()
     created = {"acknowledgements": 0, "declarations": 0}
     for item in SIGNATURES:
         person, version = Person.objects.get(email=item.email), _version(item.code)
         if Acknowledgement.objects.filter(person=person, version=version).exists():
             continue
-        _view_first(person, version, item.at, item.meta)
+        at = calendar.moment(item.at)
+        _view_first(person, version, at, item.meta)
         acknowledgement_sign(
             person=person,
             version=version,
             typed_name=item.typed_name or person.full_name,
             statement=acceptance_statement(version),
-            declaration=item.declaration,
+            declaration=_moved(item.declaration, calendar),
             request_meta=item.meta,
-            at=item.at,
+            at=at,
             issue_pdf=False,
         )
         created["acknowledgements"] += 1
@@ -270,20 +323,24 @@ def demo_load_acknowledgements() -> dict[str, int]:
             version=version,
             recorded_by=Person.objects.get(email=paper.recorded_by),
             typed_name=person.full_name,
-            paper_signed_on=paper.signed_on,
+            paper_signed_on=calendar.day(paper.signed_on),
             reason=paper.reason,
-            declaration=paper.declaration,
+            declaration=_moved(paper.declaration, calendar),
             request_meta=DEMO_CLERK_META,
-            at=paper.at,
+            at=calendar.moment(paper.at),
             issue_pdf=False,
         )
         created["acknowledgements"] += 1
-    for email, organisation, at, declaration in RENEWALS:
-        person = Person.objects.get(email=email)
+    for standalone in DECLARATIONS:
+        person = Person.objects.get(email=standalone.email)
+        at = _this_september(standalone.at, calendar) if standalone.this_september else calendar.moment(standalone.at)
         if Declaration.objects.filter(person=person, made_at=at).exists():
             continue
         declaration_make(
-            person=person, organisation=Organisation.objects.get(slug=organisation), declaration=declaration, at=at
+            person=person,
+            organisation=Organisation.objects.get(slug=standalone.organisation),
+            declaration=_moved(standalone.declaration, calendar),
+            at=at,
         )
         created["declarations"] += 1
     return {what: count for what, count in created.items() if count}

@@ -1,7 +1,9 @@
 """Loads the demo organisations, people, codes and adoptions from ``fixtures/``.
 
+Dated from the day it is loaded: every date in the fixture moves by the days since
+``devtools.demo_calendar.ANCHOR``, so the demo shows the same state on any day.
 Idempotent: everything is looked up by its natural key (slug, email, label …)
-and only what is missing is created, so loading twice changes nothing.
+and only what is missing is created, so loading twice (on the same day) changes nothing.
 """
 
 from __future__ import annotations
@@ -33,17 +35,9 @@ from conduct.services import (
     version_create_from_content,
 )
 from devtools.demo_acknowledgements import demo_load_acknowledgements
+from devtools.demo_calendar import DemoCalendar, demo_calendar
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
-
-
-def _date(value: str) -> date:
-    return date.fromisoformat(value)
-
-
-def _optional_date(value: str | None) -> date | None:
-    """Fixture dates that may be left out (an open-ended role, no review date) read as None."""
-    return date.fromisoformat(value) if value else None
 
 
 def _evening_of(day: date) -> datetime:
@@ -56,9 +50,17 @@ def read_code_file(name: str) -> dict[str, Any]:
 
 
 class DemoLoader:
-    def __init__(self, data: dict[str, Any]):
+    def __init__(self, data: dict[str, Any], calendar: DemoCalendar | None = None):
         self.data = data
         self.created: dict[str, int] = {}
+        self.calendar = calendar or demo_calendar()
+
+    def _date(self, value: str) -> date:
+        return self.calendar.day(value)
+
+    def _optional_date(self, value: str | None) -> date | None:
+        """Fixture dates that may be left out (an open-ended role, no review date) read as None."""
+        return self.calendar.optional_day(value)
 
     def _count(self, what: str) -> None:
         self.created[what] = self.created.get(what, 0) + 1
@@ -81,7 +83,7 @@ class DemoLoader:
             _, created = NetworkMembership.objects.get_or_create(
                 network=Organisation.objects.get(slug=row["network"]),
                 school=Organisation.objects.get(slug=row["school"]),
-                joined_on=_date(row["joined_on"]),
+                joined_on=self._date(row["joined_on"]),
             )
             if created:
                 self._count("memberships")
@@ -101,7 +103,7 @@ class DemoLoader:
                 self._count("people")
             for role in row["roles"]:
                 organisation = Organisation.objects.get(slug=role["organisation"])
-                starts_on = _date(role["starts_on"])
+                starts_on = self._date(role["starts_on"])
                 if Role.objects.filter(
                     person=person, organisation=organisation, kind=role["kind"], starts_on=starts_on
                 ).exists():
@@ -112,10 +114,10 @@ class DemoLoader:
                     kind=role["kind"],
                     starts_on=starts_on,
                     title=role.get("title", ""),
-                    ends_on=_optional_date(role.get("ends_on")),
+                    ends_on=self._optional_date(role.get("ends_on")),
                     category=role.get("category", ""),
                     appointed_by=role.get("appointed_by", ""),
-                    term_ends_on=_optional_date(role.get("term_ends_on")),
+                    term_ends_on=self._optional_date(role.get("term_ends_on")),
                 )
                 self._count("roles")
 
@@ -132,7 +134,7 @@ class DemoLoader:
             board = Organisation.objects.get(slug=row["board"])
             meeting, created = Meeting.objects.get_or_create(
                 board=board,
-                held_on=_date(row["held_on"]),
+                held_on=self._date(row["held_on"]),
                 kind=row["kind"],
                 defaults={"title": row.get("title", ""), "minutes_reference": row.get("minutes_reference", "")},
             )
@@ -164,18 +166,16 @@ class DemoLoader:
             if created:
                 self._count("codes")
             for version_row in row["versions"]:
-                version = CodeVersion.objects.filter(code=code, label=version_row["label"]).first()
+                label = self.calendar.label(version_row["label"])
+                version = CodeVersion.objects.filter(code=code, label=label).first()
                 if version is None:
-                    version = version_create_from_content(
-                        code=code, label=version_row["label"], sections=content["sections"]
-                    )
+                    version = version_create_from_content(code=code, label=label, sections=content["sections"])
                     self._date_as_prepared(version, version_row)
                     self._count("versions")
 
-    @staticmethod
-    def _date_as_prepared(version: CodeVersion, row: dict[str, Any]) -> None:
+    def _date_as_prepared(self, version: CodeVersion, row: dict[str, Any]) -> None:
         """A demo version was prepared a fortnight before the first meeting that adopted it, not at load time."""
-        meetings = [_date(adoption["meeting"][1]) for adoption in row.get("adoptions", [])]
+        meetings = [self._date(adoption["meeting"][1]) for adoption in row.get("adoptions", [])]
         if meetings:
             prepared = _evening_of(min(meetings) - timedelta(days=14))
             CodeVersion.objects.filter(pk=version.pk).update(created_at=prepared, updated_at=prepared)
@@ -185,7 +185,7 @@ class DemoLoader:
         if Adoption.objects.filter(version=version, board=board).exists():
             return
         meeting_board, held_on = row["meeting"]
-        meeting = Meeting.objects.get(board__slug=meeting_board, held_on=_date(held_on))
+        meeting = Meeting.objects.get(board__slug=meeting_board, held_on=self._date(held_on))
         chair = Person.objects.get(email=row["chair"])
         adoption_record(
             request=AdoptionRequest(
@@ -194,8 +194,8 @@ class DemoLoader:
                 meeting=meeting,
                 chair=chair,
                 chair_signature=chair.full_name,
-                effective_on=_date(row["effective_on"]),
-                review_due_on=_optional_date(row.get("review_due_on")),
+                effective_on=self._date(row["effective_on"]),
+                review_due_on=self._optional_date(row.get("review_due_on")),
                 includes_sub_organisations=row.get("includes_sub_organisations", False),
                 minute_reference=row.get("minute_reference", ""),
             ),
@@ -212,7 +212,7 @@ class DemoLoader:
         self.meetings()
         self._adopt_all()
 
-        self.created.update(demo_load_acknowledgements())
+        self.created.update(demo_load_acknowledgements(self.calendar))
         return self.created
 
     def _adopt_all(self) -> None:
@@ -220,12 +220,12 @@ class DemoLoader:
         for row in self.data["codes"]:
             code = Code.objects.get(slug=row["slug"])
             for version_row in row["versions"]:
-                version = CodeVersion.objects.get(code=code, label=version_row["label"])
+                version = CodeVersion.objects.get(code=code, label=self.calendar.label(version_row["label"]))
                 for adoption_row in version_row.get("adoptions", []):
                     self._adopt(version, adoption_row)
 
 
 def demo_load(path: Path | None = None) -> dict[str, int]:
-    """Load the demo data set; returns what was created, by kind (empty when nothing was missing)."""
+    """Load the demo data set, dated from today; returns what was created, by kind (empty when all was there)."""
     data = json.loads((path or FIXTURES_DIR / "demo.json").read_text(encoding="utf-8"))
     return DemoLoader(data).load()

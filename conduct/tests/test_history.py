@@ -133,4 +133,6 @@ def test_demo_reviews_are_overdue_on_the_llt_officers_home_pages(demo, client_fo
     for email in ("chair@llt.example", "admin@llt.example", "clerk@llt.example"):
         home = client_for(person(email)).get("/").content.decode()
         assert "Codes due for review" in home and "Leading Learners Trust Board" in home, email
-    assert "Codes due for review" not in client_for(person("chair@att.example")).get("/").content.decode()
+    # ATT's staff code is coming up for review (the demo keeps it a month away whatever the day), not overdue.
+    att = client_for(person("chair@att.example")).get("/").content.decode()
+    assert "Codes due for review" in att and "review overdue" not in att and "(in 30 days)" in att
