@@ -91,6 +91,8 @@ class ReminderLog(models.Model):
             return "First owed (invitation)" if self.kind != ReminderKind.REVIEW else "Review opened"
         if self.step == "due":
             return "On the due date"
+        if self.step.startswith("now-"):
+            return "Sent now by an officer"
         prefix, _, number = self.step.partition("-")
         if prefix == "before" and number.isdigit():
             return f"{number} day{'s' if number != '1' else ''} before"

@@ -10,7 +10,10 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
 
+from acknowledgements.models import Obligation
 from conduct.models import Code, CodeVersion, Organisation, OrganisationKind, role_label
+from conduct.permissions import remind_now_q
+from reminders.remind_now import REMIND_NOW_MAX
 from reports.selectors import STATUSES, ReportFilters, today
 
 
@@ -128,3 +131,32 @@ class PublicationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+class CappedMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Refuses more than ``REMIND_NOW_MAX`` choices before looking any up (no query with 100,000 ids)."""
+
+    def clean(self, value: Any) -> Any:
+        if value and len(value) > REMIND_NOW_MAX:
+            raise forms.ValidationError(f"Remind at most {REMIND_NOW_MAX} people at a time.")
+        return super().clean(value)
+
+
+class RemindNowForm(forms.Form):
+    """The people chosen on the drill-down, among the obligations whose owers the user may chase."""
+
+    obligations = CappedMultipleChoiceField(
+        queryset=Obligation.objects.none(),
+        error_messages={
+            "required": "Choose at least one person to remind.",
+            "invalid_choice": "One of the people chosen is not someone you can remind.",
+            "invalid_pk_value": "One of the people chosen is not someone you can remind.",
+        },
+    )
+    back = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelMultipleChoiceField, self.fields["obligations"]).queryset = Obligation.objects.filter(
+            remind_now_q(user)
+        )

@@ -7,6 +7,7 @@ app_name = "reports"
 urlpatterns = [
     path("", views.dashboard_view, name="dashboard"),
     path("people/", views.people_view, name="people"),
+    path("people/remind-now/", views.remind_now_view, name="remind_now"),
     path("export/<slug:table>.<slug:fmt>", views.export_view, name="export"),
     path("jobs/", views.job_list, name="jobs"),
     path("jobs/start/<slug:kind>/", views.job_start, name="job_start"),

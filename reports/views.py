@@ -27,8 +27,9 @@ from django.views.decorators.http import require_POST
 
 from conduct.http import AuthenticatedHttpRequest
 from conduct.models import Organisation, role_label
-from conduct.permissions import can_publish_register, can_view_report_job, organisations_for_reports
+from conduct.permissions import can_publish_register, can_view_report_job, may_remind_now, organisations_for_reports
 from core.downloads import as_attachment
+from reminders.remind_now import reminders_send_now
 from reports.charts import school_bars, timeline_line
 from reports.documents import register_pdf, summary_pdf
 from reports.exports import (
@@ -43,7 +44,7 @@ from reports.exports import (
     xlsx_file,
 )
 from reports.filters import ResolvedFilters, report_filters_resolve, report_organisations
-from reports.forms import PublicationForm
+from reports.forms import PublicationForm, RemindNowForm
 from reports.jobs import job_request
 from reports.models import JobKind, ReportJob
 from reports.publication import register_publication_set
@@ -153,8 +154,33 @@ def people_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             "school_label": resolved.schools.label(int(filters.school)) if filters.school.isdigit() else "",
             "role_label": role_label(filters.role),
             "status_label": STATUSES.get(filters.status, ""),
+            "may_remind": may_remind_now(request.user),
+            "back": urlencode({**resolved.params, "page": str(page.number)}),
         },
     )
+
+
+@login_required
+@require_POST
+def remind_now_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Remind the people chosen on the drill-down at once, then back to the same page with a message."""
+    if not may_remind_now(request.user):
+        raise Http404("Nothing to remind here.")
+    form = RemindNowForm(request.POST, user=request.user)
+    back = reverse("reports:people")
+    if form.is_valid():
+        # Only our own page, with its filters re-encoded: never a redirect elsewhere.
+        query = QueryDict(form.cleaned_data["back"]).urlencode()
+        back = f"{back}?{query}" if query else back
+        result = reminders_send_now(
+            actor=request.user, obligation_ids=[obligation.pk for obligation in form.cleaned_data["obligations"]]
+        )
+        messages.success(request, result.message)
+    else:
+        query = QueryDict(request.POST.get("back", "")[:2000]).urlencode()
+        back = f"{back}?{query}" if query else back
+        messages.error(request, " ".join(str(error) for error in form.errors.get("obligations", ["Nothing was sent."])))
+    return redirect(back)
 
 
 # ---------------------------------------------------------------------------
