@@ -233,6 +233,16 @@ MAX_CSV_BYTES = 2 * 1024 * 1024
 MAX_CSV_ROWS = 5000
 REQUIRED_COLUMNS = ("name", "email", "role", "organisation", "start date")
 OPTIONAL_COLUMNS = ("title",)
+
+
+def import_template_csv() -> bytes:
+    """The file the import page offers to fill in: the header row of exactly the columns the importer reads
+    (required then optional), UTF-8 with a byte-order mark so Excel opens it with accents intact."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow([*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
 COLUMN_ALIASES = {
     "full name": "name",
     "email address": "email",

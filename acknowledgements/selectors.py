@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from acknowledgements.declarations import declaration_organisations
@@ -247,10 +247,24 @@ def recordable_obligation(user: Person, pk: int) -> Obligation | None:
     return obligation
 
 
-def invitations_managed_by(user: Person) -> QuerySet[Invitation]:
-    """Invitations to roles where ``user`` manages people, newest first."""
-    return (
-        Invitation.objects.filter(managed_people_q(user, "role__organisation"))
-        .select_related("person", "role__organisation", "invited_by")
-        .order_by("-created_at", "-pk")
+# The invitations page's filter: everyone, those who have accepted (set a password or signed in), the rest.
+INVITATION_FILTERS = {"": "All", "accepted": "Accepted", "waiting": "Not yet accepted"}
+
+
+def invitations_managed_by(user: Person, *, show: str = "") -> QuerySet[Invitation]:
+    """Invitations to roles where ``user`` manages people, newest first; ``show`` one of ``INVITATION_FILTERS``."""
+    invitations = Invitation.objects.filter(managed_people_q(user, "role__organisation"))
+    if show == "accepted":
+        invitations = invitations.filter(accepted_at__isnull=False)
+    elif show == "waiting":
+        invitations = invitations.filter(accepted_at__isnull=True)
+    return invitations.select_related("person", "role__organisation", "invited_by").order_by("-created_at", "-pk")
+
+
+def invitation_counts(user: Person) -> dict[str, int]:
+    """How many of the invitations ``user`` manages were accepted and how many not yet (one query)."""
+    counts = Invitation.objects.filter(managed_people_q(user, "role__organisation")).aggregate(
+        accepted=Count("pk", filter=Q(accepted_at__isnull=False)),
+        waiting=Count("pk", filter=Q(accepted_at__isnull=True)),
     )
+    return {"accepted": counts["accepted"] or 0, "waiting": counts["waiting"] or 0}

@@ -20,6 +20,7 @@ urlpatterns = [
     path("declarations/", declarations.declare, name="declare"),
     path("people/invite/", invitations.invite, name="invite"),
     path("people/import/", invitations.import_people, name="import"),
+    path("people/import/template.csv", invitations.import_template, name="import_template"),
     path("people/invitations/", invitations.invitations, name="invitations"),
     path("people/invitations/<int:pk>/resend/", invitations.invitation_resend_view, name="invitation_resend"),
     path("verify/", verification.verify, name="verify"),

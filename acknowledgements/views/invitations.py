@@ -12,12 +12,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from acknowledgements import forms
-from acknowledgements.invitations import invitation_create, invitation_resend, people_import_csv
-from acknowledgements.selectors import invitations_managed_by
+from acknowledgements.invitations import (
+    import_template_csv,
+    invitation_create,
+    invitation_resend,
+    people_import_csv,
+)
+from acknowledgements.selectors import INVITATION_FILTERS, invitation_counts, invitations_managed_by
 from acknowledgements.views.paper import PAGE_SIZE
 from conduct.http import AuthenticatedHttpRequest
 from conduct.models import Organisation
 from conduct.permissions import can_manage_people, organisations_managed_by, role_kinds_grantable
+from core.downloads import file_download
 from core.forms import add_service_errors
 
 
@@ -71,10 +77,25 @@ def import_people(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_safe
+def import_template(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """A CSV to fill in: the header row of the columns the importer reads."""
+    _managed_organisations(request)
+    return file_download(import_template_csv(), filename="people-to-invite.csv", content_type="text/csv; charset=utf-8")
+
+
+@login_required
+@require_safe
 def invitations(request: AuthenticatedHttpRequest) -> HttpResponse:
     _managed_organisations(request)
-    page = Paginator(invitations_managed_by(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "acknowledgements/invitations.html", {"page": page})
+    shown = request.GET.get("show", "")
+    if shown not in INVITATION_FILTERS:
+        shown = ""
+    page = Paginator(invitations_managed_by(request.user, show=shown), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "acknowledgements/invitations.html",
+        {"page": page, "shown": shown, "counts": invitation_counts(request.user)},
+    )
 
 
 @login_required
