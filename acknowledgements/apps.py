@@ -6,5 +6,6 @@ class AcknowledgementsConfig(AppConfig):
     verbose_name = "Acknowledgements and evidence"
 
     def ready(self) -> None:
-        # Imported for their side effect: connecting the receivers (allauth's, and conduct's signals).
-        from acknowledgements import receivers, signals  # noqa: F401
+        # Imported for their side effect: connecting the receivers (allauth's, and conduct's signals)
+        # and registering the reconciliation sweeps.
+        from acknowledgements import receivers, reconcile, signals  # noqa: F401

@@ -32,7 +32,8 @@ from django.utils import timezone
 
 from acknowledgements.events import event_invited
 from acknowledgements.evidence import hold_person_evidence
-from acknowledgements.models import Invitation
+from acknowledgements.models import Invitation, OutgoingEmail
+from acknowledgements.outgoing import invitation_email_record, outgoing_deliver
 from conduct.accounts import set_password_url
 from conduct.audit import audit_log_record
 from conduct.models import AuditAction, Organisation, Person, Role, RoleKind, role_label, role_label_plural
@@ -176,43 +177,51 @@ def invitation_resend(*, invitation: Invitation, invited_by: Person) -> Invitati
 
 
 def _queue_send(invitation: Invitation) -> None:
+    """Record the invitation's email (same transaction) and queue it once the invitation commits."""
     from acknowledgements.tasks import send_invitation  # here, not at the top: the tasks module imports this one
 
+    invitation_email_record(invitation=invitation)
     enqueue_on_commit(send_invitation, invitation.pk)
 
 
-def invitation_send(*, invitation_id: int) -> bool:
-    """Send the invitation email once: claimed by a conditional update, released again if sending fails."""
-    claimed = Invitation.objects.filter(pk=invitation_id, sent_at__isnull=True).update(sent_at=timezone.now())
-    if not claimed:
-        return False
+def invitation_send(*, invitation_id: int, final_attempt: bool = False) -> bool:
+    """Send the invitation email once: its row (``OutgoingEmail``) is claimed first and records the outcome.
+
+    ``Invitation.sent_at`` is set when the mail server has taken it. False if it went already, another
+    worker has it, or the server refused it (recorded on the row); a transient failure is recorded on
+    the row and raised for the task to retry.
+    """
     invitation = Invitation.objects.select_related("person", "role__organisation", "invited_by").get(pk=invitation_id)
-    person = invitation.person
-    has_password = person.has_usable_password()
-    context = {
-        "person": person,
-        "invitation": invitation,
-        "role": invitation.role,
-        "role_label": role_label(invitation.role.kind) if invitation.role else "",
-        "organisation": invitation.role.organisation if invitation.role else None,
-        "invited_by": invitation.invited_by,
-        "has_password": has_password,
-        "link": absolute_url(reverse("account_login")) if has_password else set_password_url(person),
-        "timeout_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
-        "site_name": settings.SITE_NAME,
-        "site_url": settings.SITE_URL,
-    }
-    try:
-        EmailMessage(
+    if invitation.sent_at is not None:
+        return False
+    row = invitation_email_record(invitation=invitation)
+
+    def build(row: OutgoingEmail) -> EmailMessage:
+        person = invitation.person
+        has_password = person.has_usable_password()
+        context = {
+            "person": person,
+            "invitation": invitation,
+            "role": invitation.role,
+            "role_label": role_label(invitation.role.kind) if invitation.role else "",
+            "organisation": invitation.role.organisation if invitation.role else None,
+            "invited_by": invitation.invited_by,
+            "has_password": has_password,
+            "link": absolute_url(reverse("account_login")) if has_password else set_password_url(person),
+            "timeout_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+            "site_name": settings.SITE_NAME,
+            "site_url": settings.SITE_URL,
+        }
+        return EmailMessage(
             subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
             + render_to_string("acknowledgements/email/invitation_subject.txt", context).strip(),
             body=render_to_string("acknowledgements/email/invitation_message.txt", context),
-            to=[person.email],
-        ).send()
-    except Exception:
-        Invitation.objects.filter(pk=invitation_id).update(sent_at=None)  # let the retry claim it again
-        raise
-    return True
+        )
+
+    sent = outgoing_deliver(email_id=row.pk, build=build, final_attempt=final_attempt)
+    if sent:
+        Invitation.objects.filter(pk=invitation_id, sent_at__isnull=True).update(sent_at=timezone.now())
+    return sent
 
 
 def invitations_accept(*, person: Person) -> int:

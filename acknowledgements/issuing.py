@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -28,7 +28,8 @@ from acknowledgements.evidence import (
     evidence_hash,
     pre_signing_events,
 )
-from acknowledgements.models import Acknowledgement, EventKind, SealedPdf
+from acknowledgements.models import Acknowledgement, EmailKind, EventKind, OutgoingEmail, SealedPdf
+from acknowledgements.outgoing import outgoing_deliver, receipt_email_record
 from acknowledgements.sealed_pdfs import sealed_pdf_bytes, sealed_pdf_store
 from acknowledgements.signing import role_kinds_of
 from conduct.models import CodeVersion, VersionStatus
@@ -157,45 +158,66 @@ def acknowledgement_pdf_render(ack: Acknowledgement) -> bytes:
 
 
 def acknowledgement_pdf_issue(*, acknowledgement_id: int, send_receipt: bool) -> SealedPdf:
-    """Issue the acknowledgement's PDF once; the first issue queues the receipt email (if asked)."""
-    ack = Acknowledgement.objects.get(pk=acknowledgement_id)
+    """Issue the acknowledgement's PDF once; the first issue queues the receipt email if one is owed.
+
+    A receipt is owed when signing recorded its row (``OutgoingEmail``, written with the signature), or when
+    ``send_receipt`` asks for one now. The PDF issued by the reconciliation sweep after a lost message
+    therefore still brings the signer their receipt.
+    """
+    ack = Acknowledgement.objects.select_related("person").get(pk=acknowledgement_id)
     existing = SealedPdf.objects.filter(acknowledgement=ack).first()
     if existing:
         return existing
     content = acknowledgement_pdf_render(ack)  # outside any transaction: it takes a second or so
     with transaction.atomic():
         record = sealed_pdf_store(content=content, acknowledgement=ack)
-        if event_pdf_issued(acknowledgement=ack, record=record) and send_receipt:
-            from acknowledgements.tasks import (
-                send_acknowledgement_receipt,  # here, not at the top: the tasks module imports this one
-            )
-
-            enqueue_on_commit(send_acknowledgement_receipt, ack.pk)
+        if event_pdf_issued(acknowledgement=ack, record=record):
+            if send_receipt:
+                receipt_email_record(acknowledgement=ack)
+            if OutgoingEmail.objects.filter(acknowledgement=ack, kind=EmailKind.RECEIPT).exists():
+                queue_receipt(ack.pk)
     return record
 
 
-# A PDF is queued as each record is made; one still missing this long after signing is issued by the sweep.
-MISSING_PDF_GRACE = timedelta(minutes=10)
-MISSING_PDF_BATCH = 100  # PDFs one sweep renders (about a second each); the next sweep carries on
+def queue_receipt(acknowledgement_id: int) -> None:
+    from acknowledgements.tasks import (
+        send_acknowledgement_receipt,  # here, not at the top: the tasks module imports this one
+    )
+
+    enqueue_on_commit(send_acknowledgement_receipt, acknowledgement_id)
 
 
-def acknowledgement_pdfs_issue_missing(*, older_than: timedelta) -> list[int]:
-    """Issue the PDF of each acknowledgement signed more than ``older_than`` ago that still has none.
+def queue_pdf_issue(acknowledgement_id: int) -> None:
+    from acknowledgements.tasks import (
+        issue_acknowledgement_pdf,  # here, not at the top: the tasks module imports this one
+    )
 
-    For records whose issuing task gave up or whose message was lost, and demo data loaded
-    without PDFs. Oldest first, a batch at a time. No receipt is sent: the signer was told
-    at signing that their PDF would be on the record page, and it now is. A transient error
-    (storage, database) stops the sweep for the task to retry; one record that cannot be
-    rendered is logged and skipped, so it never holds up the others. Returns the ids issued.
-    """
-    cutoff = timezone.now() - older_than
-    missing = list(
-        Acknowledgement.objects.filter(signed_at__lt=cutoff, pdf__isnull=True)
+    enqueue_on_commit(issue_acknowledgement_pdf, acknowledgement_id, send_receipt=False)
+
+
+# One sweep queues at most this many PDFs (about a second each to render); the next sweep carries on.
+MISSING_PDF_BATCH = 500
+
+
+def acknowledgements_missing_pdf(*, signed_before: datetime) -> list[int]:
+    """Ids of acknowledgements signed before then that still have no sealed PDF (oldest first, a batch)."""
+    return list(
+        Acknowledgement.objects.filter(signed_at__lt=signed_before, pdf__isnull=True)
         .order_by("signed_at", "pk")
         .values_list("pk", flat=True)[:MISSING_PDF_BATCH]
     )
+
+
+def acknowledgement_pdfs_issue_missing(*, older_than: timedelta) -> list[int]:
+    """Issue here and now the PDF of each acknowledgement signed more than ``older_than`` ago that has none.
+
+    For an operator (and the tests): the reconciliation sweep (``acknowledgements.reconcile``) queues
+    them to the workers instead. A receipt owed is queued as each PDF is issued. A transient error
+    (storage, database) stops; one record that cannot be rendered is logged and skipped, so it never
+    holds up the others. Returns the ids issued.
+    """
     issued = []
-    for acknowledgement_id in missing:
+    for acknowledgement_id in acknowledgements_missing_pdf(signed_before=timezone.now() - older_than):
         try:
             acknowledgement_pdf_issue(acknowledgement_id=acknowledgement_id, send_receipt=False)
         except TRANSIENT_ERRORS:
@@ -216,31 +238,41 @@ def pdf_filename(ack: Acknowledgement) -> str:
 # ---------------------------------------------------------------------------
 
 
-def receipt_send(*, acknowledgement_id: int) -> bool:
-    """Email the signer their signed PDF. False (and nothing sent) if the PDF does not exist yet."""
-    ack = Acknowledgement.objects.select_related("person", "version__code__owner", "recorded_by").get(
-        pk=acknowledgement_id
-    )
-    record = SealedPdf.objects.filter(acknowledgement=ack).first()
-    if record is None:
+def receipt_send(*, acknowledgement_id: int, final_attempt: bool = False) -> bool:
+    """Email the signer their signed PDF, once (its ``OutgoingEmail`` row is claimed first).
+
+    False, and nothing sent, when the PDF does not exist yet, no receipt is owed, it went already or
+    another worker has it, or the server refused it (recorded on the row). A transient failure is
+    recorded on the row and raised for the task to retry (``acknowledgements.outgoing``).
+    """
+    record = SealedPdf.objects.filter(acknowledgement_id=acknowledgement_id).first()
+    row = OutgoingEmail.objects.filter(acknowledgement_id=acknowledgement_id, kind=EmailKind.RECEIPT).first()
+    if record is None or row is None:
         return False
-    context = {
-        "ack": ack,
-        "person": ack.person,
-        "version": ack.version,
-        "code": ack.version.code,
-        "signed_at": timezone.localtime(ack.signed_at),
-        "record_url": record_url(ack),
-        "verify_url": verification_url(ack.verification_code),
-        "site_name": settings.SITE_NAME,
-    }
-    subject = render_to_string("acknowledgements/email/receipt_subject.txt", context).strip()
-    message = EmailMessage(
-        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
-        body=render_to_string("acknowledgements/email/receipt_message.txt", context),
-        to=[ack.person.email],
-    )
-    message.attach(pdf_filename(ack), sealed_pdf_bytes(record), "application/pdf")
-    message.send()
-    log.info("Receipt for acknowledgement %s sent to person %s", ack.pk, ack.person_id)
-    return True
+
+    def build(row: OutgoingEmail) -> EmailMessage:
+        ack = Acknowledgement.objects.select_related("person", "version__code__owner", "recorded_by").get(
+            pk=acknowledgement_id
+        )
+        context = {
+            "ack": ack,
+            "person": ack.person,
+            "version": ack.version,
+            "code": ack.version.code,
+            "signed_at": timezone.localtime(ack.signed_at),
+            "record_url": record_url(ack),
+            "verify_url": verification_url(ack.verification_code),
+            "site_name": settings.SITE_NAME,
+        }
+        subject = render_to_string("acknowledgements/email/receipt_subject.txt", context).strip()
+        message = EmailMessage(
+            subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
+            body=render_to_string("acknowledgements/email/receipt_message.txt", context),
+        )
+        message.attach(pdf_filename(ack), sealed_pdf_bytes(record), "application/pdf")
+        return message
+
+    sent = outgoing_deliver(email_id=row.pk, build=build, final_attempt=final_attempt)
+    if sent:
+        log.info("Receipt for acknowledgement %s sent (email %s)", acknowledgement_id, row.pk)
+    return sent

@@ -331,3 +331,77 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"Invitation for {self.person.email}"
+
+
+class EmailKind(models.TextChoices):
+    RECEIPT = "receipt", "Receipt with the signed PDF"
+    INVITATION = "invitation", "Invitation"
+
+
+class EmailStatus(models.TextChoices):
+    """Where one outgoing email stands. Reminders and digests use the same words (``reminders.ReminderStatus``)."""
+
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Refused by the mail server"
+    GIVEN_UP = "given_up", "Given up after repeated errors"
+
+
+EMAIL_PROBLEM_STATUSES = (EmailStatus.FAILED, EmailStatus.GIVEN_UP)
+
+
+class OutgoingEmail(models.Model):
+    """One receipt or invitation email: made with what it is about, claimed before it is sent, and its outcome.
+
+    The row is written in the same transaction as the signature or the invitation, so a lost broker
+    message loses nothing: the reconciliation sweep finds the row still pending and queues it again.
+    Sending claims it with a conditional UPDATE (pending → sending), so it goes once; a refusal (5xx) is
+    recorded at once as failed with the server's answer, other errors are kept as ``last_error`` on the row
+    while the task retries, until it gives up. (Reminders and digests are rows of ``reminders.ReminderLog``.)
+    """
+
+    kind = models.CharField(max_length=12, choices=EmailKind.choices)
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="outgoing_emails")
+    organisation = models.ForeignKey(
+        "conduct.Organisation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    acknowledgement = models.ForeignKey(
+        Acknowledgement, null=True, blank=True, on_delete=models.PROTECT, related_name="emails"
+    )
+    invitation = models.ForeignKey(Invitation, null=True, blank=True, on_delete=models.CASCADE, related_name="emails")
+    to_address = models.EmailField(max_length=254, help_text="The address it was (or is to be) sent to.")
+    status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True, help_text="The mail server's answer, or why it could not be reached.")
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="outgoing_email_status"),
+            models.Index(fields=["person", "-created_at"], name="outgoing_email_person"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["acknowledgement"], condition=Q(kind="receipt"), name="outgoing_email_one_receipt"
+            ),
+            models.UniqueConstraint(fields=["invitation"], name="outgoing_email_one_per_invitation"),
+            models.CheckConstraint(
+                condition=(Q(kind="receipt") & Q(acknowledgement__isnull=False))
+                | (Q(kind="invitation") & Q(invitation__isnull=False)),
+                name="outgoing_email_has_subject",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="sent") & Q(sent_at__isnull=False)) | (~Q(status="sent") & Q(sent_at__isnull=True)),
+                name="outgoing_email_sent_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sending") | Q(claimed_at__isnull=False), name="outgoing_email_sending_is_claimed"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.to_address} ({self.get_status_display()})"

@@ -29,6 +29,7 @@ from acknowledgements.models import (
     Obligation,
 )
 from acknowledgements.obligations import current_acknowledgement, owed_obligation
+from acknowledgements.outgoing import receipt_email_record
 from conduct.models import (
     CodeVersion,
     Person,
@@ -134,10 +135,17 @@ def _mark_obligation_acknowledged(obligation: Obligation, at: datetime) -> None:
 
 
 def queue_pdf(ack: Acknowledgement, *, send_receipt: bool) -> None:
+    """Queue the PDF once the signature commits; a receipt owed is recorded now, in the same transaction.
+
+    The receipt's row (``OutgoingEmail``) is what survives a lost message: the reconciliation sweep
+    issues the missing PDF, and the issue queues the receipt the row says is owed.
+    """
     from acknowledgements.tasks import (
         issue_acknowledgement_pdf,  # here, not at the top: the tasks module imports this one
     )
 
+    if send_receipt:
+        receipt_email_record(acknowledgement=ack)
     enqueue_on_commit(issue_acknowledgement_pdf, ack.pk, send_receipt=send_receipt)
 
 

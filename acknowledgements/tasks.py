@@ -3,21 +3,21 @@
 Each is queued with ``transaction.on_commit`` by the service that makes the
 work (``core.tasks.enqueue_on_commit``), retried on transient errors only
 (``core.tasks.transient_task``), and each service is idempotent, so a retry or a
-duplicate delivery does no harm. ``issue_missing_pdfs`` is the periodic sweep
-(CELERY_BEAT_SCHEDULE) that issues the PDFs a lost message or a task that gave up left undone.
+duplicate delivery does no harm. What a lost message leaves undone is queued again by the
+reconciliation sweeps (``acknowledgements.reconcile``, run by ``core.tasks.reconcile``). The email tasks
+pass ``final_attempt`` so the last retry records the row as given up instead of raising.
 """
 
 from __future__ import annotations
 
 from acknowledgements.certificates import adoption_certificate_issue
 from acknowledgements.invitations import invitation_send
-from acknowledgements.issuing import (
-    MISSING_PDF_GRACE,
-    acknowledgement_pdf_issue,
-    acknowledgement_pdfs_issue_missing,
-    receipt_send,
-)
+from acknowledgements.issuing import acknowledgement_pdf_issue, receipt_send
 from core.tasks import transient_task
+
+
+def _final(task) -> bool:
+    return bool(task.request.retries >= task.max_retries)
 
 
 @transient_task()
@@ -28,26 +28,20 @@ def issue_acknowledgement_pdf(self, acknowledgement_id: int, send_receipt: bool 
 
 @transient_task()
 def send_acknowledgement_receipt(self, acknowledgement_id: int) -> bool:
-    """Email the signer their signed PDF."""
-    return receipt_send(acknowledgement_id=acknowledgement_id)
+    """Email the signer their signed PDF (its row claimed first, so it goes once)."""
+    return receipt_send(acknowledgement_id=acknowledgement_id, final_attempt=_final(self))
 
 
 @transient_task()
 def send_invitation(self, invitation_id: int) -> bool:
     """Email an invitation with its set-password link (claimed first, so it goes once)."""
-    return invitation_send(invitation_id=invitation_id)
+    return invitation_send(invitation_id=invitation_id, final_attempt=_final(self))
 
 
 @transient_task()
 def issue_adoption_certificate(self, adoption_id: int) -> int:
     """Render, seal and store an adoption's certificate (idempotent: a retry stores nothing new)."""
     return adoption_certificate_issue(adoption_id=adoption_id).pk
-
-
-@transient_task()
-def issue_missing_pdfs(self) -> int:
-    """Every 15 minutes: issue the PDFs still missing 10 minutes after signing; returns how many were issued."""
-    return len(acknowledgement_pdfs_issue_missing(older_than=MISSING_PDF_GRACE))
 
 
 @transient_task()

@@ -12,7 +12,7 @@ run`` calls) creates the folders under ``var/`` and the development secret key.
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -256,6 +256,9 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Celery: a broker that needs no server by default (files under var/), Redis in production.
+# No task may run longer than CELERY_TASK_TIME_LIMIT (the longest is a report archive of a large trust's PDFs).
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60, minimum=60, maximum=6 * 60 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # Folders made by `python -m config.prepare`. kombu's exchange tables go under var/ too: its
@@ -269,6 +272,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 elif not CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     raise ImproperlyConfigured("CELERY_BROKER_URL must be filesystem:// (development) or redis://… (production).")
+else:
+    # Redis hands a message that was taken but never acknowledged (its worker killed) to another worker after
+    # visibility_timeout: a little longer than the longest task (CELERY_TASK_TIME_LIMIT), so a slow task is never
+    # run twice at once, and far below Redis's default hour. The reconciliation sweep finds lost work sooner still.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
 CELERY_TASK_ACKS_LATE = True
@@ -278,6 +286,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 REMINDERS_DAILY_AT: time = env_time("REMINDERS_DAILY_AT", time(7, 0))
+# Reconciliation: how often the sweep runs, how long work may be missing before it is queued again (its first
+# message may still be in the queue), and how long after queueing it again a later sweep may do so once more.
+RECONCILE_EVERY_MINUTES = env_int("RECONCILE_EVERY_MINUTES", 5, minimum=1, maximum=60)
+RECONCILE_GRACE_MINUTES = env_int("RECONCILE_GRACE_MINUTES", 10, minimum=1, maximum=24 * 60)
+RECONCILE_REQUEUE_MINUTES = env_int("RECONCILE_REQUEUE_MINUTES", 15, minimum=1, maximum=24 * 60)
 CELERY_BEAT_SCHEDULE = {
     "plan-and-send-reminders": {
         "task": "reminders.tasks.plan_reminders",
@@ -288,10 +301,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reminders.tasks.resume_reminders",
         "schedule": crontab(minute="*/15"),
     },
-    # Signed PDFs still missing 10 minutes after signing (a task that gave up, a lost message) are issued.
-    "issue-missing-pdfs": {
-        "task": "acknowledgements.tasks.issue_missing_pdfs",
-        "schedule": crontab(minute="*/15"),
+    # Work a lost message left undone (core.reconcile): PDFs and certificates still missing, receipts and
+    # invitations not sent, report jobs stranded, a day's reminder planning that did not run; each queued again once.
+    "reconcile": {
+        "task": "core.tasks.reconcile",
+        "schedule": timedelta(minutes=RECONCILE_EVERY_MINUTES),
     },
     # Finished archives and detailed PDFs hold personal data: each night, files older than 7 days are deleted.
     "reports-purge-expired-files": {

@@ -19,8 +19,13 @@ class ReminderStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
+    FAILED = "failed", "Refused by the mail server"
+    GIVEN_UP = "given_up", "Given up after repeated errors"
     SKIPPED = "skipped", "Not needed"
+
+
+# What officers are shown as a delivery problem (the reminder log, the person's page).
+PROBLEM_STATUSES = (ReminderStatus.FAILED, ReminderStatus.GIVEN_UP)
 
 
 class ReminderLog(models.Model):

@@ -81,6 +81,16 @@ class Candidate:
     due_on: date | None = None
 
 
+def planning_key(day: date) -> str:
+    """The claim a day's planning run holds (``core.claims``), so the sweep never starts a second one beside it."""
+    return f"reminders:plan:{day.isoformat()}"
+
+
+def planned_key(day: date) -> str:
+    """Marked done when a day's planning has run to the end."""
+    return f"reminders:planned:{day.isoformat()}"
+
+
 def reminders_plan(*, today: date | None = None) -> PlanResult:
     """Plan every reminder due today. Safe to run any number of times, concurrently too.
 

@@ -39,16 +39,17 @@ from django.utils import timezone
 from acknowledgements.models import Declaration
 from conduct.models import GOVERNANCE_ROLE_KINDS, Adoption, Organisation, Role
 from core.exceptions import TransientError
+from core.mail import mail_error_is_permanent, mail_error_text
 from reminders.emails import NotNeeded, reminder_message
 from reminders.models import ReminderKind, ReminderLog, ReminderStatus
 from reminders.planning import ESCALATION_OFFICERS, REVIEW_OFFICERS, declaration_subject_parts, last_planned
 
 logger = logging.getLogger(__name__)
 
-# Failures worth retrying later: the server is down, busy or the connection dropped.
-TRANSIENT_ERRORS = (smtplib.SMTPException, OSError)  # while sending a batch: any failure but a refused address
-# Failures that will not get better by trying again: this address is refused.
-PERMANENT_ERRORS = (smtplib.SMTPRecipientsRefused,)
+# Failures while sending a batch: a 5xx refusal of this message is permanent (``core.mail``) and fails the
+# row at once; anything else (the server down, busy, 4xx, a dropped connection) is retried.
+MAIL_ERRORS = (smtplib.SMTPException, OSError)
+TRANSIENT_ERRORS = MAIL_ERRORS  # closing a connection: nothing to record
 
 
 class ReminderDeliveryError(TransientError):
@@ -121,19 +122,24 @@ def _mark_sent(reminder_id: int) -> bool:
     return rows.update(status=ReminderStatus.SENT, sent_at=timezone.now(), last_error="") == 1
 
 
-def _mark_failed(reminder_id: int, claimed_at: datetime, error: BaseException | str) -> bool:
-    return (
-        _held(reminder_id, claimed_at).update(
-            status=ReminderStatus.FAILED, last_error=str(error)[:2000] or type(error).__name__
-        )
-        == 1
-    )
+def _mark_failed(
+    reminder_id: int, claimed_at: datetime, error: BaseException | str, *, status: str = ReminderStatus.FAILED
+) -> bool:
+    text = error if isinstance(error, str) else mail_error_text(error)
+    return _held(reminder_id, claimed_at).update(status=status, last_error=text[:2000]) == 1
 
 
 def _release(reminder_id: int, claimed_at: datetime, error: BaseException) -> None:
     """Give a claimed row back, with the error, for the retry to pick up."""
     _held(reminder_id, claimed_at).update(
-        status=ReminderStatus.PENDING, claimed_at=None, last_error=str(error)[:2000] or type(error).__name__
+        status=ReminderStatus.PENDING, claimed_at=None, last_error=mail_error_text(error)
+    )
+
+
+def _record_unreachable(reminders: list[ReminderLog], error: BaseException) -> None:
+    """The mail server could not be reached: every row this batch holds up says so (and counts the attempt)."""
+    ReminderLog.objects.filter(pk__in=[r.pk for r in reminders], status=ReminderStatus.PENDING).update(
+        last_error=mail_error_text(error), attempts=F("attempts") + 1
     )
 
 
@@ -270,8 +276,9 @@ def reminders_send(*, reminder_ids: list[int], final_attempt: bool = False, toda
     connection = get_connection()
     try:
         connection.open()
-    except TRANSIENT_ERRORS as error:
+    except MAIL_ERRORS as error:
         if not final_attempt:
+            _record_unreachable(reminders, error)
             raise ReminderDeliveryError(f"Could not connect to the mail server: {error}") from error
         # Each send below reconnects and records its own failure.
     try:
@@ -304,14 +311,15 @@ def _send_one(
         return
     try:
         connection.send_messages([message])
-    except PERMANENT_ERRORS as error:
-        result.failed += _mark_failed(reminder.pk, now, error)
-    except TRANSIENT_ERRORS as error:
+    except MAIL_ERRORS as error:
+        if mail_error_is_permanent(error):  # a 5xx refusal: no retry will change it
+            result.failed += _mark_failed(reminder.pk, now, error)
+            return
         if not final_attempt:
             _release(reminder.pk, now, error)
             raise ReminderDeliveryError(f"Sending reminder {reminder.pk} failed: {error}") from error
         logger.error("Giving up on reminder %s: %s", reminder.pk, error)
-        result.failed += _mark_failed(reminder.pk, now, error)
+        result.failed += _mark_failed(reminder.pk, now, error, status=ReminderStatus.GIVEN_UP)
         _close_quietly(connection)  # the next message reconnects
     else:
         result.sent += _mark_sent(reminder.pk)

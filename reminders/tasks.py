@@ -14,8 +14,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from core.claims import work_done, work_touch
 from core.tasks import enqueue_on_commit, transient_task
-from reminders.planning import reminders_plan
+from reminders.planning import planned_key, planning_key, reminders_plan
 from reminders.sending import batches, reminders_ready, reminders_send
 
 SEND_MAX_RETRIES = 5  # backoff 1, 2, 4, 8, 16 minutes (with jitter) before a failure is final
@@ -31,9 +32,17 @@ def reminders_queue(*, settled_for: timedelta | None = None) -> int:
 
 @transient_task(retry_backoff=30, max_retries=3)
 def plan_reminders(self) -> dict[str, int]:
-    """The daily run (beat, at REMINDERS_DAILY_AT): plan today's reminders, then queue every one waiting."""
-    planned = reminders_plan(today=timezone.localdate())
-    return {**asdict(planned), "queued": reminders_queue()}
+    """The daily run (beat, at REMINDERS_DAILY_AT): plan today's reminders, then queue every one waiting.
+
+    Marks the day planned once done; until then the reconciliation sweep (``reminders.reconcile``) queues
+    this task again if beat's message was lost (the claim it touches keeps the sweep off while it runs).
+    """
+    today = timezone.localdate()
+    work_touch(planning_key(today))
+    planned = reminders_plan(today=today)
+    queued = reminders_queue()
+    work_done(planned_key(today))
+    return {**asdict(planned), "queued": queued}
 
 
 @transient_task(retry_backoff=60, retry_backoff_max=3600, max_retries=SEND_MAX_RETRIES)

@@ -22,7 +22,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from conduct.models import Person
+from conduct.audit import audit_log_record
+from conduct.models import AuditAction, Person
 from conduct.permissions import Action, can
 from core.canonical import canonical_json, sha256_hex
 from core.tasks import enqueue_on_commit
@@ -99,6 +100,14 @@ def job_request(*, user: Person, kind: str, filters: ReportFilters, enqueue: boo
                     parameters=filters_to_parameters(filters),
                     fingerprint=fingerprint,
                 )
+                audit_log_record(
+                    actor=user,
+                    action=AuditAction.REPORT_REQUESTED,
+                    organisation=filters.organisation,
+                    target=job,
+                    summary=f"Asked for {job.get_kind_display().lower()} of {filters.organisation.name}.",
+                    details={"before": None, "after": {"kind": kind, "parameters": job.parameters}},
+                )
                 if enqueue:
                     _enqueue(job)
             return job, True
@@ -115,8 +124,8 @@ def job_request(*, user: Person, kind: str, filters: ReportFilters, enqueue: boo
 def _enqueue(job: ReportJob) -> None:
     """Queue the build once the row is committed; a broker that cannot be reached is logged, never raised.
 
-    A job whose message was lost that way waits as pending: nothing re-queues it yet
-    (a periodic sweep of waiting jobs is issue 13's business).
+    A job whose message was lost that way waits as pending until the reconciliation sweep
+    (``reports.reconcile``) queues it again.
     """
     from reports.tasks import build_report_job  # here, not at the top: the tasks module imports this one
 

@@ -1,4 +1,4 @@
-"""The periodic sweep issues signed PDFs still missing after the grace period; a page view never does."""
+"""Issuing the signed PDFs still missing after a grace period, here and now (the reconciliation sweep queues them)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,16 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
-from celery.schedules import crontab
-from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
-from acknowledgements.issuing import MISSING_PDF_GRACE, acknowledgement_pdf_render, acknowledgement_pdfs_issue_missing
+from acknowledgements.issuing import acknowledgement_pdf_render, acknowledgement_pdfs_issue_missing
 from acknowledgements.models import AuditEvent, EventKind, SealedPdf
-from acknowledgements.tasks import issue_missing_pdfs
 from acknowledgements.tests.factories import owing, sign
 
 pytestmark = pytest.mark.django_db
+
+MISSING_PDF_GRACE = timedelta(minutes=10)
 
 
 def test_the_sweep_issues_old_missing_pdfs_but_not_fresh_ones_and_a_second_sweep_does_nothing(staff):
@@ -28,19 +27,9 @@ def test_the_sweep_issues_old_missing_pdfs_but_not_fresh_ones_and_a_second_sweep
     assert SealedPdf.objects.filter(acknowledgement=old).count() == 1
     assert not SealedPdf.objects.filter(acknowledgement=fresh).exists()
     assert AuditEvent.objects.filter(acknowledgement=old, kind=EventKind.PDF_ISSUED).count() == 1
-    assert mail.outbox == []  # the signer was told at signing; no receipt now
+    assert mail.outbox == []  # signed without a receipt owed (issue_pdf=False records none)
     assert acknowledgement_pdfs_issue_missing(older_than=MISSING_PDF_GRACE) == []
     assert SealedPdf.objects.count() == 1
-
-
-def test_the_task_runs_the_sweep_and_beat_schedules_it_every_15_minutes(staff):
-    sign(staff, issue_pdf=False, at=timezone.now() - timedelta(days=3))
-
-    assert issue_missing_pdfs.delay().get() == 1
-    assert SealedPdf.objects.count() == 1
-    entry = settings.CELERY_BEAT_SCHEDULE["issue-missing-pdfs"]
-    assert entry["task"] == "acknowledgements.tasks.issue_missing_pdfs" == issue_missing_pdfs.name
-    assert entry["schedule"] == crontab(minute="*/15")
 
 
 def test_one_record_that_cannot_be_rendered_does_not_hold_up_the_others(staff):

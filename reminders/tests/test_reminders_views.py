@@ -157,7 +157,7 @@ def test_bad_steps_are_refused_with_a_clear_message_and_nothing_is_saved(client_
         field: value,
     }
     response = client_for(people["oak_admin"]).post(steps_url(codes["oak"]), data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.content.decode()
     codes["oak"].refresh_from_db()
     assert (codes["oak"].review_reminder_days, codes["oak"].signing_reminder_days) == ([60, 30, 7], [7, 0])
@@ -201,9 +201,9 @@ def test_the_log_shows_who_what_when_and_outcome_for_the_admins_organisations_on
         people["south_teacher"],
         oak["south"],
         codes["oak"],
-        status="failed",
+        status="given_up",
         attempts=6,
-        last_error="(451, b'Try again later')",
+        last_error="451 Try again later",
     )
     log_row(
         people["teacher"], oak["north"], codes["oak"], status="skipped", note="Signed before the reminder went out."
@@ -213,7 +213,7 @@ def test_the_log_shows_who_what_when_and_outcome_for_the_admins_organisations_on
     page = client_for(people["oak_admin"]).get(LOG).content.decode()
     assert "Oak Teacher" in page and "South Teacher" in page and "Elm Teacher" not in page
     assert "7 days before" in page and "due 27 Nov 2026" in page and "20 Nov 2026, 07:05" in page
-    assert "Failed" in page and "after 6 attempts" in page and "Try again later" in page
+    assert "Given up after repeated errors" in page and "after 6 attempts" in page and "Try again later" in page
     assert "Not needed" in page and "Signed before the reminder went out." in page
     assert "3 reminders" in page
 
@@ -282,6 +282,7 @@ def test_the_overview_counts_the_last_30_days_by_outcome(client_for, trusts):
         ("sending", 0),
         ("sent", 1),
         ("failed", 1),
+        ("given_up", 0),
         ("skipped", 0),
     ]
 
