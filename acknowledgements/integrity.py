@@ -201,22 +201,22 @@ def record_evidence(spec: EvidenceType, record: Model) -> RecordEvidence:
     """The record's entry checked on its own and against its neighbours and the record itself."""
     link = EvidenceLink.objects.filter(record_type=spec.label, record_id=record.pk).first()
     if link is None:
-        return RecordEvidence(None, problems=["The record is in no chain: it was never signed."])
+        return RecordEvidence(None, problems=["it is in no chain: it was never signed"])
     neighbours = {
         entry.seq: entry
         for entry in EvidenceLink.objects.filter(scope=link.scope, seq__in=[link.seq - 1, link.seq + 1])
     }
     result = RecordEvidence(link, neighbours.get(link.seq - 1), neighbours.get(link.seq + 1))
-    result.problems += [f"Its signed entry: {problem}." for problem in link_problems(link)]
+    result.problems += [f"its signed entry: {problem}" for problem in link_problems(link)]
     if link.seq > 1 and (result.previous is None or result.previous.link_hash != link.prev_hash):
-        result.problems.append("The entry before it in the chain is missing or was changed.")
+        result.problems.append("the entry before it in the chain is missing or was changed")
     if result.following is not None and result.following.prev_hash != link.link_hash:
-        result.problems.append("The entry after it in the chain does not follow it.")
+        result.problems.append("the entry after it in the chain does not follow it")
     salt = (
         EvidenceSalt.objects.filter(record_type=spec.label, record_id=record.pk).values_list("salt", flat=True).first()
     )
     problems, result.erased = record_problems(spec, record, link, salt)
-    result.problems += [f"The record: {problem}." for problem in problems]
+    result.problems += problems
     return result
 
 

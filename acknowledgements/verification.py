@@ -1,15 +1,21 @@
 """Public verification of the PDFs this service issues: acknowledgements and adoption certificates.
 
-A PDF reads VERIFIED only when all three hold:
+A PDF reads VERIFIED only when all of these hold, and the page lists each check made:
 
 1. its SHA-256 equals the stored hash of a PDF we issued (any change to any byte,
    or re-saving it in another program, changes the hash);
 2. its seal (a PAdES signature made with this instance's key) is intact and covers the whole file;
-3. the record it is about still hashes to the evidence hash stored when it was
-   made (so a record altered in the database afterwards is caught).
+3. the evidence JSON embedded in it hashes to the record's evidence hash;
+4. the record it is about still hashes to the evidence hash stored when it was
+   made (so a record altered in the database afterwards is caught);
+5. the record and the stored PDF's fingerprint are signed entries of their organisation's chain
+   (docs/evidence.md): the signature (made with a key outside the database) is valid, the entry
+   follows the one before it, and the record still says what was signed. Editing a row and
+   recomputing its hash no longer passes.
 
-A verification code looks the record up instead, and checks the stored PDF
-(its bytes against their stored hash, and its seal) and the record the same way.
+A verification code looks the record up instead, and checks the stored PDF (its bytes against
+their stored hash, and its seal) and the record the same way. A deleted row or a missing file is
+said in plain words, never an error page. The name shown is the one typed when signing.
 """
 
 from __future__ import annotations
@@ -21,12 +27,17 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from acknowledgements.evidence import acknowledgement_evidence_hash
+from acknowledgements.evidence_records import ACKNOWLEDGEMENT, SEALED_PDF
+from acknowledgements.integrity import record_evidence
 from acknowledgements.issuing import EVIDENCE_FILE
 from acknowledgements.models import Acknowledgement, SealedPdf
 from acknowledgements.sealed_pdfs import sealed_pdf_bytes
-from conduct.models import Adoption
+from conduct.evidence_records import ADOPTION
+from conduct.models import Adoption, CodeVersion
 from conduct.services import adoption_evidence_hash
-from core.canonical import VERIFICATION_ALPHABET, sha256_hex
+from core.canonical import VERIFICATION_ALPHABET, canonical_json, sha256_hex
+from core.evidence_chain import EvidenceType
+from core.models import EvidenceLink
 from core.pdf import check_seal, embedded_files
 
 CODE_RE = re.compile(rf"^[{VERIFICATION_ALPHABET}]{{16}}$")
@@ -40,6 +51,7 @@ class Verification:
     facts: list[tuple[str, str]] = field(default_factory=list)  # what the record says: (label, value)
     notes: list[str] = field(default_factory=list)  # worth knowing even when verified
     verification_code: str = ""
+    checks: list[str] = field(default_factory=list)  # what was checked and held, in plain words
 
     @property
     def headline(self) -> str:
@@ -60,7 +72,7 @@ def _local(moment) -> str:
 
 def _acknowledgement_facts(ack: Acknowledgement) -> list[tuple[str, str]]:
     facts = [
-        ("Signed by", ack.person.full_name),
+        ("Signed by (the name typed when signing)", ack.typed_name or "(erased)"),
         ("Code", f"{ack.version.code.title}, version {ack.version.label}"),
         ("Organisation", ack.organisation.name),
         ("Role(s)", ", ".join(f"{r['label']}, {r['organisation']}" for r in ack.roles or []) or "—"),
@@ -84,24 +96,90 @@ def _adoption_facts(adoption: Adoption) -> list[tuple[str, str]]:
             f"{adoption.meeting.held_on:%-d %B %Y}"
             + (f" (minute {adoption.minute_reference})" if adoption.minute_reference else ""),
         ),
-        ("Signed by the chair", adoption.chair.full_name),
+        ("Signed by the chair (as typed)", adoption.chair_signature or "(erased)"),
         ("Effective from", f"{adoption.effective_on:%-d %B %Y}"),
         ("Content hash of the text adopted", adoption.content_hash),
         ("Evidence hash", adoption.evidence_hash),
     ]
 
 
-def _record_checks(record: SealedPdf, result: Verification) -> None:
-    """Check the record behind a stored PDF and describe it."""
+def _chain_checks(spec: EvidenceType, record, result: Verification, what: str) -> None:
+    """The record's signed entry in its organisation's chain: signature, place, and what it says."""
+    evidence = record_evidence(spec, record)
+    if evidence.link is None:
+        result.reasons.append(f"The {what} is not a signed entry of any chain: it was not made by this service.")
+        return
+    link = evidence.link
+    if evidence.problems:
+        result.reasons.extend(f"The {what}: {problem}." for problem in evidence.problems)
+        return
+    result.checks.append(
+        f"The {what} is entry {link.seq} of its organisation's evidence chain, follows the entry before it, and "
+        f"its signature (key {link.key_id}) over what it says is valid."
+    )
+    if evidence.erased:
+        result.notes.append(f"The personal details of this {what} have been erased; its signed commitments remain.")
 
+
+def _deleted_record_reason(kind: str, verification_code: str) -> str:
+    """A record whose row is gone: say so, and whether the chain shows it was made."""
+    spec = ACKNOWLEDGEMENT if kind == "acknowledgement" else ADOPTION
+    link = (
+        EvidenceLink.objects.filter(
+            record_type=spec.label, payload__contains=f'"verification_code":"{verification_code}"'
+        )
+        .only("scope", "seq")
+        .first()
+        if verification_code
+        else None
+    )
+    if link is not None:
+        return (
+            f"Our signed evidence chain shows this {kind} was made (chain {link.scope}, entry {link.seq}), but its "
+            "record has been deleted from our database: the evidence has been tampered with."
+        )
+    return f"The {kind} this PDF was issued for is no longer in our records."
+
+
+def _embedded_evidence(pdf: bytes) -> bytes | None:
+    try:
+        return embedded_files(pdf).get(EVIDENCE_FILE)
+    except Exception:  # noqa: BLE001 - a mangled file simply has no readable evidence
+        return None
+
+
+def _embedded_code(pdf: bytes | None) -> str:
+    raw = _embedded_evidence(pdf) if pdf else None
+    try:
+        evidence = json.loads(raw) if raw else {}
+    except ValueError:
+        return ""
+    code = evidence.get("verification_code", "") if isinstance(evidence, dict) else ""
+    return code if isinstance(code, str) else ""
+
+
+def _record_checks(record: SealedPdf, result: Verification, pdf: bytes | None = None) -> None:
+    """Check the record behind a stored PDF (and the evidence embedded in the PDF, if given) and describe it."""
+    _chain_checks(SEALED_PDF, record, result, "PDF's fingerprint")
     if record.acknowledgement_id:
-        ack = Acknowledgement.objects.select_related(
-            "person", "version__code", "organisation", "recorded_by", "corrects"
-        ).get(pk=record.acknowledgement_id)
-        result.kind, result.verification_code = "acknowledgement", ack.verification_code
+        ack = (
+            Acknowledgement.objects.select_related("person", "version__code", "organisation", "recorded_by", "corrects")
+            .filter(pk=record.acknowledgement_id)
+            .first()
+        )
+        result.kind = "acknowledgement"
+        if ack is None:
+            result.reasons.append(_deleted_record_reason("acknowledgement", _embedded_code(pdf)))
+            return
+        result.verification_code = ack.verification_code
         result.facts = _acknowledgement_facts(ack)
+        _text_checks(ack.version, ack.content_hash, result, "signed")
         if acknowledgement_evidence_hash(ack) != ack.evidence_hash:
             result.reasons.append("The record no longer matches its evidence hash: its stored data has been altered.")
+        else:
+            result.checks.append("The record, recomputed from what is stored now, matches its evidence hash.")
+        _embedded_checks(pdf, ack.evidence_hash, result)
+        _chain_checks(ACKNOWLEDGEMENT, ack, result, "record")
         correction = ack.corrections.select_related("recorded_by").first()
         if correction:
             corrected_by = correction.recorded_by.full_name if correction.recorded_by else "an officer"
@@ -114,33 +192,105 @@ def _record_checks(record: SealedPdf, result: Verification) -> None:
                 f"This record corrects an earlier one ({ack.corrects.verification_code}): {ack.correction_reason}"
             )
     elif record.adoption_id is not None:  # a sealed PDF has exactly one subject (a database constraint)
-        adoption = Adoption.objects.select_related("board", "version__code", "meeting", "chair").get(
-            pk=record.adoption_id
+        adoption = (
+            Adoption.objects.select_related("board", "version__code", "meeting", "chair")
+            .filter(pk=record.adoption_id)
+            .first()
         )
-        result.kind, result.verification_code = "adoption", adoption.verification_code
+        result.kind = "adoption"
+        if adoption is None:
+            result.reasons.append(_deleted_record_reason("adoption", _embedded_code(pdf)))
+            return
+        result.verification_code = adoption.verification_code
         result.facts = _adoption_facts(adoption)
+        _text_checks(adoption.version, adoption.content_hash, result, "adopted")
         if adoption_evidence_hash(adoption) != adoption.evidence_hash:
             result.reasons.append(
                 "The adoption record no longer matches its evidence hash: its stored data has been altered."
             )
+        else:
+            result.checks.append("The adoption record, recomputed from what is stored now, matches its evidence hash.")
+        _embedded_checks(pdf, adoption.evidence_hash, result)
+        _chain_checks(ADOPTION, adoption, result, "adoption record")
+
+
+def _text_checks(version: CodeVersion, content_hash: str, result: Verification, done: str) -> None:
+    """The version's text as stored now against the content hash of the text that was signed or adopted."""
+    if version.compute_hash() != content_hash:
+        result.reasons.append(
+            f"The text of the code has been changed since it was {done}: it no longer matches its content hash."
+        )
+    else:
+        result.checks.append(f"The code's text as stored now matches the content hash of the text {done}.")
+
+
+def _embedded_hash(raw: bytes) -> str:
+    """The evidence hash of an embedded evidence.json: of its bytes (an acknowledgement's), or of the canonical
+    evidence once the look-up fields an adoption certificate adds (its hash and code) are set aside."""
+    try:
+        evidence = json.loads(raw)
+    except ValueError:
+        return ""
+    if isinstance(evidence, dict) and "evidence_hash" in evidence:
+        rest = {name: value for name, value in evidence.items() if name not in ("evidence_hash", "verification_code")}
+        return sha256_hex(canonical_json(rest))
+    return sha256_hex(raw)
+
+
+def _embedded_checks(pdf: bytes | None, evidence_hash: str, result: Verification) -> None:
+    """The evidence JSON carried inside the PDF against the record's (signed) evidence hash."""
+    if pdf is None:
+        return
+    raw = _embedded_evidence(pdf)
+    if raw is None:
+        result.reasons.append("The PDF carries no evidence record (evidence.json).")
+    elif _embedded_hash(raw) != evidence_hash:
+        result.reasons.append("The evidence record inside the PDF does not match the record's evidence hash.")
+    else:
+        result.checks.append("The evidence record inside the PDF (evidence.json) matches the record's evidence hash.")
 
 
 def verify_pdf(content: bytes) -> Verification:
     """Verify an uploaded PDF."""
     result = Verification(verified=False)
-    record = SealedPdf.objects.filter(sha256=sha256_hex(content)).first()
+    digest = sha256_hex(content)
+    record = SealedPdf.objects.filter(sha256=digest).first()
     if record is None:
+        issued = (
+            EvidenceLink.objects.filter(record_type=SEALED_PDF.label, payload__contains=f'"sha256":"{digest}"')
+            .only("scope", "seq")
+            .first()
+        )
+        if issued is not None:
+            result.reasons.append(
+                f"Our signed evidence chain shows we issued this very file (chain {issued.scope}, entry {issued.seq}), "
+                "but its record has been deleted from our database: the evidence has been tampered with."
+            )
+            code = _embedded_code(content)
+            if code and not _record_exists(code):
+                result.reasons.append(_deleted_record_reason("acknowledgement", code))
+            return result
         result.reasons.append(_unknown_file_reason(content))
         return result
     return _checked(result, record, content)
 
 
+def _record_exists(code: str) -> bool:
+    return (
+        Acknowledgement.objects.filter(verification_code=code).exists()
+        or Adoption.objects.filter(verification_code=code).exists()
+    )
+
+
 def _checked(result: Verification, record: SealedPdf, pdf: bytes) -> Verification:
-    """The seal of these bytes and the record behind them; VERIFIED only if neither gave a reason not to."""
+    """The seal of these bytes and the record behind them; VERIFIED only if nothing gave a reason not to."""
+    result.checks.append("The file's SHA-256 is that of a PDF we issued.")
     seal = check_seal(pdf)
     if not seal.ok:
         result.reasons.append(seal.problem)
-    _record_checks(record, result)
+    else:
+        result.checks.append("Its seal is intact, was made by this service and covers the whole file.")
+    _record_checks(record, result, pdf)
     result.verified = not result.reasons
     return result
 
@@ -183,12 +333,23 @@ def verify_code(raw: str) -> Verification:
             or Adoption.objects.filter(verification_code=code).exists()
         ):
             result.reasons.append("The record exists but its PDF has not been issued yet. Try again in a few minutes.")
+        elif (deleted := _deleted_record_reason("acknowledgement", code)).startswith("Our signed") or (
+            deleted := _deleted_record_reason("adoption", code)
+        ).startswith("Our signed"):
+            result.reasons.append(deleted)
         else:
             result.reasons.append(
                 "No record has this verification code. Check it against the evidence page of the PDF."
             )
         return result
-    stored = sealed_pdf_bytes(record)
+    try:
+        stored = sealed_pdf_bytes(record)
+    except (OSError, ValueError):
+        result.reasons.append(
+            "The PDF we stored for this record is missing from our storage; the record itself is checked below."
+        )
+        _record_checks(record, result)
+        return result
     if sha256_hex(stored) != record.sha256:
         result.reasons.append("The stored PDF no longer matches the fingerprint recorded when it was issued.")
         _record_checks(record, result)

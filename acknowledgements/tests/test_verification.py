@@ -67,7 +67,10 @@ def test_a_record_whose_stored_data_was_altered_is_not_verified(client, signed):
     tamper("acknowledgements_acknowledgement", ack.pk, "typed_name", "Someone Else")
     result = verify_pdf(pdf)
     assert not result.verified
-    assert result.reasons == ["The record no longer matches its evidence hash: its stored data has been altered."]
+    assert result.reasons == [
+        "The record no longer matches its evidence hash: its stored data has been altered.",
+        "The record: its personal fields no longer match what was signed (typed_name).",
+    ]
     assert "NOT VERIFIED" in upload(client, pdf).content.decode()
 
 
