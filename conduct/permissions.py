@@ -471,6 +471,18 @@ def manages_organisations(user: Person) -> bool:
     return may_somewhere(user, Action.MANAGE_ORGANISATIONS)
 
 
+def can_see_evidence_checks(user: Person) -> bool:
+    """Sees whether the last check of all the evidence passed (the governance page): admins and operators."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_active) and (
+        user.is_superuser or manages_organisations(user)
+    )
+
+
+def can_see_evidence_check_items(user: Person) -> bool:
+    """Sees each broken item of an evidence check (they may be in any trust): platform operators only."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_superuser)
+
+
 def can_add_organisation_under(user: Person, parent: Organisation | None) -> bool:
     """Creates an organisation below ``parent``; a new top of a tree (no parent) only for a platform operator."""
     if parent is None:

@@ -192,3 +192,26 @@ def test_statement_is_canonical_json_of_the_entry(staff):
         }
     )
     assert link_statement(link) == expected
+
+
+def test_admins_see_the_last_check_on_the_governance_page_and_only_operators_its_items(demo, client_for):
+    from conduct.models import Person
+
+    admin = Person.objects.get(email="admin@att.example")
+    operator = Person.objects.get(email="superuser@conduct.example")
+    page = client_for(admin).get("/governance/").content.decode()
+    assert "Evidence check" in page and "No check of the evidence has run yet" in page
+    call_command("verify_evidence")
+    page = client_for(admin).get("/governance/").content.decode()
+    assert "Passed on" in page
+    ack = Acknowledgement.objects.order_by("pk").first()
+    tamper("acknowledgements_acknowledgement", ack.pk, "content_hash", "0" * 64)
+    with pytest.raises(CommandError):
+        call_command("verify_evidence")
+    page = client_for(admin).get("/governance/").content.decode()
+    assert "Failed on" in page and "1 broken item" in page and f"acknowledgement {ack.pk}" not in page
+    page = client_for(operator).get("/governance/").content.decode()
+    assert f"acknowledgement {ack.pk}: it no longer matches what was signed (content_hash)" in page
+    # A signatory never sees it (the governance page is not theirs).
+    staff = Person.objects.get(email="staff@att.example")
+    assert "Evidence check" not in client_for(staff).get("/governance/").content.decode()
