@@ -32,7 +32,7 @@ class RosterUploadForm(forms.Form):
     leavers_on = forms.DateField(
         label="Leavers’ last day",
         initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="Also the last day of roles that are not in the file.",
     )
 

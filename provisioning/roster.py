@@ -26,6 +26,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
@@ -45,7 +46,7 @@ from conduct.people import (
     role_end,
     role_update_governance,
 )
-from conduct.permissions import can_change_person, can_change_role, can_manage_provisioning, may_grant_role
+from conduct.permissions import can_change_role, can_manage_provisioning, may_grant_role, people_changeable_by
 from core.dates import date_in_range, date_range_message
 from provisioning.models import EXTERNAL_ID_MAX_LENGTH, ExternalIdentity, RosterUpload
 
@@ -66,6 +67,20 @@ ALIASES = {
     "id": "external id",
 }
 VIA = "csv"
+# What the plan reads of people and roles (not password hashes and the rest), for a 50,000-person trust.
+PERSON_FIELDS = ("id", "email", "full_name", "is_superuser", "is_active")
+ROLE_FIELDS = (
+    "id",
+    "person_id",
+    "organisation_id",
+    "kind",
+    "starts_on",
+    "ends_on",
+    "title",
+    "category",
+    "appointed_by",
+    "term_ends_on",
+)
 
 
 class RosterFileError(Exception):
@@ -188,6 +203,10 @@ class _Places:
         return None, f"“{value}” is not {self.organisation.name} or an organisation below it"
 
 
+# The CSV import's reading of a role's name, remembered: a roster names a handful of roles thousands of times.
+_kind = lru_cache(maxsize=512)(_role_kind)
+
+
 def _date(value: str, what: str, problems: list[str], *, required: bool) -> date | None:
     if not value:
         if required:
@@ -225,7 +244,7 @@ def _validate(line: int, values: dict[str, str], actor: Person, places: _Places)
         problems.append(f"the title has {len(title)} characters (at most {MAX_TITLE})")
     if len(external_id) > EXTERNAL_ID_MAX_LENGTH:
         problems.append(f"the external id has {len(external_id)} characters (at most {EXTERNAL_ID_MAX_LENGTH})")
-    kind = _role_kind(values["role"]) if values["role"] else None
+    kind = _kind(values["role"]) if values["role"] else None
     if kind is None:
         problems.append(f"unknown role “{values['role']}”" if values["role"] else "the role is missing")
     organisation, problem = places.find(values["organisation"]) if values["organisation"] else (None, "")
@@ -338,14 +357,16 @@ def roster_plan(
         identity.external_id: identity.person
         for identity in ExternalIdentity.objects.filter(
             organisation=organisation, external_id__in={r.external_id for r in rows if r.external_id}
-        ).select_related("person")
+        )
+        .select_related("person")
+        .only("external_id", *(f"person__{f}" for f in PERSON_FIELDS))
     }
     known_ids = dict(
         ExternalIdentity.objects.filter(organisation=organisation)
         .exclude(external_id="")
         .values_list("person_id", "external_id")
     )
-    by_email = {p.email: p for p in Person.objects.filter(email__in={r.email for r in rows})}
+    by_email = {p.email: p for p in Person.objects.filter(email__in={r.email for r in rows}).only(*PERSON_FIELDS)}
     person_rows: dict[int, list[RosterRow]] = defaultdict(list)
     new_rows: list[RosterRow] = []
     for row in rows:
@@ -373,10 +394,18 @@ def roster_plan(
 
     # New people: one addition per row (the first row creates them; invitation_create finds them after).
     plan.additions.extend(Addition(row, None) for row in new_rows)
-    people = {p.pk: p for p in Person.objects.filter(pk__in=person_rows)}
+    people = {p.pk: p for p in [*by_email.values(), *by_external.values()] if p.pk in person_rows}
     roles_by_person: dict[int, list[Role]] = defaultdict(list)
-    for role in Role.objects.filter(person_id__in=people, organisation__path__startswith=organisation.path):
+    for role in Role.objects.filter(person_id__in=people, organisation__path__startswith=organisation.path).only(
+        *ROLE_FIELDS
+    ):
         roles_by_person[role.person_id].append(role)
+    differing = {
+        person_id
+        for person_id, its_rows in person_rows.items()
+        if (its_rows[0].name, its_rows[0].email) != (people[person_id].full_name, people[person_id].email)
+    }
+    changeable = people_changeable_by(actor, differing)
     for person_id, its_rows in person_rows.items():
         person = people[person_id]
         first = its_rows[0]
@@ -386,7 +415,7 @@ def roster_plan(
         if first.email != person.email:
             words.append(f"email from {person.email} to {first.email}")
         if words:
-            if can_change_person(actor, person):
+            if person_id in changeable:
                 plan.person_changes.append(PersonChange(person, first.line, first.name, first.email, "", words))
             else:
                 plan.rejected.append(
@@ -497,6 +526,7 @@ def _plan_leavers(
         Role.objects.filter(organisation__path__startswith=plan.organisation.path, starts_on__lte=plan.leavers_on)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=plan.leavers_on))
         .select_related("person", "organisation")
+        .only(*ROLE_FIELDS, *(f"person__{f}" for f in PERSON_FIELDS), "organisation__name", "organisation__path")
         .order_by("person__full_name", "person_id", "organisation__path", "kind")
     )
     for role in held:
