@@ -24,9 +24,10 @@ from acknowledgements.evidence_records import ACKNOWLEDGEMENT, AUDIT_EVENT, DECL
 from acknowledgements.models import SealedPdf
 from conduct.evidence_records import ADOPTION, AUDIT_LOG_ENTRY
 from conduct.models import CodeVersion, VersionStatus
+from core.anchoring import anchor_problems
 from core.evidence_chain import EvidenceType, Finding, chain_append, chain_findings, link_problems, record_problems
 from core.evidence_keys import verification_keys
-from core.models import ChainHead, EvidenceLink, EvidenceSalt, IntegrityCheck
+from core.models import ChainAnchor, ChainHead, EvidenceLink, EvidenceSalt, IntegrityCheck
 
 logger = logging.getLogger(__name__)
 
@@ -147,11 +148,22 @@ def _check_versions(report: IntegrityReport) -> None:
             )
 
 
+ANCHORS_CHECKED = 31  # a month of daily anchors: each one's token and the heads it fixed
+
+
+def _check_anchors(report: IntegrityReport) -> None:
+    for anchor in ChainAnchor.objects.exclude(token=b"").order_by("-created_at", "-pk")[:ANCHORS_CHECKED]:
+        report.counts["anchors"] += 1
+        item = f"anchor of {timezone.localtime(anchor.created_at):%d %B %Y %H:%M} ({anchor.digest[:12]}…)"
+        report.findings.extend(Finding("anchor", item, problem) for problem in anchor_problems(anchor))
+
+
 def evidence_check() -> IntegrityReport:
     """Check everything; read-only."""
     report = IntegrityReport()
     keys = verification_keys()
     _check_chains(report, keys)
+    _check_anchors(report)
     _check_records(report)
     _check_files(report)
     _check_versions(report)

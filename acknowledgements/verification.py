@@ -35,6 +35,7 @@ from acknowledgements.sealed_pdfs import sealed_pdf_bytes
 from conduct.evidence_records import ADOPTION
 from conduct.models import Adoption, CodeVersion
 from conduct.services import adoption_evidence_hash
+from core.anchoring import latest_anchor
 from core.canonical import VERIFICATION_ALPHABET, canonical_json, sha256_hex
 from core.evidence_chain import EvidenceType
 from core.models import EvidenceLink
@@ -355,3 +356,25 @@ def verify_code(raw: str) -> Verification:
         _record_checks(record, result)
         return result
     return _checked(result, record, stored)
+
+
+@dataclass(frozen=True)
+class PublicAnchor:
+    """The latest chain heads timestamped by the authority, as the public page shows them."""
+
+    timestamped_at: object
+    authority: str
+    digest: str
+    heads: list[tuple[int, int, str]]
+
+
+def public_anchor() -> PublicAnchor | None:
+    """The latest anchor: anyone can note its digest and later hold the operator to it."""
+    anchor = latest_anchor()
+    if anchor is None:
+        return None
+    try:
+        heads = [(int(scope), int(seq), str(head)) for scope, seq, head in json.loads(anchor.heads)]
+    except (ValueError, TypeError):
+        heads = []
+    return PublicAnchor(anchor.timestamped_at or anchor.created_at, anchor.tsa_url, anchor.digest, heads)

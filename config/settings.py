@@ -312,6 +312,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.purge_expired_report_files",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Every chain head timestamped by the RFC 3161 authority, then everything checked (docs/evidence.md).
+    "anchor-evidence-chains": {
+        "task": "acknowledgements.tasks.anchor_evidence_chains",
+        "schedule": crontab(hour=1, minute=5),
+    },
+    "verify-evidence": {
+        "task": "acknowledgements.tasks.verify_evidence_daily",
+        "schedule": crontab(hour=2, minute=5),
+    },
 }
 
 # The key and certificate that seal every issued PDF. Generated under var/seal/ in development.
@@ -328,6 +337,11 @@ EVIDENCE_PUBLIC_KEYS_DIR = env_str("EVIDENCE_PUBLIC_KEYS_DIR", "")
 if not DEBUG and not EVIDENCE_KEY_FILE:
     raise ImproperlyConfigured("EVIDENCE_KEY_FILE must point at the Ed25519 key that signs evidence records.")
 EVIDENCE_DIR = VAR_DIR / "evidence"
+# The RFC 3161 timestamp authority for the daily chain anchors and the PDF seals (core/timestamps.py). With
+# none set, development and tests use a local one in-process; production timestamps nothing (and says so).
+EVIDENCE_TSA_URL = env_str("EVIDENCE_TSA_URL", "")
+EVIDENCE_TSA_TIMEOUT = env_int("EVIDENCE_TSA_TIMEOUT", 10, minimum=1)
+EVIDENCE_TSA_LOCAL = DEBUG
 VERIFICATION_UPLOAD_MAX_BYTES = env_int("VERIFICATION_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 
 # Security headers. Production defaults are strict; a proxy that terminates TLS sets SECURE_PROXY_SSL_HEADER.

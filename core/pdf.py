@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import io
+import logging
 import os
 import signal
 import threading
@@ -245,6 +246,17 @@ def _seal_pdf(pdf: bytes, *, reason: str) -> bytes:
         subfilter=SigSeedSubFilter.PADES,
         md_algorithm="sha256",
     )
+    from core.timestamps import timestamper
+
+    if (tsa := timestamper()) is not None:
+        # PAdES B-T: the authority's timestamp of the signature goes inside it (no later revision, so the seal
+        # still covers the whole file). An authority that is down or slow (EVIDENCE_TSA_TIMEOUT) never stops a
+        # PDF: it is sealed without a timestamp (B-B), and the chain anchors still date it (docs/evidence.md).
+        try:
+            return signers.sign_pdf(writer, metadata, signer=signer, timestamper=tsa).getvalue()
+        except Exception as exc:  # noqa: BLE001 - whatever the authority or the network did
+            logging.getLogger(__name__).warning("Sealing without a timestamp: the authority failed (%s)", exc)
+            writer = _metadata_preserving_writer(pdf)
     return signers.sign_pdf(writer, metadata, signer=signer).getvalue()
 
 

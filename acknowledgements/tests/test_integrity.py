@@ -215,3 +215,120 @@ def test_admins_see_the_last_check_on_the_governance_page_and_only_operators_its
     # A signatory never sees it (the governance page is not theirs).
     staff = Person.objects.get(email="staff@att.example")
     assert "Evidence check" not in client_for(staff).get("/governance/").content.decode()
+
+
+def test_the_daily_anchor_timestamps_every_head_and_a_rewound_chain_shows(staff):
+    from core.anchoring import anchor_problems, chain_anchor_make
+    from core.timestamps import token_time
+
+    ack = sign(staff, issue_pdf=False).acknowledgement
+    anchor = chain_anchor_make()
+    assert anchor.token and anchor.error == "" and anchor.timestamped_at is not None
+    heads = json.loads(anchor.heads)
+    head = ChainHead.objects.get(scope=ack.organisation_id)
+    assert [ack.organisation_id, head.seq, head.head_hash] in heads
+    assert anchor.digest == sha256_hex(anchor.heads.encode()) and anchor_problems(anchor) == []
+    from asn1crypto import cms
+
+    assert token_time(cms.ContentInfo.load(bytes(anchor.token))) == anchor.timestamped_at
+    assert evidence_check().counts["anchors"] == 1 and problems() == []
+    # Dropping the newest entry and rewinding the head is invisible to the chain walk, not to the anchor.
+    last = EvidenceLink.objects.filter(scope=ack.organisation_id).order_by("-seq").first()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")
+        cursor.execute("DELETE FROM core_evidencelink WHERE id = %s", [last.pk])
+        if connection.vendor == "sqlite":  # PostgreSQL's replica role switches it off already
+            cursor.execute("DROP TRIGGER IF EXISTS core_chainhead_forward")
+        cursor.execute(
+            "UPDATE core_chainhead SET seq = seq - 1, head_hash = %s WHERE scope = %s",
+            [last.prev_hash, ack.organisation_id],
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = DEFAULT")
+    found = problems()
+    assert any("no longer has the entry" in p and "history was rewritten" in p for p in found), found
+
+
+def test_an_authority_that_is_down_is_recorded_and_never_raises(staff, settings):
+    from core.anchoring import chain_anchor_make
+
+    sign(staff, issue_pdf=False)
+    settings.EVIDENCE_TSA_URL = "http://127.0.0.1:9/tsa"  # nothing listens on the discard port
+    settings.EVIDENCE_TSA_TIMEOUT = 2
+    anchor = chain_anchor_make()
+    assert anchor.pk and not anchor.token and "The timestamp authority failed" in anchor.error
+    settings.EVIDENCE_TSA_URL, settings.EVIDENCE_TSA_LOCAL = "", False
+    assert "No timestamp authority is configured" in chain_anchor_make().error
+
+
+def signature_timestamped(signature) -> bool:
+    attributes = signature.signer_info["unsigned_attrs"]
+    return any(attribute["type"].native == "signature_time_stamp_token" for attribute in attributes or [])
+
+
+def test_a_sealed_pdf_carries_an_rfc3161_timestamp_and_without_an_authority_still_seals(staff, settings):
+    import io
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from acknowledgements.issuing import acknowledgement_pdf_render
+    from acknowledgements.verification import verify_pdf
+    from core.pdf import check_seal
+
+    ack = sign(staff, issue_pdf=False).acknowledgement
+    pdf = acknowledgement_pdf_render(ack)
+    (signature,) = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
+    assert signature_timestamped(signature)  # PAdES B-T: the authority's token inside the seal
+    assert check_seal(pdf).ok
+    settings.EVIDENCE_TSA_URL, settings.EVIDENCE_TSA_TIMEOUT = "http://127.0.0.1:9/tsa", 2  # down
+    unstamped = acknowledgement_pdf_render(ack)
+    (signature,) = PdfFileReader(io.BytesIO(unstamped)).embedded_signatures
+    assert not signature_timestamped(signature) and check_seal(unstamped).ok
+    from acknowledgements.issuing import acknowledgement_pdf_issue
+
+    settings.EVIDENCE_TSA_URL = ""
+    record = acknowledgement_pdf_issue(acknowledgement_id=ack.pk, send_receipt=False)
+    from acknowledgements.sealed_pdfs import sealed_pdf_bytes
+
+    assert verify_pdf(sealed_pdf_bytes(record)).verified
+
+
+def test_the_public_verification_page_shows_the_latest_timestamped_heads(client, staff):
+    from core.anchoring import chain_anchor_make
+
+    ack = sign(staff, issue_pdf=False).acknowledgement
+    assert "Latest timestamped chain heads" not in client.get("/verify/").content.decode()
+    anchor = chain_anchor_make()
+    page = client.get("/verify/").content.decode()
+    head = ChainHead.objects.get(scope=ack.organisation_id)
+    assert "Latest timestamped chain heads" in page and anchor.digest in page and head.head_hash in page
+
+
+def test_an_http_timestamp_authority_at_the_configured_url(staff, settings):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from core.anchoring import anchor_problems, chain_anchor_make
+
+    sign(staff, issue_pdf=False)
+    port = 8651
+    env = {**os.environ, "DEBUG": "1", "VAR_DIR": str(settings.VAR_DIR), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env.pop("DATABASE_URL", None)
+    server = subprocess.Popen([sys.executable, "-m", "devtools.tsa", "--port", str(port)], env=env)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        settings.EVIDENCE_TSA_URL = f"http://127.0.0.1:{port}/"
+        anchor = chain_anchor_make()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert anchor.token and anchor.tsa_url == f"http://127.0.0.1:{port}/" and anchor_problems(anchor) == []

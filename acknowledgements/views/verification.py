@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from acknowledgements import forms
-from acknowledgements.verification import verify_code, verify_pdf
+from acknowledgements.verification import public_anchor, verify_code, verify_pdf
 
 
 class CappedUploadHandler(FileUploadHandler):
@@ -71,5 +71,8 @@ def _verify(request: HttpRequest, handler: CappedUploadHandler | None) -> HttpRe
     else:
         form = forms.VerifyForm()
     return render(
-        request, "acknowledgements/verify.html", {"form": form, "result": result}, status=400 if form.errors else 200
+        request,
+        "acknowledgements/verify.html",
+        {"form": form, "result": result, "anchor": public_anchor()},
+        status=400 if form.errors else 200,
     )
