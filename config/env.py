@@ -135,3 +135,36 @@ def env_database(name: str, default: str, *, environ: Mapping[str, str] | None =
     if is_postgres and not config.get("NAME"):
         raise ImproperlyConfigured(f"{name} must name a database, e.g. postgres://user@host:5432/conduct.")
     return config
+
+
+def env_cache(names: tuple[str, ...], default_directory: str, *, environ: Mapping[str, str] | None = None) -> dict:
+    """Django's default cache, from the first of ``names`` that is set, shared by every process.
+
+    ``redis://[:password@]host:port/db`` or ``rediss://…`` (Redis, for production and for several
+    hosts) or ``file:///absolute/path`` (files in one folder: every process on this host). Unset: files
+    under ``default_directory``. A per-process memory cache is never offered: allauth's rate limits live
+    in this cache, and counted per process they multiply by the number of workers.
+    """
+    for name in names:
+        url = _raw(name, environ)
+        if url:
+            break
+    else:
+        return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": default_directory}
+    parts = urlsplit(url)
+    if parts.scheme in {"redis", "rediss"}:
+        if not parts.hostname:
+            raise ImproperlyConfigured(f"{name} must name the Redis host, e.g. redis://127.0.0.1:6379/1.")
+        try:
+            parts.port  # noqa: B018 - a bad port raises ValueError
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} has a bad port.") from None
+        database = parts.path.strip("/")
+        if database and not database.isdigit():
+            raise ImproperlyConfigured(f"{name}: the Redis database must be a number, e.g. redis://host:6379/1.")
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if parts.scheme == "file":
+        if not parts.path.startswith("/") or parts.netloc:
+            raise ImproperlyConfigured(f"{name} must be file:///absolute/path for a cache in files.")
+        return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": parts.path}
+    raise ImproperlyConfigured(f"{name} must start with redis://, rediss:// or file:///, not {parts.scheme!r}.")
