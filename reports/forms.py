@@ -124,7 +124,8 @@ class PublicationForm(forms.ModelForm):
         labels = {"publish_register": "Publish the register of interests as a public web page"}
         help_texts = {
             "publish_register": "Anyone with the link can then read the names, appointments, attendance and declared "
-            "interests of everyone who served in the last 12 months. Nothing else about anyone is shown."
+            "interests of everyone who served in the last 12 months. Nothing else about anyone is shown. A board "
+            "or committee below this one appears on the page only while its own register is published too."
         }
 
     def __init__(self, *args, **kwargs):

@@ -150,15 +150,22 @@ def _stepped_down_on(roles: list[Role], today: date) -> date | None:
     return max(ended) if len(ended) == len(roles) else None
 
 
-def register_for(organisation: Organisation, today: date) -> Register:
-    """The register for ``organisation`` and the bodies below it, as on ``today``."""
+def register_for(organisation: Organisation, today: date, *, public: bool = False) -> Register:
+    """The register for ``organisation`` and the bodies below it, as on ``today``.
+
+    ``public``: for the public page, only the bodies whose own admin has published their register. A body
+    below one that is published is left out until it is published itself, and taking a body's register down
+    takes it off every page above it too.
+    """
     since = add_years(today, -1)
     year_start, year_end = last_complete_academic_year(today)
+    in_tree = Role.objects.filter(
+        organisation__path__startswith=organisation.path, kind__in=GOVERNANCE_ROLE_KINDS, starts_on__lte=today
+    )
+    if public:
+        in_tree = in_tree.filter(organisation__publish_register=True)
     roles = list(
-        Role.objects.filter(
-            organisation__path__startswith=organisation.path, kind__in=GOVERNANCE_ROLE_KINDS, starts_on__lte=today
-        )
-        .served_since(since)
+        in_tree.served_since(since)
         .select_related("person", "organisation")
         .order_by("organisation__path", "person__full_name", "starts_on")
     )

@@ -387,5 +387,5 @@ def governance_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "reports/governance_public.html",
-        {"organisation": organisation, "register": register_for(organisation, today())},
+        {"organisation": organisation, "register": register_for(organisation, today(), public=True)},
     )

@@ -330,6 +330,9 @@ def test_an_admin_publishes_the_register_and_the_public_page_shows_only_the_regi
     public = reverse("public_governance", args=[trust.slug])
     assert client.get(public).status_code == 404  # unpublished
     admin = client_for(oak.admin)
+    # Each body below shows on the trust's page only once its own register is published too.
+    for body in (oak.orgs["board"], oak.orgs["north_lgb"]):
+        admin.post(reverse("reports:register_publication", args=[body.pk]), {"publish_register": "on"})
     response = admin.post(reverse("reports:register_publication", args=[trust.pk]), {"publish_register": "on"})
     assert response.status_code == 302
     trust.refresh_from_db()
@@ -402,3 +405,23 @@ def test_demo_public_page_shows_a_governors_interest_and_attendance(demo, client
     ).count()
     assert f"{present} of {held}" in html and held == 3
     assert client.get(reverse("public_governance", args=["att"])).status_code == 404  # ATT has not published
+
+
+def test_taking_a_boards_register_down_takes_it_off_every_public_page_above(oak, governors, client, client_for):
+    trust, board, lgb = oak.orgs["trust"], oak.orgs["board"], oak.orgs["north_lgb"]
+    admin = client_for(oak.admin)
+    for body in (trust, board, lgb):
+        admin.post(reverse("reports:register_publication", args=[body.pk]), {"publish_register": "on"})
+    pages = [reverse("public_governance", args=[body.slug]) for body in (trust, board)]
+    for page in pages:
+        assert "Joanne Reid" in client.get(page).content.decode()
+    admin.post(reverse("reports:register_publication", args=[lgb.pk]), {})  # the local board's register taken down
+    assert not Organisation.objects.get(pk=lgb.pk).publish_register
+    assert client.get(reverse("public_governance", args=[lgb.slug])).status_code == 404
+    for page in pages:
+        html = client.get(page).content.decode()
+        assert "Joanne Reid" not in html and lgb.name not in html, page
+        assert "Rebecca Stone" in html  # the board's own trustees are still shown
+    # Officers still see the whole tree on their own (signed-in) register page.
+    officers_page = admin.get(f"{reverse('reports:register')}?organisation={trust.pk}").content.decode()
+    assert "Joanne Reid" in officers_page
