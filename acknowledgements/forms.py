@@ -19,9 +19,10 @@ from django.utils import timezone
 
 from acknowledgements.declarations import DeclarationData, InterestData
 from acknowledgements.invitations import MAX_CSV_BYTES
-from acknowledgements.models import Interest, InterestKind
-from conduct.models import Organisation, Person, RoleKind
+from acknowledgements.models import Acknowledgement, Interest, InterestKind
+from conduct.models import Organisation, Person, Role, RoleKind
 from conduct.services import names_match
+from core.forms import BoundedDateField, column_length
 
 
 class DateInput(forms.DateInput):
@@ -43,7 +44,7 @@ class SignatureForm(forms.Form):
     )
     typed_name = forms.CharField(
         label="Your full name, typed as your signature",
-        max_length=200,
+        max_length=column_length(Acknowledgement, "typed_name"),
         widget=forms.TextInput(attrs={"autocomplete": "name", "autocapitalize": "words", "spellcheck": "false"}),
     )
 
@@ -98,7 +99,7 @@ class InterestForm(forms.Form):
     kind = forms.ChoiceField(label="Kind of interest", choices=[("", "Choose…")] + list(InterestKind.choices))
     counterparty = forms.CharField(
         label="The organisation or person",
-        max_length=200,
+        max_length=column_length(Interest, "counterparty"),
         help_text="For example the company, charity, school or person concerned.",
     )
     nature = forms.CharField(
@@ -107,8 +108,8 @@ class InterestForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="For example “Director and shareholder”, “Governor at another school”, “Spouse teaches here”.",
     )
-    starts_on = forms.DateField(label="Start date", widget=DateInput())
-    ends_on = forms.DateField(label="End date (if it has ended or will end)", widget=DateInput(), required=False)
+    starts_on = BoundedDateField(label="Start date", widget=DateInput())
+    ends_on = BoundedDateField(label="End date (if it has ended or will end)", widget=DateInput(), required=False)
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -127,8 +128,16 @@ class BaseInterestFormSet(BaseFormSet):
 
 
 # Three blank rows work without JavaScript; with it, blank rows stay hidden until "Add another interest".
+# absolute_max: however many forms a POST claims (TOTAL_FORMS=100000), no more than MAX_INTERESTS are built.
+MAX_INTERESTS = 30
 InterestFormSet = formset_factory(
-    InterestForm, formset=BaseInterestFormSet, extra=3, can_delete=True, max_num=30, validate_max=True
+    InterestForm,
+    formset=BaseInterestFormSet,
+    extra=3,
+    can_delete=True,
+    max_num=MAX_INTERESTS,
+    validate_max=True,
+    absolute_max=MAX_INTERESTS,
 )
 
 
@@ -165,6 +174,11 @@ class DeclarationInput:
         )
         self.interests = InterestFormSet(data, prefix="interest", initial=initial)
         self.carried_forward = bool(initial)
+
+    @property
+    def error_summary_parts(self) -> tuple[forms.Form, BaseFormSet]:
+        """What the page's error summary lists (core.templatetags.form_errors)."""
+        return (self.choice, self.interests)
 
     def _listed(self) -> list[dict]:
         return [
@@ -250,8 +264,10 @@ class DeclareForm(forms.Form):
 
 
 class OnBehalfForm(forms.Form):
-    typed_name = forms.CharField(label="Their name, as signed on the paper form", max_length=200)
-    paper_signed_on = forms.DateField(label="Date signed on paper", widget=DateInput())
+    typed_name = forms.CharField(
+        label="Their name, as signed on the paper form", max_length=column_length(Acknowledgement, "typed_name")
+    )
+    paper_signed_on = BoundedDateField(label="Date signed on paper", widget=DateInput())
     reason = forms.CharField(
         label="Why you are recording it for them",
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -285,7 +301,7 @@ class OnBehalfForm(forms.Form):
 
 
 class CorrectionForm(forms.Form):
-    paper_signed_on = forms.DateField(label="Date signed on paper", widget=DateInput())
+    paper_signed_on = BoundedDateField(label="Date signed on paper", widget=DateInput())
     on_behalf_reason = forms.CharField(
         label="Why it is recorded on their behalf", widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
     )
@@ -303,12 +319,18 @@ class CorrectionForm(forms.Form):
 
 
 class InviteForm(forms.Form):
-    full_name = forms.CharField(label="Full name", max_length=200, help_text="As it should appear on signed records.")
-    email = forms.EmailField(label="Email address")
+    full_name = forms.CharField(
+        label="Full name",
+        max_length=column_length(Person, "full_name"),
+        help_text="As it should appear on signed records.",
+    )
+    email = forms.EmailField(label="Email address", max_length=column_length(Person, "email"))
     organisation = forms.ModelChoiceField(queryset=Organisation.objects.none(), label="Organisation")
     kind = forms.ChoiceField(label="Role")
-    title = forms.CharField(label="Job title or position (optional)", max_length=120, required=False)
-    starts_on = forms.DateField(
+    title = forms.CharField(
+        label="Job title or position (optional)", max_length=column_length(Role, "title"), required=False
+    )
+    starts_on = BoundedDateField(
         label="Start date", widget=DateInput(), help_text="For governors, the date of appointment."
     )
 

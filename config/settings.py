@@ -105,8 +105,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # NUL characters are removed from the query string before any view reads it (PostgreSQL cannot hold them).
+    "core.query_strings.NulFreeQueryStringMiddleware",
     # Lets services record the client's address in the officers' audit log.
     "core.request_meta.ClientAddressMiddleware",
+    # A POST answered with a rejected form (the error summary shown) gets 400, whichever view rendered it.
+    "core.middleware.RejectedFormStatusMiddleware",
     # Officers without an authenticator app are sent to set one up when REQUIRE_MFA_FOR_OFFICERS is on.
     "acknowledgements.middleware.OfficerMfaMiddleware",
 ]

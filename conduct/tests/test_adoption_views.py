@@ -152,7 +152,7 @@ def test_the_clerk_records_the_decision_on_the_chairs_behalf(draft, meeting, cli
 def test_bad_input_shows_a_clear_error_and_saves_nothing(draft, meeting, client_for, overrides, message):
     chair = person("chair@llt.example")
     response = client_for(chair).post(adopt_url(draft), form_data(meeting, chair, **overrides))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.content.decode()
     draft.refresh_from_db()
     assert draft.status == VersionStatus.DRAFT and not draft.adoptions.exists()
@@ -167,7 +167,7 @@ def test_a_future_meeting_is_not_offered_and_is_refused(draft, client_for):
     client = client_for(chair)
     assert f'value="{future.pk}"' not in client.get(adopt_url(draft)).content.decode()
     response = client.post(adopt_url(draft), form_data(future, chair))
-    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    assert response.status_code == 400 and "Select a valid choice" in response.content.decode()
     assert not draft.adoptions.exists()
 
 

@@ -238,7 +238,7 @@ def test_corrections_that_cannot_be_made_are_refused_with_a_reason(clerk_client,
 
     def refused(name: str, position: int, data: dict[str, Any], message: str) -> None:
         response = clerk_client.post(clause_url(name, the_import, 1, position), data)
-        assert response.status_code == 200 and message in response.content.decode(), name
+        assert response.status_code == 400 and message in response.content.decode(), name
         assert stored_imports(clerk_client)[the_import]["review"] == stored_before
 
     refused("import_clause_merge", 1, {"merge-changes": 0}, "there is no clause before it to merge into")
@@ -274,7 +274,7 @@ def test_a_clause_limited_to_a_role_outside_the_audience_creates_nothing(clerk_c
         {"title": "Oak staff code", "label": "2026-2027", "audience": ["employee"], "signing_due_days": "30"},
     )
     page = response.content.decode()
-    assert response.status_code == 200 and "The draft was not created" in page
+    assert response.status_code == 400 and "The draft was not created" in page
     # The message is the editor's own (ClauseContent.cleaned), naming the clause.
     assert "Section 1, clause 5 (“Trustees: We oversee the finances.”): Trustee do not sign Oak staff code" in page
     assert counts() == before  # the code created first was taken back with the refused text
@@ -288,7 +288,7 @@ def test_the_new_code_form_needs_its_details(clerk_client, tree):
     before = counts()
     response = clerk_client.post(url("import_create", the_import), {"title": "", "label": "", "signing_due_days": "30"})
     page = response.content.decode()
-    assert response.status_code == 200 and "Error: Check the imported text" in page
+    assert response.status_code == 400 and "Error: Check the imported text" in page
     assert 'href="#id_title"' in page and "Choose at least one role that must sign this code." in page
     assert counts() == before
 
@@ -327,7 +327,7 @@ def test_a_bad_file_is_refused_with_the_reason_and_nothing_is_kept(clerk_client,
     before = counts()
     response = clerk_client.post(url("import_word"), {"owner": tree["trust"].pk, "document": upload(data, name)})
     page = response.content.decode()
-    assert response.status_code == 200 and message in page and "The text was not read" in page
+    assert response.status_code == 400 and message in page and "The text was not read" in page
     assert counts() == before and stored_imports(clerk_client) == {}
 
 
@@ -421,7 +421,7 @@ def test_replacing_a_draft_that_changed_since_the_import_is_refused(clerk_client
 
     response = clerk_client.post(url("import_replace", the_import), {"revision": started_at})
     page = response.content.decode()
-    assert response.status_code == 200 and "The draft's text was not replaced" in page
+    assert response.status_code == 400 and "The draft's text was not replaced" in page
     assert "Eve Editor saved a change to this draft" in page and "nothing was overwritten" in page
     assert content(draft) == saved_before
     # The form now carries the revision saved, so replacing anyway is a deliberate second click.
@@ -478,7 +478,7 @@ def test_only_those_who_create_or_draft_the_code_reach_the_import_pages(clerk_cl
     # Another trust's officer may import codes for their own trust, but cannot name this one.
     officer = others["other trust's officer"]
     response = officer.post(url("import_text"), {"owner": tree["trust"].pk, "text": PASTED})
-    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    assert response.status_code == 400 and "Select a valid choice" in response.content.decode()
     # A signatory creates no codes anywhere.
     assert others["signatory"].get(url("import_word")).status_code == 404
     assert counts() == before

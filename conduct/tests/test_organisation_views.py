@@ -241,7 +241,7 @@ def test_a_duplicate_name_shows_the_services_message_on_the_name_and_saves_nothi
     response = admin_client.post(
         url("organisation_add", "oak-trust"), {"kind": "school", "name": "oak trust north academy"}
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert form_errors(response, "name") == ["Oak Trust already has an organisation called “oak trust north academy”."]
     page = text(response)
     assert "There is a problem; nothing was saved" in page and 'href="#id_name"' in page
@@ -257,7 +257,7 @@ def test_a_board_governing_another_trusts_school_is_refused_and_saves_nothing(
         url("organisation_add", "oak-trust-board"),
         {"kind": "board", "name": "Oak Elm LGB", "governs": other_tree["north"].pk},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert form_errors(response, "governs") == [
         "Choose one of the listed organisations: a board governs only one in its own trust or network."
     ]
