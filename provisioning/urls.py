@@ -7,6 +7,7 @@ from provisioning import views
 app_name = "provisioning"
 
 urlpatterns = [
+    path("", views.index, name="index"),
     path("<slug:slug>/tokens/", views.tokens_page, name="tokens"),
     path("<slug:slug>/tokens/<int:pk>/revoke/", views.token_revoke_view, name="token_revoke"),
     path("<slug:slug>/roster/", views.roster_upload, name="roster"),

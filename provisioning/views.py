@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from conduct.http import AuthenticatedHttpRequest
 from conduct.models import Organisation
-from conduct.permissions import can_manage_provisioning
+from conduct.permissions import can_manage_provisioning, organisations_provisioned_by
 from core.forms import add_service_errors
 from provisioning import roster as roster_services
 from provisioning.forms import RosterUploadForm, TokenCreateForm
@@ -32,6 +32,15 @@ def _organisation(request: AuthenticatedHttpRequest, slug: str) -> Organisation:
     if not can_manage_provisioning(request.user, organisation):
         raise Http404("No such organisation.")
     return organisation
+
+
+@login_required
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The organisations whose roster and tokens the user manages (their admins), in tree order."""
+    organisations = list(organisations_provisioned_by(request.user)[:500])
+    if not organisations:
+        raise Http404("You do not manage provisioning anywhere.")
+    return render(request, "provisioning/index.html", {"organisations": organisations})
 
 
 @login_required

@@ -73,3 +73,18 @@ def test_nobody_but_the_organisations_admins_reaches_its_tokens(client_for, tree
 def test_anonymous_is_sent_to_sign_in(client, tree):
     response = client.get(f"/provisioning/{tree['trust'].slug}/tokens/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_provisioning_menu_leads_admins_to_their_organisations(client_for, admin, tree, other_tree):
+    response = client_for(admin).get("/provisioning/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert (
+        f"/provisioning/{tree['trust'].slug}/roster/" in page and f"/provisioning/{tree['north'].slug}/tokens/" in page
+    )
+    assert other_tree["trust"].slug not in page
+    assert 'href="/provisioning/"' in page  # the menu link
+    signatory = PersonFactory.create()
+    RoleFactory.create(person=signatory, organisation=tree["north"], kind="employee", starts_on=timezone.localdate())
+    response = client_for(signatory).get("/provisioning/")
+    assert response.status_code == 404
