@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from acknowledgements.models import (
     Acknowledgement,
+    AuditEvent,
+    EventKind,
     Obligation,
 )
 from conduct.models import (
@@ -111,14 +113,28 @@ def obligations_open_for_role(*, role: Role) -> list[Obligation]:
     return opened
 
 
-def owed_obligation(person: Person, version: CodeVersion, *, for_update: bool = False) -> Obligation | None:
-    """The person's obligation for this version, if it is still owed through a current role."""
+def owed_obligation(
+    person: Person, version: CodeVersion, *, for_update: bool = False, with_first_view: bool = False
+) -> Obligation | None:
+    """The person's obligation for this version, if it is still owed through a current role.
+
+    ``with_first_view`` also reads, in the same query, whether their first view of the version is on record
+    (``obligation.first_viewed``), so a reload of the reading page need not try to record it again.
+    """
     obligations = Obligation.objects.filter(
         person=person, version=version, superseded_at__isnull=True
     ).for_current_roles()
     if for_update:
         # Serialises two submissions from the same person (PostgreSQL); the unique constraint is the backstop.
         obligations = obligations.select_for_update(of=("self",))
+    if with_first_view:
+        obligations = obligations.annotate(
+            first_viewed=Exists(
+                AuditEvent.objects.filter(
+                    person_id=OuterRef("person_id"), version_id=OuterRef("version_id"), kind=EventKind.FIRST_VIEWED
+                )
+            )
+        )
     return obligations.select_related("organisation", "role").first()
 
 

@@ -164,11 +164,17 @@ def lock_obligation_for_signing(person: Person, version: CodeVersion) -> Obligat
     Raises ValidationError when they have neither signed nor owe it.
     """
     obligation = owed_obligation(person, version, for_update=True)
+    if obligation is not None and obligation.acknowledged_at is None:
+        # Not signed: every signature marks its obligation in the transaction that makes it (and the partial
+        # unique constraint is the backstop), so there is no acknowledgement to look for.
+        obligation.person, obligation.code = person, version.code  # the caller's: no lazy loads
+        return obligation
     existing = current_acknowledgement(person, version)
     if existing is not None:
         return existing
     if obligation is None:
         raise _not_owed_error(person, version)
+    obligation.person, obligation.code = person, version.code
     return obligation
 
 

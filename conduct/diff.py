@@ -155,9 +155,9 @@ def section_label(section: Section) -> str:
     return section.title or (f"Section {section.number}" if section.number else "Introduction and closing text")
 
 
-def _items(version: CodeVersion, role_kinds: set[str] | None) -> list[_Item]:
+def _items(version: CodeVersion, role_kinds: set[str] | None, sections: Iterable[Section] | None = None) -> list[_Item]:
     items: list[_Item] = []
-    for section in version.ordered_sections():
+    for section in version.ordered_sections() if sections is None else sections:
         for clause in visible_clauses(section.clauses.all(), role_kinds):
             items.append(_Item(index=len(items), clause=clause, section=section))
     return items
@@ -335,14 +335,21 @@ def _role_note(old: Clause, new: Clause) -> tuple[str, ...]:
 # ---------------------------------------------------------------------------
 
 
-def diff_versions(old: CodeVersion, new: CodeVersion, *, role_kinds: set[str] | None = None) -> VersionDiff:
+def diff_versions(
+    old: CodeVersion,
+    new: CodeVersion,
+    *,
+    role_kinds: set[str] | None = None,
+    new_sections: Iterable[Section] | None = None,
+) -> VersionDiff:
     """Every clause of ``new`` and every clause dropped from ``old``, in reading order, with what happened to it.
 
     ``role_kinds`` limits both versions to what a reader holding those roles
     sees (None: every clause), so a governor is not told about a change to a
-    trustees-only statement. Four queries.
+    trustees-only statement. Four queries; two when the caller has ``new``'s
+    sections (``ordered_sections()``) already.
     """
-    old_items, new_items = _items(old, role_kinds), _items(new, role_kinds)
+    old_items, new_items = _items(old, role_kinds), _items(new, role_kinds, new_sections)
     pairs: dict[int, int] = {}  # new index -> old index
     _pair_by_key(old_items, new_items, pairs)
     _pair_by_wording(old_items, new_items, pairs)

@@ -81,7 +81,7 @@ def test_the_hooks_freeze_what_is_loaded_and_raise_the_thresholds(monkeypatch):
         config.post_fork(server=None, worker=None)
         assert gc.get_threshold() == (40000, 15, 90)
         frozen = gc.get_freeze_count()
-        _made_since = [[] for _ in range(1000)]  # noqa: F841 - tracked objects made after the freeze
+        _made_since: list[list[int]] = [[] for _ in range(1000)]  # noqa: F841 - tracked objects made after the freeze
         config.post_worker_init(worker=None)
         assert gc.get_freeze_count() >= frozen + 1000
     finally:
