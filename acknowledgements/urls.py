@@ -1,6 +1,6 @@
 from django.urls import path
 
-from acknowledgements.views import declarations, invitations, paper, reading, records, verification
+from acknowledgements.views import bundles, declarations, invitations, paper, reading, records, verification
 
 app_name = "acknowledgements"
 
@@ -13,6 +13,10 @@ urlpatterns = [
     path("records/<int:pk>/pdf/", records.pdf, name="pdf"),
     path("records/<int:pk>/pdf/status/", records.pdf_status, name="pdf_status"),
     path("records/<int:pk>/scan/", records.scan, name="scan"),
+    path("records/<int:pk>/evidence.json", bundles.acknowledgement_evidence_bundle, name="evidence_bundle"),
+    path(
+        "adoptions/<int:pk>/evidence.json", bundles.adoption_evidence_bundle, name="adoption_evidence_bundle"
+    ),
     path("records/<int:pk>/correct/", paper.correct, name="correct"),
     path("adoptions/<int:pk>/certificate.pdf", records.adoption_certificate, name="adoption_certificate"),
     path("paper-signatures/", paper.paper, name="paper"),

@@ -332,3 +332,50 @@ def test_an_http_timestamp_authority_at_the_configured_url(staff, settings):
         server.terminate()
         server.wait(timeout=10)
     assert anchor.token and anchor.tsa_url == f"http://127.0.0.1:{port}/" and anchor_problems(anchor) == []
+
+
+def run_offline(tmp_path, bundle: dict, pdf: bytes | None = None):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "bundle.json").write_text(json.dumps(bundle))
+    args = [sys.executable, "-m", "core.verify_offline", str(tmp_path / "bundle.json")]
+    if pdf is not None:
+        (tmp_path / "signed.pdf").write_bytes(pdf)
+        args.append(str(tmp_path / "signed.pdf"))
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    return subprocess.run(args, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+
+
+def test_the_evidence_bundle_downloads_for_who_may_see_the_record_and_verifies_offline(
+    staff, client_for, other_tree, tmp_path
+):
+    from acknowledgements.issuing import acknowledgement_pdf_issue
+    from acknowledgements.sealed_pdfs import sealed_pdf_bytes
+    from core.anchoring import chain_anchor_make
+
+    ack = sign(staff, issue_pdf=False).acknowledgement
+    pdf = sealed_pdf_bytes(acknowledgement_pdf_issue(acknowledgement_id=ack.pk, send_receipt=False))
+    chain_anchor_make()
+    url = f"/records/{ack.pk}/evidence.json"
+    assert client_for(PersonFactory.create()).get(url).status_code == 404  # someone else's record
+    response = client_for(staff.person).get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert f"evidence-{ack.verification_code}.json" in response["Content-Disposition"]
+    bundle = json.loads(response.content)
+    assert bundle["entry"]["record_id"] == ack.pk and bundle["anchor"] and bundle["pdf"]["sha256"]
+    result = run_offline(tmp_path, bundle, pdf)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().endswith("VERIFIED") and "FAILED" not in result.stdout
+    assert "its Ed25519 signature is valid" in result.stdout and "timestamps exactly these heads" in result.stdout
+    # A bundle or a PDF altered afterwards does not pass.
+    forged = json.loads(json.dumps(bundle))
+    forged["entry"]["payload"] = forged["entry"]["payload"].replace(ack.verification_code, "AAAA-AAAA-AAAA-AAAA")
+    result = run_offline(tmp_path, forged)
+    assert result.returncode == 1 and "FAILED  record (chain" in result.stdout and "NOT VERIFIED" in result.stdout
+    changed = bytearray(pdf)
+    changed[len(changed) // 2] ^= 0x01
+    result = run_offline(tmp_path, bundle, bytes(changed))
+    assert result.returncode == 1 and "FAILED  the PDF's SHA-256" in result.stdout
