@@ -24,6 +24,7 @@ from conduct.models import Code
 from conduct.permissions import codes_for_reminders, manages_reminders, reminders_q
 from reminders.forms import ReminderLogFilterForm, ReminderStepsForm
 from reminders.models import ReminderLog, ReminderStatus
+from reminders.selectors import email_problems
 from reminders.steps import code_reminder_steps_update
 
 LOG_PAGE_SIZE = 50
@@ -80,4 +81,7 @@ def log(request: AuthenticatedHttpRequest) -> HttpResponse:
     if filters.is_valid():
         reminders = filters.narrow(reminders)
     page = Paginator(reminders, LOG_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "reminders/log.html", {"page": page, "filters": filters})
+    # Receipts, invitations, reminders and digests that the mail server refused, that were given up, or that
+    # wait with an error (an unreachable server), above the unfiltered log.
+    problems = [] if set(request.GET) - {"page"} else email_problems(request.user)
+    return render(request, "reminders/log.html", {"page": page, "filters": filters, "email_problems": problems})

@@ -28,7 +28,12 @@ from django.views.decorators.http import require_POST
 from conduct.http import AuthenticatedHttpRequest
 from conduct.models import Organisation, role_label
 from conduct.permissions import can_publish_register, can_view_report_job, may_remind_now, organisations_for_reports
-from core.downloads import as_attachment
+from core.downloads import (
+    StoredFileUnavailable,
+    as_attachment,
+    stored_file_download,
+    stored_file_unavailable_response,
+)
 from reminders.remind_now import reminders_send_now
 from reports.charts import school_bars, timeline_line
 from reports.documents import register_pdf, summary_pdf
@@ -292,14 +297,16 @@ def job_status(request: AuthenticatedHttpRequest, public_id: UUID) -> JsonRespon
 
 
 @login_required
-def job_download(request: AuthenticatedHttpRequest, public_id: UUID) -> FileResponse:
+def job_download(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse | StreamingHttpResponse:
+    """The finished file, streamed from file storage (the file system or object storage) in chunks."""
     job = _own_job(request, public_id)
     if job.status != "done" or not job.file:
         raise Http404("This file is not ready.")
     content_type = JOB_CONTENT_TYPES.get(job.kind, "application/pdf")
-    response = FileResponse(job.file.open("rb"), content_type=content_type)
-    as_attachment(response, job.file_name)
-    return response
+    try:
+        return stored_file_download(job.file, filename=job.file_name, content_type=content_type)
+    except StoredFileUnavailable as problem:
+        return stored_file_unavailable_response(request, problem, what="the report file")
 
 
 @login_required

@@ -134,7 +134,11 @@ def test_a_download_returns_the_stored_bytes_without_rendering_again(staff, clie
     with mock.patch("acknowledgements.issuing.render_pdf", side_effect=AssertionError("re-rendered")):
         response = client.get(reverse("acknowledgements:pdf", args=[ack.pk]), REMOTE_ADDR="192.0.2.77")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert response.content == pdf and hashlib.sha256(response.content).hexdigest() == SealedPdf.objects.get().sha256
+    assert response["Content-Length"] == str(len(pdf))
+    # "PDF downloaded" is recorded once the bytes have gone, not when the view answers:
+    assert not AuditEvent.objects.filter(kind=EventKind.PDF_DOWNLOADED).exists()
+    content = b"".join(response.streaming_content)
+    assert content == pdf and hashlib.sha256(content).hexdigest() == SealedPdf.objects.get().sha256
     assert "attachment" in response["Content-Disposition"] and ack.verification_code in response["Content-Disposition"]
     assert response["Cache-Control"] == "private, no-store"
     download = AuditEvent.objects.get(kind=EventKind.PDF_DOWNLOADED)

@@ -25,6 +25,7 @@ from core.claims import work_claim
 from core.models import WorkClaim
 from core.reconcile import reconcile_run, registered_sweeps
 from core.tasks import reconcile
+from core.tests.broker import broker_unreachable
 
 pytestmark = pytest.mark.django_db
 
@@ -40,18 +41,8 @@ AFTER_GRACE = timedelta(minutes=settings.RECONCILE_GRACE_MINUTES + 1)
 @pytest.fixture
 def broker_down():
     """Tasks are sent to a Redis that cannot be reached (nothing listens on the port), as in an outage."""
-    from config.celery import app
-
-    saved = {"task_always_eager": app.conf.task_always_eager, "broker_url": app.conf.broker_url}
-
-    def use(settings: dict) -> None:
-        app.conf.update(settings)
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    use({"task_always_eager": False, "broker_url": "redis://127.0.0.1:8597/8"})
-    yield lambda: use(saved)  # the broker returns
-    use(saved)
+    with broker_unreachable() as broker_returns:
+        yield broker_returns
 
 
 @pytest.fixture

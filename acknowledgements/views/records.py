@@ -1,13 +1,16 @@
 """One record and its PDF (and a board's adoption certificate): each download returns the stored bytes.
 
-A PDF that is missing (its task gave up, demo data) is issued by the periodic sweep
-``acknowledgements.tasks.issue_missing_pdfs``, never by viewing a page.
+A PDF that is missing (its task gave up, a lost message, demo data) is issued by the reconciliation
+sweep (``acknowledgements.reconcile``), never by viewing a page. A download is recorded ("PDF
+downloaded") only once its bytes were read, checked against their SHA-256 and sent; a file missing
+from storage gets a clear page and records nothing (``core.downloads``).
 """
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, JsonResponse
+from django.db import transaction
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
@@ -16,12 +19,17 @@ from acknowledgements.certificates import adoption_certificate_issue, certificat
 from acknowledgements.events import event_pdf_downloaded
 from acknowledgements.issuing import pdf_filename
 from acknowledgements.models import Acknowledgement, SealedPdf
-from acknowledgements.sealed_pdfs import sealed_pdf_bytes
 from acknowledgements.selectors import acknowledgement_visible_to, record_page
 from conduct.http import AuthenticatedHttpRequest
 from conduct.models import Adoption
 from conduct.permissions import can_view_adoption
-from core.downloads import file_download, pdf_download
+from core.downloads import (
+    StoredFileUnavailable,
+    file_download,
+    stored_file_download,
+    stored_file_read,
+    stored_file_unavailable_response,
+)
 from core.request_meta import RequestMeta
 
 
@@ -44,14 +52,24 @@ def record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_safe
-def pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    """The stored bytes, exactly as issued; never a re-render."""
+def pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse | StreamingHttpResponse:
+    """The stored bytes, exactly as issued (never a re-render); the event once they have been sent."""
     ack = visible_acknowledgement(request, pk)
     stored = SealedPdf.objects.filter(acknowledgement=ack).first()
     if stored is None:
         raise Http404("The signed PDF is still being prepared.")
-    event_pdf_downloaded(acknowledgement=ack, by=request.user, request_meta=RequestMeta.from_request(request))
-    return pdf_download(sealed_pdf_bytes(stored), filename=pdf_filename(ack))
+    meta = RequestMeta.from_request(request)
+
+    def downloaded() -> None:
+        with transaction.atomic():
+            event_pdf_downloaded(acknowledgement=ack, by=request.user, request_meta=meta)
+
+    try:
+        return stored_file_download(
+            stored.file, filename=pdf_filename(ack), expected_sha256=stored.sha256, on_sent=downloaded
+        )
+    except StoredFileUnavailable as problem:
+        return stored_file_unavailable_response(request, problem, what="the signed PDF")
 
 
 @login_required
@@ -71,8 +89,10 @@ def scan(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     ack = visible_acknowledgement(request, pk)
     if not ack.paper_scan:
         raise Http404("No scan was attached.")
-    with ack.paper_scan.open("rb") as handle:
-        content = handle.read()
+    try:
+        content = stored_file_read(ack.paper_scan, expected_sha256=ack.paper_scan_sha256)
+    except StoredFileUnavailable as problem:
+        return stored_file_unavailable_response(request, problem, what="the paper form's scan")
     kind = {b"%PDF": "application/pdf", b"\x89PNG": "image/png"}.get(content[:4], "image/jpeg")
     suffix = (ack.paper_scan.name or "")[-4:]  # a stored file always has a name; the stubs allow None
     return file_download(content, filename=f"paper-form-{ack.verification_code}{suffix}", content_type=kind)
@@ -85,4 +105,8 @@ def adoption_certificate(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
     if not can_view_adoption(request.user, adoption):
         raise Http404("No such adoption.")
     record = adoption_certificate_issue(adoption_id=adoption.pk)
-    return pdf_download(sealed_pdf_bytes(record), filename=certificate_filename(adoption))
+    try:
+        content = stored_file_read(record.file, expected_sha256=record.sha256)
+    except StoredFileUnavailable as problem:
+        return stored_file_unavailable_response(request, problem, what="the adoption certificate")
+    return file_download(content, filename=certificate_filename(adoption))
