@@ -141,6 +141,10 @@ class RosterUpload(models.Model):
     whole_roster = models.BooleanField(default=False, help_text="People absent from the file are leavers.")
     leavers_on = models.DateField(help_text="The last day of those who left (and of roles that end).")
     uploaded_at = models.DateTimeField(default=timezone.now)
+    apply_requested_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the admin asked for it to be applied (in the background)."
+    )
+    apply_error = models.TextField(blank=True, help_text="Why applying it failed (nothing was saved).")
     applied_at = models.DateTimeField(null=True, blank=True)
     summary = models.JSONField(default=dict, blank=True, help_text="What applying it did (counts).")
 

@@ -48,6 +48,7 @@ from conduct.people import (
 )
 from conduct.permissions import can_change_role, can_manage_provisioning, may_grant_role, people_changeable_by
 from core.dates import date_in_range, date_range_message
+from core.tasks import enqueue_on_commit
 from provisioning.models import EXTERNAL_ID_MAX_LENGTH, ExternalIdentity, RosterUpload
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # a 50,000-person trust's roster is about 5 MB
@@ -585,6 +586,39 @@ def roster_preview(*, actor: Person, upload: RosterUpload) -> RosterPlan:
 
 class AlreadyApplied(Exception):
     pass
+
+
+@transaction.atomic
+def roster_apply_request(*, actor: Person, upload: RosterUpload) -> bool:
+    """Ask for the upload to be applied by the worker (a large roster takes longer than a page may). Once only:
+    a second click, or a second tab, queues nothing more. False if it was already asked for or applied."""
+    if not can_manage_provisioning(actor, upload.organisation):
+        raise PermissionDenied(f"Only an admin of {upload.organisation.name} can sync its roster.")
+    claimed = RosterUpload.objects.filter(
+        pk=upload.pk, applied_at__isnull=True, apply_requested_at__isnull=True
+    ).update(apply_requested_at=timezone.now(), apply_error="")
+    if claimed:
+        from provisioning.tasks import apply_roster_upload  # here: the tasks module imports this one
+
+        enqueue_on_commit(apply_roster_upload, upload.pk, actor.pk)
+    return bool(claimed)
+
+
+def roster_apply_run(*, upload_id: int, actor_id: int) -> None:
+    """The worker's part: apply the upload, or record why it could not be (nothing of it saved) so the page says."""
+    upload = RosterUpload.objects.select_related("organisation").get(pk=upload_id)
+    if upload.applied_at is not None:
+        return
+    actor = Person.objects.get(pk=actor_id)
+    try:
+        roster_apply(actor=actor, upload=upload)
+    except AlreadyApplied:
+        return
+    except (ValidationError, PermissionDenied, RosterFileError) as error:
+        message = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        RosterUpload.objects.filter(pk=upload_id, applied_at__isnull=True).update(
+            apply_error=message[:2000], apply_requested_at=None
+        )
 
 
 @transaction.atomic

@@ -502,7 +502,11 @@ def user_create(token: ProvisioningToken, user: UserResource) -> ExternalIdentit
             full_name, email = person_details_check(full_name=full_name, email=email)
         except ValidationError as error:
             raise _from_people_error(error) from None
-        person = _new_person(email=email, full_name=full_name)
+        try:
+            with transaction.atomic():
+                person = _new_person(email=email, full_name=full_name)
+        except IntegrityError:  # a concurrent request created the same address between the check and here
+            raise UniquenessException(detail=f"The email address {email} is already used by another user.") from None
     now = timezone.now()
     if identity is None:
         identity = ExternalIdentity(organisation=token.organisation, person=person, created_at=now)

@@ -110,24 +110,20 @@ def roster_upload(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
 def roster_preview(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
     organisation = _organisation(request, slug)
     upload = get_object_or_404(RosterUpload, pk=pk, organisation=organisation)
-    error = ""
-    if request.method == "POST" and upload.applied_at is None:
-        try:
-            roster_services.roster_apply(actor=request.user, upload=upload)
-        except roster_services.AlreadyApplied:
-            pass
-        except (ValidationError, PermissionDenied) as exc:
-            error = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-        else:
-            messages.success(request, "The roster is applied.")
-            return redirect("provisioning:roster_preview", slug=organisation.slug, pk=upload.pk)
-    upload.refresh_from_db()
+    if request.method == "POST":
+        roster_services.roster_apply_request(actor=request.user, upload=upload)
+        return redirect("provisioning:roster_preview", slug=organisation.slug, pk=upload.pk)
     if upload.applied_at is not None:
         return render(request, "provisioning/roster_applied.html", {"organisation": organisation, "upload": upload})
+    if upload.apply_requested_at is not None:
+        return render(request, "provisioning/roster_applying.html", {"organisation": organisation, "upload": upload})
+    error = upload.apply_error
     try:
         plan = roster_services.roster_preview(actor=request.user, upload=upload)
     except roster_services.RosterFileError as exc:
         error, plan = str(exc), None
+    except PermissionDenied:
+        raise Http404("No such roster.") from None
     return render(
         request,
         "provisioning/roster_preview.html",

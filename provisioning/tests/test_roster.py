@@ -226,7 +226,7 @@ def test_apply_is_one_transaction(admin, tree, staff, monkeypatch):
     assert not AuditLogEntry.objects.filter(action=AuditAction.ROSTER_SYNCED).exists()
 
 
-def test_pages_preview_then_apply(client_for, admin, tree, staff):
+def test_pages_preview_then_apply(client_for, admin, tree, staff, django_capture_on_commit_callbacks):
     client = client_for(admin)
     data = _csv(f"Nia New,nia@oak.example,Volunteer,{tree['south'].slug},2026-09-01")
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -239,7 +239,10 @@ def test_pages_preview_then_apply(client_for, admin, tree, staff):
     preview_url = response["Location"]
     page = client.get(preview_url)
     assert "nia@oak.example" in page.content.decode() and not Person.objects.filter(email="nia@oak.example").exists()
-    assert client.post(preview_url).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        assert client.post(preview_url).status_code == 302
+        assert client.post(preview_url).status_code == 302  # a second click queues nothing more
+    assert len([c for c in queued if "apply_roster_upload" in c.__qualname__]) == 1
     assert Person.objects.filter(email="nia@oak.example").exists()
     applied = client.get(preview_url)
     assert "Roster applied" in applied.content.decode()
@@ -249,3 +252,24 @@ def test_pages_preview_then_apply(client_for, admin, tree, staff):
         {"file": SimpleUploadedFile("r.csv", "name,email\nZoë,z@x.co\n".encode("cp1252")), "leavers_on": "2026-01-01"},
     )
     assert "not in UTF-8" in bad.content.decode() and RosterUpload.objects.count() == 1
+
+
+def test_a_failed_background_apply_is_shown_and_can_be_asked_again(client_for, admin, tree, staff, monkeypatch):
+    import provisioning.roster as roster
+
+    upload = _upload(
+        admin, tree, _csv(f"Nia New,nia@oak.example,Volunteer,{tree['south'].slug},2026-09-01"), whole=True
+    )
+
+    def refuse(**kwargs):
+        raise roster.ValidationError({"ends_on": ["Lee's role cannot end today."]})
+
+    monkeypatch.setattr(roster, "person_record_leaver", refuse)
+    assert roster.roster_apply_request(actor=admin, upload=upload)
+    roster.roster_apply_run(upload_id=upload.pk, actor_id=admin.pk)  # what the worker does
+    upload.refresh_from_db()
+    assert upload.applied_at is None and upload.apply_requested_at is None
+    assert "cannot end today" in upload.apply_error
+    assert not Person.objects.filter(email="nia@oak.example").exists()
+    page = client_for(admin).get(f"/provisioning/{tree['trust'].slug}/roster/{upload.pk}/")
+    assert "cannot end today" in page.content.decode() and "Apply these changes" in page.content.decode()
