@@ -584,6 +584,29 @@ def roster_preview(*, actor: Person, upload: RosterUpload) -> RosterPlan:
     )
 
 
+def _record_external_ids(organisation: Organisation, recorded: list[tuple[Person, str]]) -> None:
+    """Record the MIS's ids of these people for the organisation, in a few statements for any number."""
+    if not recorded:
+        return
+    now = timezone.now()
+    known = {
+        identity.person_id: identity
+        for identity in ExternalIdentity.objects.filter(
+            organisation=organisation, person_id__in=[person.pk for person, _ in recorded]
+        )
+    }
+    changed, new = [], []
+    for person, external_id in recorded:
+        identity = known.get(person.pk)
+        if identity is None:
+            new.append(ExternalIdentity(organisation=organisation, person=person, external_id=external_id))
+        elif identity.external_id != external_id:
+            identity.external_id, identity.updated_at = external_id, now
+            changed.append(identity)
+    ExternalIdentity.objects.bulk_update(changed, ["external_id", "updated_at"], batch_size=1000)
+    ExternalIdentity.objects.bulk_create(new, batch_size=1000)
+
+
 class AlreadyApplied(Exception):
     pass
 
@@ -633,11 +656,8 @@ def roster_apply(*, actor: Person, upload: RosterUpload) -> RosterPlan:
         person_details_update(
             actor=actor, person=change.person, full_name=change.full_name, email=change.email, via=VIA
         )
-    for person, external_id in plan.identities:
-        ExternalIdentity.objects.update_or_create(
-            organisation=organisation, person=person, defaults={"external_id": external_id}
-        )
     new_people: dict[str, Person] = {}
+    recorded: list[tuple[Person, str]] = list(plan.identities)
     for addition in plan.additions:
         row = addition.row
         result = invitation_create(
@@ -653,10 +673,9 @@ def roster_apply(*, actor: Person, upload: RosterUpload) -> RosterPlan:
         if row.ends_on is not None:
             role_end(actor=actor, role=result.role, ends_on=row.ends_on, reason="End date in the roster", via=VIA)
         if addition.person is None and row.external_id and row.email not in new_people:
-            ExternalIdentity.objects.update_or_create(
-                organisation=organisation, person=result.person, defaults={"external_id": row.external_id}
-            )
+            recorded.append((result.person, row.external_id))
         new_people[row.email] = result.person
+    _record_external_ids(organisation, recorded)
     for role_change in plan.role_changes:
         role = role_change.role
         if role_change.starts_on is not None or role_change.title is not None:
