@@ -37,10 +37,12 @@ from acknowledgements.outgoing import invitation_email_record, outgoing_deliver
 from conduct.accounts import set_password_url
 from conduct.audit import audit_log_record
 from conduct.models import AuditAction, Organisation, Person, Role, RoleKind, role_label, role_label_plural
-from conduct.people import MAX_EMAIL, MAX_FULL_NAME, role_add
+from conduct.people import MAX_EMAIL, MAX_FULL_NAME, MAX_TITLE, role_add
 from conduct.permissions import can_manage_people, may_grant_role, organisations_managed_by
+from core.dates import date_in_range
 from core.site import absolute_url
 from core.tasks import enqueue_on_commit
+from core.text_files import decode_upload
 
 log = logging.getLogger(__name__)
 
@@ -314,14 +316,6 @@ def _column(header: str) -> str:
     return COLUMN_ALIASES.get(name, name)
 
 
-def _decode(data: bytes) -> str:
-    """UTF-8 (with or without Excel's byte-order mark), else Windows-1252 (older Excel on Windows)."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="strict")
-
-
 def _parse_date(value: str) -> date | None:
     value = value.strip()
     for fmt in DATE_FORMATS:
@@ -427,12 +421,20 @@ def _validate_row(line: int, values: dict[str, str], user: Person, organisations
     problems = []
     name = " ".join(values["name"].split())
     email = values["email"].strip().lower()
+    title = values.get("title", "").strip()
     if not name:
         problems.append("the name is missing")
-    try:
-        validate_email(email)
-    except ValidationError:
-        problems.append(f"“{values['email']}” is not a valid email address" if email else "the email is missing")
+    elif len(name) > MAX_FULL_NAME:
+        problems.append(f"the name is longer than {MAX_FULL_NAME} characters")
+    if len(email) > MAX_EMAIL:
+        problems.append(f"the email address is longer than {MAX_EMAIL} characters")
+    else:
+        try:
+            validate_email(email)
+        except ValidationError:
+            problems.append(f"“{values['email']}” is not a valid email address" if email else "the email is missing")
+    if len(title) > MAX_TITLE:
+        problems.append(f"the title is longer than {MAX_TITLE} characters")
     kind = _role_kind(values["role"])
     if kind is None:
         problems.append(f"unknown role “{values['role']}”" if values["role"] else "the role is missing")
@@ -448,13 +450,16 @@ def _validate_row(line: int, values: dict[str, str], user: Person, organisations
             if values["start date"]
             else "the start date is missing"
         )
+    elif not date_in_range(starts_on):
+        problems.append(f"the start date {starts_on:%d/%m/%Y} is not between 1900 and 2100")
+        starts_on = None
     # The organisation is one the importer manages, so only an officer role can be refused here.
     if organisation and kind and not may_grant_role(user, kind, organisation):
         problems.append(f"only an admin of {organisation.name} can make someone an admin, chair or clerk")
     if problems or kind is None or organisation is None or starts_on is None:  # each missing value is a problem
         message = "; ".join(problems)
         return RowError(line, message[0].upper() + message[1:] + ".")
-    return _Row(line, name, email, kind, organisation, starts_on, values.get("title", ""))
+    return _Row(line, name, email, kind, organisation, starts_on, title)
 
 
 def _common_ancestor(organisations: list[Organisation]) -> Organisation | None:
@@ -467,8 +472,16 @@ def _common_ancestor(organisations: list[Organisation]) -> Organisation | None:
     return Organisation.objects.filter(path=prefix).first() if len(prefix) > 1 else None
 
 
+class _ImportRefused(Exception):
+    """A row the services refused: the whole import is rolled back."""
+
+
 def people_import_csv(*, data: bytes, invited_by: Person) -> ImportReport:
-    """Import people from CSV bytes; every row is imported whole or reported, never half done."""
+    """Import people from CSV bytes: all of them, or (any row having a problem) none, with every problem listed.
+
+    Every row is checked first (values, lengths against the columns, dates, duplicates); then the rows are
+    imported in one transaction, so a row the services refuse rolls back the ones before it too.
+    """
     report = ImportReport()
     if not data.strip():
         report.file_error = "The file is empty."
@@ -477,16 +490,9 @@ def people_import_csv(*, data: bytes, invited_by: Person) -> ImportReport:
         report.file_error = f"The file is larger than {MAX_CSV_BYTES // (1024 * 1024)} MB; split it into smaller files."
         return report
     try:
-        text = _decode(data)
-    except UnicodeDecodeError:
-        report.file_error = (
-            "The file is not text. Save the spreadsheet as “CSV UTF-8 (comma delimited)” and upload that."
-        )
-        return report
-    if "\x00" in text:
-        report.file_error = (
-            "The file is not a CSV file. Save the spreadsheet as “CSV UTF-8 (comma delimited)” and upload that."
-        )
+        text = decode_upload(data)
+    except ValidationError as exc:
+        report.file_error = " ".join(exc.messages)
         return report
     rows = _read_rows(text, report)
     if rows is None:
@@ -513,37 +519,46 @@ def people_import_csv(*, data: bytes, invited_by: Person) -> ImportReport:
         seen[key] = line
         names.setdefault(checked.email, (checked.name, line))
         valid.append(checked)
-    imported_in: list[Organisation] = []
-    for row in valid:
-        try:
-            with transaction.atomic():
-                result = invitation_create(
-                    invited_by=invited_by,
-                    full_name=row.name,
-                    email=row.email,
-                    organisation=row.organisation,
-                    kind=row.kind,
-                    starts_on=row.starts_on,
-                    title=row.title,
-                    via="csv",
-                )
-        except (ValidationError, PermissionDenied) as exc:
-            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
-            report.errors.append(RowError(row.line, " ".join(messages)))
-            continue
-        if result.role_created:
-            imported_in.append(row.organisation)
-        report.done.append(
-            RowDone(
-                row.line,
-                result.person.full_name,
-                row.email,
-                role_label(row.kind),
-                row.organisation.name,
-                result.outcome,
-            )
-        )
     report.errors.sort(key=lambda error: error.line)
+    if report.errors:
+        return report  # nothing imported: the page lists every problem to correct before uploading again
+    imported_in: list[Organisation] = []
+    try:
+        with transaction.atomic():
+            for row in valid:
+                try:
+                    with transaction.atomic():
+                        result = invitation_create(
+                            invited_by=invited_by,
+                            full_name=row.name,
+                            email=row.email,
+                            organisation=row.organisation,
+                            kind=row.kind,
+                            starts_on=row.starts_on,
+                            title=row.title,
+                            via="csv",
+                        )
+                except (ValidationError, PermissionDenied) as exc:
+                    messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+                    report.errors.append(RowError(row.line, " ".join(messages)))
+                    continue
+                if result.role_created:
+                    imported_in.append(row.organisation)
+                report.done.append(
+                    RowDone(
+                        row.line,
+                        result.person.full_name,
+                        row.email,
+                        role_label(row.kind),
+                        row.organisation.name,
+                        result.outcome,
+                    )
+                )
+            if report.errors:
+                raise _ImportRefused
+    except _ImportRefused:
+        report.done = []
+        return report
     if report.imported:
         audit_log_record(
             actor=invited_by,

@@ -1,4 +1,5 @@
-"""Importing people from a CSV file: bad rows reported by line, good rows imported whole, re-uploads change nothing."""
+"""Importing people from a CSV file: every bad row reported by line and then nothing imported (all or nothing),
+re-uploads change nothing."""
 
 from unittest import mock
 
@@ -63,7 +64,7 @@ def test_uploading_the_same_file_twice_creates_nothing_new(admin, staff):
     ) == counts
 
 
-def test_bad_rows_are_reported_by_line_and_reason_while_good_rows_are_imported(admin, staff):
+def test_bad_rows_are_reported_by_line_and_reason_and_then_nothing_is_imported(admin, staff):
     text = (
         HEADER
         + "Zara Khan,zara@example.org,Employee,oak-trust-north,2026-11-16\n"  # line 2: good
@@ -87,14 +88,8 @@ def test_bad_rows_are_reported_by_line_and_reason_while_good_rows_are_imported(a
     assert "“31/02/2026” is not a date" in errors[7]
     assert "The name is missing" in errors[8]
     assert "stray commas" in errors[11]
-    assert [row.line for row in report.done] == [2, 10]
-    assert set(Person.objects.filter(email__endswith="@example.org").values_list("email", flat=True)) >= {
-        "zara@example.org",
-        "owen@example.org",
-    }
-    assert not Person.objects.filter(
-        email__in=["nowhere@example.org", "odd@example.org", "date@example.org", "noname@example.org"]
-    ).exists()
+    assert report.done == [] and report.imported == 0
+    assert not Person.objects.filter(email__in=["zara@example.org", "owen@example.org"]).exists()
 
 
 def test_wrong_columns_reject_the_whole_file(admin, staff):
@@ -141,11 +136,10 @@ def test_a_row_that_fails_midway_is_rolled_back_whole(admin, staff):
         report = run(admin, good_rows(staff))
     assert [error.line for error in report.errors] == [3]
     assert "Simulated failure" in report.errors[0].message
-    assert not Person.objects.filter(email="owen@example.org").exists()  # created, then rolled back with its row
-    assert (
-        Person.objects.filter(email="zara@example.org").exists()
-        and Person.objects.filter(email="joanne@example.org").exists()
-    )
+    assert report.done == []
+    # The row before it (imported first) is rolled back with it, and the row after it never imported.
+    assert not Person.objects.filter(email__in=["zara@example.org", "owen@example.org", "joanne@example.org"]).exists()
+    assert not Invitation.objects.exists()
 
 
 def test_a_clerk_cannot_import_officers_or_people_outside_their_board(staff):
@@ -174,5 +168,49 @@ def test_the_import_page_shows_the_report(admin, staff, client_for):
     )
     page = response.content.decode()
     assert response.status_code == 200
-    assert "<strong>1</strong> invited" in page and "<td>3</td>" in page and "is not a valid email address" in page
+    assert "Nothing was imported" in page and "<td>3</td>" in page and "is not a valid email address" in page
+    assert not Person.objects.filter(email="zara@example.org").exists()
+    response = client_for(admin).post(
+        reverse("acknowledgements:import"), {"file": SimpleUploadedFile("people.csv", text.split("Bad,")[0].encode())}
+    )
+    assert "<strong>1</strong> invited" in response.content.decode()
     assert client_for(staff.person).get(reverse("acknowledgements:import")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("row", "problem"),
+    [
+        ("N" * 201 + ",long@example.org,Employee,oak-trust-north,2026-11-16", "name is longer than 200 characters"),
+        ("Long Email," + "a" * 250 + "@example.org,Employee,oak-trust-north,2026-11-16", "longer than 254 characters"),
+        ("Long Email," + "a" * 64 + "@" + ("b" * 60 + ".") * 4 + "org,Employee,oak-trust-north,2026-11-16", "254"),
+        ("Long Title,title@example.org,Employee,oak-trust-north,2026-11-16," + "T" * 121, "title is longer than 120"),
+        ("Far Future,future@example.org,Employee,oak-trust-north,9999-12-31", "not between 1900 and 2100"),
+        ("Far Past,past@example.org,Employee,oak-trust-north,01/01/1800", "not between 1900 and 2100"),
+    ],
+)
+def test_values_too_long_for_their_column_or_dates_out_of_range_are_refused_and_nothing_is_imported(
+    admin, staff, client_for, row, problem
+):
+    text = (
+        "name,email,role,organisation,start date,title\n"
+        + "Zara Khan,zara@example.org,Employee,oak-trust-north,2026-11-16\n"
+        + row
+        + "\n"
+    )
+    response = client_for(admin).post(
+        reverse("acknowledgements:import"), {"file": SimpleUploadedFile("people.csv", text.encode())}
+    )
+    assert response.status_code == 200  # not a server error
+    report = response.context["report"]
+    assert [error.line for error in report.errors] == [3] and problem in report.errors[0].message
+    assert not Person.objects.filter(email="zara@example.org").exists()  # the good row before it is not imported
+
+
+def test_utf16_is_read_and_shift_jis_is_refused_not_misread(admin, staff):
+    text = HEADER + "Zoë Khan,zara@example.org,Employee,oak-trust-north,2026-11-16\n"
+    assert people_import_csv(data=text.encode("utf-16"), invited_by=admin).invited == 1
+    assert Person.objects.get(email="zara@example.org").full_name == "Zoë Khan"
+    japanese = HEADER + "山田太郎,yamada@example.org,Employee,oak-trust-north,2026-11-16\n"
+    report = people_import_csv(data=japanese.encode("shift_jis"), invited_by=admin)
+    assert "not text in an encoding we can read for certain" in report.file_error
+    assert not Person.objects.filter(email="yamada@example.org").exists()

@@ -66,7 +66,8 @@ def test_a_clerk_records_a_paper_signature_with_date_reason_and_scan(staff, cler
     "overrides, field, message",
     [
         ({"typed_name": "Ada Byron"}, "typed_name", "does not match the name on record"),
-        ({"paper_signed_on": "2999-01-01"}, "paper_signed_on", "cannot be in the future"),
+        ({"paper_signed_on": "2099-01-01"}, "paper_signed_on", "cannot be in the future"),
+        ({"paper_signed_on": "2999-01-01"}, "paper_signed_on", "Give a date between 1900 and 2100."),
         ({"reason": ""}, "reason", "This field is required."),
         (
             {"scan": SimpleUploadedFile("x.exe", b"MZ\x90\x00 not an image")},
