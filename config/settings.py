@@ -107,8 +107,6 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     # NUL characters are removed from the query string before any view reads it (PostgreSQL cannot hold them).
     "core.query_strings.NulFreeQueryStringMiddleware",
-    # NUL characters are removed from the query string before any view reads it (PostgreSQL cannot hold them).
-    "core.query_strings.NulFreeQueryStringMiddleware",
     # Lets services record the client's address in the officers' audit log.
     "core.request_meta.ClientAddressMiddleware",
     # A POST answered with a rejected form (the error summary shown) gets 400, whichever view rendered it.
@@ -273,13 +271,6 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 from config.env import env_cache  # noqa: E402 - kept apart from the imports above, which others edit
 
 CACHES = {"default": env_cache(("CACHE_URL", "REDIS_URL"), str(VAR_DIR / "cache"))}
-
-# The cache every process shares: allauth's rate limits (failed sign-ins, codes, resets) are counted in it, so
-# a per-process cache would give each worker its own count. CACHE_URL (or REDIS_URL): redis://host:6379/1 in
-# production; by default files under var/cache/, which every process of one host shares (`make run`, one server).
-from config.env import env_cache  # noqa: E402 - kept apart from the imports above, which others edit
-
-CACHES = {"default": env_cache(("CACHE_URL", "REDIS_URL"), str(VAR_DIR / "cache"))}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # Folders made by `python -m config.prepare`. kombu's exchange tables go under var/ too: its
     # default control folder is ./control, in whatever directory the worker was started from.
@@ -422,9 +413,6 @@ REMINDERS_DECLARATION_DUE_DAYS = env_int("REMINDERS_DECLARATION_DUE_DAYS", 30, m
 # The officers' MFA middleware is the last entry of MIDDLEWARE (above).
 # Behind N reverse proxies, the client's address is the N-th entry from the right of X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
-# allauth counts failed sign-ins per client address: the same proxies are believed there (its adapter asks
-# core.request_meta.client_ip, see conduct.adapters), or one client's failures would lock out everyone behind them.
-ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 # allauth counts failed sign-ins per client address: the same proxies are believed there (its adapter asks
 # core.request_meta.client_ip, see conduct.adapters), or one client's failures would lock out everyone behind them.
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
