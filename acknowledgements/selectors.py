@@ -61,18 +61,30 @@ def reader_role_kinds(user: Person, code: Code, on: date | None = None) -> set[s
 
 
 def codes_owed(user: Person, today: date | None = None) -> list[OwedCode]:
-    """Code versions the person owes or has signed, for their current roles (one query)."""
+    """Code versions the person owes or has signed, for their current roles, soonest due first (one query).
+
+    Only the newest version of each code where it is owed: a version signed last year that a newer one replaces
+    is on My codes (what they signed), not here above the one they owe now."""
     today = today or timezone.localdate()
     obligations = (
         Obligation.objects.filter(person=user, superseded_at__isnull=True)
         .for_current_roles(today)
         .select_related("code", "version__code", "organisation")
-        .order_by("due_on")
+        .order_by("-version_id")
     )
+    newest: dict[tuple[int, int], Obligation] = {}
+    for o in obligations:
+        newest.setdefault((o.code_id, o.organisation_id), o)
     return [
         OwedCode(code=o.code, version=o.version, organisation=o.organisation, due_on=o.due_on, status=o.status(today))
-        for o in obligations
+        for o in sorted(newest.values(), key=lambda o: (o.due_on, o.pk))
     ]
+
+
+def declaration_lapsed_for(user: Person, today: date | None = None) -> bool:
+    """Whether the person's yearly declaration of interests has lapsed (the home page's reminder; two queries)."""
+    today = today or timezone.localdate()
+    return declaration_lapsed(user, recent_declarations(user), today)
 
 
 def version_for_reader(user: Person, code: Code) -> CodeVersion | None:

@@ -39,7 +39,7 @@ from conduct.models import (
     role_label,
 )
 from conduct.services import version_content_as_data, version_create_from_content
-from core.academic_year import next_academic_year_start, version_label
+from core.academic_year import academic_year_start, version_label
 
 MAX_DEPTH = 3
 
@@ -114,9 +114,15 @@ def next_label(label: str) -> str:
     return f"{first}{match['sep']}{second_text}"
 
 
-def default_new_label(today: date | None = None) -> str:
-    """The academic year starting next September, e.g. "2027-2028" in November 2026."""
-    return version_label(next_academic_year_start(today or timezone.localdate()))
+def default_new_label(today: date | None = None, *, after: str = "") -> str:
+    """The label a new draft is offered: the current academic year, e.g. "2026-2027" in December 2026; or, when
+    the version it is drafted from (``after``) is already labelled for this year or a later one, the year after
+    that ("2027-2028" after "2026-2027")."""
+    current = academic_year_start(today or timezone.localdate()).year
+    match = LABEL_YEARS.match(after.strip())
+    if match and int(match["a"]) >= current:
+        return next_label(after)
+    return version_label(current)
 
 
 def latest_locked_version(code: Code) -> CodeVersion | None:

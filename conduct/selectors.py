@@ -35,7 +35,7 @@ from conduct.permissions import (
     codes_administered_by,
     codes_followed_by,
 )
-from conduct.reviews import ReviewDue, review_state, reviews_due
+from conduct.reviews import ReviewDue, replaced_for_review, review_state, reviews_due
 
 # How far back the adoption form looks for the board's chairs (the adoption rules check the meeting date).
 CHAIRS_LOOKBACK_DAYS = 730
@@ -125,6 +125,9 @@ class VersionEntry:
     version: CodeVersion
     previous: CodeVersion | None
     adoptions: list[AdoptionEntry]
+    # A board may take it to adoption: the draft, or the newest version that is not a draft (an older one has been
+    # replaced, even where a board still has it in force, and is never offered for adoption again).
+    adoptable: bool = False
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,7 @@ def _versions_with_adoptions(code: Code) -> list[CodeVersion]:
     signed = Count("obligations", filter=Q(obligations__acknowledged_at__isnull=False))
     adoptions = (
         Adoption.objects.select_related("board", "organisation", "meeting", "chair", "recorded_by", "certificate")
-        .annotate(owed=Count("obligations"), signed=signed)
+        .annotate(owed=Count("obligations"), signed=signed, replaced=replaced_for_review())
         .order_by("-adopted_on", "-recorded_at")
     )
     return list(
@@ -152,22 +155,20 @@ def _versions_with_adoptions(code: Code) -> list[CodeVersion]:
 
 
 def code_history(user: Person, code: Code, today: date) -> CodeHistory:
-    """Every version of the code with its adoptions; each board's latest adoption shows whether its review is due."""
+    """Every version of the code with its adoptions; each adoption still under review (not replaced by a later one
+    of its board or one covering it, ``replaced_for_review``) shows whether its review is due."""
     versions = _versions_with_adoptions(code)
-    latest_per_board: dict[int, int] = {}
-    for version in versions:  # newest first, so the first adoption seen per board is its latest
-        for adoption in version.adoptions.all():
-            latest_per_board.setdefault(adoption.board_id, adoption.pk)
+    newest_locked = next((v for v in versions if v.status != VersionStatus.DRAFT), None)
     entries = [
         VersionEntry(
             version=version,
             previous=version.previous(among=versions),
+            adoptable=version.status == VersionStatus.DRAFT
+            or (version == newest_locked and version.status != VersionStatus.SUPERSEDED),
             adoptions=[
                 AdoptionEntry(
                     adoption=adoption,
-                    review_state=review_state(adoption.review_due_on, today)
-                    if latest_per_board[adoption.board_id] == adoption.pk
-                    else "",
+                    review_state="" if adoption.replaced else review_state(adoption.review_due_on, today),  # type: ignore[attr-defined]
                 )
                 for adoption in version.adoptions.all()
             ],
@@ -238,14 +239,20 @@ def draft_editor(version: CodeVersion) -> DraftEditor:
 
 
 def meetings_with_attendance(board: Organisation) -> QuerySet[Meeting]:
-    """The board's meetings, newest first, with how many attended, sent apologies, were recorded and adopted."""
+    """The board's meetings, newest first, with how many attended, sent apologies, were recorded and adopted, and
+    the adoptions themselves (code and version, one more query for a page of meetings)."""
     # Attendance and adoptions are joined together, so every count is distinct or it multiplies.
-    return board.meetings.annotate(
-        present=Count("attendance", filter=Q(attendance__status=AttendanceStatus.PRESENT), distinct=True),
-        apologies=Count("attendance", filter=Q(attendance__status=AttendanceStatus.APOLOGIES), distinct=True),
-        recorded=Count("attendance", distinct=True),
-        adopted=Count("adoptions", distinct=True),
-    ).order_by("-held_on", "-pk")
+    adoptions = Adoption.objects.select_related("version__code").order_by("version__code__title", "pk")
+    return (
+        board.meetings.annotate(
+            present=Count("attendance", filter=Q(attendance__status=AttendanceStatus.PRESENT), distinct=True),
+            apologies=Count("attendance", filter=Q(attendance__status=AttendanceStatus.APOLOGIES), distinct=True),
+            recorded=Count("attendance", distinct=True),
+            adopted=Count("adoptions", distinct=True),
+        )
+        .prefetch_related(Prefetch("adoptions", queryset=adoptions))
+        .order_by("-held_on", "-pk")
+    )
 
 
 def recent_chairs(board: Organisation, today: date) -> QuerySet[Person]:

@@ -160,7 +160,7 @@ def code_settings(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     form = CodeDetailsForm(request.POST or None, initial=CodeDetailsForm.initial_for(code))
     if request.method == "POST" and form.is_valid():
         try:
-            drafting.code_update(code=code, details=form.details())
+            drafting.code_update(code=code, details=form.details(), by=request.user)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -182,7 +182,7 @@ def draft_start(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
         messages.info(request, f"A draft ({existing.label}) is already in progress; continue it here.")
         return redirect(_editor_url(existing))
     based_on = drafting.latest_locked_version(code)
-    suggested = drafting.next_label(based_on.label) if based_on else drafting.default_new_label()
+    suggested = drafting.default_new_label(after=based_on.label if based_on else "")
     form = LabelForm(request.POST or None, initial={"label": suggested})
     if request.method == "POST" and form.is_valid():
         try:

@@ -44,6 +44,7 @@ from conduct.models import (
     default_signing_steps,
     root_id,
 )
+from conduct.reviews import replaced_for_review
 from core.academic_year import academic_year_start, academic_year_start_in
 from reminders.models import ReminderKind, ReminderLog, ReminderStatus
 from reminders.steps import Step, latest_step
@@ -317,10 +318,13 @@ def _plan_signing(today: date, escalations: dict[int, date]) -> int:
 
 
 def _plan_reviews(today: date) -> int:
-    # The review is done when the board adopts a newer version: only each board's latest adoption counts.
+    # The review is done when the board adopts a newer version, or when another board's adoption covers it (a
+    # trust-wide adoption over a local board): the same rule as the pages (conduct.reviews.replaced_for_review).
     latest: dict[tuple[int, int], tuple[int, date, date]] = {}
-    adoptions = Adoption.objects.order_by("adopted_on", "recorded_at", "pk").values_list(
-        "pk", "board_id", "version__code_id", "adopted_on", "review_due_on"
+    adoptions = (
+        Adoption.objects.exclude(replaced_for_review())
+        .order_by("adopted_on", "recorded_at", "pk")
+        .values_list("pk", "board_id", "version__code_id", "adopted_on", "review_due_on")
     )
     for pk, board_id, code_id, adopted_on, review_due_on in adoptions:
         latest[(board_id, code_id)] = (pk, adopted_on, review_due_on)

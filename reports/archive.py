@@ -26,7 +26,7 @@ from conduct.permissions import Action, scope_q
 from reports.exports import local_iso, neutralise
 from reports.jobs import COPY_CHUNK, filters_from_job, job_complete, job_progress
 from reports.models import ReportJob
-from reports.selectors import obligations_base, school_map
+from reports.selectors import obligations_base, report_scopes, school_map
 
 PROGRESS_EVERY = 25  # rows between progress writes: often enough for the bar, rare enough to cost nothing
 
@@ -47,11 +47,11 @@ MANIFEST_HEADER = [
 ]
 
 ARCHIVE_README = """Signed acknowledgements: {version}
-Organisation: {organisation}
+Organisation: {organisation}{school}
 Built: {built} (Europe/London) by {requested_by}
 
 pdfs/ holds every stored signed PDF, byte for byte as issued.
-manifest.csv lists every acknowledgement of this version in the organisation, one row each:
+manifest.csv lists every acknowledgement of this version in {scope}, one row each:
   File                       the PDF's name in pdfs/ (blank if no PDF has been issued yet)
   Person, Email              who signed
   Role, Organisation         the role(s) it was owed for and where they are held
@@ -115,6 +115,7 @@ def archive_build(job: ReportJob) -> None:
     if version is None:  # a check constraint makes every archive job name its version
         raise ValidationError("Choose a code version: an archive holds the signed PDFs of one version.")
     acknowledgements = _archive_acknowledgements(job)
+    scope = report_scopes([job])[job.pk]
     total = acknowledgements.count()
     job_progress(job, done=0, total=total)
     manifest = io.StringIO()
@@ -162,13 +163,15 @@ def archive_build(job: ReportJob) -> None:
                 ARCHIVE_README.format(
                     version=str(version),
                     organisation=job.organisation.name,
+                    school=f"\nSchool: {scope.school} only" if scope.school else "",
+                    scope=scope.name if scope.school else "the organisation",
                     built=built.strftime("%-d %B %Y %H:%M"),
                     requested_by=job.requested_by.full_name,
                 ),
                 compress_type=zipfile.ZIP_DEFLATED,
             )
         job_progress(job, done=total, total=total)
-        name = f"{job.organisation.slug}-{version.code.slug}-{slugify(version.label)}-signed-pdfs-{built:%Y-%m-%d}.zip"
+        name = f"{scope.slug}-{version.code.slug}-{slugify(version.label)}-signed-pdfs-{built:%Y-%m-%d}.zip"
         job_complete(
             job,
             handle=handle,

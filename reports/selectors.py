@@ -26,7 +26,7 @@ started if several, else "No school".
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -64,9 +64,39 @@ from conduct.models import (
     role_label,
 )
 from conduct.permissions import Action, scope_q
+from reports.models import ReportJob
 
 NO_SCHOOL = "none"
 NO_SCHOOL_LABEL = "No school"
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """What a report job covers, as its page, its list, its README and its file name say: the organisation, or
+    only one school of it (or only those in no school) when the job was filtered to one."""
+
+    name: str  # "ATT Multi-Academy Trust" or "Northgate Academy"
+    slug: str  # for file names
+    school: str  # the school's name, NO_SCHOOL_LABEL, or "" when the job covers the whole organisation
+
+
+def report_scopes(jobs: Iterable[ReportJob]) -> dict[int, ReportScope]:
+    """Each job's scope by primary key (one query for all the schools named, none if no job names one)."""
+    jobs = list(jobs)
+    wanted = {int(school) for job in jobs if (school := (job.parameters or {}).get("school", "")).isdigit()}
+    schools = {o.pk: o for o in Organisation.objects.filter(pk__in=wanted).only("pk", "name", "slug")} if wanted else {}
+    scopes = {}
+    for job in jobs:
+        school = (job.parameters or {}).get("school", "")
+        found = schools.get(int(school)) if school.isdigit() else None
+        if found is not None:
+            scopes[job.pk] = ReportScope(name=found.name, slug=found.slug, school=found.name)
+        elif school == NO_SCHOOL:
+            name = f"{job.organisation.name}, {NO_SCHOOL_LABEL.lower()}"
+            scopes[job.pk] = ReportScope(name=name, slug=f"{job.organisation.slug}-no-school", school=NO_SCHOOL_LABEL)
+        else:
+            scopes[job.pk] = ReportScope(name=job.organisation.name, slug=job.organisation.slug, school="")
+    return scopes
 # What an owed obligation can be on a day (superseded ones are no longer owed): for filters and labels.
 REPORTED_STATUSES = (ObligationStatus.SIGNED, ObligationStatus.OUTSTANDING, ObligationStatus.OVERDUE)
 STATUSES = {status.value: status.label for status in REPORTED_STATUSES}

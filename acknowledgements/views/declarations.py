@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import ngettext
 
 from acknowledgements import forms
 from acknowledgements.declarations import (
@@ -39,7 +40,12 @@ def declare(request: AuthenticatedHttpRequest) -> HttpResponse:
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            what = "nothing to declare" if made.nothing_to_declare else f"{made.interests.count()} interest(s)"
+            count = made.interests.count()
+            what = (
+                "nothing to declare"
+                if made.nothing_to_declare
+                else ngettext("%d interest", "%d interests", count) % count
+            )
             messages.success(request, f"Declaration recorded for {made.organisation.name}: {what}.")
             return redirect("acknowledgements:my_codes")
     context = {"form": form, "declaration": declaration, "earlier": earlier, "history": recent_declarations(person)}

@@ -105,6 +105,7 @@ def home(request: HttpRequest) -> HttpResponse:
     officer = is_officer(user)
     context = {
         "owed": selectors.codes_owed(user),
+        "declaration_lapsed": selectors.declaration_lapsed_for(user),
         "administered": list(codes_administered(user)) if officer else [],
         "officer": officer,
         # Issue 4: reviews due within 60 days or overdue, for boards the officer adopts for.

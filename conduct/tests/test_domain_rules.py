@@ -52,16 +52,23 @@ def test_a_code_names_its_audience_with_the_same_words():
 
 
 @pytest.mark.parametrize(
-    ("today", "label"),
+    ("today", "after", "label"),
     [
-        (date(2026, 8, 31), "2026-2027"),  # the last day of 2025–26: next year starts tomorrow
-        (date(2026, 9, 1), "2027-2028"),
-        (date(2026, 11, 22), "2027-2028"),
-        (date(2027, 1, 1), "2027-2028"),
+        (date(2026, 8, 31), "", "2025-2026"),  # the last day of 2025–26
+        (date(2026, 9, 1), "", "2026-2027"),
+        (date(2026, 12, 1), "", "2026-2027"),
+        (date(2027, 1, 1), "", "2026-2027"),
+        # Drafted from last year's version (or an older one): this year, not the year after the old one.
+        (date(2026, 12, 1), "2024-2025", "2026-2027"),
+        (date(2026, 12, 1), "2025-2026", "2026-2027"),
+        # Drafted from this year's version (or a later one): the year after it, so two versions never share a label.
+        (date(2026, 12, 1), "2026-2027", "2027-2028"),
+        (date(2026, 12, 1), "2027 - 28", "2028 - 29"),
+        (date(2026, 12, 1), "Interim", "2026-2027"),
     ],
 )
-def test_a_new_code_is_labelled_for_the_academic_year_starting_next_september(today, label):
-    assert default_new_label(today) == label
+def test_a_new_draft_is_labelled_for_the_current_academic_year(today, after, label):
+    assert default_new_label(today, after=after) == label
 
 
 # ---------------------------------------------------------------------------

@@ -6,11 +6,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from conduct import drafting
 from conduct.models import Clause, Code, CodeVersion, Person, Section
 from conduct.services import version_content_as_data
 from conduct.tests.factories import adopt, make_version
+from core.academic_year import academic_year_start, version_label
 
 pytestmark = pytest.mark.django_db
 
@@ -45,9 +47,11 @@ def first_clause(version: CodeVersion) -> Clause:
 
 
 def test_starting_a_draft_copies_the_current_version(code, clerk):
+    # Offered the current academic year's label ("2026-2027" in December 2026), not the year after the old one's.
+    this_year = version_label(academic_year_start(timezone.localdate()))
     page = clerk.get(url("draft_start", LLT_CODE)).content.decode()
-    assert 'value="2025-2026"' in page and "starts as a copy of" in page
-    response = clerk.post(url("draft_start", LLT_CODE), {"label": "2025-2026"})
+    assert f'value="{this_year}"' in page and "starts as a copy of" in page
+    response = clerk.post(url("draft_start", LLT_CODE), {"label": this_year})
     draft = code.versions.get(status="draft")
     assert response.status_code == 302 and response["Location"] == url("draft_edit", LLT_CODE, draft.pk)
     assert draft.based_on == code.versions.get(label="2024-2025") and draft.created_by == person("clerk@llt.example")
@@ -60,7 +64,7 @@ def test_starting_a_draft_copies_the_current_version(code, clerk):
 
 def test_a_label_in_use_is_refused_on_the_form(code, clerk):
     response = clerk.post(url("draft_start", LLT_CODE), {"label": "2024-2025"})
-    assert response.status_code == 200 and "already has a version labelled 2024-2025" in response.content.decode()
+    assert response.status_code == 400 and "already has a version labelled 2024-2025" in response.content.decode()
     assert not code.versions.filter(status="draft").exists()
 
 
@@ -136,7 +140,7 @@ def test_a_clause_cannot_be_limited_to_a_role_that_does_not_sign_the_code(draft,
             "roles": ["employee"],
         },
     )
-    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    assert response.status_code == 400 and "Select a valid choice" in response.content.decode()
     clause.refresh_from_db()
     assert clause.text != "x"
 
@@ -172,7 +176,7 @@ def test_an_empty_clause_is_refused_with_a_message(draft, clerk):
         url("clause_add", LLT_CODE, draft.pk, section.pk),
         {"revision": draft.revision, "text": "  ", "style": "paragraph", "depth": "0"},
     )
-    assert response.status_code == 200 and "This field is required." in response.content.decode()
+    assert response.status_code == 400 and "This field is required." in response.content.decode()
     assert Clause.objects.filter(section=section).count() == before
 
 
@@ -185,7 +189,7 @@ def test_two_people_editing_the_same_draft_get_a_conflict_not_a_silent_overwrite
     admin.post(edit, {**fields, "revision": opened, "text": "The admin's wording."})
     response = clerk.post(edit, {**fields, "revision": opened, "text": "The clerk's wording."})
     page = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Mark Ellison saved a change to this draft" in page and "nothing was overwritten" in page
     assert "The admin&#x27;s wording." in page  # what is saved now, shown beside the clerk's own
     assert "The clerk&#x27;s wording." in page
@@ -374,7 +378,7 @@ def test_another_trusts_code_cannot_be_copied_unless_offered_as_a_model(code, cl
             "copy_of": model.pk,
         },
     )
-    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    assert response.status_code == 400 and "Select a valid choice" in response.content.decode()
     assert not Code.objects.filter(title="Sneaky copy").exists()
 
 

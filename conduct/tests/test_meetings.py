@@ -179,7 +179,7 @@ def test_a_bad_meeting_date_is_refused_with_a_message(demo, client_for):
     response = clerk.post(
         reverse("conduct:meeting_create", args=["llt-board"]), {"held_on": "31/02/2026", "kind": "full"}
     )
-    assert response.status_code == 200 and "Enter a valid date." in response.content.decode()
+    assert response.status_code == 400 and "Enter a valid date." in response.content.decode()
     assert Meeting.objects.count() == before
 
 
@@ -220,4 +220,8 @@ def test_attendance_counts_are_not_multiplied_by_the_codes_a_meeting_adopted(boa
     page = client_for(clerk).get(reverse("conduct:board_meetings", args=[board.slug])).content.decode()
     row = page.split(f'href="{reverse("conduct:meeting", args=[meeting.pk])}"')[1].split("</tr>")[0]
     assert "1 present, 1 apologies" in row
-    assert "<td>2</td>" in row
+    # The codes adopted are named (code and version), each linking to its adoption.
+    adopted = [(a.pk, f"{a.version.code.title} {a.version.label}") for a in meeting.adoptions.order_by("pk")]
+    for pk, name in adopted:
+        assert f'<a href="{reverse("conduct:adoption", args=[pk])}">{name}</a>' in row
+    assert [name for _pk, name in adopted] == ["Governance code 2025-2026", "Staff code 2025-2026"]
