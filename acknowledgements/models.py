@@ -90,6 +90,8 @@ class Obligation(models.Model):
             models.Index(fields=["version", "organisation"]),
             models.Index(fields=["code", "person"]),
             models.Index(fields=["due_on"], condition=Q(acknowledged_at__isnull=True), name="obligation_open_due"),
+            # Owed and signed per adoption (the code's history) from the index alone.
+            models.Index(fields=["adoption", "acknowledged_at"], name="obligation_adoption_signed"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["person", "version"], name="obligation_once_per_person_version"),
