@@ -167,9 +167,34 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
 # Uploaded scans and issued PDFs. Never served directly: every download goes through a permission check.
+# On the file system under MEDIA_ROOT by default; in S3-compatible object storage (AWS S3, MinIO, Ceph …, through
+# django-storages) when STORAGE_S3_BUCKET is set, so that several web servers and workers share one store.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+STORAGE_S3_BUCKET = env_str("STORAGE_S3_BUCKET", "")
+if STORAGE_S3_BUCKET:
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": STORAGE_S3_BUCKET,
+            # Another provider than AWS (or a local endpoint): its address, e.g. https://s3.example.org
+            "endpoint_url": env_url("STORAGE_S3_ENDPOINT_URL") if env_str("STORAGE_S3_ENDPOINT_URL", "") else None,
+            "region_name": env_str("STORAGE_S3_REGION", "") or None,
+            # Empty: boto3's own chain (instance role, AWS_* variables, ~/.aws) provides the credentials.
+            "access_key": env_str("STORAGE_S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": env_str("STORAGE_S3_SECRET_ACCESS_KEY", "") or None,
+            "location": env_str("STORAGE_S3_PREFIX", ""),  # a folder inside the bucket, if it is shared
+            "default_acl": None,  # the bucket's own policy applies: keep it private (no public access)
+            "file_overwrite": False,  # a stored file is never replaced by another of the same name
+            "querystring_auth": True,  # no file is ever linked to directly; downloads stream through the app
+        },
+    }
+else:
+    _default_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT)},
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(MEDIA_ROOT)}},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
