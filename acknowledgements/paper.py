@@ -35,7 +35,9 @@ from acknowledgements.signing import (
     save_signature,
     typed_name_errors,
 )
+from conduct.audit import audit_log_record
 from conduct.models import (
+    AuditAction,
     CodeVersion,
     Person,
 )
@@ -151,7 +153,26 @@ def acknowledgement_record_on_behalf(
             request_meta=request_meta,
             paper_signed_on=paper_signed_on.isoformat(),
         )
-        return save_signature(ack, rows, event, acknowledged_at=paper_signed_at(paper_signed_on), issue_pdf=issue_pdf)
+        result = save_signature(ack, rows, event, acknowledged_at=paper_signed_at(paper_signed_on), issue_pdf=issue_pdf)
+        audit_log_record(
+            actor=recorded_by,
+            action=AuditAction.PAPER_RECORDED,
+            organisation=obligation.organisation,
+            target=result.acknowledgement,
+            subject=person,
+            summary=f"Recorded {person.full_name}'s paper signature of {version.code.title} {version.label} "
+            f"(signed on {paper_signed_on:%-d %B %Y}).",
+            details={
+                "before": None,
+                "after": {
+                    "acknowledgement_id": result.acknowledgement.pk,
+                    "paper_signed_on": paper_signed_on,
+                    "reason": reason.strip(),
+                    "scan": bool(scan_sha256),
+                },
+            },
+        )
+        return result
 
 
 def _extension(upload: UploadedFile) -> str:
@@ -258,5 +279,18 @@ def acknowledgement_correct(
         # Bookkeeping, not evidence: the obligation now shows the corrected date.
         Obligation.objects.filter(pk=original.obligation_id).update(acknowledged_at=paper_signed_at(paper_signed_on))
     queue_pdf(correction, send_receipt=False)
+    audit_log_record(
+        actor=corrected_by,
+        action=AuditAction.PAPER_CORRECTED,
+        organisation=original.organisation,
+        target=correction,
+        subject=original.person,
+        summary=f"Corrected the paper record of {original.person.full_name} for {original.version.code.title} "
+        f"{original.version.label}: {correction.correction_reason}",
+        details={
+            "before": {"acknowledgement_id": original.pk, "paper_signed_on": original.paper_signed_on},
+            "after": {"acknowledgement_id": correction.pk, "paper_signed_on": paper_signed_on},
+        },
+    )
     chain_signature(correction, declaration, interests, event)  # last: holds the chain head until the commit
     return correction

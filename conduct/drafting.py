@@ -26,7 +26,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from conduct import limits
+from conduct.audit import audit_log_record
 from conduct.models import (
+    AuditAction,
     Clause,
     ClauseStyle,
     Code,
@@ -86,6 +88,31 @@ def _raise_stale(version: CodeVersion, revision: int) -> None:
         f"(revision {current.revision}; you were editing revision {revision}). "
         "Your change has not been saved, so nothing was overwritten. "
         "Check the draft as it is now and make your change again."
+    )
+
+
+def _audit(
+    action: AuditAction, *, by: Person | None, version: CodeVersion, summary: str, details: dict[str, Any]
+) -> None:
+    """The officers' audit log entry of a change to a code or its draft, filed with the code's owner."""
+    audit_log_record(
+        actor=by,
+        action=action,
+        organisation=version.code.owner,
+        target=version,
+        summary=summary,
+        details=details,
+    )
+
+
+def _edited(version: CodeVersion, by: Person | None, what: str, **details: Any) -> None:
+    """A draft edit: which revision it made and what it changed."""
+    _audit(
+        AuditAction.DRAFT_CHANGED,
+        by=by,
+        version=version,
+        summary=f"{what} in the draft {version.label} of {version.code.title}.",
+        details={"after": {"revision": version.revision, **details}},
     )
 
 
@@ -167,6 +194,14 @@ def draft_start(*, code: Code, created_by: Person, label: str = "", based_on: Co
     )
     CodeVersion.objects.filter(pk=version.pk).update(updated_by=created_by)
     version.updated_by = created_by
+    _audit(
+        AuditAction.DRAFT_STARTED,
+        by=created_by,
+        version=version,
+        summary=f"Started the draft {version.label} of {code.title}"
+        + (f", from {based_on.label}." if based_on is not None else "."),
+        details={"before": None, "after": {"version_id": version.pk, "based_on_id": based_on.pk if based_on else None}},
+    )
     return version
 
 
@@ -236,13 +271,34 @@ def code_create(
     label = _check_label(code, label or default_new_label())
     version = version_create_from_content(code=code, label=label, sections=content, created_by=created_by)
     CodeVersion.objects.filter(pk=version.pk).update(updated_by=created_by)
+    _audit(
+        AuditAction.CODE_CREATED,
+        by=created_by,
+        version=version,
+        summary=f"Created {code.title} for {owner.name}, with the draft {version.label}"
+        + (f" copied from {copy_of.code.title} {copy_of.label}." if copy_of is not None else "."),
+        details={"before": None, "after": {"code_id": code.pk, **_code_facts(code), "version_id": version.pk}},
+    )
     return version
 
 
+def _code_facts(code: Code) -> dict[str, Any]:
+    return {
+        "title": code.title,
+        "audience": list(code.audience),
+        "summary": code.summary,
+        "signing_due_days": code.signing_due_days,
+        "requires_declaration": code.requires_declaration,
+        "declaration_prompt": code.declaration_prompt,
+        "offered_as_model": code.offered_as_model,
+    }
+
+
 @transaction.atomic
-def code_update(*, code: Code, details: CodeDetails) -> Code:
-    """Change a code's settings (not its text: that is versioned)."""
-    code = Code.objects.select_for_update().get(pk=code.pk)
+def code_update(*, code: Code, details: CodeDetails, by: Person | None = None) -> Code:
+    """Change a code's settings (not its text: that is versioned). ``by``: the officer, for the audit log."""
+    code = Code.objects.select_for_update().select_related("owner").get(pk=code.pk)
+    before = _code_facts(code)
     code.title = " ".join(details.title.split())
     code.audience = list(details.audience)
     code.summary = details.summary.strip()
@@ -251,6 +307,18 @@ def code_update(*, code: Code, details: CodeDetails) -> Code:
     code.declaration_prompt = details.declaration_prompt.strip()
     code.offered_as_model = details.offered_as_model
     _validated_code(code).save()
+    after = _code_facts(code)
+    if after != before:
+        audit_log_record(
+            actor=by,
+            action=AuditAction.CODE_SETTINGS_CHANGED,
+            organisation=code.owner,
+            target=code,
+            summary=f"Changed the settings of {code.title}: "
+            + ", ".join(key.replace("_", " ") for key in after if after[key] != before[key])
+            + ".",
+            details={"before": before, "after": after},
+        )
     return code
 
 
@@ -258,9 +326,12 @@ def code_update(*, code: Code, details: CodeDetails) -> Code:
 def draft_update(*, version: CodeVersion, revision: int, label: str, by: Person) -> CodeVersion:
     version = _draft_of(version.pk)
     label = _check_label(version.code, label, exclude=version.pk)
+    before = version.label
     _claim(version, revision, by)
     CodeVersion.objects.filter(pk=version.pk).update(label=label)
     version.label = label
+    if label != before:
+        _edited(version, by, f"Relabelled {before} as {label}", label_before=before, label=label)
     return version
 
 
@@ -269,6 +340,13 @@ def draft_discard(*, version: CodeVersion, revision: int, by: Person) -> None:
     """Throw a draft away (its sections and clauses go with it). Adopted versions cannot be discarded."""
     version = _draft_of(version.pk)
     _claim(version, revision, by)
+    _audit(
+        AuditAction.DRAFT_DISCARDED,
+        by=by,
+        version=version,
+        summary=f"Discarded the draft {version.label} of {version.code.title}.",
+        details={"before": {"version_id": version.pk, "label": version.label}, "after": None},
+    )
     Clause.objects.filter(section__version=version).delete()
     Section.objects.filter(version=version).delete()
     CodeVersion.objects.filter(pk=version.pk, status=VersionStatus.DRAFT).delete()
@@ -326,6 +404,7 @@ def section_add(
     sections.insert(index, section)
     _renumber(sections, Section)
     section.save()
+    _edited(version, by, f"Added the section “{title or number}”", section_id=section.pk)
     return section
 
 
@@ -334,8 +413,10 @@ def section_update(*, section: Section, revision: int, by: Person, number: str, 
     version = _draft_of(section.version_id)
     number, title = _clean_section(number, title)
     _claim(version, revision, by)
+    before = {"number": section.number, "title": section.title}
     Section.objects.filter(pk=section.pk).update(number=number, title=title)
     section.number, section.title = number, title
+    _edited(version, by, f"Changed the section “{title or number}”", section_id=section.pk, section_before=before)
     return section
 
 
@@ -351,6 +432,7 @@ def section_move(*, section: Section, revision: int, by: Person, offset: int) ->
     _claim(version, revision, by)
     sections.insert(target, sections.pop(index))
     _renumber(sections, Section)
+    _edited(version, by, f"Moved the section “{section.title or section.number}”", section_id=section.pk)
     return sections[target]
 
 
@@ -359,6 +441,7 @@ def section_remove(*, section: Section, revision: int, by: Person) -> None:
     """Remove a section and every clause in it."""
     version = _draft_of(section.version_id)
     _claim(version, revision, by)
+    _edited(version, by, f"Removed the section “{section.title or section.number}”", section_id=section.pk)
     Clause.objects.filter(section=section).delete()
     Section.objects.filter(pk=section.pk).delete()
     _renumber(_sections(version), Section)
@@ -441,6 +524,7 @@ def clause_add(
     clauses.insert(index, clause)
     _renumber(clauses, Clause)
     clause.save()
+    _edited(version, by, "Added a clause", clause_id=clause.pk, text=clause.text)
     return clause
 
 
@@ -449,9 +533,11 @@ def clause_update(*, clause: Clause, revision: int, by: Person, content: ClauseC
     version = _draft_of(Section.objects.values_list("version_id", flat=True).get(pk=clause.section_id))
     fields = content.cleaned(version.code)
     _claim(version, revision, by)
+    before = Clause.objects.filter(pk=clause.pk).values(*fields).first()
     Clause.objects.filter(pk=clause.pk).update(**fields)
     for name, value in fields.items():
         setattr(clause, name, value)
+    _edited(version, by, "Changed a clause", clause_id=clause.pk, clause_before=before, clause_after=fields)
     return clause
 
 
@@ -467,6 +553,7 @@ def clause_move(*, clause: Clause, revision: int, by: Person, offset: int) -> Cl
         _claim(version, revision, by)
         clauses.insert(target, clauses.pop(index))
         _renumber(clauses, Clause)
+        _edited(version, by, "Moved a clause", clause_id=clause.pk)
         return clauses[target]
     sections = _sections(version)
     s_index = next(i for i, s in enumerate(sections) if s.pk == section.pk) + (1 if offset > 0 else -1)
@@ -496,6 +583,7 @@ def _clause_to_section(
     Clause.objects.filter(pk=clause.pk).update(section=target, position=0 if not at_end else 2**31 - 1)
     _renumber(_clauses(target.pk), Clause)
     _renumber(_clauses(source_id), Clause)
+    _edited(version, by, "Moved a clause to another section", clause_id=clause.pk, section_id=target.pk)
     return Clause.objects.get(pk=clause.pk)
 
 
@@ -504,6 +592,7 @@ def clause_remove(*, clause: Clause, revision: int, by: Person) -> None:
     section_id = clause.section_id
     version = _draft_of(Section.objects.values_list("version_id", flat=True).get(pk=section_id))
     _claim(version, revision, by)
+    _edited(version, by, "Removed a clause", clause_id=clause.pk, text=clause.text)
     Clause.objects.filter(pk=clause.pk).delete()
     _renumber(_clauses(section_id), Clause)
 

@@ -24,6 +24,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from conduct import drafting, limits
+from conduct.audit import audit_log_record
 from conduct.drafting import ClauseContent, CodeDetails
 from conduct.importer import ImportProposal, code_import_docx, code_import_text
 from conduct.importer.blocks import Block, BlockKind
@@ -32,7 +33,17 @@ from conduct.importer.cleaning import collapse
 from conduct.importer.proposal import Notes
 from conduct.importer.text import line_block
 from conduct.importer.word import read_blocks
-from conduct.models import Clause, ClauseStyle, Code, CodeVersion, Organisation, Person, Section, role_label_plural
+from conduct.models import (
+    AuditAction,
+    Clause,
+    ClauseStyle,
+    Code,
+    CodeVersion,
+    Organisation,
+    Person,
+    Section,
+    role_label_plural,
+)
 from conduct.permissions import can_draft_code, owners_for_new_code
 
 PASTED_TEXT = "Pasted text"
@@ -394,8 +405,23 @@ def code_create_from_import(
     if not owners_for_new_code(created_by).filter(pk=owner.pk).exists():
         raise PermissionDenied(f"You cannot create codes for {owner.name}.")
     draft = drafting.code_create(owner=owner, details=details, created_by=created_by, label=label)
-    _save_rows(draft, _rows(proposal, draft.code))
+    rows = _rows(proposal, draft.code)
+    _save_rows(draft, rows)
+    _audit_import(draft, by=created_by, rows=rows, replaced=False)
     return draft
+
+
+def _audit_import(draft: CodeVersion, *, by: Person, rows: list, replaced: bool) -> None:
+    sections, clauses = len(rows), sum(len(clauses) for _section, clauses in rows)
+    audit_log_record(
+        actor=by,
+        action=AuditAction.DRAFT_IMPORTED,
+        organisation=draft.code.owner,
+        target=draft,
+        summary=f"{'Replaced the text of' if replaced else 'Imported the text of'} the draft {draft.label} of "
+        f"{draft.code.title} from a document ({sections} sections, {clauses} clauses).",
+        details={"before": None, "after": {"version_id": draft.pk, "sections": sections, "clauses": clauses}},
+    )
 
 
 @transaction.atomic
@@ -415,4 +441,5 @@ def draft_replace_from_import(
     Clause.objects.filter(section__version=version).delete()
     Section.objects.filter(version=version).delete()
     _save_rows(version, rows)
+    _audit_import(version, by=by, rows=rows, replaced=True)
     return version

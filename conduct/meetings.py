@@ -16,11 +16,13 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from conduct.audit import audit_log_record
 from conduct.models import (
     BOARD_KINDS,
     GOVERNANCE_ROLE_KINDS,
     Attendance,
     AttendanceStatus,
+    AuditAction,
     Meeting,
     MeetingKind,
     Organisation,
@@ -64,7 +66,25 @@ def meeting_create(
     minutes_reference: str = "",
 ) -> Meeting:
     fields = _clean_meeting(board, held_on, kind, title, minutes_reference)
-    return Meeting.objects.create(board=board, created_by=created_by, **fields)
+    meeting = Meeting.objects.create(board=board, created_by=created_by, **fields)
+    audit_log_record(
+        actor=created_by,
+        action=AuditAction.MEETING_CREATED,
+        organisation=board,
+        target=meeting,
+        summary=f"Recorded a meeting of {board.name} on {meeting.held_on:%-d %B %Y}.",
+        details={"before": None, "after": _meeting_facts(meeting)},
+    )
+    return meeting
+
+
+def _meeting_facts(meeting: Meeting) -> dict:
+    return {
+        "held_on": meeting.held_on,
+        "kind": meeting.kind,
+        "title": meeting.title,
+        "minutes_reference": meeting.minutes_reference,
+    }
 
 
 @transaction.atomic
@@ -76,9 +96,14 @@ def meeting_update(
     title: str = "",
     minutes_reference: str = "",
     today: date | None = None,
+    by: Person | None = None,
 ) -> Meeting:
-    """Correct a meeting's details. Once a code has been adopted at it, its date is part of that evidence."""
-    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    """Correct a meeting's details. Once a code has been adopted at it, its date is part of that evidence.
+
+    ``by`` is the officer making the change (recorded in the audit log).
+    """
+    meeting = Meeting.objects.select_for_update().select_related("board").get(pk=meeting.pk)
+    before = _meeting_facts(meeting)
     fields = _clean_meeting(meeting.board, held_on, kind, title, minutes_reference)
     if meeting.adoptions.exists() and fields["held_on"] != meeting.held_on:
         raise ValidationError({"held_on": "A code was adopted at this meeting, so its date cannot change."})
@@ -88,11 +113,22 @@ def meeting_update(
     for name, value in fields.items():
         setattr(meeting, name, value)
     meeting.save(update_fields=list(fields))
+    if _meeting_facts(meeting) != before:
+        audit_log_record(
+            actor=by,
+            action=AuditAction.MEETING_CHANGED,
+            organisation=meeting.board,
+            target=meeting,
+            summary=f"Changed the details of the meeting of {meeting.board.name} on {meeting.held_on:%-d %B %Y}.",
+            details={"before": before, "after": _meeting_facts(meeting)},
+        )
     return meeting
 
 
 @transaction.atomic
-def attendance_record(*, meeting: Meeting, statuses: dict[int, str], today: date | None = None) -> list[Attendance]:
+def attendance_record(
+    *, meeting: Meeting, statuses: dict[int, str], today: date | None = None, by: Person | None = None
+) -> list[Attendance]:
     """Record who was present, who sent apologies and who was absent, for the board's members that day.
 
     ``statuses`` maps person id to an ``AttendanceStatus``; it must cover only
@@ -121,7 +157,18 @@ def attendance_record(*, meeting: Meeting, statuses: dict[int, str], today: date
         elif row.status != status:
             row.status = status
             changed.append(row)
+    before = {person_id: row.status for person_id, row in existing.items()}
     Attendance.objects.bulk_create(created)
     if changed:
         Attendance.objects.bulk_update(changed, ["status"])
+    if created or changed:
+        audit_log_record(
+            actor=by,
+            action=AuditAction.MEETING_CHANGED,
+            organisation=meeting.board,
+            target=meeting,
+            summary=f"Recorded attendance at the meeting of {meeting.board.name} on {meeting.held_on:%-d %B %Y} "
+            f"({len(created)} new, {len(changed)} changed).",
+            details={"before": {"attendance": before}, "after": {"attendance": {**before, **statuses}}},
+        )
     return list(Attendance.objects.filter(meeting=meeting).select_related("person").order_by("person__full_name"))

@@ -17,9 +17,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from conduct.audit import audit_log_record
 from conduct.evidence_records import adoption_chain
 from conduct.models import (
     Adoption,
+    AuditAction,
     Clause,
     Code,
     CodeVersion,
@@ -371,6 +373,28 @@ def adoption_record(
         ) from clash
     versions_mark_superseded(code=version.code, at=recorded_at)
     adoption_recorded.send(sender=Adoption, adoption=adoption, recorded_at=recorded_at)
+    audit_log_record(
+        actor=recorded_by,
+        action=AuditAction.VERSION_ADOPTED,
+        organisation=board,
+        target=adoption,
+        subject=request.chair,
+        summary=f"{board.name} adopted {version.code.title} {version.label} at its meeting on "
+        f"{adoption.adopted_on:%-d %B %Y}" + (" (recorded by the clerk)." if adoption.recorded_on_behalf else "."),
+        details={
+            "before": {"version_status": VersionStatus.DRAFT},
+            "after": {
+                "adoption_id": adoption.pk,
+                "version_id": version.pk,
+                "effective_on": adoption.effective_on,
+                "review_due_on": adoption.review_due_on,
+                "signing_due_on": adoption.signing_due_on,
+                "includes_sub_organisations": adoption.includes_sub_organisations,
+                "verification_code": adoption.verification_code,
+            },
+        },
+        ip_address=ip_address or None,
+    )
     adoption_chain(adoption)  # last: the board's chain head is held only from here to the commit
     return adoption
 
@@ -412,4 +436,3 @@ def role_create(
     role.save()
     role_started.send(sender=Role, role=role)
     return role
-

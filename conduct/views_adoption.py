@@ -166,7 +166,7 @@ def meeting_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = MeetingForm(request.POST or None, initial=MeetingForm.initial_for(meeting))
     if request.method == "POST" and form.is_valid():
         try:
-            meeting_services.meeting_update(meeting=meeting, **form.cleaned_data)
+            meeting_services.meeting_update(meeting=meeting, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -184,7 +184,7 @@ def meeting_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     form = AttendanceForm(request.POST or None, members=members, current=current)
     if request.method == "POST" and form.is_valid():
         try:
-            meeting_services.attendance_record(meeting=meeting, statuses=form.statuses())
+            meeting_services.attendance_record(meeting=meeting, statuses=form.statuses(), by=request.user)
         except ValidationError as error:
             add_service_errors(form, error)
         else:

@@ -16,7 +16,8 @@ from datetime import date, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from conduct.models import Code
+from conduct.audit import audit_log_record
+from conduct.models import AuditAction, Code, Person
 
 OPENING = "owed"
 ON_THE_DAY = "due"
@@ -80,6 +81,7 @@ def code_reminder_steps_update(
     signing_reminder_days: list[int],
     overdue_repeat_days: int,
     escalate_after_days: int,
+    by: Person | None = None,
 ) -> Code:
     """Change when a code's reminders go out. Lists are stored largest first, without repeats.
 
@@ -96,7 +98,8 @@ def code_reminder_steps_update(
     }
     if errors:
         raise ValidationError(errors)
-    code = Code.objects.select_for_update().get(pk=code.pk)
+    code = Code.objects.select_for_update().select_related("owner").get(pk=code.pk)
+    before = {field: getattr(code, field) for field in STEP_FIELDS}
     code.review_reminder_days = sorted(set(review_reminder_days), reverse=True)
     code.signing_reminder_days = sorted(set(signing_reminder_days), reverse=True)
     code.overdue_repeat_days = overdue_repeat_days
@@ -104,4 +107,14 @@ def code_reminder_steps_update(
     code.clean_fields(exclude=[f.name for f in Code._meta.concrete_fields if f.name not in STEP_FIELDS])
     code.validate_constraints()
     code.save(update_fields=list(STEP_FIELDS))
+    after = {field: getattr(code, field) for field in STEP_FIELDS}
+    if after != before:
+        audit_log_record(
+            actor=by,
+            action=AuditAction.REMINDER_STEPS_CHANGED,
+            organisation=code.owner,
+            target=code,
+            summary=f"Changed when the reminders of {code.title} go out.",
+            details={"before": before, "after": after},
+        )
     return code

@@ -64,7 +64,7 @@ def code_steps(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     form = ReminderStepsForm(request.POST or None, code=code)
     if request.method == "POST" and form.is_valid():
         try:
-            code_reminder_steps_update(code=code, **form.cleaned_data)
+            code_reminder_steps_update(code=code, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from conduct.models import Organisation, Person
+from conduct.audit import audit_log_record
+from conduct.models import AuditAction, Organisation, Person
 from conduct.permissions import Action, can
 
 logger = logging.getLogger(__name__)
@@ -32,5 +33,14 @@ def register_publication_set(*, organisation: Organisation, publish: bool, by: P
         .update(publish_register=publish)
     )
     organisation.publish_register = publish
+    if changed:
+        audit_log_record(
+            actor=by,
+            action=AuditAction.REGISTER_PUBLISHED if publish else AuditAction.REGISTER_UNPUBLISHED,
+            organisation=organisation,
+            target=organisation,
+            summary=f"{'Published' if publish else 'Took down'} the register of interests of {organisation.name}.",
+            details={"before": {"publish_register": not publish}, "after": {"publish_register": publish}},
+        )
     logger.info("Register of %s %s by %s", organisation.slug, "published" if publish else "unpublished", by.email)
     return PublicationChange(organisation, publish, bool(changed))
