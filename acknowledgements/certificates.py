@@ -16,6 +16,7 @@ from django.utils import timezone
 from acknowledgements.issuing import EVIDENCE_FILE, verification_url
 from acknowledgements.models import SealedPdf
 from acknowledgements.sealed_pdfs import sealed_pdf_store
+from conduct.attachments import attachments_for_pdf
 from conduct.diff import VersionDiff, diff_versions
 from conduct.models import Adoption
 from conduct.rendering import render_sections
@@ -80,7 +81,8 @@ def adoption_certificate_issue(*, adoption_id: int) -> SealedPdf:
                 EVIDENCE_FILE,
                 canonical_json(evidence),
                 "The adoption evidence (canonical JSON) its evidence hash is computed over",
-            )
+            ),
+            *attachments_for_pdf(version),  # the version's files, part of what was adopted
         ],
     )
     sealed = seal_pdf(pdf, reason=f"Adoption of {version.code.title} {version.label} by {adoption.board.name}")

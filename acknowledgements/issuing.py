@@ -32,6 +32,7 @@ from acknowledgements.models import Acknowledgement, EmailKind, EventKind, Outgo
 from acknowledgements.outgoing import outgoing_deliver, receipt_email_record
 from acknowledgements.sealed_pdfs import sealed_pdf_bytes, sealed_pdf_store
 from acknowledgements.signing import role_kinds_of
+from conduct.attachments import attachments_for_pdf
 from conduct.models import CodeVersion, VersionStatus
 from conduct.rendering import render_sections
 from core.canonical import canonical_json
@@ -151,7 +152,8 @@ def acknowledgement_pdf_render(ack: Acknowledgement) -> bytes:
         author=document.author,
         subject=document.subject,
         attachments=[
-            Attachment(EVIDENCE_FILE, document.evidence, "The evidence record; its SHA-256 is the evidence hash.")
+            Attachment(EVIDENCE_FILE, document.evidence, "The evidence record; its SHA-256 is the evidence hash."),
+            *attachments_for_pdf(ack.version),  # the version's files, part of what was signed
         ],
     )
     return seal_pdf(pdf, reason=f"Acknowledgement {ack.verification_code}: issued by {settings.SITE_NAME}")

@@ -29,14 +29,28 @@ def clause_content(clause: Any) -> dict:
     }
 
 
-def version_content(version: Any, sections: Iterable[Any]) -> dict:
-    """The text of a version, as hashed: sections and clauses in order, nothing else.
+def attachment_content(attachment: Any) -> dict:
+    return {
+        "title": attachment.title,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+    }
+
+
+def version_content(version: Any, sections: Iterable[Any], attachments: Iterable[Any] = ()) -> dict:
+    """The text of a version, as hashed: sections and clauses in order, then its attached files, nothing else.
 
     Internal identifiers (keys, primary keys) are left out so two versions with the
     same words hash the same, and the code's mutable title is left out so renaming
-    a code never makes old evidence look tampered with.
+    a code never makes old evidence look tampered with. Attached files are in by their
+    SHA-256 (and name, title, type and size), and only when there are some: a version
+    without attachments hashes exactly as it did before attachments existed.
     """
+    files = [attachment_content(attachment) for attachment in attachments]
     return {
+        **({"attachments": files} if files else {}),
         "format": CONTENT_FORMAT,
         "sections": [
             {

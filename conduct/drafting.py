@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from conduct import limits
+from conduct.attachments import attachments_copy
 from conduct.audit import audit_log_record
 from conduct.models import (
     AuditAction,
@@ -192,6 +193,8 @@ def draft_start(*, code: Code, created_by: Person, label: str = "", based_on: Co
     version = version_create_from_content(
         code=code, label=label, sections=content, created_by=created_by, based_on=based_on
     )
+    if based_on is not None:
+        attachments_copy(source=based_on, draft=version)  # the files are part of the text it copies
     CodeVersion.objects.filter(pk=version.pk).update(updated_by=created_by)
     version.updated_by = created_by
     _audit(

@@ -24,6 +24,10 @@ MAX_TERM_CHARS = 120
 # that and leaves room in the 300-character column.
 MAX_SECTION_TITLE_CHARS = 200
 
+# A code's summary and declaration prompt (text columns, shown on every signing page and PDF): the seed codes
+# are one or two sentences (under 300 characters). 2,000 is the clause limit: room for a paragraph.
+MAX_CODE_SUMMARY_CHARS = MAX_CLAUSE_TEXT_CHARS
+
 # Most clauses in a version: 169 (staff code). 1,000 is about 6x that.
 MAX_CLAUSES_PER_VERSION = 1_000
 
@@ -49,3 +53,16 @@ MAX_UNPACKED_BYTES = 10 * MAX_UPLOAD_BYTES
 
 # A clause's number ("1.1", "(a)", "17.3.2"): the database column holds 20 characters.
 MAX_NUMBER_CHARS = 20
+
+# A file attached to a version (PDF or Word): the staff code's Appendix 2 ("The Academy Way") is a
+# one- or two-page leaflet, typically 100-500 KB with a logo. Every signed PDF and adoption certificate
+# of the version embeds its files, and /verify/ reads an uploaded PDF's embedded files within
+# core.pdf's bounds (EMBEDDED_FILES_MAX = 8 files, EMBEDDED_BYTES_MAX = 4 MB decoded), so the files
+# together stay within 3 MB, five at most (with the evidence JSON, six), and any one within 2 MB:
+# four times the largest leaflet, and what a signed PDF can carry and still be verified.
+MAX_ATTACHMENT_BYTES = 2 * 1024 * 1024
+MAX_ATTACHMENTS_TOTAL_BYTES = 3 * 1024 * 1024
+MAX_ATTACHMENTS_PER_VERSION = 5
+
+# A file's title and name, shown on the reading page: the columns hold 200 characters.
+MAX_ATTACHMENT_TITLE_CHARS = 200

@@ -571,7 +571,8 @@ class CodeVersion(models.Model):
         )
 
     def canonical_content(self) -> dict:
-        return version_content(self, self.ordered_sections())
+        attachments = self.attachments.order_by("position").only("title", "filename", "content_type", "size", "sha256")
+        return version_content(self, self.ordered_sections(), attachments)
 
     def compute_hash(self) -> str:
         return compute_content_hash(self.canonical_content())
@@ -724,6 +725,52 @@ class Clause(LockedContent):
         unknown = [kind for kind in self.roles or [] if kind not in RoleKind.values]
         if unknown:
             raise ValidationError({"roles": f"Unknown role(s): {', '.join(unknown)}."})
+
+
+class AttachmentType(models.TextChoices):
+    PDF = "application/pdf", "PDF"
+    DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "Word document"
+
+
+class VersionAttachment(LockedContent):
+    """A file that is part of a version's text (e.g. the staff code's Appendix 2, "attached as separate file").
+
+    Its SHA-256 is in the version's content hash (``conduct.content``), so it is as fixed as the words once the
+    version is adopted: the model refuses a change (``LockedContent``) and so does the database (trigger). The
+    bytes are kept in the row, so they travel with the database, its backups and its triggers.
+    """
+
+    version = models.ForeignKey(CodeVersion, on_delete=models.CASCADE, related_name="attachments")
+    position = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100, choices=AttachmentType.choices)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    content = models.BinaryField()
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    objects = LockedContentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["version", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "position"], name="attachment_position_unique"),
+            models.UniqueConstraint(fields=["version", "filename"], name="attachment_filename_unique"),
+            models.UniqueConstraint(fields=["version", "sha256"], name="attachment_file_once_per_version"),
+            models.CheckConstraint(condition=Q(size__gt=0), name="attachment_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.filename})"
+
+    def _version_status(self) -> str:
+        return CodeVersion.objects.filter(pk=self.version_id).values_list("status", flat=True).first() or "draft"
+
+    @property
+    def kind_label(self) -> str:
+        return AttachmentType(self.content_type).label
 
 
 # ---------------------------------------------------------------------------

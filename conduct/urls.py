@@ -1,6 +1,6 @@
 from django.urls import path
 
-from conduct import views_adoption, views_drafting, views_importing, views_organisations
+from conduct import views_adoption, views_attachments, views_drafting, views_importing, views_organisations
 
 app_name = "conduct"
 
@@ -21,6 +21,13 @@ urlpatterns = [
     path(draft + "preview/", views_drafting.draft_preview, name="draft_preview"),
     path(draft + "details/", views_drafting.draft_details, name="draft_details"),
     path(draft + "discard/", views_drafting.draft_discard, name="draft_discard"),
+    path(draft + "files/", views_attachments.draft_files, name="draft_files"),
+    path(draft + "files/<int:attachment_id>/remove/", views_attachments.draft_file_remove, name="draft_file_remove"),
+    path(
+        "codes/<slug:slug>/versions/<int:pk>/files/<int:attachment_id>/",
+        views_attachments.version_file,
+        name="version_file",
+    ),
     path(draft + "sections/add/", views_drafting.section_add, name="section_add"),
     path(draft + "sections/<int:section_id>/edit/", views_drafting.section_edit, name="section_edit"),
     path(draft + "sections/<int:section_id>/move/", views_drafting.section_move, name="section_move"),

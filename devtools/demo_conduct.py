@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 
+from conduct.attachments import attachment_type_of, clean_filename
 from conduct.models import (
     Adoption,
     Attendance,
@@ -27,6 +28,7 @@ from conduct.models import (
     Organisation,
     Person,
     Role,
+    VersionAttachment,
 )
 from conduct.services import (
     AdoptionRequest,
@@ -34,6 +36,7 @@ from conduct.services import (
     role_create,
     version_create_from_content,
 )
+from core.canonical import sha256_hex
 from devtools.demo_acknowledgements import demo_load_acknowledgements
 from devtools.demo_calendar import DemoCalendar, demo_calendar
 
@@ -170,8 +173,26 @@ class DemoLoader:
                 version = CodeVersion.objects.filter(code=code, label=label).first()
                 if version is None:
                     version = version_create_from_content(code=code, label=label, sections=content["sections"])
+                    self._attach(version, version_row)
                     self._date_as_prepared(version, version_row)
                     self._count("versions")
+
+    def _attach(self, version: CodeVersion, row: dict[str, Any]) -> None:
+        """The version's files (fixtures/attachments/), attached while it is still a draft, as a drafter would."""
+        for position, item in enumerate(row.get("attachments", []), start=1):
+            data = (FIXTURES_DIR / item["file"]).read_bytes()
+            content_type = attachment_type_of(data)
+            VersionAttachment.objects.create(
+                version=version,
+                position=position,
+                title=item["title"],
+                filename=clean_filename(Path(item["file"]).name, content_type),
+                content_type=content_type,
+                size=len(data),
+                sha256=sha256_hex(data),
+                content=data,
+            )
+            self._count("attachments")
 
     def _date_as_prepared(self, version: CodeVersion, row: dict[str, Any]) -> None:
         """A demo version was prepared a fortnight before the first meeting that adopted it, not at load time."""
