@@ -25,7 +25,7 @@ from typing import Any
 from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 
 from conduct.audit import audit_log_record
@@ -52,8 +52,10 @@ from core.dates import date_in_range, date_range_message
 VIA = ("web", "csv", "scim", "command")
 
 
-def _max_length(model: type, field: str) -> int:
-    return model._meta.get_field(field).max_length
+def _max_length(model: type[models.Model], field: str) -> int:
+    column = model._meta.get_field(field)
+    assert isinstance(column, models.CharField) and column.max_length is not None
+    return column.max_length
 
 
 MAX_FULL_NAME = _max_length(Person, "full_name")

@@ -9,7 +9,7 @@ number of queries however many people, roles or entries there are.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -207,7 +207,7 @@ class PersonPage:
     roles: list[Role]
     owed: list[Obligation]
     signed: list[Acknowledgement]
-    declarations: list[Declaration]
+    declarations: Sequence[Declaration]
     invitations: list[Invitation]
     reminders: list[ReminderLog]
     audit: list[AuditLogEntry]
@@ -275,7 +275,7 @@ def person_page(user: Person, person: Person, today: date | None = None) -> Pers
         audit_query.select_related("actor", "organisation").order_by("-at", "-pk")[: PERSON_PAGE_AUDIT_ENTRIES + 1]
     )
     for obligation in owed:
-        obligation.status_now = obligation.status(today)  # type: ignore[attr-defined]
+        obligation.status_now = obligation.status(today)
     return PersonPage(
         person=person,
         roles=roles,

@@ -252,6 +252,7 @@ def _(w):
     v, _s, _c = _draft(w)
     meeting = MeetingFactory.create(board=w.orgs["board"])
     chair = Person.objects.filter(roles__organisation=w.orgs["board"], roles__kind="chair").first()
+    assert chair is not None
     request = AdoptionRequest(
         version=v,
         board=w.orgs["board"],

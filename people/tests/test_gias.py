@@ -66,6 +66,7 @@ def test_a_boards_governance_with_terms_and_who_stepped_down(world, client_for):
 
 def test_chairs_of_the_trust_board_are_chairs_of_trustees(world, client_for):
     chair = Role.objects.filter(organisation=world.orgs["board"], kind="chair").first()
+    assert chair is not None
     response = client_for(world.trust_admin).get(URL, {"board": world.orgs["board"].pk})
     assert {row["Full name"]: row["Role"] for row in rows(response)}[chair.person.full_name] == "Chair of trustees"
 
