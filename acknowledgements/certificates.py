@@ -22,6 +22,7 @@ from conduct.models import Adoption
 from conduct.rendering import render_sections
 from conduct.services import adoption_evidence
 from core.canonical import canonical_json
+from core.display import long_date
 from core.pdf import Attachment, qr_svg, render_pdf, seal_pdf
 
 
@@ -75,7 +76,8 @@ def adoption_certificate_issue(*, adoption_id: int) -> SealedPdf:
         certificate_html(adoption),
         title=f"Adoption certificate: {version.code.title} {version.label}",
         author=adoption.board.name,
-        subject=f"{adoption.board.name} adopted {version.code.title} {version.label} on {adoption.adopted_on:%d %B %Y}",
+        subject=f"{adoption.board.name} adopted {version.code.title} {version.label}"
+        f" on {long_date(adoption.adopted_on)}",
         attachments=[
             Attachment(
                 EVIDENCE_FILE,

@@ -25,6 +25,7 @@ from acknowledgements.models import SealedPdf
 from conduct.evidence_records import ADOPTION, AUDIT_LOG_ENTRY
 from conduct.models import CodeVersion, VersionStatus
 from core.anchoring import anchor_problems
+from core.display import date_and_time
 from core.evidence_chain import EvidenceType, Finding, chain_append, chain_findings, link_problems, record_problems
 from core.evidence_keys import verification_keys
 from core.models import ChainAnchor, ChainHead, EvidenceLink, EvidenceSalt, IntegrityCheck
@@ -154,7 +155,7 @@ ANCHORS_CHECKED = 31  # a month of daily anchors: each one's token and the heads
 def _check_anchors(report: IntegrityReport) -> None:
     for anchor in ChainAnchor.objects.exclude(token=b"").order_by("-created_at", "-pk")[:ANCHORS_CHECKED]:
         report.counts["anchors"] += 1
-        item = f"anchor of {timezone.localtime(anchor.created_at):%d %B %Y %H:%M} ({anchor.digest[:12]}…)"
+        item = f"anchor of {date_and_time(timezone.localtime(anchor.created_at))} ({anchor.digest[:12]}…)"
         report.findings.extend(Finding("anchor", item, problem) for problem in anchor_problems(anchor))
 
 
@@ -314,7 +315,7 @@ def integrity_check_daily() -> IntegrityCheck:
         lines = [f"- {p['kind']}: {p['item']}: {p['problem']}" for p in run.problems[:200]]
         more = len(run.problems) - len(lines)
         body = (
-            f"The evidence check of {timezone.localtime(run.started_at):%d %B %Y at %H:%M} found "
+            f"The evidence check of {date_and_time(timezone.localtime(run.started_at))} found "
             f"{len(run.problems)} broken item(s):\n\n"
             + "\n".join(lines)
             + (f"\n… and {more} more." if more > 0 else "")

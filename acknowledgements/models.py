@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.canonical import new_verification_code
+from core.display import long_date
 from core.models import AppendOnly, AppendOnlyQuerySet
 from core.request_meta import AuthMethod
 
@@ -170,7 +171,7 @@ class Acknowledgement(AppendOnly):
         ]
 
     def __str__(self) -> str:
-        return f"{self.person.full_name} signed {self.version} on {timezone.localtime(self.signed_at):%d %B %Y}"
+        return f"{self.person.full_name} signed {self.version} on {long_date(timezone.localtime(self.signed_at))}"
 
     def get_absolute_url(self) -> str:
         return reverse("acknowledgements:record", args=[self.pk])
@@ -263,7 +264,7 @@ class Declaration(AppendOnly):
 
     def __str__(self) -> str:
         what = "nothing to declare" if self.nothing_to_declare else "interests"
-        return f"{self.person.full_name}: {what} ({self.made_at:%d %B %Y})"
+        return f"{self.person.full_name}: {what} ({long_date(self.made_at)})"
 
 
 class Interest(AppendOnly):

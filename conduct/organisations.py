@@ -43,6 +43,7 @@ from conduct.permissions import (
     can_request_membership,
 )
 from conduct.services import role_create
+from core.display import long_date
 
 Kind = OrganisationKind
 
@@ -141,7 +142,7 @@ def _check_place(parent: Organisation | None, *, depth_below: int, errors: Error
     if parent is None:
         return
     if parent.closed_on is not None:
-        errors.add(field, f"{parent.name} closed on {parent.closed_on:%d %B %Y}; nothing new goes under it.")
+        errors.add(field, f"{parent.name} closed on {long_date(parent.closed_on)}; nothing new goes under it.")
     if len(parent.path) + depth_below * PATH_SEGMENT > PATH_LENGTH:
         errors.add(field, f"{parent.name} is too deep in the tree to hold more levels.")
 
@@ -157,7 +158,7 @@ def _check_governs(kind: str, *, parent: Organisation | None, governs: Organisat
     elif parent is None or governs.root_path != parent.root_path:
         errors.add("governs", f"{governs.name} belongs to another trust or network; a board governs only its own.")
     elif governs.closed_on is not None:
-        errors.add("governs", f"{governs.name} closed on {governs.closed_on:%d %B %Y}.")
+        errors.add("governs", f"{governs.name} closed on {long_date(governs.closed_on)}.")
 
 
 def _clean_slug(slug: str | None, *, name: str, errors: Errors) -> str:
@@ -298,7 +299,7 @@ def organisation_close(*, by: Person, organisation: Organisation, closed_on: dat
     organisation = _locked(organisation)
     errors = Errors()
     if organisation.closed_on is not None:
-        errors.add("closed_on", f"{organisation.name} already closed on {organisation.closed_on:%d %B %Y}.")
+        errors.add("closed_on", f"{organisation.name} already closed on {long_date(organisation.closed_on)}.")
     errors.raise_any()
     # Below it, anything still open (or due to close later) closes the same day; earlier closures stand.
     closing = Organisation.objects.filter(path__startswith=organisation.path).filter(
@@ -313,7 +314,7 @@ def organisation_close(*, by: Person, organisation: Organisation, closed_on: dat
         action=AuditAction.ORGANISATION_CLOSED,
         organisation=organisation,
         target=organisation,
-        summary=f"Closed {organisation.name}{below} from {closed_on:%d %B %Y}.",
+        summary=f"Closed {organisation.name}{below} from {long_date(closed_on)}.",
         details={"closed_on": closed_on, "also_closed": also_closed},
     )
     return organisation
@@ -475,7 +476,7 @@ def network_membership_accept(
         action=AuditAction.MEMBERSHIP_ACCEPTED,
         organisation=membership.school,
         target=membership,
-        summary=f"{membership.school.name} joined {membership.network.name} from {joined_on:%d %B %Y}.",
+        summary=f"{membership.school.name} joined {membership.network.name} from {long_date(joined_on)}.",
         details=_membership_details(membership),
     )
     return membership
@@ -491,9 +492,9 @@ def network_membership_end(*, by: Person, membership: NetworkMembership, ended_o
     if membership.status != MembershipStatus.ACCEPTED or membership.joined_on is None:
         errors.add("membership", f"{membership.school.name} has not accepted this request; there is nothing to end.")
     elif membership.left_on is not None:
-        errors.add("ended_on", f"This membership already ended on {membership.left_on:%d %B %Y}.")
+        errors.add("ended_on", f"This membership already ended on {long_date(membership.left_on)}.")
     elif ended_on < membership.joined_on:
-        errors.add("ended_on", f"Give a day on or after it began ({membership.joined_on:%d %B %Y}).")
+        errors.add("ended_on", f"Give a day on or after it began ({long_date(membership.joined_on)}).")
     errors.raise_any()
     membership.left_on = ended_on
     membership.save(update_fields=["left_on"])
@@ -503,7 +504,7 @@ def network_membership_end(*, by: Person, membership: NetworkMembership, ended_o
         action=AuditAction.MEMBERSHIP_ENDED,
         organisation=side,
         target=membership,
-        summary=f"Ended {membership.school.name}'s membership of {membership.network.name} on {ended_on:%d %B %Y}.",
+        summary=f"Ended {membership.school.name}'s membership of {membership.network.name} on {long_date(ended_on)}.",
         details=_membership_details(membership),
     )
     return membership

@@ -161,6 +161,8 @@ LOGIN_REDIRECT_URL = "home"
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "Europe/London")
 USE_I18N = True
+# Our wording before allauth's: its title-case strings in sentence case ("Sign in", "Remember me").
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

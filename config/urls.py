@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import TemplateView
 
 from acknowledgements.views import reading
 from core.admin_login import admin_login_through_allauth
@@ -12,6 +13,8 @@ admin.site.login = admin_login_through_allauth(admin.site)  # type: ignore[metho
 
 urlpatterns = [
     path("", reading.home, name="home"),
+    # The accessibility statement (Public Sector Bodies Accessibility Regulations 2018), linked from every footer.
+    path("accessibility/", TemplateView.as_view(template_name="accessibility.html"), name="accessibility"),
     path("", include("conduct.urls")),
     path("", include("acknowledgements.urls")),
     path("accounts/", include("allauth.urls")),

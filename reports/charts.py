@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from core.display import long_date, short_date
 from reports.selectors import Row, TimelinePoint
 
 SIGNED, OUTSTANDING, OVERDUE = "#198754", "#ffc107", "#b02a37"  # Bootstrap's success / warning / a darker danger
@@ -109,7 +110,7 @@ def timeline_line(
     width, height = left + plot_width + 24, top + plot_height + bottom
     desc = (
         "; ".join(
-            f"{point.day:%d %B %Y}: {point.counts.signed} of {point.counts.owe} signed "
+            f"{long_date(point.day)}: {point.counts.signed} of {point.counts.owe} signed "
             f"({_percent(point.counts.percent)})"
             for point in points
         )
@@ -137,7 +138,7 @@ def timeline_line(
     for index, (x, y, point) in enumerate(coordinates):
         parts.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{SIGNED}" stroke="#fff" stroke-width="1">'
-            f"<title>{point.day:%d %b %Y}: {point.counts.signed} of {point.counts.owe} signed "
+            f"<title>{short_date(point.day)}: {point.counts.signed} of {point.counts.owe} signed "
             f"({_percent(point.counts.percent)})</title></circle>"
         )
         if index in labelled:
