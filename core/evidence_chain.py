@@ -83,8 +83,9 @@ _RESERVE_SQL = (
 def chain_append(scope: int, items: Sequence[tuple[EvidenceType, models.Model]]) -> list[EvidenceLink]:
     """Sign and chain saved records, in order, at the end of the current transaction's work.
 
-    Three queries whatever the number of records: reserve ``len(items)`` places (taking the head's
-    row lock until the commit), insert their salts, insert their entries.
+    Three queries whatever the number of records: insert their salts, reserve ``len(items)`` places
+    (taking the head's row lock until the commit), insert their entries. Everything that does not need
+    the place (payloads, salts) is done before the lock, so it is held for one insert and the commit.
     """
     if not items:
         return []
@@ -95,6 +96,12 @@ def chain_append(scope: int, items: Sequence[tuple[EvidenceType, models.Model]])
         canonical_json(payload_for(spec, record, salt)).decode("utf-8")
         for (spec, record), salt in zip(items, salts, strict=True)
     ]
+    EvidenceSalt.objects.bulk_create(
+        [
+            EvidenceSalt(record_type=spec.label, record_id=record.pk, salt=salt.hex())
+            for (spec, record), salt in zip(items, salts, strict=True)
+        ]
+    )
     with connection.cursor() as cursor:
         cursor.execute(_RESERVE_SQL, [scope, len(items), GENESIS_HASH, now])
         last_seq, prev_hash = cursor.fetchone()
@@ -117,12 +124,6 @@ def chain_append(scope: int, items: Sequence[tuple[EvidenceType, models.Model]])
         )
         links.append(link)
         prev_hash = link.link_hash
-    EvidenceSalt.objects.bulk_create(
-        [
-            EvidenceSalt(record_type=spec.label, record_id=record.pk, salt=salt.hex())
-            for (spec, record), salt in zip(items, salts, strict=True)
-        ]
-    )
     EvidenceLink.objects.bulk_create(links)  # the trigger sets the head's hash to the last one's
     return links
 

@@ -34,7 +34,17 @@ pytestmark = [
     ),
 ]
 URL = "/verify/"
-REFUSE_TRUNCATE = ["core_evidencelink", "core_chainhead", "core_evidencesalt", "core_chainanchor"]
+REFUSE_TRUNCATE = [
+    "acknowledgements_auditevent",
+    "acknowledgements_acknowledgement",
+    "conduct_adoption",
+    "conduct_auditlogentry",
+    "conduct_clause",
+    "core_evidencelink",
+    "core_chainhead",
+    "core_evidencesalt",
+    "core_chainanchor",
+]
 
 
 def as_superuser_without_triggers(*statements: tuple[str, list]) -> None:
