@@ -34,7 +34,7 @@ from acknowledgements.events import event_invited
 from acknowledgements.evidence import hold_person_evidence
 from acknowledgements.models import Invitation, OutgoingEmail
 from acknowledgements.outgoing import invitation_email_record, outgoing_deliver
-from conduct.accounts import set_password_url
+from conduct.accounts import invitation_days, set_password_url
 from conduct.audit import audit_log_record
 from conduct.models import AuditAction, Organisation, Person, Role, RoleKind, role_label, role_label_plural
 from conduct.people import MAX_EMAIL, MAX_FULL_NAME, MAX_TITLE, role_add
@@ -210,7 +210,7 @@ def invitation_send(*, invitation_id: int, final_attempt: bool = False) -> bool:
             "invited_by": invitation.invited_by,
             "has_password": has_password,
             "link": absolute_url(reverse("account_login")) if has_password else set_password_url(person),
-            "timeout_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+            "timeout_days": invitation_days(),
             "site_name": settings.SITE_NAME,
             "site_url": settings.SITE_URL,
         }

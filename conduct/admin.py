@@ -2,12 +2,44 @@
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 
-from conduct import models
+from conduct import limits, models
+from conduct.forms import at_most_chars
 from conduct.services import role_create
+
+
+class SectionAdminForm(forms.ModelForm):
+    """The operator edits a draft's text within conduct.limits, as the editor and the importer do."""
+
+    class Meta:
+        model = models.Section
+        fields = ("title",)  # the admin passes the fields it shows; these are the ones this form checks
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "title" in self.fields:
+            self.fields["title"].validators.append(
+                at_most_chars(limits.MAX_SECTION_TITLE_CHARS, "The heading", "Shorten it.")
+            )
+
+
+class ClauseAdminForm(forms.ModelForm):
+    class Meta:
+        model = models.Clause
+        fields = ("text", "term")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "text" in self.fields:
+            self.fields["text"].validators.append(
+                at_most_chars(limits.MAX_CLAUSE_TEXT_CHARS, "The clause", "Split it into two clauses, or shorten it.")
+            )
+        if "term" in self.fields:
+            self.fields["term"].validators.append(at_most_chars(limits.MAX_TERM_CHARS, "The lead-in"))
 
 
 class ReadOnlyWhenLockedAdmin(admin.ModelAdmin):
@@ -134,6 +166,7 @@ class CodeAdmin(admin.ModelAdmin):
 
 class SectionInline(admin.TabularInline):
     model = models.Section
+    form = SectionAdminForm
     fields = ("position", "number", "title")
     extra = 0
     show_change_link = True
@@ -172,6 +205,7 @@ class CodeVersionAdmin(ReadOnlyWhenLockedAdmin):
 
 class ClauseInline(admin.StackedInline):
     model = models.Clause
+    form = ClauseAdminForm
     fields = (("position", "number", "style", "depth"), "term", "text", ("roles", "is_new"))
     extra = 0
 
@@ -190,6 +224,7 @@ class ClauseInline(admin.StackedInline):
 
 @admin.register(models.Section)
 class SectionAdmin(ReadOnlyWhenLockedAdmin):
+    form = SectionAdminForm
     list_display = ("__str__", "version", "position")
     list_filter = ("version__code", "version__status")
     search_fields = ("title", "version__code__title")
@@ -202,6 +237,7 @@ class SectionAdmin(ReadOnlyWhenLockedAdmin):
 
 @admin.register(models.Clause)
 class ClauseAdmin(ReadOnlyWhenLockedAdmin):
+    form = ClauseAdminForm
     list_display = ("number", "short_text", "style", "is_new", "section")
     list_filter = ("section__version__code", "style", "is_new", "section__version__status")
     search_fields = ("text", "term", "number")

@@ -23,6 +23,7 @@ from conduct.models import (
     RoleKind,
     role_label_plural,
 )
+from core.forms import BoundedDateField, column_length
 
 
 class DateInput(forms.DateInput):
@@ -58,9 +59,12 @@ class RevisionMixin(forms.Form):
 
 
 class CodeDetailsForm(forms.Form):
-    title = forms.CharField(max_length=200, help_text="As readers will see it, e.g. “Governance Code of Conduct”.")
+    title = forms.CharField(
+        max_length=column_length(Code, "title"), help_text="As readers will see it, e.g. “Governance Code of Conduct”."
+    )
     summary = forms.CharField(
         required=False,
+        validators=[at_most_chars(limits.MAX_CODE_SUMMARY_CHARS, "The summary", "Shorten it.")],
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="One or two sentences saying who the code is for.",
     )
@@ -80,7 +84,11 @@ class CodeDetailsForm(forms.Form):
     requires_declaration = forms.BooleanField(
         required=False, label="Signers also declare their interests (or that they have nothing to declare)"
     )
-    declaration_prompt = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    declaration_prompt = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[at_most_chars(limits.MAX_CODE_SUMMARY_CHARS, "The prompt", "Shorten it.")],
+    )
     offered_as_model = forms.BooleanField(
         required=False,
         label="Offer as a model code",
@@ -319,6 +327,7 @@ class ImportSplitForm(ReviewChangesMixin):
 
     before = forms.CharField(
         label="Split before the words",
+        max_length=limits.MAX_CLAUSE_TEXT_CHARS,
         help_text="Copy the words the second clause starts with, exactly as this clause has them.",
         error_messages={"required": "Type the words the second clause starts with."},
     )
@@ -348,7 +357,7 @@ class ImportMarksForm(ReviewChangesMixin):
 
 
 class MeetingForm(forms.Form):
-    held_on = forms.DateField(widget=DateInput, label="Date of the meeting")
+    held_on = BoundedDateField(widget=DateInput, label="Date of the meeting")
     kind = forms.ChoiceField(choices=MeetingKind.choices, initial=MeetingKind.FULL_BOARD, label="Type of meeting")
     title = forms.CharField(max_length=200, required=False, help_text="Optional, e.g. Autumn term board meeting.")
     minutes_reference = forms.CharField(max_length=100, required=False, help_text="Optional, e.g. LLT-TB-2026-09.")
@@ -415,14 +424,14 @@ class AdoptionForm(forms.Form):
         label="Chair's signature",
         help_text="The chair's full name, typed exactly as on record, as their signature.",
     )
-    effective_on = forms.DateField(widget=DateInput, label="Takes effect on")
-    review_due_on = forms.DateField(
+    effective_on = BoundedDateField(widget=DateInput, label="Takes effect on")
+    review_due_on = BoundedDateField(
         widget=DateInput,
         required=False,
         label="Next review due",
         help_text="Leave blank for one year after the meeting.",
     )
-    signing_due_on = forms.DateField(
+    signing_due_on = BoundedDateField(
         widget=DateInput,
         required=False,
         label="Signatures due by",

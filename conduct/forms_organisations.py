@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 
 from conduct.forms import DateInput
 from conduct.models import Organisation, OrganisationKind
+from core.forms import BoundedDateField, column_length
 
 
 def kind_label(kind: str) -> str:
@@ -32,7 +33,7 @@ NAME_HELP = "As it should appear on records and reports, e.g. “Oak Primary Aca
 
 class OrganisationCreateForm(forms.Form):
     kind = forms.ChoiceField(label="What are you adding?")
-    name = forms.CharField(required=False, help_text=NAME_HELP)
+    name = forms.CharField(required=False, max_length=column_length(Organisation, "name"), help_text=NAME_HELP)
     governs = PlacedOrganisationField(
         queryset=Organisation.objects.none(),
         required=False,
@@ -42,6 +43,7 @@ class OrganisationCreateForm(forms.Form):
     )
     slug = forms.CharField(
         required=False,
+        max_length=column_length(Organisation, "slug"),
         label="Short web name (optional)",
         help_text="Used in web addresses, e.g. oak-primary. Made from the name if you leave it empty.",
     )
@@ -77,11 +79,13 @@ class OrganisationCreateForm(forms.Form):
 
 
 class OrganisationRenameForm(forms.Form):
-    name = forms.CharField(required=False, label="New name", help_text=NAME_HELP)
+    name = forms.CharField(
+        required=False, max_length=column_length(Organisation, "name"), label="New name", help_text=NAME_HELP
+    )
 
 
 class OrganisationCloseForm(forms.Form):
-    closed_on = forms.DateField(
+    closed_on = BoundedDateField(
         widget=DateInput,
         label="Closes on",
         help_text="From this day nobody owes anything new there. It can be a day in the past or the future.",
@@ -137,7 +141,7 @@ class MembershipRequestForm(forms.Form):
 
 
 class MembershipEndForm(forms.Form):
-    ended_on = forms.DateField(
+    ended_on = BoundedDateField(
         widget=DateInput,
         label="Last day of membership",
         help_text="The membership counts up to and including this day; it stays in the history.",

@@ -276,6 +276,11 @@ SOCIALACCOUNT_PROVIDERS: dict[str, dict] = {
                     }
                 ],
                 "EMAIL_AUTHENTICATION": True,
+                # Microsoft Entra ID reports the work address the organisation gave the account; without this
+                # allauth treats it as unverified and will not sign the person in to their invited account.
+                # The address is only as trustworthy as the tenant: in production set MICROSOFT_TENANT to the
+                # trust's own tenant id rather than "organizations" (any work account).
+                "VERIFIED_EMAIL": True,
             }
         }
         if _ms_id
@@ -443,9 +448,10 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
 # allauth counts failed sign-ins per client address: the same proxies are believed there (its adapter asks
 # core.request_meta.client_ip, see conduct.adapters), or one client's failures would lock out everyone behind them.
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
-# Invitation links are allauth password-reset links (single use: setting the password spends them).
-# A week, rather than Django's three days, so an invitation sent on a Friday survives a half-term break.
-PASSWORD_RESET_TIMEOUT = env_int("INVITATION_LINK_DAYS", 7, minimum=1, maximum=30) * 24 * 60 * 60
+# Two lifetimes (conduct.accounts): an invitation's set-password link lasts a week, so one sent on a Friday survives
+# a half-term break; a password reset's (which anyone can have emailed to an address) lasts an hour.
+INVITATION_LINK_TIMEOUT = env_int("INVITATION_LINK_DAYS", 7, minimum=1, maximum=30) * 24 * 60 * 60
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_MINUTES", 60, minimum=10, maximum=24 * 60) * 60
 
 # ---------------------------------------------------------------------------
 # Compliance reports (dashboards, exports, archives, register of interests).

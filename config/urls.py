@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 
 from acknowledgements.views import reading
+from conduct.views_invitation_link import invitation_link
 from core.admin_login import admin_login_through_allauth
 from reports import views as reports_views
 
@@ -17,6 +18,7 @@ urlpatterns = [
     path("accessibility/", TemplateView.as_view(template_name="accessibility.html"), name="accessibility"),
     path("", include("conduct.urls")),
     path("", include("acknowledgements.urls")),
+    path("accounts/invitation/<str:uidb36>/<str:key>/", invitation_link, name="invitation_link"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("reports/", include("reports.urls")),

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from core.dates import date_in_range, date_range_message
+from core.forms import BoundedDateField
 from provisioning.models import ProvisioningToken
 from provisioning.roster import MAX_FILE_BYTES
 
@@ -29,7 +30,7 @@ class RosterUploadForm(forms.Form):
         required=False,
         help_text="Their roles here end on the leaving day below (officer roles are never ended this way).",
     )
-    leavers_on = forms.DateField(
+    leavers_on = BoundedDateField(
         label="Leavers’ last day",
         initial=timezone.localdate,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -13,6 +13,7 @@ from django import forms
 from acknowledgements.models import Obligation
 from conduct.models import Code, CodeVersion, Organisation, OrganisationKind, role_label
 from conduct.permissions import remind_now_q
+from core.forms import BoundedDateField
 from reminders.remind_now import REMIND_NOW_MAX
 from reports.selectors import STATUSES, ReportFilters, today
 
@@ -34,7 +35,7 @@ class DashboardFilterForm(forms.Form):
         choices=[("", "Any status"), *STATUSES.items()],
         help_text="Narrows the list of people and the people exports; the tables always show every status.",
     )
-    as_at = forms.DateField(
+    as_at = BoundedDateField(
         label="As at",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),

@@ -1,10 +1,11 @@
 """Inviting people one at a time: the account, the role, what they owe, the email and its set-password link."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMessage
@@ -45,7 +46,7 @@ def invite_data(school, **overrides):
 
 
 def link_in(message: EmailMessage) -> str:
-    return email_part(message, r"http://testserver(/accounts/password/reset/key/\S+)")
+    return email_part(message, r"http://testserver(/accounts/invitation/\S+)")
 
 
 def test_an_admin_invites_someone_who_then_owes_the_code_and_gets_an_email(
@@ -72,7 +73,7 @@ def test_an_admin_invites_someone_who_then_owes_the_code_and_gets_an_email(
     assert (
         message.to == ["zara.khan@example.org"] and "Sarah Okafor has added you as employee (Teacher)" in message.body
     )
-    assert link_in(message).startswith("/accounts/password/reset/key/")
+    assert link_in(message).startswith("/accounts/invitation/")
 
 
 def test_the_email_link_sets_a_password_verifies_the_address_and_signs_in(
@@ -114,7 +115,7 @@ def test_the_invitation_link_cannot_be_used_twice(school, client, django_capture
     client.post(first.redirect_chain[-1][0], {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
     client.logout()
     again = client.get(link, follow=True).content.decode()
-    assert "This link has expired or was already used" in again
+    assert "This invitation link no longer works" in again
 
 
 def test_a_clerk_can_invite_governors_but_not_make_someone_an_admin(school, client_for):
@@ -277,3 +278,35 @@ def test_the_invitations_page_queries_do_not_grow_with_invitations(school, clien
             starts_on=timezone.localdate(),
         )
     assert count() == small
+
+
+def test_an_invitation_lasts_a_week_and_a_password_reset_an_hour(school, client, django_capture_on_commit_callbacks):
+    """Separate lifetimes: the reset link anyone can have emailed is not as long-lived as an invitation."""
+    import time_machine
+    from allauth.account.forms import default_token_generator
+
+    from conduct.accounts import InvitationTokenGenerator, password_reset_path
+
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation_create(
+            invited_by=school["admin"],
+            full_name="Zara Khan",
+            email="zara@example.org",
+            organisation=school["orgs"]["north"],
+            kind="employee",
+            starts_on=timezone.localdate(),
+        )
+    person = Person.objects.get(email="zara@example.org")
+    link = link_in(mail.outbox[0])
+    reset_key = password_reset_path(person).rstrip("/").split("/")[-1].split("-", 1)[1]
+    later = timezone.now() + timedelta(hours=2)
+    with time_machine.travel(later, tick=False):
+        assert not default_token_generator.check_token(person, reset_key)  # an hour-long reset link has expired
+        response = client.get(link)  # the invitation still holds, and hands over to a fresh reset key
+        assert response.status_code == 302 and "/accounts/password/reset/key/" in response["Location"]
+        assert client.get(response["Location"], follow=True).status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(days=8), tick=False):
+        expired = client.get(link)
+        assert expired.status_code == 400 and "This invitation link no longer works" in expired.content.decode()
+    assert settings.PASSWORD_RESET_TIMEOUT == 3600 and settings.INVITATION_LINK_TIMEOUT == 7 * 86400
+    assert InvitationTokenGenerator.key_salt != type(default_token_generator).key_salt

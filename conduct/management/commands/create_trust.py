@@ -10,7 +10,7 @@ How the admin gets in: the command prints a one-off set-password link for the op
 the admin, rather than emailing it. On a fresh install mail may not be set up yet, and the
 operator is the one who knows the admin is who they say they are. The link is allauth's own
 password-reset-from-key address, made with allauth's token generator exactly as its password
-reset (and the app's invitations) do, so it expires after PASSWORD_RESET_TIMEOUT and stops
+reset (and the app's invitations) do, so it expires after INVITATION_LINK_TIMEOUT and stops
 working once used; following it proves the address and signs the admin in. If the link expires,
 the admin asks for a new one with "Forgotten your password?" on the sign-in page.
 """
@@ -19,11 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from conduct.accounts import set_password_url
+from conduct.accounts import invitation_days, set_password_url
 from conduct.organisations import AlreadySetUp, FirstTrust, trust_create_first
 
 
@@ -68,6 +67,6 @@ class Command(BaseCommand):
         self.stdout.write(f"{verb} {admin.full_name} <{admin.email}>, now an admin of {created.trust.name}.")
         self.stdout.write(
             "Give them this link to set their password and sign in (it works once, and expires in "
-            f"{max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)} day(s)):"
+            f"{invitation_days()} day(s)):"
         )
         self.stdout.write(set_password_url(admin))
