@@ -68,6 +68,33 @@ class Attachment:
     mime_type: str = "application/json"
 
 
+def _static_only_fetcher():
+    """WeasyPrint's fetcher held to the app's own static files (and data: URIs, e.g. an inline logo).
+
+    Nothing a template renders (a code's text, a name, an organisation's branding) can make the renderer
+    fetch from the network or read another file on the server: any other address is refused, and the
+    document is laid out without it.
+    """
+    from urllib.parse import unquote, urlsplit
+
+    from weasyprint.urls import URLFetcher
+
+    roots = [Path(directory).resolve() for directory in (*settings.STATICFILES_DIRS, settings.STATIC_ROOT)]
+
+    class StaticOnlyFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            parts = urlsplit(url)
+            if parts.scheme == "data":
+                return super().fetch(url, headers)
+            if parts.scheme == "file" and parts.netloc in ("", "localhost"):
+                path = Path(unquote(parts.path)).resolve()
+                if any(path.is_relative_to(root) for root in roots) and path.is_file():
+                    return super().fetch(url, headers)
+            raise ValueError(f"Only the app's own static files may be used in a PDF, not {url[:200]!r}.")
+
+    return StaticOnlyFetcher(allowed_protocols=("data", "file"), allow_redirects=False, timeout=5)
+
+
 @lru_cache(maxsize=1)
 def _font_config():
     from weasyprint.text.fonts import FontConfiguration
@@ -90,7 +117,9 @@ def render_pdf(
     from weasyprint import HTML
     from weasyprint import Attachment as WeasyAttachment
 
-    document = HTML(string=html, base_url=base_url or str(settings.BASE_DIR)).render(font_config=_font_config())
+    document = HTML(
+        string=html, base_url=base_url or str(settings.BASE_DIR), url_fetcher=_static_only_fetcher()
+    ).render(font_config=_font_config())
     document.metadata.title = title
     document.metadata.authors = [author]
     document.metadata.description = subject
