@@ -68,6 +68,7 @@ EXEMPT = {
     "provisioning.roster.roster_plan": "a preview: writes nothing",
     "provisioning.roster.roster_preview": "a preview: writes nothing",
     "provisioning.roster.roster_upload_create": "keeps the file for its preview; roster_apply makes the changes",
+    "provisioning.roster.roster_apply_request": "queues roster_apply (audited) for the worker, which makes the changes",
 }
 
 
