@@ -55,6 +55,7 @@ from people.selectors import (
     gias_rows,
     person_page,
 )
+from reminders.selectors import email_problems
 from reports.exports import Sheet, csv_chunks, xlsx_file
 
 PEOPLE_PER_PAGE = 50
@@ -205,6 +206,8 @@ def person_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "may_record_leaver": any(may for _role, may in roles) and any(role.ends_on is None for role in data.roles),
             "reads_audit_log": reads_audit_log(request.user),
             "today": timezone.localdate(),
+            # Receipts, invitations, reminders and digests to them that the mail server refused or that failed.
+            "email_problems": email_problems(request.user, person=person),
         },
     )
 
