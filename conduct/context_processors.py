@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
+from conduct.branding import branding_for
 from conduct.permissions import is_officer
 
 
@@ -9,4 +11,6 @@ def site(request: HttpRequest) -> dict[str, object]:
     return {
         "SITE_NAME": settings.SITE_NAME,
         "is_officer": bool(user and is_officer(user)),
+        # The viewer's trust's branding, read (one query) only if the page shows it.
+        "branding": SimpleLazyObject(lambda: branding_for(user) or False),
     }

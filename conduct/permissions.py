@@ -693,3 +693,8 @@ def people_changeable_by(user: Person, person_ids: set[int]) -> set[int]:
         if can_change_person(user, person):
             changeable.add(person.pk)
     return changeable
+
+
+def can_change_branding(user: Person, organisation: Organisation) -> bool:
+    """A trust's (or network's) logo and accent colour: its admins, for the top of the tree only."""
+    return organisation.parent_id is None and can(user, Action.MANAGE_ORGANISATIONS, organisation)

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from conduct import views_adoption, views_attachments, views_drafting, views_importing, views_organisations
+from conduct import (
+    views_adoption,
+    views_attachments,
+    views_branding,
+    views_drafting,
+    views_importing,
+    views_organisations,
+)
 
 app_name = "conduct"
 
@@ -64,6 +71,9 @@ urlpatterns = [
     path(organisation + "members/", views_organisations.network_members, name="network_members"),
     path(organisation + "members/invite/", views_organisations.network_invite, name="network_invite"),
     path(organisation + "audit-log/", views_organisations.audit_log, name="audit_log"),
+    path(organisation + "branding/", views_branding.branding_edit, name="branding_edit"),
+    path("branding/<slug:slug>.css", views_branding.branding_stylesheet, name="branding_css"),
+    path("branding/<slug:slug>/logo", views_branding.branding_logo, name="branding_logo"),
     path("memberships/<int:pk>/accept/", views_organisations.membership_accept, name="membership_accept"),
     path("memberships/<int:pk>/end/", views_organisations.membership_end, name="membership_end"),
 ]

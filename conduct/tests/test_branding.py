@@ -1,0 +1,177 @@
+"""A trust's branding: accent colour checked for contrast with white on save, a PNG/JPEG logo (SVG and anything
+else refused, by content), a per-trust style sheet instead of inline styles, shown to the trust's people only,
+changed by its admins only, and audited."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from PIL import Image
+
+from conduct.branding import MAX_LOGO_BYTES, branding_for, contrast_ratio
+from conduct.models import AuditAction, AuditLogEntry, Branding
+from conduct.tests.factories import PersonFactory, RoleFactory, trust_tree
+
+pytestmark = pytest.mark.django_db
+
+
+def picture(kind: str = "PNG", size: tuple[int, int] = (120, 40)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (29, 79, 145)).save(buffer, format=kind)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def oak():
+    orgs = trust_tree("Oak Trust")
+    admin = PersonFactory.create()
+    RoleFactory.create(person=admin, organisation=orgs["trust"], kind="admin")
+    teacher = PersonFactory.create()
+    RoleFactory.create(person=teacher, organisation=orgs["north"], kind="employee")
+    return {
+        "orgs": orgs,
+        "admin": admin,
+        "teacher": teacher,
+        "url": reverse("conduct:branding_edit", args=["oak-trust"]),
+    }
+
+
+def save(client, url, **data):
+    return client.post(url, {"accent_colour": "", **data})
+
+
+def test_contrast_is_computed_as_wcag_does():
+    assert round(contrast_ratio("#000000", "#ffffff"), 2) == 21.0
+    assert round(contrast_ratio("#767676", "#ffffff"), 2) == 4.54  # the lightest grey that passes AA
+    assert contrast_ratio("#777777", "#ffffff") < 4.5
+
+
+def test_an_admin_sets_colour_and_logo_and_the_trusts_people_see_them(oak, client_for):
+    assert oak["orgs"]["trust"].slug == "oak-trust"
+    admin = client_for(oak["admin"])
+    assert admin.get(oak["url"]).status_code == 200
+    logo = picture()
+    response = save(admin, oak["url"], accent_colour="#1D4F91", logo=SimpleUploadedFile("logo.png", logo))
+    assert response.status_code == 302
+    branding = Branding.objects.get(organisation=oak["orgs"]["trust"])
+    assert (branding.accent_colour, branding.logo_type, bytes(branding.logo)) == ("#1d4f91", "image/png", logo)
+    entry = AuditLogEntry.objects.get(action=AuditAction.BRANDING_CHANGED)
+    assert entry.details == {"before": None, "after": {"accent_colour": "#1d4f91", "logo_sha256": branding.logo_sha256}}
+
+    css = client_for(oak["teacher"]).get(reverse("conduct:branding_css", args=["oak-trust"]))
+    assert css.status_code == 200 and css["Content-Type"].startswith("text/css") and "#1d4f91" in css.content.decode()
+    assert "public" in css["Cache-Control"]
+    image = client_for(oak["teacher"]).get(reverse("conduct:branding_logo", args=["oak-trust"]))
+    assert image.content == logo and image["Content-Type"] == "image/png"
+
+    home = client_for(oak["teacher"]).get("/").content.decode()
+    seen = branding_for(oak["teacher"])
+    assert seen is not None and seen.name == "Oak Trust" and seen.has_logo
+    assert f'href="/branding/oak-trust.css?v={seen.version}"' in home and "/branding/oak-trust/logo?v=" in home
+    assert 'style="' not in home.split("<header>", 1)[1].split("</header>", 1)[0]  # no inline styles
+    # Someone of another trust sees none of it.
+    elm = PersonFactory.create()
+    RoleFactory.create(person=elm, organisation=trust_tree("Elm Trust")["north"], kind="employee")
+    assert "/branding/oak-trust" not in client_for(elm).get("/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "data, field_message",
+    [
+        ({"accent_colour": "#ffcc00"}, "Choose a darker shade"),
+        ({"accent_colour": "blue"}, "six hexadecimal digits"),
+        ({"logo": ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')}, "SVG"),
+        ({"logo": ("logo.png", b"not a picture at all")}, "not a PNG or JPEG"),
+        ({"logo": ("logo.gif", None)}, "GIF picture"),
+        ({"logo": ("huge.png", b"\x89PNG" + b"0" * MAX_LOGO_BYTES)}, "the limit is"),
+    ],
+)
+def test_bad_colours_and_logos_are_refused_clearly_and_nothing_is_saved(oak, client_for, data, field_message):
+    if "logo" in data:
+        name, content = data["logo"]
+        data = {"logo": SimpleUploadedFile(name, content if content is not None else picture("GIF"))}
+    response = save(client_for(oak["admin"]), oak["url"], **data)
+    assert response.status_code == 400 and field_message in response.content.decode()
+    assert not Branding.objects.exists() and not AuditLogEntry.objects.filter(action=AuditAction.BRANDING_CHANGED)
+
+
+def test_a_jpeg_is_accepted_and_the_logo_can_be_removed(oak, client_for):
+    admin = client_for(oak["admin"])
+    save(admin, oak["url"], logo=SimpleUploadedFile("logo.jpg", picture("JPEG")))
+    assert Branding.objects.get().logo_type == "image/jpeg"
+    save(admin, oak["url"], remove_logo="on")
+    branding = Branding.objects.get()
+    assert (branding.logo_type, branding.logo_sha256) == ("", "")
+    assert client_for(oak["teacher"]).get(reverse("conduct:branding_logo", args=["oak-trust"])).status_code == 404
+    assert AuditLogEntry.objects.filter(action=AuditAction.BRANDING_CHANGED).count() == 2
+
+
+def test_only_the_trusts_admins_change_its_branding(oak, client_for):
+    school_admin = PersonFactory.create()
+    RoleFactory.create(person=school_admin, organisation=oak["orgs"]["north"], kind="admin")
+    other = PersonFactory.create()
+    RoleFactory.create(person=other, organisation=trust_tree("Elm Trust")["trust"], kind="admin")
+    for person in (oak["teacher"], school_admin, other):
+        client = client_for(person)
+        assert client.get(oak["url"]).status_code == 404
+        assert save(client, oak["url"], accent_colour="#1d4f91").status_code == 404
+    # Branding belongs to the top of the tree: not to a school, even for the trust's admin.
+    north = reverse("conduct:branding_edit", args=[oak["orgs"]["north"].slug])
+    assert client_for(oak["admin"]).get(north).status_code == 404
+    assert not Branding.objects.exists()
+
+
+def test_the_branding_costs_one_query_per_page_whether_set_or_not(oak, client_for):
+    client = client_for(oak["teacher"])
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as context:
+            assert client.get("/").status_code == 200
+        return len(context.captured_queries)
+
+    plain = count()
+    save(client_for(oak["admin"]), oak["url"], accent_colour="#1d4f91", logo=SimpleUploadedFile("l.png", picture()))
+    assert count() == plain
+
+
+def test_the_tree_offers_the_branding_page_to_the_trusts_admin_only(oak, client_for):
+    tree = reverse("conduct:organisations")
+    assert f'href="{oak["url"]}"' in client_for(oak["admin"]).get(tree).content.decode()
+    school_admin = PersonFactory.create()
+    RoleFactory.create(person=school_admin, organisation=oak["orgs"]["north"], kind="admin")
+    assert f'href="{oak["url"]}"' not in client_for(school_admin).get(tree).content.decode()
+
+
+def test_reminder_emails_and_signed_pdfs_carry_the_trusts_branding(django_capture_on_commit_callbacks):
+    from io import BytesIO
+
+    from django.core import mail
+    from django.core.mail import EmailMultiAlternatives
+    from pypdf import PdfReader
+
+    from acknowledgements.issuing import acknowledgement_pdf_issue
+    from acknowledgements.sealed_pdfs import sealed_pdf_bytes
+    from acknowledgements.tests.factories import owing, sign
+    from conduct.branding import branding_update
+    from reminders.remind_now import reminders_send_now
+
+    who = owing(name="Oak Trust")
+    admin = PersonFactory.create()
+    RoleFactory.create(person=admin, organisation=who.orgs["trust"], kind="admin")
+    branding_update(actor=admin, organisation=who.orgs["trust"], accent_colour="#1d4f91", logo=picture())
+    with django_capture_on_commit_callbacks(execute=True):
+        reminders_send_now(actor=admin, obligation_ids=[who.obligation.pk])
+    message = mail.outbox[-1]
+    assert isinstance(message, EmailMultiAlternatives)
+    html = str(next(content for content, kind in message.alternatives if kind == "text/html"))
+    assert "background:#1d4f91" in html and "/branding/oak-trust/logo?v=" in html and 'alt="Oak Trust"' in html
+    ack = sign(who, issue_pdf=False).acknowledgement
+    pdf = sealed_pdf_bytes(acknowledgement_pdf_issue(acknowledgement_id=ack.pk, send_receipt=False))
+    first = PdfReader(BytesIO(pdf)).pages[0]
+    assert len(first.images) == 1  # the logo (the QR code is drawn, not a picture)
+    assert first.extract_text().lstrip().startswith("Oak Trust")
