@@ -547,7 +547,7 @@ def people_import_csv(*, data: bytes, invited_by: Person) -> ImportReport:
                 report.done.append(
                     RowDone(
                         row.line,
-                        result.person.full_name,
+                        row.name,  # as the file gives it: an existing account (perhaps another trust's) is not named
                         row.email,
                         role_label(row.kind),
                         row.organisation.name,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -88,6 +90,21 @@ def _paper_errors(obligation: Obligation, paper_signed_on: date, reason: str, to
     return errors
 
 
+@contextmanager
+def _scans_removed_on_rollback() -> Iterator[list]:
+    """Files written inside the block are deleted again if it fails: a rolled-back record leaves no scan behind.
+
+    Scans are stored under names made unique by the storage, so deleting one never touches another record's.
+    """
+    written: list = []  # (storage, name) of each file saved
+    try:
+        yield written
+    except BaseException:
+        for storage, name in written:
+            storage.delete(name)
+        raise
+
+
 def acknowledgement_record_on_behalf(
     *,
     person: Person,
@@ -103,7 +120,7 @@ def acknowledgement_record_on_behalf(
     issue_pdf: bool = True,
 ) -> SignResult:
     """A clerk or admin records that the person signed on paper. The record names who recorded it and why."""
-    with transaction.atomic():
+    with _scans_removed_on_rollback() as written, transaction.atomic():
         hold_person_evidence(person.pk)
         at = at or timezone.now()
         obligation = lock_obligation_for_signing(person, version)
@@ -137,6 +154,7 @@ def acknowledgement_record_on_behalf(
         )
         if scan is not None:
             ack.paper_scan.save(f"{scan_sha256}{_extension(scan)}", scan, save=False)
+            written.append((ack.paper_scan.storage, ack.paper_scan.name))
         rows = declaration_rows(
             declaration,
             person=person,

@@ -450,6 +450,10 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
 # allauth counts failed sign-ins per client address: the same proxies are believed there (its adapter asks
 # core.request_meta.client_ip, see conduct.adapters), or one client's failures would lock out everyone behind them.
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# Stored files (scans, signed PDFs, exports) hold personal data: readable by the app's own user and group only.
+# FileSystemStorage applies these to every file it saves, uploads and the app's own writes alike.
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 # Two lifetimes (conduct.accounts): an invitation's set-password link lasts a week, so one sent on a Friday survives
 # a half-term break; a password reset's (which anyone can have emailed to an address) lasts an hour.
 INVITATION_LINK_TIMEOUT = env_int("INVITATION_LINK_DAYS", 7, minimum=1, maximum=30) * 24 * 60 * 60

@@ -106,3 +106,30 @@ def test_the_middleware_removes_nul_from_every_query_parameter_and_name():
     request = RequestFactory().get("/x/", {"q": "a\x00b", "page\x00": ["1", "2\x00"], "plain": "ok"})
     NulFreeQueryStringMiddleware(view)(request)
     assert seen == {"q": ["ab"], "page": ["1", "2"], "plain": ["ok"]}
+
+
+def test_inviting_an_address_with_an_account_in_another_trust_does_not_reveal_its_name(admin, staff, client_for):
+    from conduct.tests.factories import trust_tree
+
+    other = trust_tree("Elm Trust")
+    stranger = PersonFactory.create(full_name="Hidden Name", email="shared@example.org")
+    RoleFactory.create(person=stranger, organisation=other["north"], kind="employee")
+    data = {
+        "full_name": "Typed Name",
+        "email": "shared@example.org",
+        "organisation": staff.orgs["north"].pk,
+        "kind": "employee",
+        "starts_on": "2026-11-16",
+    }
+    client = client_for(admin)
+    response = client.post(reverse("acknowledgements:invite"), data)
+    notices = [str(message) for message in response.wsgi_request._messages]
+    assert notices == ["shared@example.org already has an account; the new role was added and they have been told."]
+    assert Role.objects.filter(person=stranger, organisation=staff.orgs["north"]).exists()
+    csv_text = (
+        "name,email,role,organisation,start date\nTyped Name,shared@example.org,Volunteer,oak-trust-north,2026-11-17\n"
+    )
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = client.post(reverse("acknowledgements:import"), {"file": SimpleUploadedFile("p.csv", csv_text.encode())})
+    assert "Hidden Name" not in response.content.decode() and "Typed Name" in response.content.decode()

@@ -55,7 +55,8 @@ def invite(request: AuthenticatedHttpRequest) -> HttpResponse:
             elif result.role_created:
                 messages.success(
                     request,
-                    f"{person.full_name} already has an account; the new role was added and they have been told.",
+                    # The account may be another trust's: its name is not shown, only the address the officer typed.
+                    f"{person.email} already has an account; the new role was added and they have been told.",
                 )
             else:
                 messages.info(request, f"{person.full_name} already has this role from that date; nothing was changed.")
