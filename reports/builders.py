@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from conduct.permissions import Action, can
 from reports.archive import archive_build
-from reports.documents import detailed_pdf
+from reports.documents import detailed_pdf, register_pdf, summary_pdf
 from reports.exports import Sheet, people_columns, xlsx_file
 from reports.jobs import (
     JobLost,
@@ -28,6 +28,7 @@ from reports.jobs import (
     job_release,
 )
 from reports.models import JobKind, ReportJob
+from reports.register import register_for
 from reports.selectors import PersonRow, dashboard, owed_rows, people_rows, school_map
 
 logger = logging.getLogger(__name__)
@@ -66,10 +67,32 @@ def spreadsheet_build(job: ReportJob) -> None:
         job_complete(job, handle=handle, file_name=f"{filters.basename('people')}.xlsx", summary={"rows": total})
 
 
+def _pdf_complete(job: ReportJob, content: bytes, name: str) -> None:
+    with tempfile.TemporaryFile() as handle:
+        handle.write(content)
+        job_complete(job, handle=handle, file_name=name, summary={})
+
+
+def summary_pdf_build(job: ReportJob) -> None:
+    """The dashboard's summary PDF (charts and a page per school), for the job's filters."""
+    job_progress(job, done=0, total=1)
+    content, name = summary_pdf(job.requested_by, filters_from_job(job))
+    _pdf_complete(job, content, name)
+
+
+def register_pdf_build(job: ReportJob) -> None:
+    """The register of interests of the job's organisation, as on the day it was asked for."""
+    job_progress(job, done=0, total=1)
+    content, name = register_pdf(register_for(job.organisation, filters_from_job(job).as_at))
+    _pdf_complete(job, content, name)
+
+
 BUILDERS: dict[str, Callable[[ReportJob], None]] = {
     JobKind.ARCHIVE: archive_build,
     JobKind.DETAILED_PDF: detailed_pdf_build,
     JobKind.SPREADSHEET: spreadsheet_build,
+    JobKind.SUMMARY_PDF: summary_pdf_build,
+    JobKind.REGISTER_PDF: register_pdf_build,
 }
 
 

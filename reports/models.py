@@ -24,6 +24,9 @@ class JobKind(models.TextChoices):
     ARCHIVE = "archive", "Archive of signed PDFs"
     DETAILED_PDF = "detailed_pdf", "Detailed PDF report"
     SPREADSHEET = "spreadsheet", "Spreadsheet of people (XLSX)"
+    # PDFs are never drawn inside a web request (seconds of a worker each): these too are jobs.
+    SUMMARY_PDF = "summary_pdf", "Summary PDF report"
+    REGISTER_PDF = "register_pdf", "Register of interests (PDF)"
 
 
 class JobStatus(models.TextChoices):

@@ -36,7 +36,6 @@ from core.downloads import (
 )
 from reminders.remind_now import reminders_send_now
 from reports.charts import school_bars, timeline_line
-from reports.documents import register_pdf, summary_pdf
 from reports.exports import (
     REGISTER_COLUMNS,
     TABLES,
@@ -56,15 +55,20 @@ from reports.publication import register_publication_set
 from reports.register import register_for, register_organisations, register_published
 from reports.selectors import (
     STATUSES,
+    ReportFilters,
     dashboard,
     dashboard_tables,
-    people,
+    owed_rows,
+    people_paginator,
     people_rows,
     person_row,
     today,
 )
 
 PEOPLE_PER_PAGE = 50
+PDF_IN_BACKGROUND = (
+    "The PDF is being prepared in the background. This page shows its progress and the download link when it is ready."
+)
 XLSX_NOW_MAX_ROWS = (
     10_000  # a longer people spreadsheet is written in the background (it takes seconds per 10,000 rows)
 )
@@ -143,7 +147,7 @@ def people_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             status=400,
         )
     filters = resolved.filters
-    paginator = Paginator(people(request.user, filters, resolved.schools), PEOPLE_PER_PAGE)
+    paginator = people_paginator(request.user, filters, resolved.schools, PEOPLE_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     record_url = record_url_builder(absolute=False)
     rows = [person_row(values, filters, resolved.schools) for values in page.object_list]
@@ -201,11 +205,12 @@ def export_view(request: AuthenticatedHttpRequest, table: str, fmt: str) -> Http
     if resolved.filters is None:
         return redirect(_dashboard_url(request.GET.dict()))
     filters, user = resolved.filters, request.user
-    if table == "summary":
-        content, name = summary_pdf(user, filters, resolved.schools)
-        return as_attachment(HttpResponse(content, content_type="application/pdf"), name)
+    if table == "summary":  # drawn by a worker, never inside the request
+        job, _created = job_request(user=user, kind=JobKind.SUMMARY_PDF, filters=filters)
+        messages.info(request, PDF_IN_BACKGROUND)
+        return redirect(job)
     if table == "people" and fmt == "xlsx":
-        count = people(user, filters, resolved.schools).count()
+        count = owed_rows(user, filters, resolved.schools).count()
         if count > XLSX_NOW_MAX_ROWS:
             job, _created = job_request(user=user, kind=JobKind.SPREADSHEET, filters=filters)
             messages.info(
@@ -353,12 +358,14 @@ def register_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 def register_export(request: AuthenticatedHttpRequest, fmt: str) -> HttpResponseBase:
     organisation, _options = _register_organisation(request)
-    register = register_for(organisation, today())
-    if fmt == "pdf":
-        content, name = register_pdf(register)
-        return as_attachment(HttpResponse(content, content_type="application/pdf"), name)
+    if fmt == "pdf":  # drawn by a worker, never inside the request
+        filters = ReportFilters(organisation=organisation, as_at=today())
+        job, _created = job_request(user=request.user, kind=JobKind.REGISTER_PDF, filters=filters)
+        messages.info(request, PDF_IN_BACKGROUND)
+        return redirect(job)
     if fmt != "csv":
         raise Http404("No such export.")
+    register = register_for(organisation, today())
     name = f"{organisation.slug}-register-of-interests-{register.today.isoformat()}.csv"
     response = StreamingHttpResponse(
         csv_chunks(REGISTER_COLUMNS, register_rows(register)), content_type="text/csv; charset=utf-8"

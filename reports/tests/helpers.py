@@ -56,3 +56,22 @@ def query_count(client, url: str, **kwargs) -> int:
             b"".join(response.streaming_content)
     assert response.status_code == 200, response.status_code
     return len(context.captured_queries)
+
+
+def built_in_background(client, response, kind: str) -> bytes:
+    """A PDF asked for by a download link: the request only queued a job (nothing drawn in it) and sent the user to
+    its page; build it as the worker would and return what the job's download link then serves."""
+    from django.urls import reverse
+
+    from reports.builders import job_run
+    from reports.models import JobStatus, ReportJob
+
+    job = ReportJob.objects.get(kind=kind)
+    assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
+    assert job.status == JobStatus.PENDING and not job.file  # nothing rendered in the request
+    assert job_run(job.pk) is not None
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.error
+    download = client.get(reverse("reports:job_download", args=[job.public_id]))
+    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+    return b"".join(download.streaming_content)
