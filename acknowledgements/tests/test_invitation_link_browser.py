@@ -31,7 +31,7 @@ def test_the_invitation_link_opens_the_set_password_page_of_the_running_server(
             kind="employee",
             starts_on=timezone.localdate(),
         )
-    body = mail.outbox[-1].body
+    body = str(mail.outbox[-1].body)
     links = re.findall(r"https?://\S+/accounts/password/reset/key/\S+", body)
     assert len(links) == 1 and links[0].startswith(live_server.url + "/"), body
     page.goto(links[0])
