@@ -127,6 +127,53 @@ def directory(user: Person, filters: DirectoryFilters, today: date | None = None
     return people.order_by(*SORTS.get(filters.sort, SORTS["name"]))
 
 
+@dataclass(frozen=True)
+class DirectoryPage:
+    """One page of the directory, read without counting everyone who matches (a count of 50,000 people costs
+    more than the page): the page's people and whether there is a page after it."""
+
+    number: int
+    object_list: list[Person]
+    has_next: bool
+    per_page: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * self.per_page + 1 if self.object_list else 0
+
+    @property
+    def end_index(self) -> int:
+        return (self.number - 1) * self.per_page + len(self.object_list)
+
+
+def directory_page(people: QuerySet[Person], number: str | int | None, per_page: int) -> DirectoryPage:
+    """Page ``number`` (1 if it is not a whole number of at least 1) of ``people``: one query for per_page + 1 rows."""
+    try:
+        page = max(1, int(number or 1))
+    except (TypeError, ValueError):
+        page = 1
+    page = min(page, 100_000)
+    offset = (page - 1) * per_page
+    rows = list(people[offset : offset + per_page + 1])
+    return DirectoryPage(number=page, object_list=rows[:per_page], has_next=len(rows) > per_page, per_page=per_page)
+
+
 @dataclass
 class DirectoryRow:
     person: Person

@@ -51,6 +51,7 @@ from people.selectors import (
     audit_entries,
     directory,
     directory_export_rows,
+    directory_page,
     directory_rows,
     gias_rows,
     person_page,
@@ -124,8 +125,8 @@ def directory_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_manages_people(request)
     form, _organisations = _directory_form(request)
     filters = form.filters() if form.is_valid() else DirectoryFilters()
-    page = Paginator(directory(request.user, filters), PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
-    rows = directory_rows(request.user, list(page.object_list), filters)
+    page = directory_page(directory(request.user, filters), request.GET.get("page"), PEOPLE_PER_PAGE)
+    rows = directory_rows(request.user, page.object_list, filters)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

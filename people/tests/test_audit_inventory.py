@@ -212,6 +212,36 @@ def _(w):
     return w.trust_admin, lambda: drafting.clause_remove(clause=c, revision=v.revision, by=w.trust_admin)
 
 
+@scenario("conduct.attachments.attachment_add")
+def _(w):
+    from conduct.attachments import attachment_add
+    from conduct.tests.test_attachments import PDF
+
+    v, _s, _c = _draft(w)
+    return w.trust_admin, lambda: attachment_add(
+        version=v, actor=w.trust_admin, data=PDF, filename="way.pdf", title="Appendix: The Academy Way"
+    )
+
+
+@scenario("conduct.attachments.attachment_remove")
+def _(w):
+    from conduct.attachments import attachment_add, attachment_remove
+    from conduct.tests.test_attachments import PDF
+
+    v, _s, _c = _draft(w)
+    attachment = attachment_add(version=v, actor=w.trust_admin, data=PDF, filename="way.pdf", title="Appendix")
+    return w.trust_admin, lambda: attachment_remove(attachment=attachment, actor=w.trust_admin)
+
+
+@scenario("conduct.branding.branding_update")
+def _(w):
+    from conduct.branding import branding_update
+
+    return w.trust_admin, lambda: branding_update(
+        actor=w.trust_admin, organisation=w.orgs["trust"], accent_colour="#1D4F91"
+    )
+
+
 @scenario("conduct.importing.code_create_from_import")
 def _(w):
     return w.trust_admin, lambda: importing.code_create_from_import(
