@@ -19,6 +19,11 @@ urlpatterns = [
     ),
     path("records/<int:pk>/correct/", paper.correct, name="correct"),
     path("adoptions/<int:pk>/certificate.pdf", records.adoption_certificate, name="adoption_certificate"),
+    path(
+        "adoptions/<int:pk>/certificate/status/",
+        records.adoption_certificate_status,
+        name="adoption_certificate_status",
+    ),
     path("paper-signatures/", paper.paper, name="paper"),
     path("paper-signatures/<int:pk>/", paper.record_paper, name="record_paper"),
     path("declarations/", declarations.declare, name="declare"),

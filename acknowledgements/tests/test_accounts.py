@@ -119,7 +119,7 @@ def test_anyone_can_turn_on_an_authenticator_app_and_gets_recovery_codes(staff, 
 
     password_login(client, staff.person)
     page = client.get(reverse("mfa_index")).content.decode()
-    assert "Authenticator App" in page and reverse("mfa_activate_totp") in page
+    assert "Authenticator app" in page and reverse("mfa_activate_totp") in page
     assert 'aria-label="Your account"' in page  # the account pages' own navigation
     assert "Microsoft and Google" not in page  # no providers configured, so no connections tab
     # Turning it on is account-sensitive: allauth asks for the password again first.

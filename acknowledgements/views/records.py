@@ -110,3 +110,21 @@ def adoption_certificate(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
     except StoredFileUnavailable as problem:
         return stored_file_unavailable_response(request, problem, what="the adoption certificate")
     return file_download(content, filename=certificate_filename(adoption))
+
+
+@login_required
+@require_safe
+def adoption_certificate_status(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
+    """Whether the adoption's certificate has been issued yet (the adoption page asks every few seconds)."""
+    adoption = get_object_or_404(Adoption, pk=pk)
+    if not can_view_adoption(request.user, adoption):
+        raise Http404("No such adoption.")
+    stored = SealedPdf.objects.filter(adoption=adoption).only("sha256").first()
+    return JsonResponse(
+        {
+            "ready": stored is not None,
+            "sha256": stored.sha256 if stored else None,
+            "url": reverse("acknowledgements:adoption_certificate", args=[adoption.pk]),
+        },
+        headers={"Cache-Control": "no-store"},
+    )
