@@ -14,13 +14,13 @@ from acknowledgements.views.records import visible_acknowledgement
 from conduct.http import AuthenticatedHttpRequest
 from conduct.models import Adoption
 from conduct.permissions import can_view_adoption
+from core.downloads import file_download
 
 
 def _json_download(bundle: dict, filename: str) -> HttpResponse:
-    response = HttpResponse(json.dumps(bundle, indent=2, sort_keys=True), content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    # core.downloads names the attachment per RFC 6266 and keeps it out of every cache, as for every download.
+    content = json.dumps(bundle, indent=2, sort_keys=True).encode()
+    return file_download(content, filename=filename, content_type="application/json")
 
 
 @login_required
