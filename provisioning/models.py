@@ -144,6 +144,7 @@ class RosterUpload(models.Model):
     apply_requested_at = models.DateTimeField(
         null=True, blank=True, help_text="When the admin asked for it to be applied (in the background)."
     )
+    apply_requested_by = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     apply_error = models.TextField(blank=True, help_text="Why applying it failed (nothing was saved).")
     applied_at = models.DateTimeField(null=True, blank=True)
     summary = models.JSONField(default=dict, blank=True, help_text="What applying it did (counts).")

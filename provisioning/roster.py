@@ -25,13 +25,13 @@ import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from acknowledgements.invitations import COLUMN_ALIASES, _parse_date, _role_kind, invitation_create
@@ -619,12 +619,19 @@ def roster_apply_request(*, actor: Person, upload: RosterUpload) -> bool:
         raise PermissionDenied(f"Only an admin of {upload.organisation.name} can sync its roster.")
     claimed = RosterUpload.objects.filter(
         pk=upload.pk, applied_at__isnull=True, apply_requested_at__isnull=True
-    ).update(apply_requested_at=timezone.now(), apply_error="")
+    ).update(apply_requested_at=timezone.now(), apply_requested_by=actor, apply_error="")
     if claimed:
         from provisioning.tasks import apply_roster_upload  # here: the tasks module imports this one
 
         enqueue_on_commit(apply_roster_upload, upload.pk, actor.pk)
     return bool(claimed)
+
+
+def roster_uploads_waiting(*, requested_before: datetime) -> QuerySet[RosterUpload]:
+    """Uploads asked to be applied before then and neither applied nor failed: their message may have been lost."""
+    return RosterUpload.objects.filter(
+        apply_requested_at__lt=requested_before, applied_at__isnull=True, apply_requested_by__isnull=False
+    ).order_by("apply_requested_at", "pk")
 
 
 def roster_apply_run(*, upload_id: int, actor_id: int) -> None:

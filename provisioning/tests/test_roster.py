@@ -11,7 +11,14 @@ from django.utils import timezone
 from conduct.models import AuditAction, AuditLogEntry, Person, Role
 from conduct.tests.factories import PersonFactory, RoleFactory
 from provisioning.models import ExternalIdentity, RosterUpload
-from provisioning.roster import AlreadyApplied, RosterFileError, roster_apply, roster_plan, roster_upload_create
+from provisioning.roster import (
+    AlreadyApplied,
+    RosterFileError,
+    roster_apply,
+    roster_apply_request,
+    roster_plan,
+    roster_upload_create,
+)
 
 pytestmark = pytest.mark.django_db
 HEADER = "name,email,role,organisation,start date,end date,title,external id\n"
@@ -273,3 +280,23 @@ def test_a_failed_background_apply_is_shown_and_can_be_asked_again(client_for, a
     assert not Person.objects.filter(email="nia@oak.example").exists()
     page = client_for(admin).get(f"/provisioning/{tree['trust'].slug}/roster/{upload.pk}/")
     assert "cannot end today" in page.content.decode() and "Apply these changes" in page.content.decode()
+
+
+def test_a_lost_apply_message_is_queued_again_by_the_sweep(admin, tree, staff, django_capture_on_commit_callbacks):
+    from datetime import timedelta as delta
+
+    from provisioning.reconcile import sweep_roster_applications
+
+    upload = _upload(admin, tree, _csv(f"Nia New,nia@oak.example,Volunteer,{tree['south'].slug},2026-09-01"))
+    with django_capture_on_commit_callbacks(execute=False):  # the message is lost: never sent
+        assert roster_apply_request(actor=admin, upload=upload)
+    assert not Person.objects.filter(email="nia@oak.example").exists()
+    now = timezone.now()
+    assert sweep_roster_applications(now) == 0  # within the grace period: its message may still be queued
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_roster_applications(now + delta(hours=1)) == 1
+    assert Person.objects.filter(email="nia@oak.example").exists()
+    upload.refresh_from_db()
+    assert upload.applied_at is not None
+    assert AuditLogEntry.objects.get(action=AuditAction.ROSTER_SYNCED).actor == admin
+    assert sweep_roster_applications(now + delta(hours=2)) == 0  # applied: nothing more to queue
