@@ -32,6 +32,7 @@ run: install
 	$(PY) -m config.prepare
 	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(PY) manage.py load_demo --if-empty
+	DEBUG=$${DEBUG:-1} $(PY) manage.py evidence_chain_backfill
 	DEBUG=$${DEBUG:-1} $(PY) -m devtools.run start --port $(WEB_PORT) --parent $$PPID
 
 ## Start the demo again, dated from today: delete the development database, files, mail and queued tasks

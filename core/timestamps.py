@@ -138,7 +138,7 @@ def token_time(token) -> datetime:
 def token_problems(token_der: bytes, digest: bytes) -> list[str]:
     """Whether a stored token is an intact, valid timestamp of ``digest`` (the authority's own certificate is
     taken from the token: this checks it was not altered or made for something else, not whom to trust)."""
-    from asn1crypto import cms
+    from asn1crypto import cms  # type: ignore[import-untyped]
     from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
     from pyhanko_certvalidator import ValidationContext
 

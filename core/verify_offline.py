@@ -118,7 +118,7 @@ def _anchor(bundle: dict[str, Any], entry: dict[str, Any], report: Report) -> No
         f"the anchor covers chain {entry['chain']} up to entry {entry['seq']} or later",
     )
     try:
-        from asn1crypto import cms, tsp  # noqa: F401 - importing tsp lets asn1crypto read a TSTInfo
+        from asn1crypto import cms, tsp  # type: ignore[import-untyped]  # noqa: F401 - tsp lets it read a TSTInfo
 
         token = cms.ContentInfo.load(base64.b64decode(anchor["token"]))
         tst = token["content"]["encap_content_info"]["content"].parsed

@@ -17,7 +17,7 @@ MAX_REQUEST = 64 * 1024
 
 
 def application(environ, start_response):
-    from asn1crypto import tsp
+    from asn1crypto import tsp  # type: ignore[import-untyped]
 
     from core.timestamps import local_timestamper
 

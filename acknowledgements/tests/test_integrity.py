@@ -204,7 +204,7 @@ def test_admins_see_the_last_check_on_the_governance_page_and_only_operators_its
     call_command("verify_evidence")
     page = client_for(admin).get("/governance/").content.decode()
     assert "Passed on" in page
-    ack = Acknowledgement.objects.order_by("pk").first()
+    ack = Acknowledgement.objects.order_by("pk")[0]
     tamper("acknowledgements_acknowledgement", ack.pk, "content_hash", "0" * 64)
     with pytest.raises(CommandError):
         call_command("verify_evidence")
@@ -228,12 +228,12 @@ def test_the_daily_anchor_timestamps_every_head_and_a_rewound_chain_shows(staff)
     head = ChainHead.objects.get(scope=ack.organisation_id)
     assert [ack.organisation_id, head.seq, head.head_hash] in heads
     assert anchor.digest == sha256_hex(anchor.heads.encode()) and anchor_problems(anchor) == []
-    from asn1crypto import cms
+    from asn1crypto import cms  # type: ignore[import-untyped]
 
     assert token_time(cms.ContentInfo.load(bytes(anchor.token))) == anchor.timestamped_at
     assert evidence_check().counts["anchors"] == 1 and problems() == []
     # Dropping the newest entry and rewinding the head is invisible to the chain walk, not to the anchor.
-    last = EvidenceLink.objects.filter(scope=ack.organisation_id).order_by("-seq").first()
+    last = EvidenceLink.objects.filter(scope=ack.organisation_id).order_by("-seq")[0]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET session_replication_role = replica")

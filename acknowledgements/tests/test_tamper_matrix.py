@@ -127,7 +127,7 @@ def test_a_changed_field_with_its_hash_recomputed(client, world):
 
 
 def test_a_changed_adopted_clause(client, world):
-    clause = Clause.objects.filter(section__version=world["adoption"].version).order_by("pk").first()
+    clause = Clause.objects.filter(section__version=world["adoption"].version).order_by("pk")[0]
     as_superuser_without_triggers(
         ("UPDATE conduct_clause SET text = %s WHERE id = %s", ["We may do as we like.", clause.pk])
     )
@@ -183,7 +183,7 @@ def test_a_truncated_table(client, world):
 def test_reordered_entries(client, world):
     ack = world["ack"]
     link = EvidenceLink.objects.get(record_type="acknowledgements.acknowledgement", record_id=ack.pk)
-    other = EvidenceLink.objects.filter(scope=link.scope).exclude(pk=link.pk).order_by("-seq").first()
+    other = EvidenceLink.objects.filter(scope=link.scope).exclude(pk=link.pk).order_by("-seq")[0]
     as_superuser_without_triggers(
         ("UPDATE core_evidencelink SET seq = -1 WHERE id = %s", [link.pk]),
         ("UPDATE core_evidencelink SET seq = %s WHERE id = %s", [link.seq, other.pk]),
