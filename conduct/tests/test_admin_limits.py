@@ -2,7 +2,7 @@
 
 import pytest
 
-from conduct import limits, models
+from conduct import limits
 from conduct.admin import ClauseAdminForm, SectionAdminForm
 from conduct.tests.factories import CodeFactory, PersonFactory, first_clause, make_version
 
