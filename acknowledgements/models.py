@@ -33,6 +33,9 @@ class ObligationStatus(models.TextChoices):
     SUPERSEDED = "superseded", "Superseded"
 
 
+SITE_ZONE = timezone.get_default_timezone  # Europe/London (settings.TIME_ZONE), read once and cached by Django
+
+
 def obligation_status(
     *, acknowledged_at: datetime | date | None, superseded_at: datetime | date | None, due_on: date, today: date
 ) -> ObligationStatus:
@@ -55,7 +58,8 @@ def _happened_by(moment: datetime | date | None, day: date) -> bool:
     if moment is None:
         return False
     # A datetime is a date too: it is compared by the day it fell on in the site's time zone.
-    happened_on = timezone.localdate(moment) if isinstance(moment, datetime) else moment
+    # The site's zone itself (not the request's current one, which costs a context lookup per call in exports).
+    happened_on = timezone.localdate(moment, SITE_ZONE()) if isinstance(moment, datetime) else moment
     return happened_on <= day
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from django.utils import timezone
 
 from devtools.benchmark_pages import (
@@ -44,6 +45,9 @@ class Command(BaseCommand):
         parser.add_argument("--readers", type=int, default=20, help="Readers rotated on the reading page.")
         parser.add_argument("--signers", type=int, default=20, help="Sign POSTs timed one at a time.")
         parser.add_argument("--concurrent", type=int, default=200, help="Signers at once (0 to skip).")
+        parser.add_argument(
+            "--exports", action="store_true", help="Also time the CSV against COPY, its memory and the XLSX job."
+        )
         parser.add_argument("--write", type=Path, help="Write the table into this Markdown file (its own section).")
         parser.add_argument(
             "--scaling", action="store_true", help="Title and markers of docs/scaling.md's measurement instead."
@@ -57,6 +61,11 @@ class Command(BaseCommand):
                 raise CommandError(f"--{name} must be at least 1.")
         if options["concurrent"] < 0:
             raise CommandError("--concurrent cannot be negative.")
+        if connection.vendor != "postgresql":
+            raise CommandError(
+                "Run it with DATABASE_URL set to a PostgreSQL database (for example the first --database): "
+                "the page queries are counted in this process, against each database in turn."
+            )
         databases = []
         for given in options["database"]:
             label, sep, url = given.partition("=")
@@ -78,6 +87,7 @@ class Command(BaseCommand):
                             signers=options["signers"],
                             concurrent=options["concurrent"],
                             stdout=self.stdout,
+                            with_exports=options["exports"],
                         )
                     )
                 except RuntimeError as error:
