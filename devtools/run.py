@@ -14,7 +14,9 @@ Procfile with honcho's manager and adds what honcho alone does not do:
 - a SIGINT sent to ``make`` alone (``kill -INT <make pid>``) stops everything: GNU make does not pass
   SIGINT on to its children (a terminal sends it to the whole foreground group), it resets its handler and
   waits for them. The launcher watches the process named by ``--parent`` (make) and stops when make's
-  SIGINT handler is gone (``SigCgt`` in ``/proc/<pid>/status``, Linux) or make itself is.
+  SIGINT handler is gone (``SigCgt`` in ``/proc/<pid>/status``, Linux) or make itself is. (A make started
+  in the background by a non-interactive shell ignores SIGINT from the start, as POSIX says; it then does
+  not stop on SIGINT itself either, and neither does this; SIGTERM to make stops everything in any case.)
 
 It imports neither Django nor the product; nothing in the product imports it.
 """
@@ -46,9 +48,10 @@ DEMO_LOGINS = (
     ("governor@llt.example", "a governor with a code to sign and a declaration to renew"),
     ("clerk@llt.example", "a clerk: drafting, meetings, chasing signatures"),
 )
-# What each process prints once it is ready (Django's runserver, Celery's worker and beat).
+# What each process prints last once it is ready (Django 5.2's runserver ends with its production warning,
+# Celery's worker and beat).
 READY_LINES = {
-    "web": "Quit the server with",
+    "web": "For more information on production servers",
     "worker": " ready.",
     "beat": "beat: Starting",
 }

@@ -78,6 +78,7 @@ import os, signal, socket, sys
 server = socket.socket(); server.bind(("127.0.0.1", int(os.environ["PORT"]))); server.listen(1)
 print("site", os.environ["SITE_URL"], "port", os.environ["PORT"], "web", os.environ["WEB_PORT"])
 print("Quit the server with CONTROL-C.")
+print("For more information on production servers see: https://docs.djangoproject.com/")
 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
 signal.sigwait({signal.SIGTERM})
 """
@@ -139,7 +140,7 @@ def test_a_sigint_to_make_alone_stops_every_process_after_the_banner(tmp_path):
     assert output.count(f"site http://127.0.0.1:{port}") == 2
     # The banner comes after both processes' start-up lines, with the address and three logins.
     banner_at = next(i for i, line in enumerate(lines) if "running at" in line)
-    assert banner_at > max(i for i, line in enumerate(lines) if "Quit the server" in line or "ready." in line)
+    assert banner_at > max(i for i, line in enumerate(lines) if "production servers" in line or "ready." in line)
     banner_text = "\n".join(lines[banner_at : banner_at + 8])
     assert f"http://127.0.0.1:{port}/" in banner_text and DEMO_PASSWORD in banner_text
     assert all(email in banner_text for email, _ in DEMO_LOGINS) and "mail" in banner_text
