@@ -32,7 +32,8 @@ def test_the_invitation_link_opens_the_set_password_page_of_the_running_server(
             starts_on=timezone.localdate(),
         )
     body = str(mail.outbox[-1].body)
-    links = re.findall(r"https?://\S+/accounts/password/reset/key/\S+", body)
+    # The set-password link: the address on the line after "Set your password here".
+    links = re.findall(r"Set your password here[^\n]*\n\s*(https?://\S+)", body)
     assert len(links) == 1 and links[0].startswith(live_server.url + "/"), body
     page.goto(links[0])
     assert page.get_by_role("heading", name=re.compile("Set your password", re.I)).is_visible()
@@ -40,7 +41,8 @@ def test_the_invitation_link_opens_the_set_password_page_of_the_running_server(
     page.locator("input[name=password2]").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Set password and sign in").click()
     page.wait_for_load_state("networkidle")
-    assert page.url.startswith(live_server.url) and "/accounts/password/reset/key/" not in page.url
+    assert page.url.startswith(live_server.url) and "/accounts/invitation/" not in page.url
+    assert "/accounts/password/reset/key/" not in page.url
     person = Person.objects.get(email="zara@example.org")
     assert person.check_password(NEW_PASSWORD)
     assert Invitation.objects.get(person=person).accepted_at is not None
