@@ -43,6 +43,7 @@ def certificate_html(adoption: Adoption) -> str:
         {
             "pdf_title": f"Adoption certificate: {version.code.title} {version.label}",
             "adoption": adoption,
+            "organisation": adoption.board,  # whose trust's branding heads the certificate (pdf/base.html)
             "code": version.code,
             "version": version,
             "previous": previous,

@@ -175,3 +175,24 @@ def test_reminder_emails_and_signed_pdfs_carry_the_trusts_branding(django_captur
     first = PdfReader(BytesIO(pdf)).pages[0]
     assert len(first.images) == 1  # the logo (the QR code is drawn, not a picture)
     assert first.extract_text().lstrip().startswith("Oak Trust")
+
+
+def test_the_adoption_certificate_carries_the_trusts_branding():
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from acknowledgements.certificates import adoption_certificate_issue
+    from acknowledgements.sealed_pdfs import sealed_pdf_bytes
+    from acknowledgements.tests.factories import owing
+    from conduct.branding import branding_update
+    from conduct.models import Adoption
+
+    who = owing(name="Oak Trust")
+    admin = PersonFactory.create()
+    RoleFactory.create(person=admin, organisation=who.orgs["trust"], kind="admin")
+    branding_update(actor=admin, organisation=who.orgs["trust"], accent_colour="#1d4f91", logo=picture())
+    adoption = Adoption.objects.get(version=who.version)
+    pdf = sealed_pdf_bytes(adoption_certificate_issue(adoption_id=adoption.pk))
+    first = PdfReader(BytesIO(pdf)).pages[0]
+    assert len(first.images) == 1 and first.extract_text().lstrip().startswith("Oak Trust")
