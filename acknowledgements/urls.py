@@ -14,9 +14,7 @@ urlpatterns = [
     path("records/<int:pk>/pdf/status/", records.pdf_status, name="pdf_status"),
     path("records/<int:pk>/scan/", records.scan, name="scan"),
     path("records/<int:pk>/evidence.json", bundles.acknowledgement_evidence_bundle, name="evidence_bundle"),
-    path(
-        "adoptions/<int:pk>/evidence.json", bundles.adoption_evidence_bundle, name="adoption_evidence_bundle"
-    ),
+    path("adoptions/<int:pk>/evidence.json", bundles.adoption_evidence_bundle, name="adoption_evidence_bundle"),
     path("records/<int:pk>/correct/", paper.correct, name="correct"),
     path("adoptions/<int:pk>/certificate.pdf", records.adoption_certificate, name="adoption_certificate"),
     path(
