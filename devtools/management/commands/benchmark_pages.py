@@ -61,17 +61,17 @@ class Command(BaseCommand):
                 raise CommandError(f"--{name} must be at least 1.")
         if options["concurrent"] < 0:
             raise CommandError("--concurrent cannot be negative.")
-        if connection.vendor != "postgresql":
-            raise CommandError(
-                "Run it with DATABASE_URL set to a PostgreSQL database (for example the first --database): "
-                "the page queries are counted in this process, against each database in turn."
-            )
         databases = []
         for given in options["database"]:
             label, sep, url = given.partition("=")
             if not sep or not url.startswith(("postgres://", "postgresql://")):
                 raise CommandError(f"--database {given!r}: give LABEL=postgres://… (PostgreSQL only).")
             databases.append((label, url))
+        if connection.vendor != "postgresql":
+            raise CommandError(
+                "Run it with DATABASE_URL set to a PostgreSQL database (for example the first --database): "
+                "the page queries are counted in this process, against each database in turn."
+            )
         results = []
         with restored_database():
             for label, url in databases:
