@@ -15,31 +15,27 @@ from conduct.services import role_create
 class SectionAdminForm(forms.ModelForm):
     """The operator edits a draft's text within conduct.limits, as the editor and the importer do."""
 
+    title = forms.CharField(
+        required=False, validators=[at_most_chars(limits.MAX_SECTION_TITLE_CHARS, "The heading", "Shorten it.")]
+    )
+
     class Meta:
         model = models.Section
         fields = ("title",)  # the admin passes the fields it shows; these are the ones this form checks
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if "title" in self.fields:
-            self.fields["title"].validators.append(
-                at_most_chars(limits.MAX_SECTION_TITLE_CHARS, "The heading", "Shorten it.")
-            )
-
 
 class ClauseAdminForm(forms.ModelForm):
+    text = forms.CharField(
+        widget=forms.Textarea,
+        validators=[
+            at_most_chars(limits.MAX_CLAUSE_TEXT_CHARS, "The clause", "Split it into two clauses, or shorten it.")
+        ],
+    )
+    term = forms.CharField(required=False, validators=[at_most_chars(limits.MAX_TERM_CHARS, "The lead-in")])
+
     class Meta:
         model = models.Clause
         fields = ("text", "term")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if "text" in self.fields:
-            self.fields["text"].validators.append(
-                at_most_chars(limits.MAX_CLAUSE_TEXT_CHARS, "The clause", "Split it into two clauses, or shorten it.")
-            )
-        if "term" in self.fields:
-            self.fields["term"].validators.append(at_most_chars(limits.MAX_TERM_CHARS, "The lead-in"))
 
 
 class ReadOnlyWhenLockedAdmin(admin.ModelAdmin):

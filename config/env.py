@@ -150,7 +150,7 @@ def env_cache(names: tuple[str, ...], default_directory: str, *, environ: Mappin
         if url:
             break
     else:
-        return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": default_directory}
+        return {"BACKEND": "core.cache.FileCache", "LOCATION": default_directory}
     parts = urlsplit(url)
     if parts.scheme in {"redis", "rediss"}:
         if not parts.hostname:
@@ -166,5 +166,5 @@ def env_cache(names: tuple[str, ...], default_directory: str, *, environ: Mappin
     if parts.scheme == "file":
         if not parts.path.startswith("/") or parts.netloc:
             raise ImproperlyConfigured(f"{name} must be file:///absolute/path for a cache in files.")
-        return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": parts.path}
+        return {"BACKEND": "core.cache.FileCache", "LOCATION": parts.path}
     raise ImproperlyConfigured(f"{name} must start with redis://, rediss:// or file:///, not {parts.scheme!r}.")

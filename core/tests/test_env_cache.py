@@ -10,7 +10,7 @@ NAMES = ("CACHE_URL", "REDIS_URL")
 
 def test_unset_means_files_under_var_shared_by_every_process_of_the_host():
     assert env_cache(NAMES, "/srv/var/cache", environ={}) == {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "BACKEND": "core.cache.FileCache",
         "LOCATION": "/srv/var/cache",
     }
 
@@ -38,3 +38,13 @@ def test_the_settings_never_use_a_per_process_cache(settings):
     reload(production)  # the module as a deployment reads it (the test settings swap in their own cache)
     assert "locmem" not in production.CACHES["default"]["BACKEND"]
     assert production.ALLAUTH_TRUSTED_PROXY_COUNT == production.TRUSTED_PROXY_COUNT
+
+
+def test_the_file_cache_makes_its_folder_on_the_first_write_not_when_created(tmp_path):
+    from core.cache import FileCache
+
+    folder = tmp_path / "cache"
+    cache = FileCache(str(folder), {})
+    assert not folder.exists() and cache.get("missing") is None
+    cache.set("key", "value")
+    assert folder.is_dir() and FileCache(str(folder), {}).get("key") == "value"
