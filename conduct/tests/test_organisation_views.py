@@ -28,6 +28,7 @@ from conduct.models import (
 )
 from conduct.organisations import network_membership_accept, network_membership_request, organisation_close
 from conduct.tests.factories import OrganisationFactory, PersonFactory, RoleFactory
+from core.display import long_date
 
 pytestmark = pytest.mark.django_db
 
@@ -290,7 +291,7 @@ def test_nothing_is_added_under_a_closed_organisation(tree: Orgs, admin: Person,
     organisation_close(by=admin, organisation=tree["board"], closed_on=TODAY)
     before = saved_state()
     response = admin_client.post(url("organisation_add", "oak-trust-board"), {"kind": "committee", "name": "Audit"})
-    assert form_errors(response) == [f"Oak Trust Board closed on {TODAY:%d %B %Y}; nothing new goes under it."]
+    assert form_errors(response) == [f"Oak Trust Board closed on {long_date(TODAY)}; nothing new goes under it."]
     assert saved_state() == before
 
 
@@ -459,7 +460,7 @@ def test_ending_a_membership_before_it_began_is_refused_and_saves_nothing(tree: 
     before = saved_state()
     yesterday = TODAY - timedelta(days=1)
     response = client_for(network_admin).post(url("membership_end", membership.pk), {"ended_on": yesterday.isoformat()})
-    assert form_errors(response, "ended_on") == [f"Give a day on or after it began ({TODAY:%d %B %Y})."]
+    assert form_errors(response, "ended_on") == [f"Give a day on or after it began ({long_date(TODAY)})."]
     assert saved_state() == before
 
 
