@@ -98,6 +98,8 @@ def report_scopes(jobs: Iterable[ReportJob]) -> dict[int, ReportScope]:
         else:
             scopes[job.pk] = ReportScope(name=job.organisation.name, slug=job.organisation.slug, school="")
     return scopes
+
+
 # What an owed obligation can be on a day (superseded ones are no longer owed): for filters and labels.
 REPORTED_STATUSES = (ObligationStatus.SIGNED, ObligationStatus.OUTSTANDING, ObligationStatus.OVERDUE)
 STATUSES = {status.value: status.label for status in REPORTED_STATUSES}

@@ -62,6 +62,7 @@ from reports.selectors import (
     people_paginator,
     people_rows,
     person_row,
+    report_scopes,
     today,
 )
 
@@ -291,7 +292,8 @@ def _job_state(job: ReportJob) -> dict:
 @login_required
 def job_detail(request: AuthenticatedHttpRequest, public_id: UUID) -> HttpResponse:
     job = _own_job(request, public_id)
-    return render(request, "reports/job_detail.html", {"job": job, "state": _job_state(job)})
+    scope = report_scopes([job])[job.pk]
+    return render(request, "reports/job_detail.html", {"job": job, "state": _job_state(job), "scope": scope})
 
 
 @login_required
@@ -319,7 +321,7 @@ def job_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     report_organisations(request.user)  # a 404 for someone who runs no reports
     jobs = ReportJob.objects.for_requester(request.user).select_related("organisation", "version__code")
     page = Paginator(jobs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "reports/jobs.html", {"page": page})
+    return render(request, "reports/jobs.html", {"page": page, "scopes": report_scopes(page.object_list)})
 
 
 # ---------------------------------------------------------------------------
