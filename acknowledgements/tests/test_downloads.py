@@ -55,12 +55,13 @@ def test_a_file_replaced_on_disk_is_not_sent_and_records_nothing(staff, issued, 
     assert downloads() == 0
 
 
+@pytest.mark.django_db(transaction=True)  # closing the response ends the request, as in production
 def test_a_download_abandoned_half_way_records_nothing_and_a_complete_one_records_once(staff, issued, client_for):
     ack, record = issued
     client = client_for(staff.person)
     abandoned = client.get(reverse("acknowledgements:pdf", args=[ack.pk]))
-    next(iter(abandoned.streaming_content))  # the first chunk went, then the browser was closed
-    abandoned.close()
+    next(iter(abandoned.streaming_content))  # the first chunk went, then the browser was closed:
+    abandoned.close()  # what the WSGI server does when the client goes away (it ends the request, too)
     assert downloads() == 0
 
     complete = client.get(reverse("acknowledgements:pdf", args=[ack.pk]))

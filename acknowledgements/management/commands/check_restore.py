@@ -18,6 +18,8 @@ class Command(BaseCommand):
         report = restore_check()
         for name, number in sorted(report.counts.items()):
             self.stdout.write(f"checked {number} {name}")
+        for warning in report.warnings:
+            self.stdout.write(f"WARNING {warning}")
         for finding in report.findings:
             self.stdout.write(f"PROBLEM {finding.kind}: {finding.item}: {finding.problem}")
         if report.missing_files:
