@@ -88,3 +88,14 @@ class InvitationAdmin(admin.ModelAdmin):
     search_fields = ("person__full_name", "person__email")
     list_select_related = ("person", "invited_by")
     readonly_fields = ("created_at", "sent_at", "accepted_at")
+
+
+@admin.register(models.OutgoingEmail)
+class OutgoingEmailAdmin(EvidenceAdmin):
+    """Receipts and invitations as sent (or not): written and updated only by the sending tasks."""
+
+    list_display = ("created_at", "kind", "to_address", "status", "attempts", "sent_at")
+    list_filter = ("kind", "status")
+    search_fields = ("to_address", "person__full_name", "last_error")
+    date_hierarchy = "created_at"
+    list_select_related = ("person",)

@@ -288,3 +288,23 @@ class AuditLogEntryAdmin(EvidenceAdmin):
     search_fields = ("summary", "actor__full_name", "actor__email", "organisation__name", "target_id")
     date_hierarchy = "at"
     list_select_related = ("actor", "organisation")
+
+
+@admin.register(models.VersionAttachment)
+class VersionAttachmentAdmin(EvidenceAdmin):
+    """A version's attached files, to read: drafters add them through the editor, which audits each change."""
+
+    list_display = ("version", "position", "title", "filename", "size", "sha256", "added_at")
+    search_fields = ("title", "filename", "sha256", "version__code__title")
+    exclude = ("content",)
+    list_select_related = ("version__code",)
+
+
+@admin.register(models.Branding)
+class BrandingAdmin(EvidenceAdmin):
+    """Branding, to read: a trust's admins change it on its Branding page, which checks contrast and audits."""
+
+    list_display = ("organisation", "accent_colour", "logo_type", "updated_at", "updated_by")
+    search_fields = ("organisation__name",)
+    exclude = ("logo",)
+    list_select_related = ("organisation", "updated_by")

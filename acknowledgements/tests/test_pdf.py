@@ -85,10 +85,17 @@ def test_the_seal_validates_with_pyhanko_and_covers_the_whole_file(staff):
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
+    from core.timestamps import local_tsa_paths
+
     _, pdf = issued(staff)
     signature = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0]
     trust = load_cert_from_pemder(str(seal_credentials().cert_path))
-    status = validate_pdf_signature(signature, ValidationContext(trust_roots=[trust], allow_fetching=False))
+    # The seal carries an RFC 3161 timestamp (PAdES B-T) from the local authority in tests, so the
+    # timestamp's certificate is trusted too: the bottom line covers the seal and its timestamp.
+    tsa = load_cert_from_pemder(str(local_tsa_paths()[1]))
+    context = ValidationContext(trust_roots=[trust, tsa], allow_fetching=False)
+    status = validate_pdf_signature(signature, context)
+    assert status.timestamp_validity is not None and status.timestamp_validity.intact
     assert status.intact and status.valid and status.bottom_line
     assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE
     assert status.signing_cert.sha256 == trust.sha256

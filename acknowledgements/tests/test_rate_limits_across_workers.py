@@ -109,7 +109,9 @@ class Browser:
         self.url, self.session = url, requests.Session()
         self.session.headers["X-Forwarded-For"] = address
         page = self.session.get(f"{url}/accounts/login/", timeout=300).text
-        self.token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert match, "the login page has a CSRF token"
+        self.token = match.group(1)
 
     def sign_in(self, email: str, password: str) -> requests.Response:
         return self.session.post(

@@ -152,7 +152,7 @@ def test_beat_runs_the_sweep_every_few_minutes():
     entry = settings.CELERY_BEAT_SCHEDULE["reconcile"]
     assert entry["task"] == reconcile.name == "core.tasks.reconcile"
     assert (
-        schedule(entry["schedule"]).run_every
+        schedule(entry["schedule"]).run_every  # type: ignore[attr-defined,arg-type]
         == timedelta(minutes=settings.RECONCILE_EVERY_MINUTES)
         <= timedelta(minutes=10)
     )

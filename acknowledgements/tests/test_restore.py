@@ -126,7 +126,8 @@ def test_a_restore_without_the_files_says_so_clearly_and_downloads_do_not_fail(b
 
     # The same instance's pages: a clear page, never a server error.
     ack_pdf = next(record for record in issued if record.acknowledgement_id)
-    storages = {**settings.STORAGES, "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(empty)}}}
+    default_storage: dict = {**settings.STORAGES["default"]}  # type: ignore[dict-item]
+    storages = {**settings.STORAGES, "default": {**default_storage, "OPTIONS": {"location": str(empty)}}}
     with override_settings(STORAGES=storages, MEDIA_ROOT=empty):
         response = client_for(ack_pdf.acknowledgement.person).get(
             reverse("acknowledgements:pdf", args=[ack_pdf.acknowledgement_id])

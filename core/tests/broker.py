@@ -9,15 +9,28 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import kombu.pools
+
 from config.celery import app
 
 UNREACHABLE_BROKER = "redis://127.0.0.1:8597/8"  # one of this suite's ports, where nothing listens
 
 
+def fresh_connections() -> None:
+    """Pooled broker connections are made again for the current URL, as Celery does after a fork.
+
+    kombu keeps one connection pool per broker URL for the whole process (``kombu.pools``), and
+    Celery's ``app.pool`` is that shared pool: closing it without emptying the registry would leave
+    every later test in the process with a closed pool ("Acquire on closed pool"), even eager ones.
+    """
+    kombu.pools.reset()
+    app._pool = None  # type: ignore[attr-defined]
+    app.amqp._producer_pool = None  # type: ignore[attr-defined]
+
+
 def _use(settings: dict) -> None:
     app.conf.update(settings)
-    app._pool = None  # the connection pool and producers are made again for the new URL
-    app.amqp._producer_pool = None
+    fresh_connections()
 
 
 @contextmanager

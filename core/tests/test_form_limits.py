@@ -110,7 +110,7 @@ COLUMNS = {
 def test_the_column_map_names_real_forms_and_columns():
     names = {form.__name__: form for form in FORMS}
     for (form_name, field_name), (model_label, column) in COLUMNS.items():
-        assert field_name in names[form_name].base_fields, (form_name, field_name)
+        assert field_name in names[form_name].base_fields, (form_name, field_name)  # type: ignore[attr-defined]
         assert apps.get_model(model_label)._meta.get_field(column).max_length
 
 

@@ -35,7 +35,12 @@ def test_make_benchmark_runs_every_self_contained_benchmark_in_turn(db, monkeypa
     monkeypatch.setattr(benchmark, "call_command", lambda name, **kwargs: ran.append((name, kwargs)))
     out = io.StringIO()
     call_command("benchmark", stdout=out)
-    assert [name for name, _ in ran] == ["benchmark_pdf", "benchmark_adoption", "benchmark_reminders"]
+    assert [name for name, _ in ran] == [
+        "benchmark_verify_upload",
+        "benchmark_pdf",
+        "benchmark_adoption",
+        "benchmark_reminders",
+    ]
     assert "benchmark_reports skipped" in out.getvalue()
 
 

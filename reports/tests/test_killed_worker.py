@@ -24,6 +24,7 @@ from acknowledgements.models import Acknowledgement, AuditEvent, EventKind, Obli
 from acknowledgements.reconcile import sweep_acknowledgement_pdfs
 from acknowledgements.tasks import issue_acknowledgement_pdf
 from config.celery import app
+from core.tests.broker import fresh_connections
 from reports.tests.conftest import build_trust
 from reports.tests.factories import sign
 
@@ -54,12 +55,6 @@ def broker(settings):
         redis.Redis.from_url(REDIS_URL).delete(queue)
         app.conf.update(saved)
         fresh_connections()
-
-
-def fresh_connections() -> None:
-    """Pooled broker connections are made again for the new URL (earlier tests pooled the in-memory broker)."""
-    app._pool = None
-    app.amqp._producer_pool = None
 
 
 def _database_url() -> str:

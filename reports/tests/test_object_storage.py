@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 import pytest
 from django.conf import settings
 from django.test import override_settings
@@ -128,6 +128,7 @@ def test_sealed_pdfs_and_archives_are_stored_in_and_streamed_from_the_bucket(
 
 def test_an_object_missing_from_the_bucket_gets_the_clear_page(bucket, oak, client_for):
     ack = Acknowledgement.objects.filter(version=oak.version).first()
+    assert ack is not None
     record = acknowledgement_pdf_issue(acknowledgement_id=ack.pk, send_receipt=False)
     bucket.delete_object(Bucket=BUCKET, Key=record.file.name)
     response = client_for(ack.person).get(reverse("acknowledgements:pdf", args=[ack.pk]))

@@ -14,6 +14,7 @@ import pytest
 from django.urls import reverse
 
 from config.celery import app
+from core.tests.broker import fresh_connections
 from reports.models import JobStatus, ReportJob
 from reports.tests.factories import read_zip
 
@@ -35,7 +36,7 @@ def redis_worker(settings):
     queue = f"reports-test-{time.time_ns()}"  # a queue of its own: parallel runs never mix
     app.conf.update(broker_url=REDIS_URL, task_always_eager=False, task_default_queue=queue)
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    fresh_connections(app)
+    fresh_connections()
     try:
         with start_worker(
             app, pool="solo", concurrency=1, perform_ping_check=False, queues=[queue], shutdown_timeout=30
@@ -43,13 +44,7 @@ def redis_worker(settings):
             yield
     finally:
         app.conf.update(saved)
-        fresh_connections(app)
-
-
-def fresh_connections(app) -> None:
-    """Drop pooled broker connections (earlier tests pooled the in-memory broker), as Celery does after a fork."""
-    app.pool.force_close_all()
-    app._after_fork()
+        fresh_connections()
 
 
 def test_the_archive_is_built_by_a_worker_and_downloadable(oak, client_for, redis_worker):
