@@ -26,8 +26,8 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 
 def _admin_sets_up_the_trust(page: Page, link: str) -> None:
     page.goto(urlsplit(link).path)
-    page.get_by_label(re.compile(r"^\s*New Password\W*$")).fill("a-long-and-unguessable-passphrase")
-    page.get_by_label("New Password (again)").fill("a-long-and-unguessable-passphrase")
+    page.get_by_label(re.compile(r"^\s*New password\W*$")).fill("a-long-and-unguessable-passphrase")
+    page.get_by_label("New password (again)").fill("a-long-and-unguessable-passphrase")
     page.get_by_role("button", name="Set password and sign in").click()
     page.wait_for_load_state("networkidle")
     page.get_by_role("link", name="Organisations", exact=True).click()

@@ -37,8 +37,8 @@ def test_a_new_trusts_admin_adds_an_academy_and_its_local_board(page: Page):
     # The admin follows the printed link, sets a password, and is signed in.
     page.goto(urlsplit(link).path)
     assert page.get_by_role("heading", name="Set your password").is_visible()
-    page.get_by_label(re.compile(r"^\s*New Password\W*$")).fill(NEW_PASSWORD)
-    page.get_by_label("New Password (again)").fill(NEW_PASSWORD)
+    page.get_by_label(re.compile(r"^\s*New password\W*$")).fill(NEW_PASSWORD)
+    page.get_by_label("New password (again)").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Set password and sign in").click()
     page.wait_for_load_state("networkidle")
     assert page.get_by_role("button", name="Sign out").is_visible()
@@ -50,8 +50,9 @@ def test_a_new_trusts_admin_adds_an_academy_and_its_local_board(page: Page):
     page.get_by_label("What are you adding?").select_option(label="School or academy")
     page.get_by_label("Name", exact=True).fill(f"{TRUST} Board")
     page.get_by_role("button", name="Add it").click()
-    summary = page.get_by_role("alert")
-    assert summary.get_by_text("There is a problem; nothing was saved").is_visible()
+    summary = page.locator("[data-error-summary]")
+    assert summary.get_by_role("heading", name="There is a problem").is_visible()
+    assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')")  # focus moves to it
     summary.get_by_role("link", name=re.compile("already has an organisation called")).click()
     assert page.evaluate("document.activeElement.id") == "id_name"
     assert Organisation.objects.count() == 2

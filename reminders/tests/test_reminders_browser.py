@@ -24,7 +24,10 @@ def test_an_admin_changes_when_a_codes_reminders_go_out(demo, page, browser_logi
 
     signing.fill("a week before")
     page.get_by_role("button", name="Save reminder settings").click()
-    assert page.get_by_text("Enter whole numbers of days separated by commas, for example 60, 30, 7.").is_visible()
+    message = "Enter whole numbers of days separated by commas, for example 60, 30, 7."
+    assert page.get_by_text(message, exact=True).is_visible()  # beside the field
+    # ... and in the error summary at the top, linked to the field.
+    assert page.get_by_role("link", name=f"Signing reminders: days before the due date: {message}").is_visible()
     assert Code.objects.get(slug="att-staff-code-of-conduct").signing_reminder_days == [7, 0]
 
     page.get_by_label("Signing reminders: days before the due date").fill("0, 14 7")
