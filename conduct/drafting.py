@@ -43,6 +43,7 @@ from conduct.models import (
 )
 from conduct.services import version_content_as_data, version_create_from_content
 from core.academic_year import academic_year_start, version_label
+from core.display import long_date
 
 MAX_DEPTH = 3
 
@@ -83,7 +84,8 @@ def _raise_stale(version: CodeVersion, revision: int) -> None:
     if current.status != VersionStatus.DRAFT:
         raise DraftLocked(f"Version {current.label} has been adopted; its text can no longer be changed.")
     who = current.updated_by.full_name if current.updated_by else "Someone else"
-    when = timezone.localtime(current.updated_at).strftime("%H:%M on %d %B %Y").lstrip("0")
+    local = timezone.localtime(current.updated_at)
+    when = f"{local:%H:%M} on {long_date(local)}"
     raise DraftConflict(
         f"{who} saved a change to this draft at {when}, after you opened it "
         f"(revision {current.revision}; you were editing revision {revision}). "

@@ -23,6 +23,7 @@ from conduct.models import (
     RoleKind,
     role_label_plural,
 )
+from core.display import long_date
 from core.forms import BoundedDateField, column_length
 
 
@@ -401,7 +402,7 @@ class AttendanceForm(forms.Form):
 class MeetingChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, meeting: Meeting) -> str:
         title = f": {meeting.title}" if meeting.title else ""
-        return f"{meeting.held_on:%d %B %Y}, {meeting.get_kind_display()}{title}"
+        return f"{long_date(meeting.held_on)}, {meeting.get_kind_display()}{title}"
 
 
 class PersonChoiceField(forms.ModelChoiceField):

@@ -30,6 +30,7 @@ from django.utils import timezone
 from conduct.content import content_hash as compute_content_hash
 from conduct.content import version_content
 from core.canonical import new_verification_code
+from core.display import long_date
 from core.models import AppendOnly, AppendOnlyQuerySet
 
 
@@ -807,7 +808,7 @@ class Meeting(models.Model):
         ordering = ["-held_on"]
 
     def __str__(self) -> str:
-        return f"{self.board}: {self.get_kind_display()} on {self.held_on:%d %B %Y}"
+        return f"{self.board}: {self.get_kind_display()} on {long_date(self.held_on)}"
 
 
 class AttendanceStatus(models.TextChoices):
@@ -874,7 +875,7 @@ class Adoption(AppendOnly):
         ]
 
     def __str__(self) -> str:
-        return f"{self.version} adopted by {self.board} on {self.adopted_on:%d %B %Y}"
+        return f"{self.version} adopted by {self.board} on {long_date(self.adopted_on)}"
 
 
 # ---------------------------------------------------------------------------
