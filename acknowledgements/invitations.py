@@ -23,7 +23,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -214,11 +214,24 @@ def invitation_send(*, invitation_id: int, final_attempt: bool = False) -> bool:
             "site_name": settings.SITE_NAME,
             "site_url": settings.SITE_URL,
         }
-        return EmailMessage(
-            subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
-            + render_to_string("acknowledgements/email/invitation_subject.txt", context).strip(),
-            body=render_to_string("acknowledgements/email/invitation_message.txt", context),
+        subject = (
+            settings.ACCOUNT_EMAIL_SUBJECT_PREFIX
+            + render_to_string("acknowledgements/email/invitation_subject.txt", context).strip()
         )
+        message = EmailMultiAlternatives(
+            subject=subject, body=render_to_string("acknowledgements/email/invitation_message.txt", context)
+        )
+        # The same words in the trust's branding (its name, logo and colour), for mail clients that show HTML.
+        html_context = {
+            **context,
+            "subject": subject,
+            "action_url": context["link"],
+            "action_label": "Sign in" if has_password else "Set your password",
+        }
+        message.attach_alternative(
+            render_to_string("acknowledgements/email/invitation_message.html", html_context), "text/html"
+        )
+        return message
 
     sent = outgoing_deliver(email_id=row.pk, build=build, final_attempt=final_attempt)
     if sent:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -267,9 +267,21 @@ def receipt_send(*, acknowledgement_id: int, final_attempt: bool = False) -> boo
             "site_name": settings.SITE_NAME,
         }
         subject = render_to_string("acknowledgements/email/receipt_subject.txt", context).strip()
-        message = EmailMessage(
+        message = EmailMultiAlternatives(
             subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
             body=render_to_string("acknowledgements/email/receipt_message.txt", context),
+        )
+        # The same words in the trust's branding (its name, logo and colour), for mail clients that show HTML.
+        html_context = {
+            **context,
+            "subject": subject,
+            "organisation": ack.version.code.owner,
+            "site_url": settings.SITE_URL,
+            "action_url": context["record_url"],
+            "action_label": "See your record",
+        }
+        message.attach_alternative(
+            render_to_string("acknowledgements/email/receipt_message.html", html_context), "text/html"
         )
         message.attach(pdf_filename(ack), sealed_pdf_bytes(record), "application/pdf")
         return message

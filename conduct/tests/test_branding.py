@@ -196,3 +196,44 @@ def test_the_adoption_certificate_carries_the_trusts_branding():
     pdf = sealed_pdf_bytes(adoption_certificate_issue(adoption_id=adoption.pk))
     first = PdfReader(BytesIO(pdf)).pages[0]
     assert len(first.images) == 1 and first.extract_text().lstrip().startswith("Oak Trust")
+
+
+def test_invitations_and_receipts_carry_the_trusts_branding(django_capture_on_commit_callbacks):
+    from django.core import mail
+    from django.utils import timezone
+
+    from acknowledgements.invitations import invitation_create
+    from acknowledgements.tests.factories import owing, sign
+    from conduct.branding import branding_update
+
+    def html_of(message) -> str:
+        return str(next(content for content, kind in message.alternatives if kind == "text/html"))
+
+    who = owing(name="Oak Trust")
+    admin = PersonFactory.create(full_name="Sarah Okafor")
+    RoleFactory.create(person=admin, organisation=who.orgs["trust"], kind="admin")
+    branding_update(actor=admin, organisation=who.orgs["trust"], accent_colour="#1d4f91", logo=picture())
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):  # signing issues the PDF, which sends the receipt
+        ack = sign(who).acknowledgement
+    [receipt] = [message for message in mail.outbox if ack.verification_code in str(message.body)]
+    html = html_of(receipt)
+    assert "background:#1d4f91" in html and "/branding/oak-trust/logo?v=" in html and 'alt="Oak Trust"' in html
+    assert ack.verification_code in html and ack.verification_code in str(receipt.body)  # same words in both
+    assert [name for name, _, _ in receipt.attachments] and receipt.attachments[0][2] == "application/pdf"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation_create(
+            invited_by=admin,
+            full_name="Zara Khan",
+            email="zara@example.org",
+            organisation=who.orgs["trust"],
+            kind="employee",
+            starts_on=timezone.localdate(),
+        )
+    invitation = mail.outbox[-1]
+    html = html_of(invitation)
+    assert invitation.to == ["zara@example.org"] and "Set your password" in html
+    assert "background:#1d4f91" in html and 'alt="Oak Trust"' in html
+    assert "/accounts/invitation/" in html and "/accounts/invitation/" in str(invitation.body)
