@@ -17,9 +17,14 @@ from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-unt
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from acknowledgements.models import Acknowledgement
+from conduct.drafting import draft_start, open_draft
 from conduct.models import Adoption, Code, CodeVersion, Meeting, Organisation, Person, VersionStatus
+from reports.jobs import job_request
+from reports.models import JobKind
+from reports.selectors import ReportFilters
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -68,6 +73,34 @@ def owed_by(email: str) -> dict[str, Any]:
     return {"pk": obligation.pk}
 
 
+def person_of(email: str) -> dict[str, Any]:
+    return {"pk": Person.objects.get(email=email).pk}
+
+
+def role_of(email: str) -> dict[str, Any]:
+    """A current role of the person (the people pages that change one role)."""
+    person = Person.objects.get(email=email)
+    role = person.roles.filter(ends_on__isnull=True).order_by("pk").first()
+    assert role is not None, f"{email} has no current role in the demo"
+    return {"pk": person.pk, "role_pk": role.pk}
+
+
+def draft_of(slug: str, email: str) -> dict[str, Any]:
+    """The code's open draft, started by this drafter if there is none yet (as "Start a draft" does)."""
+    code = Code.objects.get(slug=slug)
+    draft = open_draft(code) or draft_start(code=code, created_by=Person.objects.get(email=email))
+    return {"slug": slug, "pk": draft.pk}
+
+
+def job_for(email: str, trust: str) -> dict[str, Any]:
+    """A spreadsheet job of the trust, requested but not run (the page shows it waiting)."""
+    filters = ReportFilters(organisation=Organisation.objects.get(slug=trust), as_at=timezone.localdate())
+    job, _created = job_request(
+        user=Person.objects.get(email=email), kind=JobKind.SPREADSHEET, filters=filters, enqueue=False
+    )
+    return {"public_id": job.public_id}
+
+
 LLT_CODE, ATT_CODE = "llt-governance-code-of-conduct", "att-staff-code-of-conduct"
 
 
@@ -111,6 +144,9 @@ PAGES = [
     Page(CLERK, "conduct:adoption", lambda: adoption_by("llt-board")),
     Page(CLERK, "acknowledgements:paper"),
     Page(CLERK, "acknowledgements:invitations"),
+    Page(CLERK, "conduct:draft_edit", lambda: draft_of(LLT_CODE, CLERK)),
+    Page(CLERK, "people:directory"),
+    Page(CLERK, "people:person", lambda: person_of(GOVERNOR)),
     # A chair: adopts for the board
     Page(CHAIR, "home"),
     Page(CHAIR, "conduct:adopt", lambda: adopt_for(LLT_CODE, "llt-board")),
@@ -134,6 +170,20 @@ PAGES = [
     Page(ADMIN, "acknowledgements:paper"),
     Page(ADMIN, "acknowledgements:record", lambda: record_in("att")),
     Page(ADMIN, "acknowledgements:record_paper", lambda: owed_by(STAFF)),
+    Page(ADMIN, "conduct:branding_edit", lambda: {"slug": "att"}),
+    Page(ADMIN, "reports:job", lambda: job_for(ADMIN, "att")),
+    Page(ADMIN, "people:directory"),
+    Page(ADMIN, "people:person", lambda: person_of(STAFF)),
+    Page(ADMIN, "people:edit", lambda: person_of(STAFF)),
+    Page(ADMIN, "people:leaver", lambda: person_of(STAFF)),
+    Page(ADMIN, "people:role_add", lambda: person_of(STAFF)),
+    Page(ADMIN, "people:role_end", lambda: role_of(STAFF)),
+    Page(ADMIN, "people:role_edit", lambda: role_of(STAFF)),
+    Page(ADMIN, "people:role_move", lambda: role_of(STAFF)),
+    Page(ADMIN, "people:audit"),
+    Page(ADMIN, "provisioning:index"),
+    Page(ADMIN, "provisioning:tokens", lambda: {"slug": "att"}),
+    Page(ADMIN, "provisioning:roster", lambda: {"slug": "att"}),
 ]
 
 ROLES = sorted({page.role for page in PAGES})
