@@ -42,9 +42,9 @@ demo-reset: install
 	$(PY) -m devtools.run reset
 	$(MAKE) run
 
-## Install the test requirements too and run the whole suite (DATABASE_URL chooses the database).
+## Install the test requirements too and run the whole suite on two processes (pytest-xdist; DATABASE_URL chooses the database).
 test: install-test
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 ## Lint, format check, types and the import architecture (settings in pyproject.toml). Runs every
 ## check even when an earlier one fails, and fails if any did.
