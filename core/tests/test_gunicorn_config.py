@@ -90,12 +90,18 @@ def test_the_hooks_freeze_what_is_loaded_and_raise_the_thresholds(monkeypatch):
 
 
 def test_gunicorn_accepts_the_file(tmp_path):
+    # A development instance of its own (keys under tmp_path), so the check works on a fresh clone too.
+    env = {"PATH": "/usr/bin:/bin", "DEBUG": "1", "GUNICORN_WORKERS": "2", "VAR_DIR": str(tmp_path / "var")}
+    prepared = subprocess.run(
+        [sys.executable, "-m", "config.prepare"], cwd=CONFIG.parents[1], env=env, capture_output=True, text=True
+    )
+    assert prepared.returncode == 0, prepared.stderr
     result = subprocess.run(
         [str(Path(sys.executable).parent / "gunicorn"), "-c", str(CONFIG), "--check-config", "config.wsgi"],
         cwd=CONFIG.parents[1],
         capture_output=True,
         text=True,
         timeout=120,
-        env={"PATH": "/usr/bin:/bin", "DEBUG": "1", "GUNICORN_WORKERS": "2"},
+        env=env,
     )
     assert result.returncode == 0, result.stderr
