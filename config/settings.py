@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "reports",
     "provisioning",
     "people",
+    "privacy",
     "devtools",
     *(["allauth.socialaccount.providers.google"] if _google_id else []),
     *(["allauth.socialaccount.providers.microsoft"] if _ms_id else []),

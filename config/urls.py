@@ -26,5 +26,6 @@ urlpatterns = [
     path("reminders/", include("reminders.urls")),
     path("people/", include("people.urls")),
     path("provisioning/", include("provisioning.urls")),
+    path("privacy/", include("privacy.urls")),
     path("scim/v2/", include("provisioning.scim_urls")),
 ]
