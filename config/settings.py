@@ -100,6 +100,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Permissions-Policy on every response; signed-in HTML pages are never cached (core.security_headers).
     "core.security_headers.SecurityHeadersMiddleware",
+    # Content-Security-Policy on every response, enforced (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -396,6 +398,26 @@ SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp), enforced: pages load scripts, styles and images from this site only (no
+# inline script, style attribute or <style> anywhere: templates/ links static files; a trust's colours come from
+# /branding/<slug>.css), images may also be data: URIs (the authenticator's QR code), no plugins, no <base>
+# elsewhere, forms post here only, and no site may frame a page (with X_FRAME_OPTIONS for older browsers).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        # Signing in with Google or Microsoft posts here and is redirected to the provider: Chrome checks that
+        # redirect against form-action too, so a configured provider's sign-in origin is allowed as well.
+        "form-action": ["'self'"]
+        + (["https://accounts.google.com"] if _google_id else [])
+        + (["https://login.microsoftonline.com"] if _ms_id else []),
+        "frame-ancestors": ["'none'"],
+    }
+}
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
