@@ -7,7 +7,7 @@
   var url = root.getAttribute("data-status-url");
   var status = document.getElementById("job-status");
   var progress = document.getElementById("job-progress");
-  var bar = progress.querySelector(".progress-bar");
+  var percent = document.getElementById("job-percent");
   var errorBox = document.getElementById("job-error");
   var download = document.getElementById("job-download");
   var link = document.getElementById("job-download-link");
@@ -20,19 +20,17 @@
       text += ": " + state.done + " of " + state.total;
     }
     if (status.textContent !== text) { status.textContent = text; }
-    progress.setAttribute("aria-valuenow", String(state.percent));
-    bar.style.width = state.percent + "%";
-    bar.textContent = state.percent + "%";
+    progress.value = state.percent;
+    progress.textContent = state.percent + "%";
+    percent.textContent = state.percent + "%";
     if (state.status === "done") {
-      bar.classList.remove("progress-bar-striped", "progress-bar-animated");
       link.setAttribute("href", state.download_url);
       link.textContent = "Download " + (state.file_name || "the file");
       download.hidden = false;
       link.focus();
     }
     if (state.status === "failed") {
-      bar.classList.remove("progress-bar-striped", "progress-bar-animated");
-      bar.classList.add("bg-danger");
+      progress.classList.add("meter-failed");
       errorBox.textContent = state.error || "The report could not be built.";
       errorBox.classList.remove("d-none");
     }
