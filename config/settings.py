@@ -486,3 +486,22 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_MINUTES", 60, minimum=10, maxim
 # Compliance reports (dashboards, exports, archives, register of interests).
 # ---------------------------------------------------------------------------
 # Finished archives and detailed PDFs are purged nightly ("reports-purge-expired-files", CELERY_BEAT_SCHEDULE).
+
+# ---------------------------------------------------------------------------
+# Retention of personal data (privacy/retention.py; the schedule and its reasons: docs/retention.md).
+# ---------------------------------------------------------------------------
+# Signed records are kept this many years after the person's last role ends (the Limitation Act's six years);
+# declarations after the appointment they were made for; adoptions after a newer version replaced them; officers'
+# audit entries after the action. Reminder and email rows are deleted this many days after they were sent (13 months).
+RETENTION_ACKNOWLEDGEMENTS_YEARS = env_int("RETENTION_ACKNOWLEDGEMENTS_YEARS", 6, minimum=1, maximum=100)
+RETENTION_DECLARATIONS_YEARS = env_int("RETENTION_DECLARATIONS_YEARS", 6, minimum=1, maximum=100)
+RETENTION_ADOPTIONS_YEARS = env_int("RETENTION_ADOPTIONS_YEARS", 6, minimum=1, maximum=100)
+RETENTION_AUDIT_YEARS = env_int("RETENTION_AUDIT_YEARS", 6, minimum=1, maximum=100)
+RETENTION_EMAIL_ROWS_DAYS = env_int("RETENTION_EMAIL_ROWS_DAYS", 396, minimum=1, maximum=36500)
+# Off: people whose retention has ended are listed for an admin to review (/privacy/retention/). On: the nightly
+# sweep erases each of them (privacy.erasure.person_erase, basis "retention_ended"), except those under legal hold.
+RETENTION_AUTO_ERASE = env_bool("RETENTION_AUTO_ERASE", False)
+CELERY_BEAT_SCHEDULE["apply-retention"] = {
+    "task": "privacy.tasks.apply_retention",
+    "schedule": crontab(hour=3, minute=45),
+}
