@@ -19,7 +19,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -36,10 +36,10 @@ from acknowledgements.models import Invitation, OutgoingEmail
 from acknowledgements.outgoing import invitation_email_record, outgoing_deliver
 from conduct.accounts import invitation_days, set_password_url
 from conduct.audit import audit_log_record
-from conduct.models import AuditAction, Organisation, Person, Role, RoleKind, role_label, role_label_plural
+from conduct.models import AuditAction, Organisation, Person, Role, RoleKind, role_kind_from_text, role_label
 from conduct.people import MAX_EMAIL, MAX_FULL_NAME, MAX_TITLE, role_add
 from conduct.permissions import can_manage_people, may_grant_role, organisations_managed_by
-from core.dates import date_in_range
+from core.dates import date_from_text, date_in_range
 from core.site import absolute_url
 from core.tasks import enqueue_on_commit
 from core.text_files import decode_upload
@@ -278,7 +278,6 @@ COLUMN_ALIASES = {
     "start date dd mm yyyy": "start date",
     "job title": "title",
 }
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y")
 
 
 @dataclass(frozen=True)
@@ -327,24 +326,6 @@ class ImportReport:
 def _column(header: str) -> str:
     name = re.sub(r"[\s_\-/()]+", " ", header.replace("\ufeff", "")).strip().lower()
     return COLUMN_ALIASES.get(name, name)
-
-
-def _parse_date(value: str) -> date | None:
-    value = value.strip()
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-def _role_kind(value: str) -> str | None:
-    wanted = re.sub(r"[\s_\-]+", " ", value).strip().lower()
-    for kind, label in RoleKind.choices:
-        if wanted in (kind.replace("_", " "), label.lower(), role_label_plural(kind).lower()):
-            return kind
-    return None
 
 
 class _Organisations:
@@ -448,7 +429,7 @@ def _validate_row(line: int, values: dict[str, str], user: Person, organisations
             problems.append(f"“{values['email']}” is not a valid email address" if email else "the email is missing")
     if len(title) > MAX_TITLE:
         problems.append(f"the title is longer than {MAX_TITLE} characters")
-    kind = _role_kind(values["role"])
+    kind = role_kind_from_text(values["role"])
     if kind is None:
         problems.append(f"unknown role “{values['role']}”" if values["role"] else "the role is missing")
     organisation, organisation_problem = (
@@ -456,7 +437,7 @@ def _validate_row(line: int, values: dict[str, str], user: Person, organisations
     )
     if organisation_problem:
         problems.append(organisation_problem[0].lower() + organisation_problem[1:].rstrip("."))
-    starts_on = _parse_date(values["start date"])
+    starts_on = date_from_text(values["start date"])
     if starts_on is None:
         problems.append(
             f"“{values['start date']}” is not a date (use YYYY-MM-DD or DD/MM/YYYY)"

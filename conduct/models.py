@@ -322,6 +322,18 @@ def role_label_plural(kind: str) -> str:
     return role_label(kind) + "s"
 
 
+def role_kind_from_text(value: str) -> str | None:
+    """The role kind a person typed or a file names ("Local governor", "local_governors", "Employee"), else None.
+
+    One reading for every route a role arrives by: the CSV import, the roster sync and SCIM groups.
+    """
+    wanted = " ".join(value.replace("_", " ").replace("-", " ").split()).lower()
+    for kind, label in _ROLE_LABELS.items():
+        if wanted in (kind.replace("_", " "), label.lower(), role_label_plural(kind).lower()):
+            return kind
+    return None
+
+
 GOVERNANCE_ROLE_KINDS = frozenset({RoleKind.MEMBER, RoleKind.TRUSTEE, RoleKind.LOCAL_GOVERNOR, RoleKind.CHAIR})
 OFFICER_ROLE_KINDS = frozenset({RoleKind.ADMIN, RoleKind.CHAIR, RoleKind.CLERK})
 

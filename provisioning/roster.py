@@ -34,9 +34,9 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from acknowledgements.invitations import COLUMN_ALIASES, _parse_date, _role_kind, invitation_create
+from acknowledgements.invitations import COLUMN_ALIASES, invitation_create
 from conduct.audit import audit_log_record
-from conduct.models import OFFICER_ROLE_KINDS, AuditAction, Organisation, Person, Role, role_label
+from conduct.models import OFFICER_ROLE_KINDS, AuditAction, Organisation, Person, Role, role_kind_from_text, role_label
 from conduct.people import (
     MAX_EMAIL,
     MAX_FULL_NAME,
@@ -47,7 +47,7 @@ from conduct.people import (
     role_update_governance,
 )
 from conduct.permissions import can_change_role, can_manage_provisioning, may_grant_role, people_changeable_by
-from core.dates import date_in_range, date_range_message
+from core.dates import date_from_text, date_in_range, date_range_message
 from core.tasks import enqueue_on_commit
 from provisioning.models import EXTERNAL_ID_MAX_LENGTH, ExternalIdentity, RosterUpload
 
@@ -205,7 +205,7 @@ class _Places:
 
 
 # The CSV import's reading of a role's name, remembered: a roster names a handful of roles thousands of times.
-_kind = lru_cache(maxsize=512)(_role_kind)
+_kind = lru_cache(maxsize=512)(role_kind_from_text)
 
 
 def _date(value: str, what: str, problems: list[str], *, required: bool) -> date | None:
@@ -213,7 +213,7 @@ def _date(value: str, what: str, problems: list[str], *, required: bool) -> date
         if required:
             problems.append(f"the {what} is missing")
         return None
-    day = _parse_date(value)
+    day = date_from_text(value)
     if day is None:
         problems.append(f"“{value}” is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
     elif not date_in_range(day):

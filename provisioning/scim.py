@@ -74,9 +74,17 @@ from scim2_models import (
 )
 from scim2_models.path.expressions import CompareOperator, Comparison
 
-from acknowledgements.invitations import _role_kind
 from conduct.audit import audit_log_record
-from conduct.models import OFFICER_ROLE_KINDS, AuditAction, Organisation, Person, Role, RoleKind, role_label
+from conduct.models import (
+    OFFICER_ROLE_KINDS,
+    AuditAction,
+    Organisation,
+    Person,
+    Role,
+    RoleKind,
+    role_kind_from_text,
+    role_label,
+)
 from conduct.people import (
     person_deactivate,
     person_details_check,
@@ -755,7 +763,7 @@ def _role_of(
         return current.organisation, current.kind
     else:
         slug, _, kind_text = (resource.display_name or "").rpartition(":")
-    kind = _role_kind(kind_text) if kind_text else None
+    kind = role_kind_from_text(kind_text) if kind_text else None
     organisation = Organisation.objects.filter(slug=slug.strip().lower()).first() if slug.strip() else None
     if organisation is None or kind is None:
         raise InvalidValueException(
