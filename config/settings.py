@@ -378,6 +378,10 @@ SEAL_KEY_PASSPHRASE = env_str("SEAL_KEY_PASSPHRASE", "")
 if not DEBUG and not (SEAL_KEY_FILE and SEAL_CERT_FILE):
     raise ImproperlyConfigured("SEAL_KEY_FILE and SEAL_CERT_FILE must point at the seal's PEM key and certificate.")
 SEAL_DIR = VAR_DIR / "seal"
+# The certificates between the seal certificate and its root (a PEM bundle, root last), for a seal issued by a
+# CA: they go into every PDF's validation data (PAdES B-LT, docs/evidence.md) and the root is what verification
+# trusts. Empty for the self-signed development seal, which is its own root.
+SEAL_CHAIN_FILE = env_str("SEAL_CHAIN_FILE", "")
 # The Ed25519 key that signs every evidence record (docs/evidence.md), and the public keys of earlier
 # keys (*.pem) kept to verify what they signed. Generated under var/evidence/ in development.
 EVIDENCE_KEY_FILE = env_str("EVIDENCE_KEY_FILE", "")
@@ -390,6 +394,9 @@ EVIDENCE_DIR = VAR_DIR / "evidence"
 EVIDENCE_TSA_URL = env_str("EVIDENCE_TSA_URL", "")
 EVIDENCE_TSA_TIMEOUT = env_int("EVIDENCE_TSA_TIMEOUT", 10, minimum=1)
 EVIDENCE_TSA_LOCAL = DEBUG
+# The roots (PEM files, comma-separated) a timestamp authority's certificate must chain to for its timestamps (the
+# daily anchors', the seals') to be trusted. In development and tests the local authority's certificate is added.
+EVIDENCE_TSA_TRUST_ROOTS = env_list("EVIDENCE_TSA_TRUST_ROOTS", [])
 VERIFICATION_UPLOAD_MAX_BYTES = env_int("VERIFICATION_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 
 # Security headers. Production defaults are strict; a proxy that terminates TLS sets SECURE_PROXY_SSL_HEADER.
