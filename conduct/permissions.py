@@ -38,6 +38,7 @@ from conduct.models import (
     Role,
     RoleKind,
     VersionStatus,
+    root_path,
 )
 
 
@@ -568,6 +569,26 @@ def can_change_person(user: Person, person: Person) -> bool:
 def can_deactivate_person(user: Person, person: Person) -> bool:
     """Stops a person signing in (their history stays): as ``can_change_person``, never one's own account."""
     return user.pk != person.pk and can_change_person(user, person)
+
+
+def can_erase_person(user: Person, person: Person) -> bool:
+    """Erases a person's personal data or puts it under a legal hold (issue 13, ``privacy``).
+
+    Only an admin of the person's trust, at the top of its tree, and only when every role the person ever
+    held is in that trust: a school's admin, another trust's admin and the person themselves never may.
+    A platform operator may; the operator's own accounts (superusers) are never erased from the app.
+    """
+    if not isinstance(user, Person) or not user.is_active or user.pk == person.pk or person.is_superuser:
+        return False
+    if user.is_superuser:
+        return True
+    trusts = {
+        root_path(path) for path in Role.objects.filter(person=person).values_list("organisation__path", flat=True)
+    }
+    administered = {
+        grant.path for grant in grants_for(user) if grant.kind == ADMIN and grant.path == root_path(grant.path)
+    }
+    return bool(trusts) and trusts <= administered
 
 
 def can_change_role(user: Person, role: Role) -> bool:
