@@ -919,6 +919,7 @@ class AuditAction(models.TextChoices):
     PERSON_ERASED = "person_erased", "Personal data erased"
     LEGAL_HOLD_SET = "legal_hold_set", "Legal hold placed"
     LEGAL_HOLD_RELEASED = "legal_hold_released", "Legal hold released"
+    RETENTION_APPLIED = "retention_applied", "Retention schedule applied"
     INVITATION_RESENT = "invitation_resent", "Invitation resent"
     PEOPLE_IMPORTED = "people_imported", "People imported from a file"
     ROSTER_SYNCED = "roster_synced", "Roster synchronised"
