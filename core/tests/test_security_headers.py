@@ -1,9 +1,13 @@
-"""Permissions-Policy on every response; HTML pages for someone signed in are never stored by any cache."""
+"""Permissions-Policy and an enforced strict Content-Security-Policy on every response; HTML pages for someone
+signed in are never stored by any cache."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
+from conduct.models import Person
 from conduct.tests.factories import PersonFactory
+from conduct.tests.test_accessibility import ANONYMOUS, PAGES
 
 pytestmark = pytest.mark.django_db
 
@@ -22,3 +26,48 @@ def test_signed_in_pages_are_not_stored_and_public_pages_may_be(client):
         response = client.get(url)
         assert response.status_code == 200, url
         assert response["Cache-Control"] == "no-store, private", url
+
+
+# The Content-Security-Policy (django-csp, config/settings.py CONTENT_SECURITY_POLICY), enforced, never report-only.
+STRICT_POLICY = {
+    "default-src": {"'self'"},
+    "script-src": {"'self'"},
+    "style-src": {"'self'"},
+    "img-src": {"'self'", "data:"},
+    "object-src": {"'none'"},
+    "base-uri": {"'self'"},
+    "form-action": {"'self'"},
+    "frame-ancestors": {"'none'"},
+}
+
+
+def policy_of(response) -> dict[str, set[str]]:
+    assert "Content-Security-Policy-Report-Only" not in response, "the policy must be enforced"
+    directives = (part.split() for part in response["Content-Security-Policy"].split(";") if part.strip())
+    return {name: set(sources) for name, *sources in directives}
+
+
+def test_every_page_each_role_reaches_is_served_under_the_strict_policy(demo):
+    # The accessibility test's list of pages: every page each role of the demo reaches, HTML all of them.
+    wrong = {}
+    for entry in PAGES:
+        client = Client()
+        if entry.role != ANONYMOUS:
+            client.force_login(Person.objects.get(email=entry.role))
+        response = client.get(entry.url())
+        assert response.status_code == 200 and response["Content-Type"].startswith("text/html"), entry.url_name
+        if policy_of(response) != STRICT_POLICY:
+            wrong[f"{entry.role} {entry.url_name}"] = response["Content-Security-Policy"]
+    assert wrong == {}
+
+
+def test_error_pages_json_and_redirects_carry_the_policy_too(client):
+    not_found = client.get("/no-such-page/")
+    assert not_found.status_code == 404 and policy_of(not_found) == STRICT_POLICY
+    redirect = client.get(reverse("acknowledgements:my_codes"))
+    assert redirect.status_code == 302 and policy_of(redirect) == STRICT_POLICY
+    client.force_login(PersonFactory.create())
+    forbidden = client.get(reverse("reports:dashboard"))
+    assert forbidden.status_code in (403, 404) and policy_of(forbidden) == STRICT_POLICY
+    # The Permissions-Policy is still sent beside it (core.security_headers).
+    assert "camera=()" in forbidden["Permissions-Policy"]
