@@ -719,3 +719,20 @@ def people_changeable_by(user: Person, person_ids: set[int]) -> set[int]:
 def can_change_branding(user: Person, organisation: Organisation) -> bool:
     """A trust's (or network's) logo and accent colour: its admins, for the top of the tree only."""
     return organisation.parent_id is None and can(user, Action.MANAGE_ORGANISATIONS, organisation)
+
+
+# --- Retention (privacy.retention): the schedule in force and what is due, for admins
+#
+# An admin sees what is due in the organisations they administer (a trust admin: their whole trust;
+# a school admin: their school); erasing a person stays with ``can_erase_person``.
+
+
+def reviews_retention(user: Person) -> bool:
+    """Sees the retention page: admins of any organisation, and platform operators (from the grants: no query)."""
+    return manages_organisations(user)
+
+
+def retention_organisations(user: Person) -> QuerySet[Organisation]:
+    """The tops of what ``user`` administers (their trust, or their school), in tree order: the page's scopes."""
+    administered = organisations_for(user, Action.MANAGE_ORGANISATIONS)
+    return administered.exclude(parent__in=administered).order_by("path")
