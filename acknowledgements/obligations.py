@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from django.db import transaction
@@ -88,29 +89,88 @@ def obligations_open_for_adoption(*, adoption: Adoption) -> int:
 @transaction.atomic
 def obligations_open_for_role(*, role: Role) -> list[Obligation]:
     """A joiner owes, from their start date, each code version in force where they join."""
-    opened = []
-    closed_on = Organisation.objects.values_list("closed_on", flat=True).get(pk=role.organisation_id)
-    for adoption in in_force_adoptions(role.organisation).values():
+    return obligations_open_for_roles(roles=[role])
+
+
+def _owed_through(role: Role, organisation: Organisation, in_force: dict[int, Adoption]) -> list[Obligation]:
+    """What the role owes (unsaved): each version in force there for its kind, unless the organisation closed."""
+    owed = []
+    for adoption in in_force.values():
         if role.kind not in adoption.version.code.audience:
             continue
         owed_from = max(role.starts_on, adoption.adopted_on)
-        if closed_on is not None and closed_on <= owed_from:
+        if organisation.closed_on is not None and organisation.closed_on <= owed_from:
             continue  # a closed organisation owes nothing new
-        obligation, created = Obligation.objects.get_or_create(
-            person=role.person,
-            version=adoption.version,
-            defaults={
-                "code": adoption.version.code,
-                "role": role,
-                "organisation": role.organisation,
-                "adoption": adoption,
-                "owed_from": owed_from,
-                "due_on": _due(owed_from, adoption),
-            },
+        owed.append(
+            Obligation(
+                person_id=role.person_id,
+                version=adoption.version,
+                code=adoption.version.code,
+                role=role,
+                organisation=organisation,
+                adoption=adoption,
+                owed_from=owed_from,
+                due_on=_due(owed_from, adoption),
+            )
         )
-        if created:
-            opened.append(obligation)
-    return opened
+    return owed
+
+
+def _rejoined(earlier: Obligation, fresh: Obligation) -> bool:
+    """An unsigned obligation left behind by a role that ended before the new one owes the same version.
+
+    A person owes a version once (``obligation_once_per_person_version``), so a rejoiner's new role takes
+    over the obligation their old role left open, owed again from the new start. A signed or superseded
+    one stays as it was: a version signed before leaving is not owed twice.
+    """
+    old_role = earlier.role
+    return (
+        earlier.acknowledged_at is None
+        and earlier.superseded_at is None
+        and earlier.role_id != fresh.role_id
+        and old_role.ends_on is not None
+        and old_role.ends_on < fresh.owed_from
+    )
+
+
+@transaction.atomic
+def obligations_open_for_roles(*, roles: Sequence[Role]) -> list[Obligation]:
+    """Joiners owe, from their start date, each code version in force where they join; rejoiners owe it again.
+
+    For any number of roles in a few queries a distinct organisation (its adoptions in force), one
+    read of what the people already owe and one insert: the first role (in the order given) to owe a
+    version is the one it is owed through, as if each role had been opened in turn. Returns what was
+    opened or owed again.
+    """
+    if not roles:
+        return []
+    organisations = Organisation.objects.in_bulk({role.organisation_id for role in roles})
+    in_force = {pk: in_force_adoptions(organisation) for pk, organisation in organisations.items()}
+    wanted: dict[tuple[int, int], Obligation] = {}
+    for role in roles:
+        for owed in _owed_through(role, organisations[role.organisation_id], in_force[role.organisation_id]):
+            wanted.setdefault((owed.person_id, owed.version_id), owed)
+    if not wanted:
+        return []
+    existing = {
+        (obligation.person_id, obligation.version_id): obligation
+        for obligation in Obligation.objects.filter(
+            person_id__in={person_id for person_id, _ in wanted},
+            version_id__in={version_id for _, version_id in wanted},
+        ).select_related("role")
+    }
+    new = [owed for key, owed in wanted.items() if key not in existing]
+    # A concurrent adoption may open the same obligation meanwhile: its row is kept, as get_or_create would.
+    Obligation.objects.bulk_create(new, batch_size=BATCH, ignore_conflicts=True)
+    again = []
+    for key, owed in wanted.items():
+        earlier = existing.get(key)
+        if earlier is not None and _rejoined(earlier, owed):
+            earlier.role, earlier.organisation, earlier.adoption = owed.role, owed.organisation, owed.adoption
+            earlier.owed_from, earlier.due_on = owed.owed_from, owed.due_on
+            again.append(earlier)
+    Obligation.objects.bulk_update(again, ["role", "organisation", "adoption", "owed_from", "due_on"])
+    return new + again
 
 
 def owed_obligation(
@@ -118,6 +178,7 @@ def owed_obligation(
 ) -> Obligation | None:
     """The person's obligation for this version, if it is still owed through a current role.
 
+    ``for_update`` locks the obligation and the person's row until the transaction ends.
     ``with_first_view`` also reads, in the same query, whether their first view of the version is on record
     (``obligation.first_viewed``), so a reload of the reading page need not try to record it again.
     """
@@ -126,7 +187,9 @@ def owed_obligation(
     ).for_current_roles()
     if for_update:
         # Serialises two submissions from the same person (PostgreSQL); the unique constraint is the backstop.
-        obligations = obligations.select_for_update(of=("self",))
+        # The person's row is held too, in the same statement (``hold_person_evidence``'s lock, NO KEY UPDATE:
+        # rows that merely refer to either can still be inserted meanwhile).
+        obligations = obligations.select_related("person").select_for_update(no_key=True, of=("self", "person"))
     if with_first_view:
         obligations = obligations.annotate(
             first_viewed=Exists(

@@ -34,18 +34,24 @@ class EmailDeliveryError(TransientError):
     """The mail server could not take the message now: the task retries with backoff."""
 
 
-def receipt_email_record(*, acknowledgement: Acknowledgement) -> OutgoingEmail:
-    """The receipt row for a signature (made once; a second call returns it)."""
-    row, _created = OutgoingEmail.objects.get_or_create(
-        kind=EmailKind.RECEIPT,
-        acknowledgement=acknowledgement,
-        defaults={
-            "person_id": acknowledgement.person_id,
-            "organisation_id": acknowledgement.organisation_id,
-            "to_address": acknowledgement.person.email,
-        },
+def receipt_email_record(*, acknowledgement: Acknowledgement) -> None:
+    """The receipt row for a signature, made once: a second call leaves the first row as it is.
+
+    One ``INSERT … ON CONFLICT DO NOTHING`` (the partial unique constraint ``outgoing_email_one_receipt`` is the
+    conflict), not a read then an insert in a savepoint: this runs inside every signature's transaction.
+    """
+    OutgoingEmail.objects.bulk_create(
+        [
+            OutgoingEmail(
+                kind=EmailKind.RECEIPT,
+                acknowledgement=acknowledgement,
+                person_id=acknowledgement.person_id,
+                organisation_id=acknowledgement.organisation_id,
+                to_address=acknowledgement.person.email,
+            )
+        ],
+        ignore_conflicts=True,
     )
-    return row
 
 
 def invitation_email_record(*, invitation: Invitation) -> OutgoingEmail:

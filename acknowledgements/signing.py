@@ -14,11 +14,7 @@ from django.utils import timezone
 
 from acknowledgements.declarations import DeclarationData, declaration_rows
 from acknowledgements.events import acknowledgement_event
-from acknowledgements.evidence import (
-    build_evidence,
-    evidence_hash,
-    hold_person_evidence,
-)
+from acknowledgements.evidence import build_evidence, evidence_hash
 from acknowledgements.evidence_records import chain_signature
 from acknowledgements.models import (
     Acknowledgement,
@@ -100,15 +96,26 @@ def typed_name_errors(typed_name: str, person: Person) -> dict[str, list[str]]:
 
 
 def insert_with_evidence(
-    ack: Acknowledgement, declaration: Declaration | None, interests: list[Interest], *, event: AuditEvent
+    ack: Acknowledgement,
+    declaration: Declaration | None,
+    interests: list[Interest],
+    *,
+    event: AuditEvent,
+    savepoint: bool = True,
 ) -> bool:
     """Hash everything, then insert the acknowledgement, its declaration and its event.
 
     Returns False when another request inserted this person's acknowledgement of
-    the version first (the partial unique constraint refused ours).
+    the version first (the partial unique constraint refused ours). Without ``savepoint`` (the caller holds the
+    unsigned obligation's lock, so no other signature of it can exist) such a refusal ends the caller's
+    transaction with the IntegrityError instead, for the caller to handle outside it.
     """
     version = ack.version
     ack.evidence_hash = evidence_hash(build_evidence(ack, declaration=declaration, interests=interests))
+    if not savepoint:
+        ack.save()
+        _insert_the_rest(ack, declaration, interests, event)
+        return True
     try:
         with transaction.atomic():
             ack.save()
@@ -118,6 +125,13 @@ def insert_with_evidence(
         if ack.corrects_id is None and Acknowledgement.objects.filter(person=ack.person, version=version).exists():
             return False
         raise
+    _insert_the_rest(ack, declaration, interests, event)
+    return True
+
+
+def _insert_the_rest(
+    ack: Acknowledgement, declaration: Declaration | None, interests: list[Interest], event: AuditEvent
+) -> None:
     if declaration is not None:
         declaration.acknowledgement = ack
         declaration.save()
@@ -126,7 +140,6 @@ def insert_with_evidence(
             interest.save()
     event.acknowledgement = ack
     event.save()
-    return True
 
 
 def _mark_obligation_acknowledged(obligation: Obligation, at: datetime) -> None:
@@ -159,7 +172,8 @@ def _not_owed_error(person: Person, version: CodeVersion) -> ValidationError:
 
 
 def lock_obligation_for_signing(person: Person, version: CodeVersion) -> Obligation | Acknowledgement:
-    """Lock the person's obligation for the version and return it, or the acknowledgement they already made.
+    """Lock the person's obligation for the version and their row (``hold_person_evidence``, in the same
+    statement), and return the obligation, or the acknowledgement they already made.
 
     Raises ValidationError when they have neither signed nor owe it.
     """
@@ -212,9 +226,12 @@ def save_signature(
     *,
     acknowledged_at: datetime,
     issue_pdf: bool,
+    savepoint: bool = True,
 ) -> SignResult:
-    """Insert the evidence, mark the obligation, queue the PDF; or return the record another request made first."""
-    if not insert_with_evidence(ack, *declaration, event=event):
+    """Insert the evidence, mark the obligation, queue the PDF; or return the record another request made first.
+
+    ``savepoint=False``: see ``insert_with_evidence``."""
+    if not insert_with_evidence(ack, *declaration, event=event, savepoint=savepoint):
         first = current_acknowledgement(ack.person, ack.version)
         assert first is not None  # insert_with_evidence found it, and acknowledgements are never deleted
         return SignResult(first, created=False)
@@ -242,12 +259,42 @@ def acknowledgement_sign(
     Raises ValidationError (by field) for a name that does not match the one on
     record or a missing declaration; nothing is saved then.
     """
+    try:
+        return _sign_in_transaction(
+            person=person,
+            version=version,
+            typed_name=typed_name,
+            statement=statement,
+            declaration=declaration,
+            request_meta=request_meta,
+            at=at,
+            issue_pdf=issue_pdf,
+        )
+    except IntegrityError:
+        # The backstop refused a second acknowledgement (only possible if the obligation's lock was bypassed):
+        # the transaction is rolled back, and the signature already on record is the answer.
+        existing = current_acknowledgement(person, version)
+        if existing is None:
+            raise
+        return SignResult(existing, created=False)
+
+
+def _sign_in_transaction(
+    *,
+    person: Person,
+    version: CodeVersion,
+    typed_name: str,
+    statement: str,
+    declaration: DeclarationData | None,
+    request_meta: RequestMeta,
+    at: datetime | None,
+    issue_pdf: bool,
+) -> SignResult:
     with transaction.atomic():
-        hold_person_evidence(person.pk)
-        at = at or timezone.now()
-        obligation = lock_obligation_for_signing(person, version)
+        obligation = lock_obligation_for_signing(person, version)  # and the person's row: stamp the time after it
         if isinstance(obligation, Acknowledgement):  # signed already (a second tab, a double submit)
             return SignResult(obligation, created=False)
+        at = at or timezone.now()
         errors = typed_name_errors(typed_name, person)
         if version.code.requires_declaration and declaration is None:
             errors["declaration"] = ["Declare your interests, or that you have nothing to declare."]
@@ -276,4 +323,5 @@ def acknowledgement_sign(
             recorded_by=None,
         )
         event = acknowledgement_event(EventKind.SIGNED, ack=ack, actor=person, at=at, request_meta=request_meta)
-        return save_signature(ack, rows, event, acknowledged_at=at, issue_pdf=issue_pdf)
+        # The obligation is locked and unsigned: no other signature of it can be inserted, so no savepoint.
+        return save_signature(ack, rows, event, acknowledged_at=at, issue_pdf=issue_pdf, savepoint=False)

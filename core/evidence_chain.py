@@ -6,8 +6,8 @@ hash of the entry before) and an Ed25519 signature over all of that. The apps sa
 payload is (an ``EvidenceType`` each); this module knows no app.
 
 ``chain_append`` is the last step of a service's transaction: one upsert of the chain head (its row
-lock, held from then until the commit, is the only lock on the chain), one insert of the salts and
-one of the entries; a trigger moves the head's hash on.
+lock, held from then until the commit, is the only lock on the chain) with the insert of the salts,
+and one insert of the entries; a trigger moves the head's hash on.
 """
 
 from __future__ import annotations
@@ -80,12 +80,36 @@ _RESERVE_SQL = (
 )
 
 
+def _insert_salts_and_reserve(scope: int, salts: list[EvidenceSalt], now) -> tuple[int, str]:
+    """Insert the salts and reserve ``len(salts)`` places; returns (the last place reserved, the hash before).
+
+    On PostgreSQL one statement (the salts' insert as a data-modifying CTE of the head's upsert): a query less
+    in every signature's transaction. SQLite has no such CTE: two statements there.
+    """
+    params: list[Any] = [scope, len(salts), GENESIS_HASH, now]
+    sql = _RESERVE_SQL
+    if connection.vendor == "postgresql":
+        rows = ", ".join(["(%s, %s, %s)"] * len(salts))
+        sql = (
+            f"WITH salts AS (INSERT INTO {EvidenceSalt._meta.db_table} (record_type, record_id, salt) VALUES {rows}) "
+            + _RESERVE_SQL
+        )
+        params = [value for salt in salts for value in (salt.record_type, salt.record_id, salt.salt)] + params
+    else:
+        EvidenceSalt.objects.bulk_create(salts)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        last_seq, prev_hash = cursor.fetchone()
+    return last_seq, prev_hash
+
+
 def chain_append(scope: int, items: Sequence[tuple[EvidenceType, models.Model]]) -> list[EvidenceLink]:
     """Sign and chain saved records, in order, at the end of the current transaction's work.
 
-    Three queries whatever the number of records: insert their salts, reserve ``len(items)`` places
-    (taking the head's row lock until the commit), insert their entries. Everything that does not need
-    the place (payloads, salts) is done before the lock, so it is held for one insert and the commit.
+    Two queries whatever the number of records (three on SQLite): insert their salts and reserve
+    ``len(items)`` places (taking the head's row lock until the commit), insert their entries. Everything that
+    does not need the place (payloads, salts) is computed before the lock, so it is held for one insert and
+    the commit.
     """
     if not items:
         return []
@@ -96,15 +120,11 @@ def chain_append(scope: int, items: Sequence[tuple[EvidenceType, models.Model]])
         canonical_json(payload_for(spec, record, salt)).decode("utf-8")
         for (spec, record), salt in zip(items, salts, strict=True)
     ]
-    EvidenceSalt.objects.bulk_create(
-        [
-            EvidenceSalt(record_type=spec.label, record_id=record.pk, salt=salt.hex())
-            for (spec, record), salt in zip(items, salts, strict=True)
-        ]
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(_RESERVE_SQL, [scope, len(items), GENESIS_HASH, now])
-        last_seq, prev_hash = cursor.fetchone()
+    salt_rows = [
+        EvidenceSalt(record_type=spec.label, record_id=record.pk, salt=salt.hex())
+        for (spec, record), salt in zip(items, salts, strict=True)
+    ]
+    last_seq, prev_hash = _insert_salts_and_reserve(scope, salt_rows, now)
     seq = last_seq - len(items)
     links = []
     for (spec, record), payload in zip(items, payloads, strict=True):
@@ -186,7 +206,8 @@ def record_problems(
     personal = spec.personal(record)
     signed_commitments = signed.get("commitments") or {}
     if salt is None:
-        if any(value not in (None, "", [], {}) for value in personal.values()):
+        # "erased" stands in where the table requires a value (an on-behalf or correction reason).
+        if any(value not in (None, "", [], {}, ERASED) for value in personal.values()):
             problems.append("the salt of its personal fields is missing while the fields are still there")
             return problems, False
         return problems, True

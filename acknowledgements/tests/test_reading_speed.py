@@ -9,11 +9,20 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from acknowledgements import reading as reading_module
-from acknowledgements.models import Acknowledgement, AuditEvent, EventKind, Obligation
+from acknowledgements.models import (
+    Acknowledgement,
+    AuditEvent,
+    EmailKind,
+    EmailStatus,
+    EventKind,
+    Obligation,
+    OutgoingEmail,
+)
 from acknowledgements.tests.factories import owing, sign
 from acknowledgements.tests.test_reading import first_sections, second_sections
 from conduct.models import Person
 from conduct.tests.factories import PersonFactory, RoleFactory, adopt, make_version
+from core.models import EvidenceLink, EvidenceSalt
 
 pytestmark = pytest.mark.django_db
 
@@ -139,15 +148,23 @@ def test_the_sign_post_does_not_build_the_reading_page(two_governors, client_for
     # No reading-page work: no signatures of the code, no roles for the text, no grants.
     assert not any('"conduct_role"."kind" AS "kind"' in s for s in sql)
     # The session, the user, the version; in the service's transaction (a savepoint here, in the test's
-    # transaction) the person's row, the obligation, the roles, the events before signing, the acknowledgement
-    # (in its own savepoint), its event, the obligation marked, the receipt's outbox row (get_or_create: a read and
-    # an insert in a savepoint) and the evidence chain (its head, the salts, the link). Work added to the
-    # signature's transaction adds its own queries here.
-    assert len(sql) == 21, sql
+    # transaction; nothing in production) the obligation with the person's row (one locking statement), the roles,
+    # the events before signing, the acknowledgement (no savepoint of its own: its obligation is locked and
+    # unsigned), its event, the obligation marked, the receipt's outbox row (one INSERT … ON CONFLICT DO NOTHING)
+    # and the evidence chain (the salts with the head's upsert, then the entries; the salts are a statement of
+    # their own on SQLite). 12 in production on PostgreSQL. Work added to the signature's transaction adds here.
+    in_production = 12 if connection.vendor == "postgresql" else 13
+    assert len(sql) == in_production + 2, sql
+    assert sum(sql.startswith("SAVEPOINT") for sql in sql) == 1  # the test's, around the service's transaction
+    outbox = OutgoingEmail.objects.get(acknowledgement=ack, kind=EmailKind.RECEIPT)
+    assert outbox.status == EmailStatus.PENDING and outbox.to_address == who.person.email
+    assert EvidenceLink.objects.filter(record_type="acknowledgements.acknowledgement", record_id=ack.pk).count() == 1
+    assert EvidenceSalt.objects.filter(record_type="acknowledgements.acknowledgement", record_id=ack.pk).count() == 1
 
     second_try, _ = captured(client, "post", url, {"agree": "on", "typed_name": "Tom Hughes"})
     assert second_try["Location"] == ack.get_absolute_url()
     assert Acknowledgement.objects.filter(person=who.person, version=second).count() == 1
+    assert OutgoingEmail.objects.filter(acknowledgement=ack).count() == 1
 
 
 def test_a_refused_signature_shows_the_page_with_the_errors_and_saves_nothing(two_governors, client_for):
@@ -178,3 +195,33 @@ def test_someone_who_may_read_but_owes_nothing_is_told_so(two_governors, client_
     response = client_for(admin).post(url, {"agree": "on", "typed_name": "Ada Admin"}, follow=True)
     assert "You do not need to sign this version." in response.content.decode()
     assert not Acknowledgement.objects.filter(version=second).exists()
+
+
+def test_a_signature_the_lock_did_not_see_is_returned_and_nothing_of_ours_is_kept(two_governors, client_for):
+    """The backstop without a savepoint: an acknowledgement already on record while its obligation still reads
+    unsigned (as if a writer had bypassed the obligation's lock) makes the insert fail; the whole transaction is
+    rolled back and the sign POST lands on the record that was there first."""
+    who, _other, second = two_governors
+    obligation = Obligation.objects.get(person=who.person, version=second)
+    template = Acknowledgement.objects.get(person=who.person, version=who.version)
+    first = Acknowledgement.objects.create(
+        person=who.person,
+        version=second,
+        obligation=obligation,
+        organisation=obligation.organisation,
+        roles=[{"kind": "local_governor"}],
+        content_hash=second.content_hash,
+        statement=template.statement,
+        typed_name=who.person.full_name,
+        signed_at=template.signed_at,
+        evidence_hash="0" * 64,
+    )
+    events_before = AuditEvent.objects.filter(person=who.person).count()
+    url = reverse("acknowledgements:sign", args=[second.code.slug, second.pk])
+    response = client_for(who.person).post(url, {"agree": "on", "typed_name": "Tom Hughes"})
+    assert response.status_code == 302 and response["Location"] == first.get_absolute_url()
+    assert list(Acknowledgement.objects.filter(person=who.person, version=second)) == [first]
+    assert AuditEvent.objects.filter(person=who.person).count() == events_before
+    assert not OutgoingEmail.objects.filter(acknowledgement__version=second).exists()
+    assert not EvidenceSalt.objects.filter(record_type="acknowledgements.acknowledgement", record_id=first.pk).exists()
+    assert Obligation.objects.get(pk=obligation.pk).acknowledged_at is None  # our UPDATE was rolled back too
