@@ -34,6 +34,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from conduct.models import Clause, CodeVersion, Section, role_label_plural
 from conduct.rendering import visible_clauses
+from conduct.section_names import section_names
 
 ChangeKind = Literal["added", "removed", "moved", "changed", "unchanged"]
 KINDS: tuple[ChangeKind, ...] = ("added", "removed", "moved", "changed", "unchanged")
@@ -130,6 +131,7 @@ class _Item:
     index: int
     clause: Clause
     section: Section
+    section_name: str  # conduct.section_names: the name among its version's sections
 
     @property
     def wording(self) -> str:
@@ -149,17 +151,12 @@ def normalise(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def section_label(section: Section) -> str:
-    if section.number and section.title:
-        return f"{section.number}. {section.title}"
-    return section.title or (f"Section {section.number}" if section.number else "Introduction and closing text")
-
-
 def _items(version: CodeVersion, role_kinds: set[str] | None, sections: Iterable[Section] | None = None) -> list[_Item]:
     items: list[_Item] = []
-    for section in version.ordered_sections() if sections is None else sections:
+    ordered = version.ordered_sections() if sections is None else list(sections)
+    for section, name in zip(ordered, section_names(ordered), strict=True):
         for clause in visible_clauses(section.clauses.all(), role_kinds):
-            items.append(_Item(index=len(items), clause=clause, section=section))
+            items.append(_Item(index=len(items), clause=clause, section=section, section_name=name))
     return items
 
 
@@ -374,7 +371,7 @@ def diff_versions(
                     kind="removed",
                     old=item.clause,
                     new=None,
-                    section=section_label(item.section),
+                    section=item.section_name,
                     html=_whole("del", item.wording),
                 )
             )
@@ -388,7 +385,7 @@ def diff_versions(
                     kind="added",
                     old=None,
                     new=item.clause,
-                    section=section_label(item.section),
+                    section=item.section_name,
                     html=_whole("ins", item.wording),
                 )
             )
@@ -402,7 +399,7 @@ def diff_versions(
         notes = _role_note(old_item.clause, item.clause)
         if moved:
             notes = (
-                (f"Moved from “{section_label(old_item.section)}”.",) + notes
+                (f"Moved from “{old_item.section_name}”.",) + notes
                 if not same_section
                 else ("Moved within the section.",) + notes
             )
@@ -417,9 +414,9 @@ def diff_versions(
                 kind=kind,
                 old=old_item.clause,
                 new=item.clause,
-                section=section_label(item.section),
+                section=item.section_name,
                 html=mark_safe(html),
-                old_section=section_label(old_item.section) if not same_section else "",
+                old_section=old_item.section_name if not same_section else "",
                 notes=notes,
             )
         )
