@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401  (the erasure pages add their routes here)
+from django.urls import path  # the erasure pages add their routes here
+
+from privacy import views_retention
 
 app_name = "privacy"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("retention/", views_retention.retention_view, name="retention"),
+]
