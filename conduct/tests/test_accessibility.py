@@ -184,6 +184,7 @@ PAGES = [
     Page(ADMIN, "provisioning:index"),
     Page(ADMIN, "provisioning:tokens", lambda: {"slug": "att"}),
     Page(ADMIN, "provisioning:roster", lambda: {"slug": "att"}),
+    Page(ADMIN, "privacy:retention"),
 ]
 
 ROLES = sorted({page.role for page in PAGES})
