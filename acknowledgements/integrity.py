@@ -28,7 +28,7 @@ from core.anchoring import anchor_problems
 from core.display import date_and_time
 from core.evidence_chain import EvidenceType, Finding, chain_append, chain_findings, link_problems, record_problems
 from core.evidence_keys import verification_keys
-from core.models import ChainAnchor, ChainHead, EvidenceLink, EvidenceSalt, IntegrityCheck
+from core.models import ChainAnchor, ChainHead, EvidenceLink, EvidenceSalt, IntegrityCheck, tombstones_of
 
 logger = logging.getLogger(__name__)
 
@@ -125,8 +125,12 @@ def _file_sha256(record: SealedPdf) -> str | None:
 
 
 def _check_files(report: IntegrityReport) -> None:
+    erased = tombstones_of(SEALED_PDF.label)  # deleted with a person's data (privacy.erasure): reported, not broken
     for record in SealedPdf.objects.order_by("pk").iterator(chunk_size=CHUNK):
         report.counts["PDF files"] += 1
+        if record.pk in erased:
+            report.counts["erased PDF files"] += 1
+            continue
         item = f"stored PDF {record.pk} ({record.file.name})"
         actual = _file_sha256(record)
         if actual is None:

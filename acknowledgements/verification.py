@@ -38,7 +38,7 @@ from conduct.services import adoption_evidence_hash
 from core.anchoring import latest_anchor
 from core.canonical import VERIFICATION_ALPHABET, canonical_json, sha256_hex
 from core.evidence_chain import EvidenceType
-from core.models import EvidenceLink
+from core.models import EvidenceLink, Tombstone, erased_words, tombstone_of
 from core.pdf import check_seal, embedded_files
 
 CODE_RE = re.compile(rf"^[{VERIFICATION_ALPHABET}]{{16}}$")
@@ -71,9 +71,10 @@ def _local(moment) -> str:
     return timezone.localtime(moment).strftime("%-d %B %Y at %H:%M %Z")
 
 
-def _acknowledgement_facts(ack: Acknowledgement) -> list[tuple[str, str]]:
+def _acknowledgement_facts(ack: Acknowledgement, erased: Tombstone | None = None) -> list[tuple[str, str]]:
+    signer = f"Name {erased_words(erased)}" if erased is not None else ack.typed_name or "(erased)"
     facts = [
-        ("Signed by (the name typed when signing)", ack.typed_name or "(erased)"),
+        ("Signed by (the name typed when signing)", signer),
         ("Code", f"{ack.version.code.title}, version {ack.version.label}"),
         ("Organisation", ack.organisation.name),
         ("Role(s)", ", ".join(f"{r['label']}, {r['organisation']}" for r in ack.roles or []) or "—"),
@@ -88,7 +89,8 @@ def _acknowledgement_facts(ack: Acknowledgement) -> list[tuple[str, str]]:
     return facts
 
 
-def _adoption_facts(adoption: Adoption) -> list[tuple[str, str]]:
+def _adoption_facts(adoption: Adoption, erased: Tombstone | None = None) -> list[tuple[str, str]]:
+    chair = f"Name {erased_words(erased)}" if erased is not None else adoption.chair_signature or "(erased)"
     return [
         ("Adopted by", adoption.board.name),
         ("Code", f"{adoption.version.code.title}, version {adoption.version.label}"),
@@ -97,7 +99,7 @@ def _adoption_facts(adoption: Adoption) -> list[tuple[str, str]]:
             f"{adoption.meeting.held_on:%-d %B %Y}"
             + (f" (minute {adoption.minute_reference})" if adoption.minute_reference else ""),
         ),
-        ("Signed by the chair (as typed)", adoption.chair_signature or "(erased)"),
+        ("Signed by the chair (as typed)", chair),
         ("Effective from", f"{adoption.effective_on:%-d %B %Y}"),
         ("Content hash of the text adopted", adoption.content_hash),
         ("Evidence hash", adoption.evidence_hash),
@@ -173,9 +175,12 @@ def _record_checks(record: SealedPdf, result: Verification, pdf: bytes | None = 
             result.reasons.append(_deleted_record_reason("acknowledgement", _embedded_code(pdf)))
             return
         result.verification_code = ack.verification_code
-        result.facts = _acknowledgement_facts(ack)
+        erased = tombstone_of(ACKNOWLEDGEMENT.label, ack.pk)
+        result.facts = _acknowledgement_facts(ack, erased)
         _text_checks(ack.version, ack.content_hash, result, "signed")
-        if acknowledgement_evidence_hash(ack) != ack.evidence_hash:
+        if erased is not None:
+            _erased_notes(erased, result)
+        elif acknowledgement_evidence_hash(ack) != ack.evidence_hash:
             result.reasons.append("The record no longer matches its evidence hash: its stored data has been altered.")
         else:
             result.checks.append("The record, recomputed from what is stored now, matches its evidence hash.")
@@ -203,9 +208,12 @@ def _record_checks(record: SealedPdf, result: Verification, pdf: bytes | None = 
             result.reasons.append(_deleted_record_reason("adoption", _embedded_code(pdf)))
             return
         result.verification_code = adoption.verification_code
-        result.facts = _adoption_facts(adoption)
+        erased = tombstone_of(ADOPTION.label, adoption.pk)
+        result.facts = _adoption_facts(adoption, erased)
         _text_checks(adoption.version, adoption.content_hash, result, "adopted")
-        if adoption_evidence_hash(adoption) != adoption.evidence_hash:
+        if erased is not None:
+            _erased_notes(erased, result)
+        elif adoption_evidence_hash(adoption) != adoption.evidence_hash:
             result.reasons.append(
                 "The adoption record no longer matches its evidence hash: its stored data has been altered."
             )
@@ -213,6 +221,15 @@ def _record_checks(record: SealedPdf, result: Verification, pdf: bytes | None = 
             result.checks.append("The adoption record, recomputed from what is stored now, matches its evidence hash.")
         _embedded_checks(pdf, adoption.evidence_hash, result)
         _chain_checks(ADOPTION, adoption, result, "adoption record")
+
+
+def _erased_notes(erased: Tombstone, result: Verification) -> None:
+    """An erased record: its hash cannot be recomputed without the personal fields; its signed entry still fixes it."""
+    result.checks.append(
+        "The record's evidence hash is the one fixed in its signed chain entry (checked below); it cannot be "
+        "recomputed, because its personal data has been erased."
+    )
+    result.notes.append(f"This record exists; its personal data was {erased_words(erased)}.")
 
 
 def _text_checks(version: CodeVersion, content_hash: str, result: Verification, done: str) -> None:
@@ -291,9 +308,29 @@ def _checked(result: Verification, record: SealedPdf, pdf: bytes) -> Verificatio
         result.reasons.append(seal.problem)
     else:
         result.checks.append("Its seal is intact, was made by this service and covers the whole file.")
+        if seal.timestamped_at is not None:
+            result.checks.append(_seal_time_check(seal))
+    if (erased := tombstone_of(SEALED_PDF.label, record.pk)) is not None:
+        result.notes.append(
+            f"This is the PDF we issued; our own copy was deleted with the person's personal data "
+            f"({erased_words(erased)})."
+        )
     _record_checks(record, result, pdf)
     result.verified = not result.reasons
     return result
+
+
+def _seal_time_check(seal) -> str:
+    """What the seal's timestamp proved (PAdES B-T), and with what the certificate was checked (B-LT)."""
+    data = (
+        "with the validation data embedded in the file"
+        if seal.validation_data
+        else "the file carries no validation data for it"
+    )
+    return (
+        f"Its seal carries a timestamp of {_local(seal.timestamped_at)} from a trusted timestamp authority; "
+        f"the seal's certificate was valid at that time ({data})."
+    )
 
 
 def _unknown_file_reason(content: bytes) -> str:
@@ -342,6 +379,15 @@ def verify_code(raw: str) -> Verification:
             result.reasons.append(
                 "No record has this verification code. Check it against the evidence page of the PDF."
             )
+        return result
+    erased = tombstone_of(SEALED_PDF.label, record.pk)
+    if erased is not None:
+        result.notes.append(
+            f"The PDF we stored for this record was deleted with the person's personal data ({erased_words(erased)}); "
+            "the record itself is checked below."
+        )
+        _record_checks(record, result)
+        result.verified = not result.reasons
         return result
     try:
         stored = sealed_pdf_bytes(record)

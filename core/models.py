@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from core.exceptions import AppendOnlyViolation
@@ -151,3 +152,59 @@ class IntegrityCheck(models.Model):
 
     def __str__(self) -> str:
         return f"evidence check {self.started_at:%Y-%m-%d %H:%M}: {'ok' if self.ok else 'FAILED'}"
+
+
+class Tombstone(models.Model):
+    """What is left of an erased record's personal data or of an erased file (issue 13, ``privacy.erasure``).
+
+    One per erased evidence record (its salt row is deleted; this says when and why) and one per deleted
+    file (a sealed PDF, a paper scan), keeping the file's SHA-256 so an uploaded copy can still be
+    recognised. Verification reads it to say "erased on <date> (<basis>)" instead of "broken".
+    """
+
+    record_type = models.CharField(max_length=60, help_text='The record\'s model, e.g. "acknowledgements.sealedpdf".')
+    record_id = models.BigIntegerField()
+    erased_at = models.DateTimeField()
+    erased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    basis = models.CharField(max_length=20, help_text='"retention_ended" or "erasure_request".')
+    reason = models.CharField(max_length=500, blank=True)
+    file_name = models.CharField(max_length=255, blank=True, help_text="The deleted file's name in storage, if any.")
+    sha256 = models.CharField(max_length=64, blank=True, help_text="The deleted file's SHA-256, if any.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["record_type", "record_id"], name="tombstone_once_per_record"),
+        ]
+        indexes = [models.Index(fields=["sha256"], name="tombstone_by_sha256")]
+
+    def __str__(self) -> str:
+        return f"{self.record_type} {self.record_id} erased {self.erased_at:%Y-%m-%d}"
+
+    @property
+    def basis_label(self) -> str:
+        return BASIS_LABELS.get(self.basis, self.basis)
+
+
+BASIS_LABELS = {
+    "retention_ended": "its retention period had ended",
+    "erasure_request": "an erasure request (UK GDPR Article 17)",
+}
+
+
+def tombstones_of(record_type: str, ids: list[int] | None = None) -> dict[int, Tombstone]:
+    """The tombstones of erased records (or files) of one type, by record id (all of them, or of ``ids``)."""
+    stones = Tombstone.objects.filter(record_type=record_type)
+    if ids is not None:
+        stones = stones.filter(record_id__in=ids)
+    return {stone.record_id: stone for stone in stones}
+
+
+def tombstone_of(record_type: str, record_id: int) -> Tombstone | None:
+    return Tombstone.objects.filter(record_type=record_type, record_id=record_id).first()
+
+
+def erased_words(stone: Tombstone) -> str:
+    """How a page or a report says a record's personal data is gone: "erased on 1 December 2026 (…)"."""
+    return f"erased on {stone.erased_at:%-d %B %Y} ({stone.basis_label})"

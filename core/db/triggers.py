@@ -247,3 +247,87 @@ def chain_triggers() -> TriggerSet:
         )
     ]
     return TriggerSet(postgresql, sqlite, postgresql_reverse, sqlite_reverse)
+
+
+ERASURE_PERMIT_TABLE = "privacy_erasurepermit"
+ERASED_VALUES_SQL = "('', '{}', '[]', 'erased')"  # what an erased column may hold besides NULL
+
+
+@dataclass(frozen=True)
+class ErasableTable:
+    """An append-only table whose personal columns the erasure service may blank (or whose rows it may delete)."""
+
+    table: str
+    columns: list[str]  # every column, in order
+    personal: list[str]  # blanked by an erasure; every other column must stay as it is
+    deletable: bool = False  # rows removed whole by an erasure (a declaration's interests)
+
+
+def erasure_triggers(tables: list[ErasableTable]) -> TriggerSet:
+    """Append-only triggers that let exactly one change through: the erasure service blanking personal columns.
+
+    An UPDATE passes only while the erasure's permit row exists (on PostgreSQL: one written by this very
+    transaction, ``txid_current()``), every non-personal column is unchanged and every personal one is
+    emptied (NULL, '', {}, [] or 'erased'). A DELETE passes only for ``deletable`` tables, under the same
+    permit. Anything else is refused as before. Replaces each table's ``<table>_append_only`` trigger.
+    """
+    postgresql = [
+        f"""
+        CREATE OR REPLACE FUNCTION evidence_refuse_change_but_erasure() RETURNS trigger AS $$
+        DECLARE
+          personal text[];
+          personal_column text;
+        BEGIN
+          personal := TG_ARGV[1:TG_NARGS - 1];
+          IF EXISTS (SELECT 1 FROM {ERASURE_PERMIT_TABLE} WHERE txid = txid_current()) THEN
+            IF TG_OP = 'DELETE' AND TG_ARGV[0] = 'deletable' THEN
+              RETURN OLD;
+            END IF;
+            IF TG_OP = 'UPDATE' AND (to_jsonb(NEW) - personal) = (to_jsonb(OLD) - personal) THEN
+              FOREACH personal_column IN ARRAY personal LOOP
+                IF coalesce(to_jsonb(NEW) -> personal_column, 'null'::jsonb)
+                   NOT IN ('null'::jsonb, '""'::jsonb, '{{}}'::jsonb, '[]'::jsonb, '"erased"'::jsonb) THEN
+                  {_pg_raise(APPEND_ONLY)}
+                END IF;
+              END LOOP;
+              RETURN NEW;
+            END IF;
+          END IF;
+          {_pg_raise(APPEND_ONLY)}
+        END $$ LANGUAGE plpgsql;
+        """
+    ]
+    postgresql_reverse = []
+    sqlite = []
+    sqlite_reverse = []
+    for spec in tables:
+        mode = "deletable" if spec.deletable else "blank"
+        arguments = ", ".join(f"'{name}'" for name in [mode, *spec.personal])
+        postgresql += [
+            f"DROP TRIGGER IF EXISTS {spec.table}_append_only ON {spec.table};",
+            f"""CREATE TRIGGER {spec.table}_append_only BEFORE UPDATE OR DELETE ON {spec.table}
+            FOR EACH ROW EXECUTE FUNCTION evidence_refuse_change_but_erasure({arguments});""",
+        ]
+        postgresql_reverse += [
+            f"DROP TRIGGER IF EXISTS {spec.table}_append_only ON {spec.table};",
+            f"""CREATE TRIGGER {spec.table}_append_only BEFORE UPDATE OR DELETE ON {spec.table}
+            FOR EACH ROW EXECUTE FUNCTION evidence_refuse_change();""",
+        ]
+        kept = [name for name in spec.columns if name not in spec.personal]
+        refused = [f"NOT EXISTS (SELECT 1 FROM {ERASURE_PERMIT_TABLE})"]
+        refused += [f'NEW."{name}" IS NOT OLD."{name}"' for name in kept]
+        refused += [f'NOT (NEW."{name}" IS NULL OR NEW."{name}" IN {ERASED_VALUES_SQL})' for name in spec.personal]
+        conditions = "\n              OR ".join(refused)
+        sqlite += [
+            f"DROP TRIGGER IF EXISTS {spec.table}_append_only;",
+            f"""CREATE TRIGGER {spec.table}_append_only BEFORE UPDATE ON {spec.table}
+            WHEN {conditions}
+            BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END;""",
+        ]
+        sqlite_reverse += [
+            f"DROP TRIGGER IF EXISTS {spec.table}_append_only;",
+            f"""CREATE TRIGGER {spec.table}_append_only BEFORE UPDATE ON {spec.table}
+            BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END;""",
+        ]
+    postgresql_reverse.append("DROP FUNCTION IF EXISTS evidence_refuse_change_but_erasure();")
+    return TriggerSet(postgresql, sqlite, postgresql_reverse, sqlite_reverse)
