@@ -34,9 +34,9 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db import connections
 from django.db.models import (
     Case,
-    Count,
     F,
     FilteredRelation,
     IntegerField,
@@ -407,31 +407,31 @@ class Dashboard:
         return [(row, self.by_school_role.get(row.key, [])) for row in self.by_school]
 
 
-def _breakdown(queryset: QuerySet[Obligation], filters: ReportFilters, schools: SchoolMap):
-    """One grouped query: counts per (organisation or attributed school) and role kind."""
-    day = filters.as_at
-    group = ATTRIBUTED if schools.network else "organisation_id"
-    rows = (
-        queryset.filter(owed_q(day))
-        .values(group, "role__kind")
-        .annotate(
-            owe=Count("pk"),
-            signed=Count("pk", filter=status_q(ObligationStatus.SIGNED, day)),
-            overdue=Count("pk", filter=status_q(ObligationStatus.OVERDUE, day)),
-        )
-        .order_by()
-    )
+@dataclass(frozen=True, slots=True)
+class OwedGroup:
+    """Obligations owed on the day at one organisation (or attributed school) for one role kind."""
+
+    organisation_id: int | None
+    role_kind: str
+    owe: int
+    signed: int
+    overdue: int
+
+
+def _breakdown(rows: Iterable[OwedGroup], filters: ReportFilters, schools: SchoolMap):
+    """Totals, rows by school, by role and by school and role from ``rows``: counts per (organisation or
+    attributed school) and role kind, as ``_dashboard_groups`` returns them."""
     totals = Counts()
     by_school: dict[str, Row] = {str(pk): Row(key=str(pk), label=name) for pk, name in schools.names.items()}
     by_role: dict[str, Row] = {}
     by_school_role: dict[str, dict[str, Row]] = {}
     for row in rows:
-        numbers = (row["owe"], row["signed"], row["overdue"])
+        numbers = (row.owe, row.signed, row.overdue)
         totals.add(*numbers)
-        school_id = schools.school_of(row[group])
+        school_id = schools.school_of(row.organisation_id)
         key = str(school_id) if school_id else NO_SCHOOL
         by_school.setdefault(key, Row(key=key, label=schools.label(school_id))).counts.add(*numbers)
-        kind = row["role__kind"]
+        kind = row.role_kind
         by_role.setdefault(kind, Row(key=kind, label=role_label(kind))).counts.add(*numbers)
         school_roles = by_school_role.setdefault(key, {})
         school_roles.setdefault(kind, Row(key=kind, label=role_label(kind))).counts.add(*numbers)
@@ -447,6 +447,106 @@ def _breakdown(queryset: QuerySet[Obligation], filters: ReportFilters, schools: 
         by_label(by_role.values()),
         {key: by_label(roles.values()) for key, roles in by_school_role.items()},
     )
+
+
+# The days that decide an obligation's status on any day (``TimelineGroup``), as the grouped query names them.
+TIMELINE_KEYS = ("owed_from", "role__ends_on", "superseded_on", "signed_on", "due_on")
+
+
+def _flag(condition: Q) -> Case:
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+def dashboard_sql(queryset: QuerySet[Obligation], filters: ReportFilters, schools: SchoolMap):
+    """One scan of the obligations owed from the day or before, counted two ways in the same statement: per
+    (organisation or attributed school) and role kind, owed/signed/overdue on the day (for the tables), and per
+    combination of the days that decide a status (for the timeline). Both groupings are bounded by the
+    organisations and the calendar, not by the number of people.
+
+    On PostgreSQL the two groupings are grouping sets of one aggregate over one scan (the counts once came from
+    two queries, each scanning and joining every owed obligation); SQLite, which has no grouping sets, groups a
+    common table expression twice.
+    Returns the statement, its parameters and the database alias.
+    """
+    day = filters.as_at
+    group = ATTRIBUTED if schools.network else "organisation_id"
+    owed = owed_q(day)
+    rows = (
+        queryset.filter(owed_from__lte=day)
+        .annotate(
+            grouped_org=F(group),
+            role_kind=F("role__kind"),
+            t_owed_from=F("owed_from"),
+            t_ends_on=F("role__ends_on"),
+            t_superseded_on=TruncDate("superseded_at"),
+            t_signed_on=TruncDate("acknowledged_at"),
+            t_due_on=F("due_on"),
+            owed_now=_flag(owed),
+            signed_now=_flag(owed & status_q(ObligationStatus.SIGNED, day)),
+            overdue_now=_flag(owed & status_q(ObligationStatus.OVERDUE, day)),
+        )
+        .values(
+            "grouped_org",
+            "role_kind",
+            "t_owed_from",
+            "t_ends_on",
+            "t_superseded_on",
+            "t_signed_on",
+            "t_due_on",
+            "owed_now",
+            "signed_now",
+            "overdue_now",
+        )
+        .order_by()
+    )
+    inner, params = rows.query.sql_with_params()
+    timeline_columns = "t_owed_from, t_ends_on, t_superseded_on, t_signed_on, t_due_on"
+    counts = "COUNT(*), SUM(owed_now), SUM(signed_now), SUM(overdue_now)"
+    if connections[rows.db].vendor == "postgresql":
+        # Both groupings hashed in one pass over the joined rows (a third less than two scans).
+        sql = (
+            f"SELECT GROUPING(grouped_org), grouped_org, role_kind, {timeline_columns}, {counts} FROM ({inner}) owed "
+            f"GROUP BY GROUPING SETS ((grouped_org, role_kind), ({timeline_columns}))"
+        )
+    else:  # SQLite has no grouping sets: the same rows grouped twice (it evaluates the common table twice)
+        sql = (
+            f"WITH owed AS ({inner}) "
+            f"SELECT 0, grouped_org, role_kind, NULL, NULL, NULL, NULL, NULL, {counts} "
+            "FROM owed GROUP BY grouped_org, role_kind "
+            f"UNION ALL SELECT 1, NULL, NULL, {timeline_columns}, {counts} FROM owed GROUP BY {timeline_columns}"
+        )
+    return sql, params, rows.db
+
+
+def _dashboard_groups(queryset: QuerySet[Obligation], filters: ReportFilters, schools: SchoolMap):
+    """Runs ``dashboard_sql``: (the breakdown's rows, the timeline's groups)."""
+    sql, params, alias = dashboard_sql(queryset, filters, schools)
+    breakdown: list[OwedGroup] = []
+    timeline: list[TimelineGroup] = []
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        for timeline_part, org, kind, owed_from, ends_on, superseded_on, signed_on, due_on, n, *now in cursor:
+            if timeline_part:
+                timeline.append(
+                    TimelineGroup(
+                        owed_from=_as_date(owed_from) or date.min,  # never null: the column is not nullable
+                        role__ends_on=_as_date(ends_on),
+                        superseded_on=_as_date(superseded_on),
+                        signed_on=_as_date(signed_on),
+                        due_on=_as_date(due_on) or date.min,
+                        n=n,
+                    )
+                )
+            elif now[0]:  # a role kind owed nothing on the day (superseded, left, not yet owed) is not a row
+                breakdown.append(OwedGroup(org, kind, *now))
+    return breakdown, timeline
+
+
+def _as_date(value) -> date | None:
+    """A date column read through the cursor (SQLite hands back ISO text outside the ORM)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
 
 
 def timeline_days(start: date, end: date, points: int = TIMELINE_POINTS) -> list[date]:
@@ -481,25 +581,13 @@ class TimelineGroup:
         return obligation_status(acknowledged_at=self.signed_on, superseded_at=None, due_on=self.due_on, today=day)
 
 
-def _timeline(queryset: QuerySet[Obligation], filters: ReportFilters) -> list[TimelinePoint]:
-    """One query: obligations grouped by the days that decide their status (owed from, role ended,
-    superseded, signed, due; London dates), then each sampled day counted from those groups.
-
-    The groups are bounded by the calendar, not by the number of people.
-    """
-    end = filters.as_at
-    groups = [
-        TimelineGroup(**row)
-        for row in queryset.filter(owed_from__lte=end)
-        .annotate(superseded_on=TruncDate("superseded_at"), signed_on=TruncDate("acknowledged_at"))
-        .values("owed_from", "role__ends_on", "superseded_on", "signed_on", "due_on")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ]
+def _timeline(groups: list[TimelineGroup], filters: ReportFilters) -> list[TimelinePoint]:
+    """Each sampled day counted from the obligations grouped by the days that decide their status (owed from,
+    role ended, superseded, signed, due; London dates), as ``_dashboard_groups`` reads them."""
     if not groups:
         return []
     points = []
-    for day in timeline_days(min(group.owed_from for group in groups), end):
+    for day in timeline_days(min(group.owed_from for group in groups), filters.as_at):
         counts = Counts()
         for group in groups:
             status = group.status_on(day)
@@ -511,30 +599,29 @@ def _timeline(queryset: QuerySet[Obligation], filters: ReportFilters) -> list[Ti
 
 
 def dashboard(user, filters: ReportFilters, schools: SchoolMap | None = None) -> Dashboard:
-    """Everything the dashboard shows, in a fixed number of queries."""
+    """Everything the dashboard shows, in a fixed number of queries (one scan of the obligations)."""
     schools = school_map(filters) if schools is None else schools
-    base = obligations_base(user, filters, schools)
-    totals, by_school, by_role, by_school_role = _breakdown(base, filters, schools)
+    rows, groups = _dashboard_groups(obligations_base(user, filters, schools), filters, schools)
+    totals, by_school, by_role, by_school_role = _breakdown(rows, filters, schools)
     return Dashboard(
         filters=filters,
         totals=totals,
         by_school=by_school,
         by_role=by_role,
-        timeline=_timeline(base, filters),
+        timeline=_timeline(groups, filters),
         schools=schools,
         by_school_role=by_school_role,
     )
 
 
 def dashboard_tables(user, filters: ReportFilters, schools: SchoolMap, names: list[str]) -> dict[str, list]:
-    """Only the dashboard tables named ("schools", "roles", "timeline"), for exports: one table's file
-    runs the grouped scan or the timeline query, not both."""
-    base = obligations_base(user, filters, schools)
+    """Only the dashboard tables named ("schools", "roles", "timeline"), for exports (one scan for any of them)."""
+    rows, groups = _dashboard_groups(obligations_base(user, filters, schools), filters, schools)
     tables: dict[str, list] = {}
     if {"schools", "roles"} & set(names):
-        _totals, tables["schools"], tables["roles"], _by_school_role = _breakdown(base, filters, schools)
+        _totals, tables["schools"], tables["roles"], _by_school_role = _breakdown(rows, filters, schools)
     if "timeline" in names:
-        tables["timeline"] = _timeline(base, filters)
+        tables["timeline"] = _timeline(groups, filters)
     return {name: tables[name] for name in names}
 
 
