@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from conduct.permissions import Action, can
 from reports.archive import archive_build
 from reports.documents import detailed_pdf, register_pdf, summary_pdf
-from reports.exports import Sheet, people_columns, xlsx_file
+from reports.exports import people_sheet, xlsx_file
 from reports.jobs import (
     JobLost,
     detailed_pdf_length_check,
@@ -29,7 +29,7 @@ from reports.jobs import (
 )
 from reports.models import JobKind, ReportJob
 from reports.register import register_for
-from reports.selectors import PersonRow, dashboard, owed_rows, people_rows, school_map
+from reports.selectors import dashboard, owed_rows, school_map
 
 logger = logging.getLogger(__name__)
 
@@ -57,13 +57,11 @@ def spreadsheet_build(job: ReportJob) -> None:
     total = owed_rows(job.requested_by, filters, schools).count()
     job_progress(job, done=0, total=total)
 
-    def counted() -> Iterator[PersonRow]:
-        for done, row in enumerate(people_rows(job.requested_by, filters, schools), start=1):
-            if done % SPREADSHEET_PROGRESS_EVERY == 0:
-                job_progress(job, done=done, total=total)
-            yield row
+    def progress(done: int) -> None:
+        job_progress(job, done=done, total=total)
 
-    with xlsx_file([Sheet("People", people_columns(), counted())]) as handle:
+    sheet = people_sheet(job.requested_by, filters, schools, progress, every=SPREADSHEET_PROGRESS_EVERY)
+    with xlsx_file([sheet]) as handle:
         job_complete(job, handle=handle, file_name=f"{filters.basename('people')}.xlsx", summary={"rows": total})
 
 

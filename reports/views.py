@@ -42,7 +42,8 @@ from reports.exports import (
     Sheet,
     column_docs,
     csv_chunks,
-    people_columns,
+    people_csv_chunks,
+    people_sheet,
     record_url_builder,
     register_rows,
     xlsx_file,
@@ -60,7 +61,6 @@ from reports.selectors import (
     dashboard_tables,
     owed_rows,
     people_paginator,
-    people_rows,
     person_row,
     report_scopes,
     today,
@@ -220,8 +220,13 @@ def export_view(request: AuthenticatedHttpRequest, table: str, fmt: str) -> Http
                 "This page shows its progress and the download link when it is ready.",
             )
             return redirect(job)
+    if table == "people" and fmt == "csv":
+        response = StreamingHttpResponse(
+            people_csv_chunks(user, filters, resolved.schools), content_type="text/csv; charset=utf-8"
+        )
+        return as_attachment(response, f"{filters.basename(table)}.csv")
     if table == "people":
-        sheets = [Sheet("People", people_columns(), people_rows(user, filters, resolved.schools))]
+        sheets = [people_sheet(user, filters, resolved.schools)]
     else:
         chosen = ["schools", "roles", "timeline"] if table == "dashboard" else [table]
         tables = dashboard_tables(user, filters, resolved.schools, chosen)
