@@ -46,6 +46,14 @@ FLAG_CLAIM_PREFIX = "retention:flagged:"
 # A run that died is taken over by the next one after this long (a night's run takes minutes).
 RUN_STALE_AFTER = timedelta(hours=6)
 DELETE_CHUNK = 2000
+# Entries about keeping or erasing a person's data are not part of the relationship: a legal hold placed today
+# must not itself push the person's retention six years on (the hold is what keeps them, for as long as it lasts).
+PRIVACY_ACTIONS = (
+    AuditAction.LEGAL_HOLD_SET,
+    AuditAction.LEGAL_HOLD_RELEASED,
+    AuditAction.PERSON_ERASED,
+    AuditAction.RETENTION_APPLIED,
+)
 EMAIL_DONE = (EmailStatus.SENT, EmailStatus.FAILED, EmailStatus.GIVEN_UP)
 # Automatic erasures are the sweep's, not an officer's: no actor (ErasureRecord.erased_by and the audit entry's
 # actor are empty, as for the operator's command-line actions).
@@ -204,6 +212,7 @@ def _with_retention_facts(people: QuerySet[Person], today: date) -> QuerySet[Per
     roles = Role.objects.filter(person=OuterRef("pk"))
     chaired = Adoption.objects.filter(chair=OuterRef("pk"))
     declared_in = Declaration.objects.filter(person=OuterRef(OuterRef("pk"))).values("organisation")
+    audited = AuditLogEntry.objects.exclude(action__in=PRIVACY_ACTIONS)
     return people.annotate(
         holds_role=Exists(roles.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))),
         last_role_end=_latest(roles, "ends_on"),
@@ -211,8 +220,8 @@ def _with_retention_facts(people: QuerySet[Person], today: date) -> QuerySet[Per
         last_appointment_end=_latest(roles.filter(organisation__in=declared_in), "ends_on"),
         chairs_adoption_in_force=Exists(chaired.filter(version__superseded_at__isnull=True)),
         last_adoption_superseded=_latest(chaired, "version__superseded_at"),
-        last_audit_as_subject=_latest(AuditLogEntry.objects.filter(subject=OuterRef("pk")), "at"),
-        last_audit_as_actor=_latest(AuditLogEntry.objects.filter(actor=OuterRef("pk")), "at"),
+        last_audit_as_subject=_latest(audited.filter(subject=OuterRef("pk")), "at"),
+        last_audit_as_actor=_latest(audited.filter(actor=OuterRef("pk")), "at"),
         on_legal_hold=Exists(LegalHold.objects.filter(person=OuterRef("pk"), released_at__isnull=True)),
     )
 
