@@ -1,6 +1,7 @@
 """The demo works on any day: loaded on dates across the academic year (and a leap day), the staff member has
 something overdue, the governor has something to sign and a declaration to renew, a review is coming due,
-the dashboard's line has history, and no demo role has ended except the two leavers the demo is about."""
+the dashboard's line has history, and every demo role is current: the leaver leaves at the end of this term and
+the staff governor's term of office ends soon, both after the day the demo is loaded."""
 
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -14,18 +15,20 @@ from acknowledgements.selectors import declaration_lapsed_for
 from conduct.models import Adoption, CodeVersion, Person, Role
 from conduct.reviews import review_warning_days, reviews_due
 from core.academic_year import academic_year_start
-from devtools.demo_calendar import ANCHOR, DemoCalendar
+from devtools.demo_calendar import ANCHOR, END_OF_TERM, DemoCalendar, term_end_after
 from devtools.demo_conduct import demo_load
 from reports.selectors import ReportFilters, dashboard
 
 LONDON = ZoneInfo("Europe/London")
-LEAVERS = {"leaver@att.example", "former.governor@llt.example"}  # their roles ended: that is what they show
+LEAVER, OUTGOING_GOVERNOR = "leaver@att.example", "staff.governor@llt.example"
 
 DAYS = [
     date(2027, 9, 1),  # the first day of an academic year
     date(2026, 12, 1),  # the day the fixture is written for (nothing moves)
+    date(2027, 12, 31),  # in the Christmas holiday: the leaver leaves at the end of the spring term
     date(2027, 1, 31),
     date(2027, 7, 15),
+    date(2027, 7, 31),  # in the summer holiday
     date(2027, 8, 31),  # the last day of an academic year
     date(2028, 2, 29),  # a leap day
     date(2031, 3, 1),  # years on
@@ -59,14 +62,18 @@ def test_the_demo_shows_the_same_state_on_any_day(day):
         assert coming and all(0 <= r.days_left <= review_warning_days() for r in coming)
         assert any(r.overdue for r in reviews_due(Person.objects.get(email="chair@llt.example"), today=today))
 
-        # No role has ended, and no term, except the leavers'.
+        # Every role is current on the day, and no term of office has run out.
         for role in Role.objects.select_related("person"):
-            if role.person.email in LEAVERS:
-                assert role.ends_on is not None and role.ends_on < today
-                continue
             assert role.starts_on <= today, role
             assert role.ends_on is None or role.ends_on >= today, role
             assert role.term_ends_on is None or role.term_ends_on >= today, role
+        # The leaver feature: a role ending at the end of this term (in a holiday, the next), after today.
+        leaving = Role.objects.get(person__email=LEAVER)
+        assert leaving.ends_on == term_end_after(today) and 0 < (leaving.ends_on - today).days < 183
+        # A governor whose term of office ends within the next two months.
+        term = Role.objects.get(person__email=OUTGOING_GOVERNOR, kind="local_governor")
+        assert term.ends_on is None and term.term_ends_on is not None
+        assert 0 < (term.term_ends_on - today).days <= 60
 
         # Everything happened in the past; each version was prepared before it was adopted.
         assert all(a.recorded_at <= timezone.now() and a.adopted_on <= today for a in Adoption.objects.all())
@@ -89,3 +96,21 @@ def test_dates_move_by_the_days_since_the_anchor_and_labels_by_whole_years():
     moved = a_year_on.moment(datetime(2026, 10, 20, 21, 3, tzinfo=LONDON))
     assert (moved.date(), moved.astimezone(LONDON).time()) == (date(2027, 10, 20), time(21, 3))
     assert a_year_on.moment(datetime(2026, 12, 1, 18, 0, tzinfo=LONDON)) < a_year_on.now
+
+
+@pytest.mark.parametrize(
+    ("today", "last_day"),
+    [
+        (date(2026, 9, 1), date(2026, 12, 18)),  # autumn term: the Friday on or before 20 December
+        (date(2026, 12, 18), date(2027, 3, 26)),  # its last day: the next term's end (the role is still current)
+        (date(2026, 12, 31), date(2027, 3, 26)),  # Christmas holiday: the spring term's end
+        (date(2028, 2, 29), date(2028, 3, 31)),  # a leap day; 31 March 2028 is a Friday
+        (date(2027, 4, 5), date(2027, 7, 16)),  # Easter: the summer term's end
+        (date(2027, 7, 31), date(2027, 12, 17)),  # summer holiday: the next autumn term's end
+    ],
+    ids=str,
+)
+def test_the_end_of_this_term_is_a_friday_after_today(today, last_day):
+    assert term_end_after(today) == last_day and last_day.weekday() == 4
+    calendar = DemoCalendar(today, datetime.combine(today, time(12), tzinfo=LONDON))
+    assert calendar.optional_day(END_OF_TERM) == last_day and calendar.optional_day("2026-12-01") == today
