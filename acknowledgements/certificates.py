@@ -16,7 +16,7 @@ from django.utils import timezone
 from acknowledgements.issuing import EVIDENCE_FILE, verification_url
 from acknowledgements.models import SealedPdf
 from acknowledgements.sealed_pdfs import sealed_pdf_store
-from conduct.attachments import attachments_for_pdf
+from conduct.attachments import attachments_for_pdf, attachments_listed
 from conduct.diff import VersionDiff, diff_versions
 from conduct.models import Adoption
 from conduct.rendering import render_sections
@@ -50,6 +50,7 @@ def certificate_html(adoption: Adoption) -> str:
             "diff": diff,
             "changes": diff.changed_only if diff else [],
             "body": render_sections(sections, role_kinds=None, show_role_tags=True, heading_level=3),
+            "attached_files": attachments_listed(version),  # listed in the text as well as embedded
             "verification_url": url,
             "qr": qr_svg(url),
             "issued_at": timezone.now(),

@@ -167,6 +167,12 @@ def attachments_copy(*, source: CodeVersion, draft: CodeVersion) -> int:
     return len(rows)
 
 
+def attachments_listed(version: CodeVersion) -> list[VersionAttachment]:
+    """The version's files without their bytes, in order: what a signed PDF's printed text lists (file name,
+    size, SHA-256) beside embedding them (``attachments_for_pdf``)."""
+    return list(version.attachments.defer("content").order_by("position"))
+
+
 def attachments_for_pdf(version: CodeVersion) -> list[Attachment]:
     """The version's files, to embed in its signed PDFs and adoption certificates (PDF/A-3 attachments)."""
     return [
