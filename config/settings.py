@@ -369,6 +369,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "acknowledgements.tasks.verify_evidence_daily",
         "schedule": crontab(hour=2, minute=5),
     },
+    # The retention schedule (privacy.retention, docs/retention.md): expired email and reminder rows deleted, people
+    # whose retention has ended flagged for review (or erased with RETENTION_AUTO_ERASE); once a night, claimed.
+    "apply-retention": {
+        "task": "privacy.tasks.apply_retention",
+        "schedule": crontab(hour=3, minute=45),
+    },
 }
 
 # The key and certificate that seal every issued PDF. Generated under var/seal/ in development.
@@ -508,7 +514,3 @@ RETENTION_EMAIL_ROWS_DAYS = env_int("RETENTION_EMAIL_ROWS_DAYS", 396, minimum=1,
 # Off: people whose retention has ended are listed for an admin to review (/privacy/retention/). On: the nightly
 # sweep erases each of them (privacy.erasure.person_erase, basis "retention_ended"), except those under legal hold.
 RETENTION_AUTO_ERASE = env_bool("RETENTION_AUTO_ERASE", False)
-CELERY_BEAT_SCHEDULE["apply-retention"] = {
-    "task": "privacy.tasks.apply_retention",
-    "schedule": crontab(hour=3, minute=45),
-}
