@@ -3,7 +3,8 @@
 The bundle (JSON) holds the record's full evidence (as embedded in its PDF), its signed chain entry with
 the entries before and after it, the public key that signed them (and the seal certificate of the PDF),
 the salt and values of its personal fields (so the commitments can be recomputed), the stored PDF's
-signed fingerprint, and the latest timestamped anchor covering the entry. ``python -m
+signed fingerprint with the seal's certificate chain, the roots the timestamp authority is trusted under,
+and the latest timestamped anchor covering the entry. ``python -m
 core.verify_offline bundle.json [file.pdf]`` checks it (README, "Checking evidence offline").
 Whoever may view the record may download it (the views ask the permission first).
 """
@@ -12,8 +13,10 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Model
 
 from acknowledgements.evidence import acknowledgement_evidence
@@ -27,8 +30,15 @@ from core.evidence_chain import EvidenceType
 from core.evidence_keys import public_key_pem, verification_keys
 from core.models import ChainAnchor, EvidenceLink, EvidenceSalt
 from core.pdf import seal_credentials
+from core.timestamps import tsa_trust_roots
 
 BUNDLE_FORMAT = "conduct-evidence-bundle/1"
+
+
+def _pem(certificate) -> str:
+    from asn1crypto import pem  # type: ignore[import-untyped]
+
+    return pem.armor("CERTIFICATE", certificate.dump()).decode("ascii")
 
 
 def _entry(link: EvidenceLink | None) -> dict[str, Any] | None:
@@ -103,7 +113,9 @@ def _bundle(spec: EvidenceType, record: Model, evidence: dict[str, Any], evidenc
             "size": pdf.size,
             **_chain_part(SEALED_PDF, pdf),
             "seal_certificate": seal_credentials().cert_path.read_text(),
+            "seal_chain": Path(settings.SEAL_CHAIN_FILE).read_text() if settings.SEAL_CHAIN_FILE else "",
         },
+        "timestamp_roots": [_pem(root) for root in tsa_trust_roots()],
         "anchor": _anchor_covering(entry["chain"], entry["seq"]) if entry else None,
     }
 

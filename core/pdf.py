@@ -228,10 +228,13 @@ def seal_credentials() -> SealCredentials:
 
 
 @lru_cache(maxsize=4)
-def _signer(key_path: str, cert_path: str, passphrase: bytes | None):
+def _signer(key_path: str, cert_path: str, passphrase: bytes | None, chain_path: str):
     from pyhanko.sign import signers
 
-    return signers.SimpleSigner.load(key_path, cert_path, key_passphrase=passphrase)
+    # The chain goes into the signature itself too, so a verifier needs only the root.
+    return signers.SimpleSigner.load(
+        key_path, cert_path, key_passphrase=passphrase, ca_chain_files=(chain_path,) if chain_path else None
+    )
 
 
 @lru_cache(maxsize=4)
@@ -239,6 +242,24 @@ def _certificate(cert_path: str):
     from pyhanko.keys import load_cert_from_pemder
 
     return load_cert_from_pemder(cert_path)
+
+
+@lru_cache(maxsize=4)
+def _chain(chain_path: str) -> tuple:
+    from pyhanko.keys import load_certs_from_pemder
+
+    return tuple(load_certs_from_pemder([chain_path])) if chain_path else ()
+
+
+def seal_chain() -> list:
+    """The certificates between the seal certificate and its root, root last (SEAL_CHAIN_FILE; none in development)."""
+    return list(_chain(settings.SEAL_CHAIN_FILE))
+
+
+def seal_trust_roots() -> list:
+    """What a seal must chain to: the chain's root, or the self-signed seal certificate itself."""
+    chain = seal_chain()
+    return [chain[-1]] if chain else [_certificate(str(seal_credentials().cert_path))]
 
 
 def _metadata_preserving_writer(pdf: bytes):
@@ -257,17 +278,43 @@ def _metadata_preserving_writer(pdf: bytes):
 
 
 def seal_pdf(pdf: bytes, *, reason: str) -> bytes:
-    """Add a PAdES signature over the whole file with the instance's seal."""
+    """Add a PAdES signature over the whole file with the instance's seal (B-LT when it can, see ``_seal_pdf``)."""
     return _outside_event_loop(_seal_pdf, pdf, reason=reason)
 
 
 def _seal_pdf(pdf: bytes, *, reason: str) -> bytes:
+    """PAdES B-LT: the seal, the authority's timestamp of it (B-T), then the validation data (B-LT).
+
+    Each step that needs the outside world degrades instead of failing, because a PDF is never refused for it:
+    an authority that is down or slow (EVIDENCE_TSA_TIMEOUT) gives a seal without a timestamp (B-B, the chain
+    anchors still date the record); revocation data that cannot be fetched gives B-T without the DSS. Both are
+    logged. The self-signed development seal has no revocation endpoints: its DSS holds the certificates alone.
+    """
+    from core.timestamps import timestamper
+
+    log = logging.getLogger(__name__)
+    if (tsa := timestamper()) is not None:
+        try:
+            signed = _sign(pdf, reason, tsa)
+        except Exception as exc:  # noqa: BLE001 - whatever the authority or the network did
+            log.warning("Sealing without a timestamp: the authority failed (%s)", exc)
+            return _sign(pdf, reason, None)
+        try:
+            return _embed_validation_data(signed)
+        except Exception as exc:  # noqa: BLE001 - a revocation server down, or a chain that does not validate
+            log.warning("Sealing without validation data (B-T, not B-LT): %s", exc)
+            return signed
+    return _sign(pdf, reason, None)
+
+
+def _sign(pdf: bytes, reason: str, tsa) -> bytes:
     from pyhanko.sign import signers
     from pyhanko.sign.fields import SigSeedSubFilter
 
     credentials = seal_credentials()
-    signer = _signer(str(credentials.key_path), str(credentials.cert_path), credentials.passphrase)
-    writer = _metadata_preserving_writer(pdf)
+    signer = _signer(
+        str(credentials.key_path), str(credentials.cert_path), credentials.passphrase, settings.SEAL_CHAIN_FILE
+    )
     metadata = signers.PdfSignatureMetadata(
         field_name=SEAL_FIELD,
         reason=reason,
@@ -275,18 +322,44 @@ def _seal_pdf(pdf: bytes, *, reason: str) -> bytes:
         subfilter=SigSeedSubFilter.PADES,
         md_algorithm="sha256",
     )
-    from core.timestamps import timestamper
+    # The timestamp goes inside the signature (no later revision for it), so the seal covers it.
+    return signers.sign_pdf(_metadata_preserving_writer(pdf), metadata, signer=signer, timestamper=tsa).getvalue()
 
-    if (tsa := timestamper()) is not None:
-        # PAdES B-T: the authority's timestamp of the signature goes inside it (no later revision, so the seal
-        # still covers the whole file). An authority that is down or slow (EVIDENCE_TSA_TIMEOUT) never stops a
-        # PDF: it is sealed without a timestamp (B-B), and the chain anchors still date it (docs/evidence.md).
-        try:
-            return signers.sign_pdf(writer, metadata, signer=signer, timestamper=tsa).getvalue()
-        except Exception as exc:  # noqa: BLE001 - whatever the authority or the network did
-            logging.getLogger(__name__).warning("Sealing without a timestamp: the authority failed (%s)", exc)
-            writer = _metadata_preserving_writer(pdf)
-    return signers.sign_pdf(writer, metadata, signer=signer).getvalue()
+
+def _embed_validation_data(signed: bytes) -> bytes:
+    """Append the DSS (PAdES B-LT): the seal's and the authority's certificate chains with their CRLs and OCSP
+    responses, fetched now, so the seal can still be validated at its timestamp's time once its certificate has
+    expired or the CA's servers are gone. pyHanko's own DSS writer would rewrite the XMP packet (PDF/A), so the
+    data is collected with pyHanko and written through the metadata-preserving writer."""
+    import asyncio
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.dss import DocumentSecurityStore, collect_validation_info
+    from pyhanko_certvalidator import ValidationContext
+
+    from core.timestamps import tsa_trust_roots
+
+    context = ValidationContext(
+        trust_roots=[*seal_trust_roots(), *tsa_trust_roots()],
+        other_certs=seal_chain(),
+        allow_fetching=True,
+        revocation_mode="hard-fail",  # revocation data the chain names must be there, or this is not B-LT
+    )
+    signature = PdfFileReader(io.BytesIO(signed)).embedded_signatures[0]
+    paths = asyncio.run(_collected(collect_validation_info(signature, context), context))
+    writer = _metadata_preserving_writer(signed)
+    DocumentSecurityStore.supply_dss_in_writer(writer, None, paths=paths, validation_context=context)
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+async def _collected(coroutine, context):
+    """Await the collection, then close the HTTP session the context opened for fetching (in the same loop)."""
+    try:
+        return await coroutine
+    finally:
+        await context.aclose()
 
 
 @dataclass(frozen=True)
@@ -297,28 +370,32 @@ class SealCheck:
     covers_whole_file: bool = False
     ours: bool = False
     problem: str = ""
+    timestamped_at: datetime | None = None  # the authority's time, when the seal carries a trusted timestamp
+    validation_data: bool = False  # the PDF carries a DSS (PAdES B-LT)
 
 
-def check_seal(pdf: bytes) -> SealCheck:
+def check_seal(pdf: bytes, *, at: datetime | None = None) -> SealCheck:
     """Is the file sealed by this instance, with the seal intact and covering every byte?
 
-    Never raises for any input: whatever the file does to the parser is a problem to show.
+    The seal's certificate is judged as of its trusted timestamp, with the validation data in the PDF, so a seal
+    stays valid after its certificate expires; without a timestamp, as of ``at`` (now by default), which is also
+    when the timestamp authority must be trusted (core.seal_validation). Never raises for any input: whatever the
+    file does to the parser is a problem to show.
     """
-    return _outside_event_loop(_check_seal_in_time, pdf)
+    return _outside_event_loop(_check_seal_in_time, pdf, at)
 
 
-def _check_seal_in_time(pdf: bytes) -> SealCheck:
+def _check_seal_in_time(pdf: bytes, at: datetime | None) -> SealCheck:
     try:
         with _time_limit(UNTRUSTED_SECONDS_MAX):
-            return _check_seal(pdf)
+            return _check_seal(pdf, at)
     except _OutOfTime:
         return SealCheck(ok=False, problem=TOO_SLOW)
 
 
-def _check_seal(pdf: bytes) -> SealCheck:
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
-    from pyhanko_certvalidator import ValidationContext
+def _check_seal(pdf: bytes, at: datetime | None) -> SealCheck:
+    from core.seal_validation import judge_seal
+    from core.timestamps import tsa_trust_roots
 
     if not pdf.startswith(b"%PDF-"):
         return SealCheck(ok=False, problem="The file is not a PDF.")
@@ -331,27 +408,21 @@ def _check_seal(pdf: bytes) -> SealCheck:
         return SealCheck(ok=False, problem="The PDF carries no seal.")
     if len(signatures) > 1:
         return SealCheck(ok=False, problem="The PDF carries more than one signature; it is not as issued.")
-    certificate = _certificate(str(seal_credentials().cert_path))
-    context = ValidationContext(trust_roots=[certificate], allow_fetching=False)
     try:
-        status = validate_pdf_signature(signatures[0], context)
-        ours = status.signing_cert is not None and status.signing_cert.sha256 == certificate.sha256
-        whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
-        intact, valid = bool(status.intact), bool(status.valid)
+        judgement = judge_seal(
+            reader,
+            signatures[0],
+            seal_certificate=_certificate(str(seal_credentials().cert_path)),
+            seal_roots=seal_trust_roots(),
+            seal_chain=seal_chain(),
+            timestamp_roots=tsa_trust_roots(),
+            at=at,
+        )
     except Exception as exc:  # noqa: BLE001 - pyHanko raises many kinds for mangled signatures; all mean "not verified"
         if isinstance(exc, PdfTooComplex) or _is_decode_limit(exc):
             return SealCheck(ok=False, problem=_unreadable(exc))
         return SealCheck(ok=False, problem=f"The seal cannot be validated ({exc.__class__.__name__}).")
-    problem = ""
-    if not intact:
-        problem = "The seal is broken: the file was changed after it was issued."
-    elif not ours:
-        problem = "The seal was not made by this service."
-    elif not whole:
-        problem = "Content was added to the file after it was sealed."
-    elif not valid:
-        problem = "The seal's signature is not valid."
-    return SealCheck(ok=not problem, intact=intact, valid=valid, covers_whole_file=whole, ours=ours, problem=problem)
+    return SealCheck(**vars(judgement))
 
 
 # ---------------------------------------------------------------------------

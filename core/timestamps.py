@@ -12,7 +12,6 @@ day's run tries again) and a PDF is sealed without a timestamp (docs/evidence.md
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import hashlib
 import logging
@@ -21,9 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
+
+from core import seal_validation
+from core.seal_validation import TokenCheck
 
 logger = logging.getLogger(__name__)
 
@@ -111,23 +112,12 @@ class Timestamp:
     at: datetime
 
 
-def _run(coroutine) -> Any:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
-
-
 def timestamp_digest(digest: bytes) -> Timestamp:
     """Ask the authority to timestamp a SHA-256 digest. Raises NoTimestampAuthority, OSError or pyHanko's errors."""
     client = timestamper()
     if client is None:
         raise NoTimestampAuthority("No timestamp authority is configured (EVIDENCE_TSA_URL).")
-    token = _run(client.async_timestamp(digest, "sha256"))
+    token = seal_validation.run(client.async_timestamp(digest, "sha256"))
     return Timestamp(token.dump(), token_time(token))
 
 
@@ -135,31 +125,30 @@ def token_time(token) -> datetime:
     return token["content"]["encap_content_info"]["content"].parsed["gen_time"].native
 
 
+def tsa_trust_roots() -> list:
+    """The certificates a timestamp authority must chain to (EVIDENCE_TSA_TRUST_ROOTS, plus the local authority's own
+    certificate in development and tests). Read from files outside the database, like the keys: a root stored in the
+    database could be replaced by whoever rewrites the rows."""
+    paths = list(settings.EVIDENCE_TSA_TRUST_ROOTS)
+    if settings.EVIDENCE_TSA_LOCAL:
+        paths.append(str(local_tsa_paths()[1]))
+    return list(_roots(tuple(paths)))
+
+
+@lru_cache(maxsize=8)
+def _roots(paths: tuple[str, ...]) -> tuple:
+    from pyhanko.keys import load_certs_from_pemder
+
+    return tuple(cert for path in paths for cert in load_certs_from_pemder([path]))
+
+
+def check_token(token_der: bytes, digest: bytes, *, moment: datetime | None = None) -> TokenCheck:
+    """Is a stored token an intact timestamp of ``digest``, by an authority that chains to a trusted root?"""
+    return seal_validation.check_token(token_der, digest, tsa_trust_roots(), moment=moment)
+
+
 def token_problems(token_der: bytes, digest: bytes) -> list[str]:
-    """Whether a stored token is an intact, valid timestamp of ``digest`` (the authority's own certificate is
-    taken from the token: this checks it was not altered or made for something else, not whom to trust)."""
-    from asn1crypto import cms  # type: ignore[import-untyped]
-    from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
-    from pyhanko_certvalidator import ValidationContext
-
-    try:
-        token = cms.ContentInfo.load(token_der)
-        signed_data = token["content"]
-        imprint = signed_data["encap_content_info"]["content"].parsed["message_imprint"]
-        if imprint["hashed_message"].native != digest:
-            return ["the timestamp is of something else"]
-        certs = [c.chosen for c in signed_data["certificates"]] if signed_data["certificates"].native else []
-        if not certs and settings.EVIDENCE_TSA_LOCAL:
-            from pyhanko.keys import load_cert_from_pemder
-
-            certs = [load_cert_from_pemder(str(local_tsa_paths()[1]))]
-        context = ValidationContext(trust_roots=certs, allow_fetching=False)
-        status = _run(validate_tst_signed_data(signed_data, context, lambda _algorithm: digest))
-    except Exception as exc:  # noqa: BLE001 - a mangled token, whatever pyHanko raises, is a broken token
-        return [f"the timestamp token cannot be read ({exc.__class__.__name__})"]
-    if not (status.get("intact") and status.get("valid")):
-        return ["the timestamp token's signature is not valid"]
-    return []
+    return check_token(token_der, digest).problems
 
 
 def sha256_digest(data: bytes) -> bytes:

@@ -1,13 +1,18 @@
 """Check an evidence bundle (and its PDF) with no network and no access to the app.
 
-    python -m core.verify_offline evidence-K7QX-M2PD-9RTW-HB4N.json [signed.pdf]
+    python -m core.verify_offline evidence-K7QX-M2PD-9RTW-HB4N.json [signed.pdf] [--tsa-root root.pem ...]
 
 Uses only the standard library, ``cryptography`` and pyHanko (no Django, no database). It checks:
 the entry's statement hash and Ed25519 signature (with the public key in the bundle: compare its key id
 with the one the service publishes), the entries before and after it, the evidence against the signed
 evidence hash, the personal fields against their commitments, the stored PDF's signed fingerprint, the
 anchor's RFC 3161 token and, given the PDF, its SHA-256, its seal (pyHanko) and its embedded evidence.
-Exit status 0 when everything holds, 1 otherwise. See README, "Checking evidence offline".
+Timestamps (the anchor's and the seal's) must be signed by an authority whose certificate chains to a
+trusted root: the roots given with ``--tsa-root`` (the authority's published root, obtained on your own),
+or else those the bundle names (which then only shows the bundle is consistent with itself). The seal is
+validated as of its timestamp, with the validation data in the PDF (PAdES B-LT), so it still verifies
+after the seal certificate expires. Exit status 0 when everything holds, 1 otherwise. See README,
+"Checking evidence offline".
 """
 
 from __future__ import annotations
@@ -104,7 +109,7 @@ def _commitments(bundle: dict[str, Any], payload: dict[str, Any], report: Report
         report.check(mac == payload.get("commitments", {}).get(name), f"personal field {name} matches its commitment")
 
 
-def _anchor(bundle: dict[str, Any], entry: dict[str, Any], report: Report) -> None:
+def _anchor(bundle: dict[str, Any], entry: dict[str, Any], tsa_roots: list, report: Report) -> None:
     anchor = bundle.get("anchor")
     if anchor is None:
         report.lines.append((True, "no timestamped anchor covers this entry yet (anchors are made daily)"))
@@ -117,20 +122,17 @@ def _anchor(bundle: dict[str, Any], entry: dict[str, Any], report: Report) -> No
         any(scope == entry["chain"] and seq >= entry["seq"] for scope, seq, _ in heads),
         f"the anchor covers chain {entry['chain']} up to entry {entry['seq']} or later",
     )
-    try:
-        from asn1crypto import cms, tsp  # type: ignore[import-untyped]  # noqa: F401 - tsp lets it read a TSTInfo
+    from core.seal_validation import check_token
 
-        token = cms.ContentInfo.load(base64.b64decode(anchor["token"]))
-        tst = token["content"]["encap_content_info"]["content"].parsed
-        imprint_ok = tst["message_imprint"]["hashed_message"].native == bytes.fromhex(anchor["digest"])
-        when = tst["gen_time"].native
-    except Exception as exc:  # noqa: BLE001 - any unreadable token is a failed check
-        report.check(False, f"the anchor's RFC 3161 token can be read ({exc.__class__.__name__}: {exc})")
-        return
-    report.check(imprint_ok, f"the RFC 3161 token ({anchor.get('authority')}, {when}) timestamps exactly these heads")
+    stamp = check_token(base64.b64decode(anchor["token"]), bytes.fromhex(anchor["digest"]), tsa_roots)
+    report.check(
+        not stamp.problems,
+        f"the RFC 3161 token ({anchor.get('authority')}, {stamp.at}) timestamps exactly these heads and its "
+        f"authority is trusted" + (f": {stamp.problems[0]}" if stamp.problems else ""),
+    )
 
 
-def _pdf(bundle: dict[str, Any], pdf: bytes, keys: dict[str, str], report: Report) -> None:
+def _pdf(bundle: dict[str, Any], pdf: bytes, keys: dict[str, str], tsa_roots: list, report: Report) -> None:
     info = bundle.get("pdf")
     if not report.check(info is not None, "the bundle names the PDF issued for the record"):
         return
@@ -139,22 +141,24 @@ def _pdf(bundle: dict[str, Any], pdf: bytes, keys: dict[str, str], report: Repor
     payload = _chain(info, keys, report, "stored PDF's fingerprint")
     if payload is not None:
         report.check(payload.get("sha256") == info["sha256"], "the PDF's fingerprint is the one signed")
-    from pyhanko.keys import load_cert_from_pemder  # noqa: F401 - pyHanko is needed from here on
+    from pyhanko.keys import load_certs_from_pemder_data
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
-    from pyhanko_certvalidator import ValidationContext
+
+    from core.seal_validation import judge_seal
 
     try:
-        from asn1crypto import pem, x509
-
-        _, _, der = pem.unarmor(info["seal_certificate"].encode())
-        certificate = x509.Certificate.load(der)
+        (certificate,) = load_certs_from_pemder_data(info["seal_certificate"].encode())
+        chain = list(load_certs_from_pemder_data(info["seal_chain"].encode())) if info.get("seal_chain") else []
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         (signature,) = reader.embedded_signatures
-        status = validate_pdf_signature(signature, ValidationContext(trust_roots=[certificate], allow_fetching=False))
-        seal_ok = bool(status.intact and status.valid and status.coverage == SignatureCoverageLevel.ENTIRE_FILE)
-        ours = status.signing_cert is not None and status.signing_cert.sha256 == certificate.sha256
+        seal = judge_seal(
+            reader,
+            signature,
+            seal_certificate=certificate,
+            seal_roots=[chain[-1]] if chain else [certificate],
+            seal_chain=chain,
+            timestamp_roots=tsa_roots,
+        )
         evidence_raw = None
         for name, spec in _embedded(reader):
             if name == "evidence.json":
@@ -163,8 +167,18 @@ def _pdf(bundle: dict[str, Any], pdf: bytes, keys: dict[str, str], report: Repor
         report.check(False, f"the PDF's seal can be validated ({exc.__class__.__name__}: {exc})")
         return
     report.check(
-        seal_ok and ours, "the PDF's seal is intact, covers the whole file and was made with the seal certificate"
+        seal.ok,
+        "the PDF's seal is intact, covers the whole file and was made with the seal certificate"
+        + (f": {seal.problem}" if seal.problem else ""),
     )
+    if seal.ok and seal.timestamped_at is not None:
+        embedded = "with the validation data embedded in the PDF" if seal.validation_data else "(no validation data)"
+        report.lines.append(
+            (
+                True,
+                f"the seal's timestamp ({seal.timestamped_at}) is trusted; its certificate was valid then, {embedded}",
+            )
+        )
     if report.check(evidence_raw is not None, "the PDF carries its evidence (evidence.json)"):
         report.check(
             _evidence_hash(json.loads(evidence_raw or b"{}")) == bundle["evidence_hash"],
@@ -190,9 +204,30 @@ def _embedded(reader) -> list[tuple[str, bytes]]:
     return files
 
 
-def verify_bundle(bundle: dict[str, Any], pdf: bytes | None = None) -> Report:
+def timestamp_roots(bundle: dict[str, Any], root_files: list[Path]) -> list:
+    """The roots timestamps must chain to: the files given, or else those the bundle names."""
+    from pyhanko.keys import load_certs_from_pemder, load_certs_from_pemder_data
+
+    if root_files:
+        return list(load_certs_from_pemder([str(path) for path in root_files]))
+    return [cert for pem in bundle.get("timestamp_roots") or [] for cert in load_certs_from_pemder_data(pem.encode())]
+
+
+def verify_bundle(bundle: dict[str, Any], pdf: bytes | None = None, tsa_root_files: list[Path] | None = None) -> Report:
     report = Report()
     keys = bundle.get("public_keys") or {}
+    tsa_roots = timestamp_roots(bundle, list(tsa_root_files or []))
+    report.lines.append(
+        (
+            True,
+            f"timestamps must chain to {len(tsa_roots)} root(s) "
+            + (
+                "given on the command line"
+                if tsa_root_files
+                else "named in the bundle (give --tsa-root to check on your own)"
+            ),
+        )
+    )
     payload = _chain(bundle, keys, report, "record")
     if payload is not None:
         entry = bundle["entry"]
@@ -207,20 +242,25 @@ def verify_bundle(bundle: dict[str, Any], pdf: bytes | None = None) -> Report:
                 "the evidence hashes to the signed evidence hash",
             )
         _commitments(bundle, payload, report)
-        _anchor(bundle, entry, report)
+        _anchor(bundle, entry, tsa_roots, report)
     if pdf is not None:
-        _pdf(bundle, pdf, keys, report)
+        _pdf(bundle, pdf, keys, tsa_roots, report)
     return report
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if not argv or len(argv) > 2:
-        print(__doc__.strip().splitlines()[2].strip())
-        return 2
-    bundle = json.loads(Path(argv[0]).read_text())
-    pdf = Path(argv[1]).read_bytes() if len(argv) == 2 else None
-    report = verify_bundle(bundle, pdf)
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m core.verify_offline", description=__doc__.strip().splitlines()[0])
+    parser.add_argument("bundle", type=Path, help="the record's evidence bundle (evidence-<code>.json)")
+    parser.add_argument("pdf", type=Path, nargs="?", help="the PDF issued for the record")
+    parser.add_argument(
+        "--tsa-root", type=Path, action="append", default=[], help="a trusted root for timestamps (PEM or DER)"
+    )
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    bundle = json.loads(args.bundle.read_text())
+    pdf = args.pdf.read_bytes() if args.pdf else None
+    report = verify_bundle(bundle, pdf, args.tsa_root)
     for ok, what in report.lines:
         print(("ok      " if ok else "FAILED  ") + what)
     print("VERIFIED" if report.ok else "NOT VERIFIED")
