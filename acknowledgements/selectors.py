@@ -35,6 +35,7 @@ from conduct.permissions import (
 )
 from conduct.selectors import current_version
 from core.academic_year import academic_year_label, academic_year_start
+from core.models import Tombstone, tombstone_of
 
 RECENT_DECLARATIONS = 10
 
@@ -198,6 +199,8 @@ class RecordPage:
     correction: Acknowledgement | None
     own: bool
     may_correct: bool
+    erased: Tombstone | None = None  # its personal data was erased (privacy.erasure): when and why
+    pdf_erased: Tombstone | None = None  # its stored PDF was deleted with it
 
 
 def record_events(ack: Acknowledgement) -> list[AuditEvent]:
@@ -216,12 +219,18 @@ def record_page(user: Person, pk: int) -> RecordPage | None:
     ack = acknowledgement_visible_to(user, pk)
     if ack is None:
         return None
+    pdf = SealedPdf.objects.filter(acknowledgement=ack).first()
+    # Only an erased record has no typed name (signing requires one): no extra query for every other record.
+    erased = None if ack.typed_name else tombstone_of("acknowledgements.acknowledgement", ack.pk)
     return RecordPage(
         ack=ack,
-        pdf=SealedPdf.objects.filter(acknowledgement=ack).first(),
+        pdf=pdf,
         declaration=ack.declarations.prefetch_related("interests").first(),
         events=record_events(ack),
-        evidence_intact=acknowledgement_evidence_hash(ack) == ack.evidence_hash,
+        # An erased record cannot be rehashed without its personal fields; its signed chain entry fixes the hash.
+        evidence_intact=erased is not None or acknowledgement_evidence_hash(ack) == ack.evidence_hash,
+        erased=erased,
+        pdf_erased=tombstone_of("acknowledgements.sealedpdf", pdf.pk) if erased is not None and pdf else None,
         correction=ack.corrections.select_related("recorded_by").first(),
         own=ack.person_id == user.pk,
         may_correct=can_correct_record(user, on_behalf=ack.on_behalf, organisation=ack.organisation),

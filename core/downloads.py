@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -126,6 +127,11 @@ def stored_file_download(
         response["Content-Length"] = str(size)
     as_attachment(response, filename)
     return response
+
+
+def erased_file_response(request: HttpRequest, tombstone: Any, *, what: str) -> HttpResponse:
+    """A file deleted with a person's personal data (``core.Tombstone``): a clear page, 410 Gone, nothing sent."""
+    return render(request, "core/file_erased.html", {"what": what, "tombstone": tombstone}, status=410)
 
 
 def stored_file_unavailable_response(

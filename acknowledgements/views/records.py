@@ -25,11 +25,13 @@ from conduct.models import Adoption
 from conduct.permissions import can_view_adoption
 from core.downloads import (
     StoredFileUnavailable,
+    erased_file_response,
     file_download,
     stored_file_download,
     stored_file_read,
     stored_file_unavailable_response,
 )
+from core.models import tombstone_of
 from core.request_meta import RequestMeta
 
 
@@ -58,6 +60,8 @@ def pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse | StreamingH
     stored = SealedPdf.objects.filter(acknowledgement=ack).first()
     if stored is None:
         raise Http404("The signed PDF is still being prepared.")
+    if (erased := tombstone_of("acknowledgements.sealedpdf", stored.pk)) is not None:
+        return erased_file_response(request, erased, what="the signed PDF")
     meta = RequestMeta.from_request(request)
 
     def downloaded() -> None:
@@ -87,6 +91,8 @@ def pdf_status(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
 @require_safe
 def scan(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     ack = visible_acknowledgement(request, pk)
+    if (erased := tombstone_of("acknowledgements.paperscan", ack.pk)) is not None:
+        return erased_file_response(request, erased, what="the paper form's scan")
     if not ack.paper_scan:
         raise Http404("No scan was attached.")
     try:
