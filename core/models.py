@@ -186,6 +186,10 @@ class Tombstone(models.Model):
     def basis_label(self) -> str:
         return BASIS_LABELS.get(self.basis, self.basis)
 
+    @property
+    def words(self) -> str:
+        return erased_words(self)
+
 
 BASIS_LABELS = {
     "retention_ended": "its retention period had ended",
