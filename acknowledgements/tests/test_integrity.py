@@ -334,7 +334,7 @@ def test_an_http_timestamp_authority_at_the_configured_url(staff, settings):
     assert anchor.token and anchor.tsa_url == f"http://127.0.0.1:{port}/" and anchor_problems(anchor) == []
 
 
-def run_offline(tmp_path, bundle: dict, pdf: bytes | None = None):
+def run_offline(tmp_path, bundle: dict, pdf: bytes | None = None, *options: str):
     import os
     import subprocess
     import sys
@@ -345,6 +345,7 @@ def run_offline(tmp_path, bundle: dict, pdf: bytes | None = None):
     if pdf is not None:
         (tmp_path / "signed.pdf").write_bytes(pdf)
         args.append(str(tmp_path / "signed.pdf"))
+    args += options
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     return subprocess.run(args, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
 

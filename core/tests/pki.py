@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+import pytest
+
 PORT_BASE = 8430  # this task's ports are 8430-8449: gw0 takes 8430, gw1 8431, ...; a serial run 8440
 ARCH = "school-pki"
 KEYS = ("root", "interm", "interm-ocsp", "seal", "tsa", "rogue-root", "rogue-tsa")
@@ -189,7 +191,7 @@ def pki_config(port: int, now: datetime, seal_lifetime: timedelta) -> dict:
 
 
 @dataclass(frozen=True)
-class TestPki:
+class LocalPki:
     directory: Path
     port: int
     seal_key: Path
@@ -222,7 +224,7 @@ def _pem(cert) -> bytes:
 
 
 def build_pki(directory: Path, *, port: int, seal_lifetime: timedelta = timedelta(days=1)):
-    """Keys, certificates and the PKI under ``directory``; returns (TestPki, certomancer's architecture)."""
+    """Keys, certificates and the PKI under ``directory``; returns (LocalPki, certomancer's architecture)."""
     from certomancer.registry import ArchLabel, CertLabel, CertomancerConfig
 
     now = datetime.now(UTC)
@@ -235,7 +237,7 @@ def build_pki(directory: Path, *, port: int, seal_lifetime: timedelta = timedelt
         path.write_bytes(b"".join(_pem(arch.get_cert(CertLabel(label))) for label in labels))
         return path
 
-    pki = TestPki(
+    pki = LocalPki(
         directory=directory,
         port=port,
         seal_key=directory / "seal.key.pem",
@@ -268,3 +270,19 @@ def serving(arch, port: int) -> Iterator[WSGIServer]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def served_pki(tmp_path_factory) -> Iterator[LocalPki]:
+    """The test PKI, served for the whole test module (import this fixture into the module that uses it)."""
+    port = port_for_this_process()
+    pki, arch = build_pki(tmp_path_factory.mktemp("pki"), port=port)
+    with serving(arch, port):
+        yield pki
+
+
+def use(pki: LocalPki, settings, *, tsa: str = "tsa") -> LocalPki:
+    """Seal with the PKI's seal and timestamp with one of its authorities, for this test (pytest-django's settings)."""
+    for name, value in pki.settings(tsa=tsa).items():
+        setattr(settings, name, value)
+    return pki

@@ -14,15 +14,14 @@ import pytest
 
 from core.pdf import Attachment, check_seal, render_pdf, seal_pdf
 from core.seal_validation import UNTRUSTED_AUTHORITY
-from core.tests.pki import build_pki, port_for_this_process, serving
+from core.tests.pki import LocalPki, served_pki, use
+
+__all__ = ["served_pki"]  # the fixture, imported to be used here
 
 
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    port = port_for_this_process()
-    test_pki, arch = build_pki(tmp_path_factory.mktemp("pki"), port=port)
-    with serving(arch, port):
-        yield test_pki
+@pytest.fixture
+def pki(served_pki) -> LocalPki:
+    return served_pki
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +36,8 @@ def document() -> bytes:
 
 
 @pytest.fixture
-def sealing(pki, settings):
-    for name, value in pki.settings().items():
-        setattr(settings, name, value)
-    return pki
+def sealing(pki, settings) -> LocalPki:
+    return use(pki, settings)
 
 
 def dss_of(pdf: bytes):
@@ -131,8 +128,7 @@ def test_without_its_timestamp_an_expired_seal_is_not_verified_and_says_why(seal
 
 
 def test_a_timestamp_from_an_authority_nobody_trusts_is_reported(pki, settings, document, caplog):
-    for name, value in pki.settings(tsa="rogue-tsa").items():
-        setattr(settings, name, value)
+    use(pki, settings, tsa="rogue-tsa")
     sealed = seal_pdf(document, reason="test")
     check = check_seal(sealed)
     assert not check.ok and check.intact and check.ours
@@ -170,8 +166,7 @@ def test_the_development_seal_embeds_its_chain_and_says_it_has_no_revocation_dat
 def test_a_token_must_be_of_the_digest_and_from_a_trusted_authority(pki, settings):
     from core.timestamps import check_token, sha256_digest, timestamp_digest
 
-    for name, value in pki.settings().items():
-        setattr(settings, name, value)
+    use(pki, settings)
     digest = sha256_digest(b"heads")
     trusted = timestamp_digest(digest)
     assert check_token(trusted.token, digest).problems == []
