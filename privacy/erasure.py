@@ -92,9 +92,16 @@ def open_hold(person: Person) -> LegalHold | None:
     return LegalHold.objects.filter(person=person, released_at__isnull=True).first()
 
 
-def erasure_refusal(*, actor: Person, person: Person, reason: str, basis: str) -> str | None:
-    """Why this erasure may not go ahead, in plain words; None when it may."""
-    if not can_erase_person(actor, person):
+def erasure_refusal(*, actor: Person | None, person: Person, reason: str, basis: str) -> str | None:
+    """Why this erasure may not go ahead, in plain words; None when it may.
+
+    ``actor`` None is the nightly retention sweep (``privacy.retention``): it may erase only because the
+    retention period has ended, never a superuser's account, and never on someone's request.
+    """
+    if actor is None:
+        if person.is_superuser or basis != BASIS_RETENTION_ENDED:
+            return "Only an erasure because the retention period has ended runs without an officer."
+    elif not can_erase_person(actor, person):
         return "You may not erase this person's data: only an admin of their trust may, and never their own."
     if basis not in BASES:
         return "Choose why the data is being erased: the retention period has ended, or an erasure request."
@@ -313,12 +320,13 @@ def person_trust(person: Person) -> Organisation | None:
 # ---------------------------------------------------------------------------
 
 
-def person_erase(*, actor: Person, person: Person, reason: str, basis: str) -> ErasureRecord:
+def person_erase(*, actor: Person | None, person: Person, reason: str, basis: str) -> ErasureRecord:
     """Erase ``person``'s personal data and return the ``ErasureRecord``.
 
     ``basis`` is "retention_ended" (refused unless the person's retention period has passed) or
     "erasure_request" (UK GDPR Article 17; ``reason`` required). Raises ``ErasureRefused`` when the actor
-    may not erase this person, a legal hold is on them, or the basis does not hold. Erasing an erased
+    may not erase this person, a legal hold is on them, or the basis does not hold; ``actor`` None is the
+    retention sweep, which may erase on "retention_ended" only. Erasing an erased
     person again (a double click) returns the existing record and changes nothing.
     """
     reason = " ".join(reason.split())
@@ -332,7 +340,7 @@ def person_erase(*, actor: Person, person: Person, reason: str, basis: str) -> E
         return _erase(actor=actor, person=person, reason=reason, basis=basis)
 
 
-def _erase(*, actor: Person, person: Person, reason: str, basis: str) -> ErasureRecord:
+def _erase(*, actor: Person | None, person: Person, reason: str, basis: str) -> ErasureRecord:
     old_name, old_email, trust = person.full_name, person.email, person_trust(person)
     if not _account_erase(person):
         return ErasureRecord.objects.get(person=person)

@@ -165,6 +165,19 @@ def test_retention_ended_is_refused_until_six_years_after_the_last_role(django_c
     assert record.basis == "retention_ended"
 
 
+def test_the_retention_sweep_without_an_officer_may_erase_only_once_retention_ended(
+    django_capture_on_commit_callbacks,
+):
+    signed = signed_person()
+    roles_end(signed.person, date(2020, 9, 2))
+    with pytest.raises(ErasureRefused, match="runs without an officer"):
+        _erase(signed, django_capture_on_commit_callbacks, actor=None)  # an erasure request needs an officer
+    record = _erase(signed, django_capture_on_commit_callbacks, actor=None, basis="retention_ended", reason="")
+    assert record.erased_by is None
+    entry = AuditLogEntry.objects.get(action=AuditAction.PERSON_ERASED)
+    assert entry.actor is None and entry.subject == signed.person
+
+
 def test_an_erasure_request_needs_a_reason_and_a_known_basis(django_capture_on_commit_callbacks):
     signed = signed_person()
     with pytest.raises(ErasureRefused, match="erasure request is"):
