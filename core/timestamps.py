@@ -1,4 +1,4 @@
-"""RFC 3161 timestamps: of the chain heads every day, and inside each PDF's seal (PAdES B-T).
+"""RFC 3161 timestamps: of the chain heads every day, and inside each PDF's seal (PAdES B-T, then B-LT).
 
 ``EVIDENCE_TSA_URL`` names the timestamp authority (with ``EVIDENCE_TSA_TIMEOUT`` seconds to answer).
 In development and tests, with no URL set, a local authority answers in-process: pyHanko's test
@@ -7,7 +7,10 @@ devtools.tsa`` serves the same one over HTTP, to try the URL setting). Productio
 timestamps nothing and says so: anchors record the error, PDFs are sealed without a timestamp.
 
 A timestamp authority that is down never stops anything: the anchor records the error (the next
-day's run tries again) and a PDF is sealed without a timestamp (docs/evidence.md, "fallback").
+day's run tries again) and a PDF is sealed without a timestamp (docs/evidence.md, section 5).
+
+A token counts only from an authority whose certificate chains to ``EVIDENCE_TSA_TRUST_ROOTS`` (plus the
+local authority's certificate in development): ``check_token`` says which, through ``core.seal_validation``.
 """
 
 from __future__ import annotations

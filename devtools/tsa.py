@@ -3,7 +3,11 @@
 It answers ``POST /`` (``application/timestamp-query``) with pyHanko's test timestamper and the key and
 certificate of the local authority under ``var/tsa/`` (``core.timestamps``), so ``EVIDENCE_TSA_URL`` can be
 tried against a real HTTP authority. Never for production: it timestamps whatever it is sent with a
-self-signed certificate.
+self-signed certificate (trusted in development only: ``EVIDENCE_TSA_TRUST_ROOTS`` gets it added while DEBUG).
+
+Why not certomancer's authority, which the tests use (core/tests/pki.py)? certomancer is a test dependency,
+and ``make run`` installs the runtime requirements only; and this server shares its key with the in-process
+authority, so development trusts one certificate whichever of the two timestamps.
 """
 
 from __future__ import annotations

@@ -181,3 +181,11 @@ def test_a_token_must_be_of_the_digest_and_from_a_trusted_authority(pki, setting
     mangled[-40] ^= 0x01
     settings.EVIDENCE_TSA_TRUST_ROOTS = [str(pki.root)]
     assert check_token(bytes(mangled), digest).problems
+
+
+def test_once_the_authoritys_certificate_expired_the_seal_says_so(sealing, document):
+    from core.seal_validation import EXPIRED_AUTHORITY
+
+    sealed = seal_pdf(document, reason="test")
+    check = check_seal(sealed, at=sealing.seal_not_after + timedelta(days=4000))  # the authority's is 10 years
+    assert not check.ok and check.problem == f"The seal's timestamp cannot be relied on: {EXPIRED_AUTHORITY}."
