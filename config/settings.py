@@ -403,6 +403,11 @@ EVIDENCE_TSA_LOCAL = DEBUG
 # The roots (PEM files, comma-separated) a timestamp authority's certificate must chain to for its timestamps (the
 # daily anchors', the seals') to be trusted. In development and tests the local authority's certificate is added.
 EVIDENCE_TSA_TRUST_ROOTS = env_list("EVIDENCE_TSA_TRUST_ROOTS", [])
+if not DEBUG and EVIDENCE_TSA_URL and not EVIDENCE_TSA_TRUST_ROOTS:
+    raise ImproperlyConfigured(
+        "EVIDENCE_TSA_TRUST_ROOTS must name the root certificate(s) of the authority at EVIDENCE_TSA_URL: "
+        "without them no timestamp it makes can be trusted."
+    )
 VERIFICATION_UPLOAD_MAX_BYTES = env_int("VERIFICATION_UPLOAD_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 
 # Security headers. Production defaults are strict; a proxy that terminates TLS sets SECURE_PROXY_SSL_HEADER.
