@@ -118,3 +118,19 @@ def test_the_offline_verifier_validates_an_expired_seal_by_its_timestamp(staff, 
     with after_expiry(pki):
         report = verify_bundle(bundle, pdf)
     assert report.ok, [what for ok, what in report.lines if not ok]
+
+
+def test_production_with_an_authority_but_no_roots_to_trust_it_by_refuses_to_start(tmp_path):
+    import subprocess
+    import sys
+
+    from conduct.tests.test_settings import BASE_DIR, production_env
+
+    def start(**overrides) -> subprocess.CompletedProcess:
+        env = production_env(tmp_path, EVIDENCE_TSA_URL="https://tsa.example.org/", **overrides)
+        command = [sys.executable, "-c", "import config.settings"]
+        return subprocess.run(command, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
+
+    refused = start()
+    assert refused.returncode != 0 and "EVIDENCE_TSA_TRUST_ROOTS must name the root certificate(s)" in refused.stderr
+    assert start(EVIDENCE_TSA_TRUST_ROOTS="/etc/conduct/tsa-root.pem").returncode == 0
