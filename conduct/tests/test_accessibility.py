@@ -8,35 +8,45 @@ with a function that finds its arguments in the demo data if it needs any.
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
 from acknowledgements.models import Acknowledgement
+from conduct.attachments import attachment_add
 from conduct.drafting import draft_start, open_draft
-from conduct.models import Adoption, Code, CodeVersion, Meeting, Organisation, Person, VersionStatus
-from reports.jobs import job_request
+from conduct.models import Adoption, Clause, Code, CodeVersion, Meeting, Organisation, Person, Section, VersionStatus
+from conduct.tests.importer_corpus import STAFF as IMPORTED
+from conduct.tests.importer_corpus import seed_docx
+from provisioning.roster import roster_upload_create
+from provisioning.tokens import token_create, token_revoke
+from reports.jobs import job_claim, job_complete, job_fail, job_request
 from reports.models import JobKind
 from reports.selectors import ReportFilters
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ANONYMOUS = ""
-STAFF, GOVERNOR, CLERK, CHAIR, ADMIN = (
+STAFF, GOVERNOR, CLERK, CHAIR, ADMIN, NETWORK_ADMIN = (
     "staff@att.example",
     "governor@llt.example",
     "clerk@llt.example",
     "chair@llt.example",
     "admin@att.example",
+    "admin@cp.example",
 )
 DEMO_PASSWORD = "conduct-demo-2025"
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 WIDTHS = (1280, 375)
 AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]},
@@ -101,6 +111,89 @@ def job_for(email: str, trust: str) -> dict[str, Any]:
     return {"public_id": job.public_id}
 
 
+def account_change_of(email: str, change: str) -> dict[str, Any]:
+    return {"pk": Person.objects.get(email=email).pk, "change": change}
+
+
+def draft_section_of(slug: str, email: str) -> dict[str, Any]:
+    """The draft's second section (the first is the untitled opening one), for its edit and remove pages."""
+    draft = draft_of(slug, email)
+    section = Section.objects.filter(version_id=draft["pk"]).order_by("position")[1]
+    return {**draft, "section_id": section.pk}
+
+
+def draft_clause_of(slug: str, email: str) -> dict[str, Any]:
+    draft = draft_of(slug, email)
+    clause = Clause.objects.filter(section__version_id=draft["pk"]).order_by("section__position", "position").first()
+    assert clause is not None
+    return {**draft, "clause_id": clause.pk}
+
+
+def draft_with_file(slug: str, email: str) -> dict[str, Any]:
+    """The draft's files page with a file on it (the staff code's draft carries its appendix from the demo)."""
+    draft = draft_of(slug, email)
+    version = CodeVersion.objects.get(pk=draft["pk"])
+    if not version.attachments.exists():
+        data = (settings.BASE_DIR / "fixtures/attachments/the-academy-way-placeholder.pdf").read_bytes()
+        attachment_add(
+            version=version, actor=Person.objects.get(email=email), data=data, filename="appendix.pdf", title="Appendix"
+        )
+    return draft
+
+
+def paper_record_in(trust: str) -> dict[str, Any]:
+    path = Organisation.objects.get(slug=trust).path
+    ack = Acknowledgement.objects.filter(organisation__path__startswith=path, recorded_by__isnull=False).latest(
+        "signed_at"
+    )
+    return {"pk": ack.pk}
+
+
+def finished_job(email: str, school: str, *, failed: bool = False) -> dict[str, Any]:
+    """A spreadsheet job of one school that has finished (a small file attached) or failed."""
+    filters = ReportFilters(organisation=Organisation.objects.get(slug=school), as_at=timezone.localdate())
+    job, _created = job_request(
+        user=Person.objects.get(email=email), kind=JobKind.SPREADSHEET, filters=filters, enqueue=False
+    )
+    claimed = job_claim(job.pk)
+    if claimed is not None and failed:
+        job_fail(claimed, message="The report could not be built: the database did not answer in time.")
+    elif claimed is not None:
+        job_complete(claimed, handle=io.BytesIO(b"rows"), file_name="people.xlsx", summary={"rows": 3, "people": 3})
+    return {"public_id": job.public_id}
+
+
+def tokens_of(trust: str) -> dict[str, Any]:
+    """The tokens page listing a working token and a revoked one (each with its revoke form or its state)."""
+    organisation, admin = Organisation.objects.get(slug=trust), Person.objects.get(email=ADMIN)
+    if not organisation.provisioning_tokens.exists():
+        token_create(actor=admin, organisation=organisation, name="Azure AD (in use)")
+        revoked = token_create(actor=admin, organisation=organisation, name="Old MIS connector")
+        token_revoke(actor=admin, token=revoked.token)
+    return {"slug": trust}
+
+
+def roster_previewed(trust: str) -> dict[str, Any]:
+    """A whole-roster file previewed: an addition, a change, leavers (everyone else) and a rejected row."""
+    organisation, today = Organisation.objects.get(slug=trust), timezone.localdate().isoformat()
+    staff = Person.objects.get(email=STAFF)
+    rows = [
+        "name,email,role,organisation,start date",
+        f"{staff.full_name}-Renamed,{STAFF},staff,Northgate Academy,2018-09-01",
+        f"Nadia New-Starter,nadia.new@att.example,staff,Northgate Academy,{today}",
+        f"No Address,not-an-email,staff,Northgate Academy,{today}",
+    ]
+    upload = roster_upload_create(
+        actor=Person.objects.get(email=ADMIN),
+        organisation=organisation,
+        data="\n".join(rows).encode(),
+        file_name="mis-export.csv",
+        whole_roster=True,
+        leavers_on=timezone.localdate(),
+    )
+    return {"slug": trust, "pk": upload.pk}
+
+
 LLT_CODE, ATT_CODE = "llt-governance-code-of-conduct", "att-staff-code-of-conduct"
 
 
@@ -110,6 +203,7 @@ class Page:
     url_name: str
     kwargs: Callable[[], dict[str, Any]] | None = None
     query: str = ""
+    status: int = 200  # what the page answers (allauth's sign-in error page says 401)
 
     def url(self) -> str:
         return reverse(self.url_name, kwargs=self.kwargs() if self.kwargs else None) + self.query
@@ -123,11 +217,24 @@ PAGES = [
     Page(ANONYMOUS, "acknowledgements:verify"),
     Page(ANONYMOUS, "public_governance", lambda: {"slug": "llt-board"}),
     Page(ANONYMOUS, "accessibility"),
+    Page(ANONYMOUS, "account_request_login_code"),
+    Page(ANONYMOUS, "account_reset_password_done"),
+    Page(ANONYMOUS, "account_signup"),
+    Page(ANONYMOUS, "account_inactive"),
+    Page(ANONYMOUS, "account_email_verification_sent"),
+    Page(ANONYMOUS, "socialaccount_login_cancelled"),
+    Page(ANONYMOUS, "socialaccount_login_error", status=401),
     # A member of staff who owes the staff code
     Page(STAFF, "home"),
     Page(STAFF, "acknowledgements:my_codes"),
     Page(STAFF, "acknowledgements:version", lambda: version_of(ATT_CODE)),
     Page(STAFF, "account_email"),
+    Page(STAFF, "account_change_password"),
+    Page(STAFF, "mfa_index"),
+    Page(STAFF, "account_reauthenticate"),  # what "Activate" on the two-factor page asks first
+    Page(STAFF, "socialaccount_connections"),
+    Page(STAFF, "account_logout"),
+    Page(STAFF, "conduct:version_compare", lambda: {"slug": ATT_CODE}),
     # A governor: signed last year, asked to renew the declaration
     Page(GOVERNOR, "home"),
     Page(GOVERNOR, "acknowledgements:my_codes"),
@@ -145,8 +252,35 @@ PAGES = [
     Page(CLERK, "acknowledgements:paper"),
     Page(CLERK, "acknowledgements:invitations"),
     Page(CLERK, "conduct:draft_edit", lambda: draft_of(LLT_CODE, CLERK)),
+    Page(CLERK, "conduct:draft_preview", lambda: draft_of(LLT_CODE, CLERK)),
+    Page(CLERK, "conduct:draft_details", lambda: draft_of(LLT_CODE, CLERK)),
+    Page(CLERK, "conduct:draft_files", lambda: draft_with_file(LLT_CODE, CLERK)),
+    Page(CLERK, "conduct:draft_discard", lambda: draft_of(LLT_CODE, CLERK)),
+    Page(CLERK, "conduct:draft_import_word", lambda: draft_of(LLT_CODE, CLERK)),
+    Page(CLERK, "conduct:draft_import_text", lambda: draft_of(LLT_CODE, CLERK)),
+    Page(CLERK, "conduct:section_add", lambda: draft_of(LLT_CODE, CLERK)),
+    Page(CLERK, "conduct:section_edit", lambda: draft_section_of(LLT_CODE, CLERK)),
+    Page(CLERK, "conduct:section_remove", lambda: draft_section_of(LLT_CODE, CLERK)),
+    Page(CLERK, "conduct:clause_add", lambda: draft_section_of(LLT_CODE, CLERK)),
+    Page(CLERK, "conduct:clause_edit", lambda: draft_clause_of(LLT_CODE, CLERK)),
+    Page(CLERK, "conduct:clause_remove", lambda: draft_clause_of(LLT_CODE, CLERK)),
+    Page(CLERK, "conduct:version_compare", lambda: {"slug": LLT_CODE}, query="?all=1"),
+    Page(CLERK, "conduct:code_settings", lambda: {"slug": LLT_CODE}),
+    Page(CLERK, "conduct:code_create"),
+    Page(CLERK, "conduct:import_word"),
+    Page(CLERK, "conduct:import_text"),
+    Page(CLERK, "conduct:adoption_start", lambda: version_of(LLT_CODE)),
+    Page(CLERK, "conduct:meeting_edit", lambda: meeting_of("llt-board")),
+    Page(CLERK, "acknowledgements:correct", lambda: paper_record_in("llt")),
     Page(CLERK, "people:directory"),
     Page(CLERK, "people:person", lambda: person_of(GOVERNOR)),
+    # A clerk changes a governor's record: details, leaving, roles
+    Page(CLERK, "people:edit", lambda: person_of(GOVERNOR)),
+    Page(CLERK, "people:leaver", lambda: person_of(GOVERNOR)),
+    Page(CLERK, "people:role_add", lambda: person_of(GOVERNOR)),
+    Page(CLERK, "people:role_end", lambda: role_of(GOVERNOR)),
+    Page(CLERK, "people:role_edit", lambda: role_of(GOVERNOR)),
+    Page(CLERK, "people:role_move", lambda: role_of(GOVERNOR)),
     # A chair: adopts for the board
     Page(CHAIR, "home"),
     Page(CHAIR, "conduct:adopt", lambda: adopt_for(LLT_CODE, "llt-board")),
@@ -172,6 +306,12 @@ PAGES = [
     Page(ADMIN, "acknowledgements:record_paper", lambda: owed_by(STAFF)),
     Page(ADMIN, "conduct:branding_edit", lambda: {"slug": "att"}),
     Page(ADMIN, "reports:job", lambda: job_for(ADMIN, "att")),
+    Page(ADMIN, "reports:job", lambda: finished_job(ADMIN, "att-northgate")),
+    Page(ADMIN, "reports:job", lambda: finished_job(ADMIN, "att-riverside", failed=True)),
+    Page(ADMIN, "conduct:organisation_add", lambda: {"slug": "att"}),
+    Page(ADMIN, "conduct:organisation_close", lambda: {"slug": "att-riverside-lgb"}),
+    Page(ADMIN, "people:account", lambda: account_change_of(STAFF, "deactivate")),
+    Page(ADMIN, "people:account", lambda: account_change_of(STAFF, "reactivate")),
     Page(ADMIN, "people:directory"),
     Page(ADMIN, "people:person", lambda: person_of(STAFF)),
     Page(ADMIN, "people:edit", lambda: person_of(STAFF)),
@@ -182,13 +322,50 @@ PAGES = [
     Page(ADMIN, "people:role_move", lambda: role_of(STAFF)),
     Page(ADMIN, "people:audit"),
     Page(ADMIN, "provisioning:index"),
-    Page(ADMIN, "provisioning:tokens", lambda: {"slug": "att"}),
+    Page(ADMIN, "provisioning:tokens", lambda: tokens_of("att")),
     Page(ADMIN, "provisioning:roster", lambda: {"slug": "att"}),
+    Page(ADMIN, "provisioning:roster_preview", lambda: roster_previewed("att")),
+    # A network's admin: its members and inviting a school
+    Page(NETWORK_ADMIN, "home"),
+    Page(NETWORK_ADMIN, "conduct:network_members", lambda: {"slug": "cp-thames-hub"}),
+    Page(NETWORK_ADMIN, "conduct:network_invite", lambda: {"slug": "cp-thames-hub"}),
     Page(ADMIN, "privacy:retention"),
 ]
 
 ROLES = sorted({page.role for page in PAGES})
 _axe = Axe()
+
+# Every document of a context records the Content-Security-Policy violations it reports (run before the page's
+# own scripts; axe itself is injected by page.evaluate, which the policy does not apply to).
+CSP_LISTENER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  const where = `${event.sourceFile}:${event.lineNumber}`;
+  window.__cspViolations.push(`${event.effectiveDirective} blocked ${event.blockedURI || "inline"} at ${where}`);
+});
+"""
+
+
+def watch_csp(context) -> list[str]:
+    """Record the context's CSP violations: the events its pages report, and Chromium's console errors about it."""
+    console: list[str] = []
+    context.add_init_script(CSP_LISTENER)
+    context.on(
+        "console",
+        lambda message: (
+            console.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    return console
+
+
+def csp_violations(page, console: list[str]) -> list[str]:
+    """The violations reported on the page as it is now, and any console errors since the last call (emptied)."""
+    found = [f"CSP: {v}" for v in page.evaluate("window.__cspViolations || []")] + [f"CSP: {m}" for m in console]
+    console.clear()
+    return found
 
 
 def problems(page) -> list[str]:
@@ -211,12 +388,16 @@ def sign_in(page, email: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
-def test_every_page_each_role_reaches_has_no_axe_violations_and_no_sideways_scrolling(demo, browser, live_server):
+def test_every_page_each_role_reaches_has_no_axe_violations_no_sideways_scrolling_and_no_csp_violation(
+    demo, browser, live_server
+):
     # One test for every role, so the demo is loaded once; each role signs in in a browser context of its own.
+    # The pages are served under the enforced Content-Security-Policy (no bypass_csp): axe runs through evaluate.
     failures = {}
     for role in ROLES:
         context = browser.new_context(base_url=live_server.url)
         context.set_default_timeout(15000)
+        console = watch_csp(context)
         page = context.new_page()
         if role:
             sign_in(page, role)
@@ -230,10 +411,10 @@ def test_every_page_each_role_reaches_has_no_axe_violations_and_no_sideways_scro
                 page.set_viewport_size({"width": width, "height": 900})
                 response = page.goto(url)
                 page.wait_for_load_state("networkidle")
-                if response is None or response.status != 200:
+                if response is None or response.status != entry.status:
                     failures[f"{role or 'anonymous'} {url}"] = [f"status {response and response.status}"]
                     break
-                if found := problems(page):
+                if found := problems(page) + csp_violations(page, console):
                     failures[f"{role or 'anonymous'} {url} at {width} px"] = found
         context.close()
     assert failures == {}
@@ -324,3 +505,79 @@ def test_signing_with_the_keyboard_alone_recovers_from_a_rejected_name(demo, bro
     ack = person.acknowledgements.get(version__code=code)
     assert ack.typed_name == person.full_name and page.url.endswith(ack.get_absolute_url())
     context.close()
+
+
+def test_the_pages_scripts_work_under_the_policy_and_what_it_forbids_is_refused(demo, browser, live_server):
+    # Pages whose scripts change the page (the signing form's interests rows, the contents menu, a report job
+    # that polls until its file is ready) report no violation, while an inline style and an inline script put
+    # into the same page are refused and reported: the listener would see a violation if a page caused one.
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 375, "height": 800})
+    context.set_default_timeout(15000)
+    console = watch_csp(context)
+    page = context.new_page()
+    sign_in(page, GOVERNOR)
+    response = page.goto(reverse("acknowledgements:version", kwargs=version_of(LLT_CODE)))
+    assert response is not None and "script-src 'self'" in response.headers["content-security-policy"]
+    page.wait_for_load_state("networkidle")
+    assert csp_violations(page, console) == []
+
+    page.evaluate(
+        """() => {
+             const box = document.createElement("div");
+             box.innerHTML = '<p id="styled" style="color: rgb(255, 0, 0)">red</p>';
+             document.body.append(box);
+             const script = document.createElement("script");
+             script.textContent = "window.__inlineRan = true;";
+             document.body.append(script);
+           }"""
+    )
+    page.wait_for_timeout(200)  # the violation events are queued as tasks
+    refused = csp_violations(page, console)
+    assert any("style-src-attr" in v for v in refused) and any("script-src-elem" in v for v in refused), refused
+    assert page.evaluate("window.__inlineRan === undefined")
+    assert page.evaluate("getComputedStyle(document.getElementById('styled')).color") != "rgb(255, 0, 0)"
+    context.close()
+
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(15000)
+    console = watch_csp(context)
+    page = context.new_page()
+    sign_in(page, ADMIN)
+    job = job_for(ADMIN, "att")
+    page.goto(reverse("reports:job", kwargs=job))
+    finished_job(ADMIN, "att")  # the same job finishes while the page polls it
+    page.locator("#job-download-link").wait_for(state="visible")
+    assert page.locator("#job-progress").evaluate("bar => bar.value") == 100
+    assert page.locator("#job-percent").inner_text() == "100%"
+    assert csp_violations(page, console) == []
+    context.close()
+
+
+def test_an_imported_documents_preview_and_its_clause_page_have_no_problems(demo, browser, live_server):
+    # The import's pages live in the session of whoever read the document, so they are reached by reading one.
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(30000)
+    console = watch_csp(context)
+    page = context.new_page()
+    sign_in(page, "clerk@att.example")
+    page.goto(reverse("conduct:import_word"))
+    page.get_by_label("Owned by").select_option(label="ATT Multi-Academy Trust")
+    page.get_by_label("Word document (.docx)").set_input_files(
+        files=[{"name": "staff-code.docx", "mimeType": DOCX_TYPE, "buffer": seed_docx(IMPORTED)}]
+    )
+    page.get_by_role("button", name="Read the document").click()
+    page.wait_for_load_state("networkidle")
+    preview = page.url
+    clause = page.locator("#c-1-2").get_by_role("link", name=re.compile(r"^Correct clause 2 of section 1"))
+    clause_page = live_server.url + (clause.get_attribute("href") or "")
+    failures = {}
+    for url in (preview, clause_page):
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            response = page.goto(url)
+            page.wait_for_load_state("networkidle")
+            assert response is not None and response.status == 200, url
+            if found := problems(page) + csp_violations(page, console):
+                failures[f"{url} at {width} px"] = found
+    context.close()
+    assert failures == {}
