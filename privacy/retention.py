@@ -267,8 +267,9 @@ def people_due_for_erasure(
     None is everyone (platform operators and the sweep), people who never held a role included.
     """
     today = today or timezone.localdate()
-    shortest = min(_setting("RETENTION_ACKNOWLEDGEMENTS_YEARS"), _setting("RETENTION_DECLARATIONS_YEARS"))
-    left_before = years_after(today, -shortest)  # nobody who left later can be due: narrows the scan in SQL
+    # Every person's end is at least their acknowledgements' (from their last role): nobody who left later can be
+    # due, which narrows the scan in SQL to the long-gone.
+    left_before = years_after(today, -_setting("RETENTION_ACKNOWLEDGEMENTS_YEARS"))
     people = Person.objects.filter(is_superuser=False).exclude(
         Exists(ErasureRecord.objects.filter(person=OuterRef("pk")))
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.conf import settings
@@ -20,6 +20,7 @@ from conduct.tests.factories import PersonFactory, RoleFactory
 from core.claims import work_claim
 from core.models import WorkClaim
 from privacy import retention
+from privacy.holds import legal_hold_set
 from privacy.retention import (
     RUN_CLAIM_PREFIX,
     expired_email_rows,
@@ -218,6 +219,28 @@ def test_audit_entries_about_a_person_keep_them_six_years_from_the_entry(tree, s
     settings.RETENTION_AUDIT_YEARS = 5
     assert retention_ends_on(person) == TODAY
     assert _due_ids() == [person.pk]
+
+
+def test_someone_who_never_held_a_role_is_kept_from_their_account_being_made():
+    person = PersonFactory.create()
+    made_on = years_after(TODAY, -6) + timedelta(days=1)
+    Person.objects.filter(pk=person.pk).update(date_joined=timezone.make_aware(datetime.combine(made_on, time(12))))
+    assert retention_ends_on(person) == TODAY + timedelta(days=1)
+    assert _due_ids() == []
+    assert _due_ids(today=TODAY + timedelta(days=1)) == [person.pk]
+
+
+def test_a_legal_hold_placed_today_does_not_itself_extend_retention(tree):
+    person = _leaver(tree["north"], left_on=years_after(TODAY, -7))
+    admin = PersonFactory.create()
+    RoleFactory.create(person=admin, organisation=tree["trust"], kind=RoleKind.ADMIN, starts_on=date(2020, 1, 1))
+    legal_hold_set(actor=admin, person=person, reason="Employment tribunal claim lodged")
+
+    assert retention_ends_on(person) == years_after(TODAY, -1)
+    (due,) = people_due_for_erasure(organisation=tree["trust"])
+    assert (due.person, due.on_legal_hold) == (person, True)
+    # Without automatic erasure a held person is listed (as held) but not flagged: nothing to review until released.
+    assert retention_apply(now=NOW).people("flagged") == set()
 
 
 def test_people_due_are_scoped_to_the_organisation_and_exclude_operators(tree, other_tree):
