@@ -179,9 +179,9 @@ def roster_previewed(trust: str) -> dict[str, Any]:
     staff = Person.objects.get(email=STAFF)
     rows = [
         "name,email,role,organisation,start date",
-        f"{staff.full_name}-Renamed,{STAFF},staff,Northgate Academy,2018-09-01",
-        f"Nadia New-Starter,nadia.new@att.example,staff,Northgate Academy,{today}",
-        f"No Address,not-an-email,staff,Northgate Academy,{today}",
+        f"{staff.full_name}-Renamed,{STAFF},employee,Northgate Academy,2018-09-01",
+        f"Nadia New-Starter,nadia.new@att.example,employee,Northgate Academy,{today}",
+        f"No Address,not-an-email,employee,Northgate Academy,{today}",
     ]
     upload = roster_upload_create(
         actor=Person.objects.get(email=ADMIN),
