@@ -48,7 +48,7 @@ def test_auto_erase_erases_whoever_is_due_and_skips_a_legal_hold(settings, djang
     assert Person.objects.get(pk=recent.person.pk).full_name == "Rowan Recent"
     assert not ErasureRecord.objects.exclude(person=due.person).exists()
     entries = {
-        entry.organisation.slug: entry.details
+        entry.organisation.slug if entry.organisation else "": entry.details
         for entry in AuditLogEntry.objects.filter(action=AuditAction.RETENTION_APPLIED).select_related("organisation")
     }
     assert entries["oak-trust"]["erased"] == [due.person.pk]
