@@ -6,6 +6,9 @@
   records, so neither a shared proxy nor the browser's history cache may keep a copy (a later user of a
   shared school computer pressing Back). Downloads set their own (core.downloads); a view that set
   Cache-Control itself is left alone.
+
+The Content-Security-Policy is not set here: django-csp's middleware sends it, enforced, from
+``CONTENT_SECURITY_POLICY`` in the settings (core/tests/test_security_headers.py checks both).
 """
 
 from __future__ import annotations
