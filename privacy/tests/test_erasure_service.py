@@ -205,3 +205,93 @@ def _found(needles):
     from privacy.tests.factories import occurrences
 
     return occurrences(needles)
+
+
+def _every_other_row_of(signed, client_for) -> None:
+    """The person as a chair who adopted a version, with a verified address, a session, a reminder that failed,
+    a SCIM identity, an admin log line and an officer's audit entry about them: every row that can name them."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from conduct.audit import audit_log_record
+    from conduct.services import AdoptionRequest, adoption_record
+    from conduct.tests.factories import MeetingFactory, make_version
+    from provisioning.models import ExternalIdentity
+    from reminders.models import ReminderLog
+
+    person, orgs = signed.person, signed.who.orgs
+    RoleFactory.create(person=person, organisation=orgs["board"], kind="chair", starts_on=date(2020, 9, 1))
+    version = make_version(signed.who.code, label="2026-2027")
+    held_on = timezone.localdate() - timedelta(days=2)
+    adoption_record(
+        request=AdoptionRequest(
+            version=version,
+            board=orgs["board"],
+            meeting=MeetingFactory.create(board=orgs["board"], held_on=held_on),
+            chair=person,
+            chair_signature=SIGNER_NAME,
+            effective_on=held_on,
+            includes_sub_organisations=True,
+        ),
+        recorded_by=person,
+        ip_address=SIGNER_IP,
+        user_agent=SIGNER_AGENT,
+        today=timezone.localdate(),
+    )
+    EmailAddress.objects.create(user=person, email=SIGNER_EMAIL, verified=True, primary=True)
+    client_for(person).get("/")  # a session in the database
+    ReminderLog.objects.create(
+        recipient=person,
+        kind="signing",
+        subject="obligation:1",
+        step="due",
+        planned_for=timezone.localdate(),
+        status="failed",
+        last_error=f"550 5.1.1 <{SIGNER_EMAIL}>: mailbox unavailable",
+    )
+    ExternalIdentity.objects.create(
+        organisation=orgs["trust"],
+        person=person,
+        external_id="e-77",
+        user_name=SIGNER_EMAIL,
+        attributes={"name": {"formatted": SIGNER_NAME}, "emails": [{"value": SIGNER_EMAIL}]},
+    )
+    LogEntry.objects.create(
+        user=signed.admin,
+        content_type=ContentType.objects.get_for_model(Person),
+        object_id=str(person.pk),
+        object_repr=str(person),
+        action_flag=CHANGE,
+        change_message=f"Changed email of {SIGNER_NAME}",
+    )
+    audit_log_record(
+        actor=signed.admin,
+        action=AuditAction.PERSON_CHANGED,
+        organisation=orgs["trust"],
+        target=person,
+        subject=person,
+        summary=f"{SIGNER_NAME}'s email corrected to {SIGNER_EMAIL}",
+        details={"before": {"email": "old@example.org"}, "after": {"email": SIGNER_EMAIL}},
+        ip_address="192.0.2.99",
+    )
+
+
+def test_no_personal_value_remains_in_any_row_that_can_name_them(client_for, django_capture_on_commit_callbacks):
+    signed = signed_person()
+    _every_other_row_of(signed, client_for)
+    needles = [SIGNER_NAME, SIGNER_EMAIL, SIGNER_IP, SIGNER_AGENT, COUNTERPARTY, NATURE]
+    before = {table for table, _column, _value in _found(needles)}
+    assert {
+        "conduct_adoption",
+        "account_emailaddress",
+        "reminders_reminderlog",
+        "provisioning_externalidentity",
+        "django_admin_log",
+        "conduct_auditlogentry",
+    } <= before
+    _erase(signed, django_capture_on_commit_callbacks)
+
+    assert _found(needles) == []
+    assert evidence_check().ok  # the adoption the person chaired is erased too, and still verifies
+    assert Tombstone.objects.filter(record_type="conduct.adoption").count() == 1
