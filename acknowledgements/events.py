@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from acknowledgements.evidence import hold_person_evidence
-from acknowledgements.evidence_records import event_chain
+from acknowledgements.evidence_records import AUDIT_EVENT, event_chain
 from acknowledgements.models import Acknowledgement, AuditEvent, EventKind, Invitation, SealedPdf
 from conduct.models import Adoption, CodeVersion, Person
+from core.evidence_chain import chain_append
 from core.request_meta import RequestMeta
 
 
@@ -78,8 +81,7 @@ def event_pdf_downloaded(*, acknowledgement: Acknowledgement, by: Person, reques
     return event
 
 
-def event_invited(*, invitation: Invitation, invited_by: Person, resent_from: Invitation | None = None) -> AuditEvent:
-    """Someone was invited to take up a role; a fresh link for the same role says which one it replaces."""
+def _invited_event(invitation: Invitation, invited_by: Person, resent_from: Invitation | None) -> AuditEvent:
     role = invitation.role
     assert role is not None  # an invitation is always made for a role; only deleting the role clears it
     details: dict[str, object] = {"invitation_id": invitation.pk}
@@ -88,11 +90,28 @@ def event_invited(*, invitation: Invitation, invited_by: Person, resent_from: In
     details.update(role=role.kind, organisation_id=role.organisation_id, organisation=role.organisation.name)
     if resent_from is None:
         details["starts_on"] = role.starts_on.isoformat()
-    event = AuditEvent.objects.create(
-        person=invitation.person, kind=EventKind.INVITED, actor=invited_by, details=details
-    )
-    event_chain(event, organisation_id=role.organisation_id)
+    return AuditEvent(person=invitation.person, kind=EventKind.INVITED, actor=invited_by, details=details)
+
+
+def event_invited(*, invitation: Invitation, invited_by: Person, resent_from: Invitation | None = None) -> AuditEvent:
+    """Someone was invited to take up a role; a fresh link for the same role says which one it replaces."""
+    event = _invited_event(invitation, invited_by, resent_from)
+    event.save()
+    event_chain(event, organisation_id=invitation.role.organisation_id)  # type: ignore[union-attr]
     return event
+
+
+def events_invited_batch(*, invitations: Sequence[Invitation], invited_by: Person) -> list[AuditEvent]:
+    """``event_invited`` for many new invitations: one insert, one chain append per organisation."""
+    events = AuditEvent.objects.bulk_create(
+        [_invited_event(invitation, invited_by, None) for invitation in invitations]
+    )
+    by_chain: dict[int, list[AuditEvent]] = defaultdict(list)
+    for invitation, event in zip(invitations, events, strict=True):
+        by_chain[invitation.role.organisation_id].append(event)  # type: ignore[union-attr]
+    for organisation_id, chained in by_chain.items():
+        chain_append(organisation_id, [(AUDIT_EVENT, event) for event in chained])
+    return events
 
 
 def event_pdf_issued(*, acknowledgement: Acknowledgement, record: SealedPdf) -> bool:

@@ -18,6 +18,7 @@ import io
 import logging
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -26,18 +27,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from acknowledgements.events import event_invited
+from acknowledgements.events import event_invited, events_invited_batch
 from acknowledgements.evidence import hold_person_evidence
 from acknowledgements.models import Invitation, OutgoingEmail
-from acknowledgements.outgoing import invitation_email_record, outgoing_deliver
+from acknowledgements.outgoing import invitation_email_record, invitation_emails_record_batch, outgoing_deliver
 from conduct.accounts import invitation_days, set_password_url
-from conduct.audit import audit_log_record
+from conduct.audit import AuditEntry, audit_entries_record_batch, audit_log_record
 from conduct.models import AuditAction, Organisation, Person, Role, RoleKind, role_kind_from_text, role_label
-from conduct.people import MAX_EMAIL, MAX_FULL_NAME, MAX_TITLE, role_add
+from conduct.people import MAX_EMAIL, MAX_FULL_NAME, MAX_TITLE, RoleGrant, roles_add_batch
 from conduct.permissions import can_manage_people, may_grant_role, organisations_managed_by
 from core.dates import date_from_text, date_in_range
 from core.site import absolute_url
@@ -74,16 +76,63 @@ def invitation_check_permission(*, invited_by: Person, organisation: Organisatio
         raise PermissionDenied(f"Only an admin of {organisation.name} can make someone an admin, chair or clerk.")
 
 
-def _person_for(email: str, full_name: str) -> tuple[Person, bool]:
+@dataclass(frozen=True)
+class Invitee:
+    """Someone to invite to a role (``invitation_create``'s arguments)."""
+
+    full_name: str
+    email: str
+    organisation: Organisation
+    kind: str
+    starts_on: date
+    title: str = ""
+
+
+def _invitee_cleaned(invitee: Invitee) -> tuple[Invitee, dict[str, list[str]]]:
+    """The invitee with name and email cleaned, and what is wrong with them (by argument name)."""
+    email = (invitee.email or "").strip().lower()
+    full_name = " ".join((invitee.full_name or "").split())
+    errors: dict[str, list[str]] = {}
+    if not full_name:
+        errors["full_name"] = ["Give the person's full name, as it should appear on signed records."]
+    elif len(full_name) > MAX_FULL_NAME:
+        errors["full_name"] = [f"The name can be at most {MAX_FULL_NAME} characters (it has {len(full_name)})."]
+    if len(email) > MAX_EMAIL:
+        errors["email"] = [f"The email address can be at most {MAX_EMAIL} characters (it has {len(email)})."]
+    else:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = [f"“{email}” is not a valid email address."]
+    if invitee.kind not in RoleKind.values:
+        errors["kind"] = ["Choose a role."]
+    cleaned = Invitee(full_name, email, invitee.organisation, invitee.kind, invitee.starts_on, invitee.title.strip())
+    return cleaned, errors
+
+
+def _people_for(invitees: list[Invitee]) -> tuple[dict[str, Person], set[str]]:
+    """Each invitee's account by email (created, without a password, if new) and the emails created."""
     from allauth.account.models import EmailAddress
 
-    person = Person.objects.filter(email__iexact=email).first()
-    if person is not None:
-        return person, False
-    person = Person.objects.create_user(email=email, password=None, full_name=" ".join(full_name.split()))
-    # allauth must know the address; it is verified when the person follows the invitation link.
-    EmailAddress.objects.get_or_create(user=person, email=person.email, defaults={"primary": True, "verified": False})
-    return person, True
+    emails = {invitee.email for invitee in invitees}
+    people: dict[str, Person] = {
+        person.email.lower(): person
+        for person in Person.objects.annotate(lowered=Lower("email")).filter(lowered__in=emails)
+    }
+    created = []
+    for invitee in invitees:
+        if invitee.email not in people:
+            person = Person(email=invitee.email, full_name=invitee.full_name, is_staff=False, is_superuser=False)
+            person.set_unusable_password()
+            people[invitee.email] = person
+            created.append(person)
+    Person.objects.bulk_create(created, batch_size=1000)
+    # allauth must know each address; it is verified when the person follows the invitation link.
+    EmailAddress.objects.bulk_create(
+        [EmailAddress(user=person, email=person.email, primary=True, verified=False) for person in created],
+        batch_size=1000,
+    )
+    return people, {person.email for person in created}
 
 
 @transaction.atomic
@@ -104,57 +153,124 @@ def invitation_create(
     email): re-importing a file changes nothing. The role and the invitation are
     each in the officers' audit log; ``via`` says how it arrived ("web", "csv").
     """
-    email = (email or "").strip().lower()
-    full_name = " ".join((full_name or "").split())
-    errors: dict[str, list[str]] = {}
-    if not full_name:
-        errors["full_name"] = ["Give the person's full name, as it should appear on signed records."]
-    elif len(full_name) > MAX_FULL_NAME:
-        errors["full_name"] = [f"The name can be at most {MAX_FULL_NAME} characters (it has {len(full_name)})."]
-    if len(email) > MAX_EMAIL:
-        errors["email"] = [f"The email address can be at most {MAX_EMAIL} characters (it has {len(email)})."]
-    else:
-        try:
-            validate_email(email)
-        except ValidationError:
-            errors["email"] = [f"“{email}” is not a valid email address."]
-    if kind not in RoleKind.values:
-        errors["kind"] = ["Choose a role."]
-    if errors:
-        raise ValidationError(errors)
-    invitation_check_permission(invited_by=invited_by, organisation=organisation, kind=kind)
+    invitee = Invitee(full_name, email, organisation, kind, starts_on, title)
+    return invitations_create_batch(invited_by=invited_by, invitees=[invitee], via=via)[0]
 
-    person, person_created = _person_for(email, full_name)
-    hold_person_evidence(person.pk)  # the INVITED event below may be covered by a signature being made now
-    role = Role.objects.filter(person=person, organisation=organisation, kind=kind, starts_on=starts_on).first()
-    if role is not None:
-        return InvitationResult(person, role, None, person_created=False, role_created=False)
-    role = role_add(
-        actor=invited_by,
-        person=person,
-        organisation=organisation,
-        kind=kind,
-        starts_on=starts_on,
-        title=title.strip(),
-        via=via,
+
+@transaction.atomic
+def invitations_create_batch(
+    *, invited_by: Person, invitees: Sequence[Invitee], via: str = "web"
+) -> list[InvitationResult]:
+    """``invitation_create`` for many people at once, all or none, in a constant number of queries.
+
+    Every invitee is checked first; then the new accounts are inserted together, the roles given
+    through ``conduct.people.roles_add_batch`` (what they owe opened in one pass), and the
+    invitations, their evidence events, audit entries and email rows inserted together; each email is
+    queued once the transaction commits. An invitee who already has the role from that date (or is
+    listed twice) is left alone. Returns one result an invitee, in order.
+    """
+    cleaned = []
+    for invitee in invitees:
+        checked, errors = _invitee_cleaned(invitee)
+        if errors:
+            if len(invitees) > 1:
+                errors = {f: [f"{checked.email or checked.full_name}: {m}" for m in ms] for f, ms in errors.items()}
+            raise ValidationError(errors)
+        cleaned.append(checked)
+    for organisation, kind in {(i.organisation, i.kind) for i in cleaned}:
+        invitation_check_permission(invited_by=invited_by, organisation=organisation, kind=kind)
+    if not cleaned:
+        return []
+    people, created = _people_for(cleaned)
+    # The INVITED events below may be covered by a signature being made now (``hold_person_evidence``).
+    Person.objects.select_for_update(no_key=True).filter(pk__in=[p.pk for p in people.values()]).exists()
+    present = _roles_present(cleaned, people)
+    grants = []
+    for invitee in cleaned:
+        key = (people[invitee.email].pk, invitee.organisation.pk, invitee.kind, invitee.starts_on)
+        if key not in present:
+            present[key] = None  # a second row for the same role is left alone, as a second call would be
+            grants.append(_grant(people[invitee.email], invitee))
+    roles = roles_add_batch(actor=invited_by, grants=grants, via=via)
+    invitations = Invitation.objects.bulk_create(
+        [Invitation(person=role.person, role=role, invited_by=invited_by) for role in roles]
     )
-    invitation = Invitation.objects.create(person=person, role=role, invited_by=invited_by)
-    event_invited(invitation=invitation, invited_by=invited_by)
-    audit_log_record(
+    events_invited_batch(invitations=invitations, invited_by=invited_by)
+    first_invitations = set(created)  # a new account's first invitation says so, as when invited one by one
+    audit_entries_record_batch(
+        [
+            _invited_entry(invited_by, invitation, _first_of(invitation.person.email, first_invitations), via)
+            for invitation in invitations
+        ]
+    )
+    _queue_sends(invitations)
+    made = {(i.person.pk, i.role.organisation_id, i.role.kind, i.role.starts_on): i for i in invitations}  # type: ignore[union-attr]
+    new_accounts = set(created)
+    used: set[int] = set()  # an invitee listed twice: the second listing is "already present"
+    return [_result(invitee, people, present, made, new_accounts, used) for invitee in cleaned]
+
+
+def _first_of(email: str, new_accounts: set[str]) -> bool:
+    if email in new_accounts:
+        new_accounts.discard(email)
+        return True
+    return False
+
+
+def _roles_present(invitees: list[Invitee], people: dict[str, Person]) -> dict[tuple, Role | None]:
+    """The roles the invitees already hold from the given dates: one query."""
+    ids = {person.pk for person in people.values() if person.pk is not None}
+    return {
+        (role.person_id, role.organisation_id, role.kind, role.starts_on): role
+        for role in Role.objects.filter(
+            person_id__in=ids,
+            organisation_id__in={invitee.organisation.pk for invitee in invitees},
+            kind__in={invitee.kind for invitee in invitees},
+            starts_on__in={invitee.starts_on for invitee in invitees},
+        )
+    }
+
+
+def _grant(person: Person, invitee: Invitee) -> RoleGrant:
+    return RoleGrant(person, invitee.organisation, invitee.kind, invitee.starts_on, title=invitee.title)
+
+
+def _invited_entry(invited_by: Person, invitation: Invitation, new_account: bool, via: str) -> AuditEntry:
+    person, role = invitation.person, invitation.role
+    assert role is not None
+    return AuditEntry(
         actor=invited_by,
         action=AuditAction.PERSON_INVITED,
-        organisation=organisation,
+        organisation=role.organisation,
         target=invitation,
         subject=person,
-        summary=f"Invited {person.full_name} <{person.email}> as {role_label(kind).lower()} at {organisation.name}.",
+        summary=f"Invited {person.full_name} <{person.email}> as {role_label(role.kind).lower()} "
+        f"at {role.organisation.name}.",
         details={
             "before": None,
-            "after": {"invitation_id": invitation.pk, "role_id": role.pk, "new_account": person_created},
+            "after": {"invitation_id": invitation.pk, "role_id": role.pk, "new_account": new_account},
             "via": via,
         },
     )
-    _queue_send(invitation)
-    return InvitationResult(person, role, invitation, person_created=person_created, role_created=True)
+
+
+def _result(
+    invitee: Invitee,
+    people: dict[str, Person],
+    present: dict[tuple, Role | None],
+    made: dict[tuple, Invitation],
+    new_accounts: set[str],
+    used: set[int],
+) -> InvitationResult:
+    person = people[invitee.email]
+    key = (person.pk, invitee.organisation.pk, invitee.kind, invitee.starts_on)
+    invitation = made.get(key)
+    role = invitation.role if invitation is not None else present[key]
+    assert role is not None  # held before, or made now for its first listing
+    if invitation is not None and invitation.pk not in used:
+        used.add(invitation.pk)
+        return InvitationResult(person, role, invitation, _first_of(invitee.email, new_accounts), role_created=True)
+    return InvitationResult(person, role, None, person_created=False, role_created=False)
 
 
 @transaction.atomic
@@ -180,10 +296,16 @@ def invitation_resend(*, invitation: Invitation, invited_by: Person) -> Invitati
 
 def _queue_send(invitation: Invitation) -> None:
     """Record the invitation's email (same transaction) and queue it once the invitation commits."""
+    _queue_sends([invitation])
+
+
+def _queue_sends(invitations: Sequence[Invitation]) -> None:
+    """Record the invitations' emails (one insert, same transaction) and queue each once they commit."""
     from acknowledgements.tasks import send_invitation  # here, not at the top: the tasks module imports this one
 
-    invitation_email_record(invitation=invitation)
-    enqueue_on_commit(send_invitation, invitation.pk)
+    invitation_emails_record_batch(invitations=invitations)
+    for invitation in invitations:
+        enqueue_on_commit(send_invitation, invitation.pk)
 
 
 def invitation_send(*, invitation_id: int, final_attempt: bool = False) -> bool:

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from django.core.mail import EmailMessage
@@ -54,18 +54,30 @@ def receipt_email_record(*, acknowledgement: Acknowledgement) -> None:
     )
 
 
+def _invitation_email_fields(invitation: Invitation) -> dict[str, object]:
+    return {
+        "person_id": invitation.person_id,
+        "organisation_id": invitation.role.organisation_id if invitation.role is not None else None,
+        "to_address": invitation.person.email,
+    }
+
+
 def invitation_email_record(*, invitation: Invitation) -> OutgoingEmail:
     """The email row of an invitation (made once; a second call returns it)."""
     row, _created = OutgoingEmail.objects.get_or_create(
-        kind=EmailKind.INVITATION,
-        invitation=invitation,
-        defaults={
-            "person_id": invitation.person_id,
-            "organisation_id": invitation.role.organisation_id if invitation.role is not None else None,
-            "to_address": invitation.person.email,
-        },
+        kind=EmailKind.INVITATION, invitation=invitation, defaults=_invitation_email_fields(invitation)
     )
     return row
+
+
+def invitation_emails_record_batch(*, invitations: Sequence[Invitation]) -> list[OutgoingEmail]:
+    """The email rows of invitations just made (none has one yet), in one insert."""
+    return OutgoingEmail.objects.bulk_create(
+        [
+            OutgoingEmail(kind=EmailKind.INVITATION, invitation=invitation, **_invitation_email_fields(invitation))
+            for invitation in invitations
+        ]
+    )
 
 
 def _claimable(now: datetime) -> Q:

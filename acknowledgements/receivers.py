@@ -11,11 +11,11 @@ from datetime import datetime
 from django.dispatch import receiver
 
 from acknowledgements.events import event_adopted
-from acknowledgements.leavers import obligations_close_for_role
-from acknowledgements.obligations import obligations_open_for_adoption, obligations_open_for_role
+from acknowledgements.leavers import obligations_close_for_roles
+from acknowledgements.obligations import obligations_open_for_adoption, obligations_open_for_roles
 from acknowledgements.tasks import issue_adoption_certificate
 from conduct.models import Adoption, Role
-from conduct.signals import adoption_recorded, role_ended, role_started
+from conduct.signals import adoption_recorded, role_started, roles_ended, roles_started
 from core.tasks import enqueue_on_commit
 
 
@@ -30,10 +30,16 @@ def open_signing_round(sender, *, adoption: Adoption, recorded_at: datetime, **k
 @receiver(role_started, dispatch_uid="acknowledgements.open_obligations_for_role")
 def open_obligations_for_role(sender, *, role: Role, **kwargs) -> None:
     """A new role owes every code already in force for it."""
-    obligations_open_for_role(role=role)
+    obligations_open_for_roles(roles=[role])
 
 
-@receiver(role_ended, dispatch_uid="acknowledgements.close_obligations_for_role")
-def close_obligations_for_role(sender, *, role: Role, **kwargs) -> None:
-    """A leaver owes nothing after their last day; a code another of their roles requires carries over to it."""
-    obligations_close_for_role(role=role)
+@receiver(roles_started, dispatch_uid="acknowledgements.open_obligations_for_roles")
+def open_obligations_for_roles(sender, *, roles: list[Role], **kwargs) -> None:
+    """Roles started together (a roster sync) owe what each would alone, opened in one pass."""
+    obligations_open_for_roles(roles=roles)
+
+
+@receiver(roles_ended, dispatch_uid="acknowledgements.close_obligations_for_roles")
+def close_obligations_for_roles(sender, *, roles: list[Role], **kwargs) -> None:
+    """Leavers owe nothing after their last day; a code another of their roles requires carries over to it."""
+    obligations_close_for_roles(roles=roles)

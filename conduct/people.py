@@ -12,13 +12,16 @@ one transaction, or neither is. Evidence is never touched: a signed record keeps
 and the name on record when it was signed, whatever the person is called later.
 
 A role's end date is the last day it is held (``Role.objects.current`` counts it). Ending a role
-sends ``conduct.signals.role_ended``; acknowledgements closes what the person owed through it
+sends ``conduct.signals.roles_ended``; acknowledgements closes what the person owed through it
 from the day after (no reminders, not counted as owed), unless another role they still hold
 owes the same code.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -26,9 +29,10 @@ from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 
-from conduct.audit import audit_log_record
+from conduct.audit import AuditEntry, audit_entries_record_batch, audit_log_record
 from conduct.models import (
     AuditAction,
     GovernorCategory,
@@ -39,14 +43,14 @@ from conduct.models import (
     role_label,
 )
 from conduct.permissions import (
-    can_change_person,
     can_change_role,
     can_deactivate_person,
     can_manage_people,
     may_grant_role,
+    people_changeable_by,
 )
 from conduct.services import role_create
-from conduct.signals import role_ended
+from conduct.signals import roles_ended, roles_started
 from core.dates import date_in_range, date_range_message
 
 VIA = ("web", "csv", "scim", "command")
@@ -129,12 +133,32 @@ def _locked_role(role: Role) -> Role:
 
 def _home_organisation(person: Person, actor: Person | None) -> Organisation | None:
     """Where an entry about the person (not one role) is filed: their first role the actor reaches, else their first."""
-    roles = list(Role.objects.filter(person=person).select_related("organisation").order_by("-starts_on", "pk"))
-    if actor is not None:
-        for role in roles:
-            if can_manage_people(actor, role.organisation):
-                return role.organisation
-    return roles[0].organisation if roles else None
+    return _home_organisations([person.pk], actor).get(person.pk)
+
+
+def _home_organisations(person_ids: Iterable[int], actor: Person | None) -> dict[int, Organisation]:
+    """``_home_organisation`` of each person, in one query for any number."""
+    roles_by_person: dict[int, list[Role]] = defaultdict(list)
+    for role in (
+        Role.objects.filter(person_id__in=list(person_ids)).select_related("organisation").order_by("-starts_on", "pk")
+    ):
+        roles_by_person[role.person_id].append(role)
+    homes = {}
+    for person_id, roles in roles_by_person.items():
+        reached = next((r for r in roles if actor is not None and can_manage_people(actor, r.organisation)), None)
+        homes[person_id] = (reached or roles[0]).organisation
+    return homes
+
+
+def _many_errors(errors: Errors, who: Person | None, many: bool) -> Errors:
+    """In a batch, each message says whom it is about; alone, the form shows it beside its field."""
+    if not many or who is None:
+        return errors
+    named = Errors()
+    for field, messages in errors.items():
+        for message in messages:
+            named.add(field, f"{who.full_name} <{who.email}>: {message}")
+    return named
 
 
 def _day(day: date) -> str:
@@ -146,8 +170,8 @@ def _day(day: date) -> str:
 # ---------------------------------------------------------------------------
 
 
-def person_details_check(*, full_name: str, email: str, person: Person | None = None) -> tuple[str, str]:
-    """The cleaned name and email, or a ValidationError naming each problem (no write; the sync's preview uses it)."""
+def _details_cleaned(full_name: str, email: str) -> tuple[str, str, Errors]:
+    """The cleaned name and email and what is wrong with their form (not yet whether the address is taken)."""
     full_name = _clean_text(full_name)
     email = (email or "").strip().lower()
     errors = Errors()
@@ -163,16 +187,49 @@ def person_details_check(*, full_name: str, email: str, person: Person | None = 
             validate_email(email)
         except ValidationError:
             errors.add("email", f"“{email}” is not a valid email address.")
+    return full_name, email, errors
+
+
+def _email_holders(emails: Iterable[str]) -> dict[str, set[int]]:
+    """Who holds each address (ignoring case), as their account's email or one allauth knows: two queries."""
+    wanted = {email.lower() for email in emails}
+    holders: dict[str, set[int]] = defaultdict(set)
+    if not wanted:
+        return holders
+    for email, pk in (
+        Person.objects.annotate(lowered=Lower("email")).filter(lowered__in=wanted).values_list("lowered", "pk")
+    ):
+        holders[email].add(pk)
+    for email, user_id in (
+        EmailAddress.objects.annotate(lowered=Lower("email"))
+        .filter(lowered__in=wanted)
+        .values_list("lowered", "user_id")
+    ):
+        holders[email].add(user_id)
+    return holders
+
+
+def _check_email_free(errors: Errors, email: str, person: Person | None, holders: dict[str, set[int]]) -> None:
+    if "email" not in errors and holders.get(email, set()) - ({person.pk} if person is not None else set()):
+        errors.add("email", f"Someone else already has the email address {email}.")
+
+
+def person_details_check(*, full_name: str, email: str, person: Person | None = None) -> tuple[str, str]:
+    """The cleaned name and email, or a ValidationError naming each problem (no write; the sync's preview uses it)."""
+    full_name, email, errors = _details_cleaned(full_name, email)
     if "email" not in errors:
-        others = Person.objects.filter(email__iexact=email)
-        addresses = EmailAddress.objects.filter(email__iexact=email)
-        if person is not None:
-            others = others.exclude(pk=person.pk)
-            addresses = addresses.exclude(user_id=person.pk)
-        if others.exists() or addresses.exists():
-            errors.add("email", f"Someone else already has the email address {email}.")
+        _check_email_free(errors, email, person, _email_holders([email]))
     errors.raise_any()
     return full_name, email
+
+
+@dataclass(frozen=True)
+class DetailsChange:
+    """A correction of one person's name or email (``person_details_update``'s arguments)."""
+
+    person: Person
+    full_name: str
+    email: str
 
 
 @transaction.atomic
@@ -186,39 +243,95 @@ def person_details_update(
     password-reset links sent to the old one stop working (their token covers the address).
     Signed records keep the name as it was signed.
     """
+    return people_details_update_batch(actor=actor, changes=[DetailsChange(person, full_name, email)], via=via)[0]
+
+
+@transaction.atomic
+def people_details_update_batch(
+    *, actor: Person | None, changes: Sequence[DetailsChange], via: str = "web"
+) -> list[Person]:
+    """``person_details_update`` for many people at once, all or none, in a constant number of queries.
+
+    Every change is checked (permission, name, email free) before anything is written; the people
+    are returned as saved, in the order given. One person may appear once.
+    """
     _check_via(via)
-    if actor is not None and not can_change_person(actor, person):
+    if not changes:
+        return []
+    ids = [change.person.pk for change in changes]
+    if actor is not None and set(ids) - people_changeable_by(actor, set(ids)):
         raise PermissionDenied("You cannot change this person's details.")
-    person = _locked_person(person)
-    full_name, email = person_details_check(full_name=full_name, email=email, person=person)
-    before = _person_facts(person)
-    if full_name == person.full_name and email == person.email:
-        return person
-    email_changed = email != person.email
-    person.full_name, person.email = full_name, email
+    locked = Person.objects.select_for_update().in_bulk(ids)
+    cleaned = [(locked[change.person.pk], *_details_cleaned(change.full_name, change.email)) for change in changes]
+    holders = _email_holders(email for _, _, email, errors in cleaned if "email" not in errors)
+    many = len(changes) > 1
+    changed: list[tuple[Person, dict[str, Any]]] = []
+    for person, full_name, email, errors in cleaned:
+        _check_email_free(errors, email, person, holders)
+        _many_errors(errors, person, many).raise_any()
+        if full_name != person.full_name or email != person.email:
+            changed.append((person, _person_facts(person)))
+            person.full_name, person.email = full_name, email
+    if changed:
+        _details_save([person for person, _ in changed], [before for _, before in changed])
+        homes = _home_organisations([person.pk for person, _ in changed], actor)
+        audit_entries_record_batch(
+            [_details_entry(actor, person, before, homes.get(person.pk), via) for person, before in changed]
+        )
+    return [locked[pk] for pk in ids]
+
+
+def _details_save(people: list[Person], before: list[dict[str, Any]]) -> None:
+    """Save corrected names and emails; a changed address's allauth record is replaced by an unverified one."""
     try:
         with transaction.atomic():
-            person.save(update_fields=["full_name", "email"])
-    except IntegrityError:  # another request took the address between the check and the save
-        raise ValidationError({"email": [f"Someone else already has the email address {email}."]}) from None
-    if email_changed:
-        EmailAddress.objects.filter(user=person).exclude(email__iexact=email).delete()
-        EmailAddress.objects.update_or_create(user=person, email=email, defaults={"primary": True, "verified": False})
+            Person.objects.bulk_update(people, ["full_name", "email"], batch_size=1000)
+    except IntegrityError:  # another request took an address between the check and the save
+        raise ValidationError({"email": ["Someone else already has one of these email addresses."]}) from None
+    moved = {
+        person.pk: person.email for person, facts in zip(people, before, strict=True) if facts["email"] != person.email
+    }
+    if not moved:
+        return
+    addresses = list(EmailAddress.objects.filter(user_id__in=list(moved)))
+    stale = [a.pk for a in addresses if a.email.lower() != moved[a.user_id]]
+    EmailAddress.objects.filter(pk__in=stale).delete()
+    kept = [a for a in addresses if a.pk not in set(stale)]
+    for address in kept:
+        address.primary, address.verified = True, False
+    EmailAddress.objects.bulk_update(kept, ["primary", "verified"])
+    have = {a.user_id for a in kept}
+    EmailAddress.objects.bulk_create(
+        [
+            EmailAddress(user_id=pk, email=email, primary=True, verified=False)
+            for pk, email in moved.items()
+            if pk not in have
+        ]
+    )
+
+
+def _details_entry(
+    actor: Person | None, person: Person, before: dict[str, Any], home: Organisation | None, via: str
+) -> AuditEntry:
     changed = [
-        word for word, differs in (("name", before["full_name"] != full_name), ("email", email_changed)) if differs
+        word
+        for word, differs in (
+            ("name", before["full_name"] != person.full_name),
+            ("email", before["email"] != person.email),
+        )
+        if differs
     ]
-    audit_log_record(
+    return AuditEntry(
         actor=actor,
         action=AuditAction.PERSON_CHANGED,
-        organisation=_home_organisation(person, actor),
+        organisation=home,
         target=person,
         subject=person,
         summary=f"Corrected the {' and '.join(changed)} of {person.full_name}"
-        + (f" (was {before['full_name']})" if before["full_name"] != full_name else "")
+        + (f" (was {before['full_name']})" if before["full_name"] != person.full_name else "")
         + ".",
         details={"before": before, "after": _person_facts(person), "via": via},
     )
-    return person
 
 
 def _set_active(*, actor: Person | None, person: Person, active: bool, via: str) -> Person:
@@ -289,16 +402,66 @@ def _check_role_fields(
         errors.add("term_ends_on", "The term cannot end before it starts.")
 
 
-def _overlapping(
-    *, person: Person, organisation: Organisation, kind: str, starts_on: date, ends_on: date | None
-) -> Role | None:
-    """A role of the same kind in the same place whose period meets the given one."""
-    roles = Role.objects.filter(person=person, organisation=organisation, kind=kind).filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=starts_on)
+def _first_overlap(held: Iterable[Role], *, starts_on: date, ends_on: date | None) -> Role | None:
+    """Of roles of one kind in one place, the earliest whose period meets the given one."""
+    meeting = [
+        role
+        for role in held
+        if (role.ends_on is None or role.ends_on >= starts_on) and (ends_on is None or role.starts_on <= ends_on)
+    ]
+    return min(meeting, key=lambda role: role.starts_on, default=None)
+
+
+def _same_roles(person_ids: Iterable[int], organisation_ids: Iterable[int], kinds: Iterable[str]) -> dict:
+    """The people's roles of these kinds in these places, by (person, organisation, kind): one query."""
+    held: dict[tuple[int, int, str], list[Role]] = defaultdict(list)
+    for role in Role.objects.filter(
+        person_id__in=set(person_ids), organisation_id__in=set(organisation_ids), kind__in=set(kinds)
+    ):
+        held[(role.person_id, role.organisation_id, role.kind)].append(role)
+    return held
+
+
+def _role_add_errors(grant: RoleGrant, *, held: Iterable[Role], who: Person | None) -> Errors:
+    """Every problem with the grant (``who`` None: someone new), given the roles of its kind there they hold."""
+    errors = Errors()
+    _check_role_fields(
+        errors,
+        kind=grant.kind,
+        title=grant.title,
+        category=grant.category,
+        appointed_by=grant.appointed_by,
+        starts_on=grant.starts_on,
+        ends_on=grant.ends_on,
+        term_ends_on=grant.term_ends_on,
     )
-    if ends_on is not None:
-        roles = roles.filter(starts_on__lte=ends_on)
-    return roles.order_by("starts_on").first()
+    organisation, starts_on = grant.organisation, grant.starts_on
+    if starts_on and organisation.closed_on is not None and organisation.closed_on <= starts_on:
+        errors.add("organisation", f"{organisation.name} closed on {_day(organisation.closed_on)}.")
+    if who is not None and starts_on and "kind" not in errors and "ends_on" not in errors:
+        clash = _first_overlap(held, starts_on=starts_on, ends_on=grant.ends_on)
+        if clash is not None:
+            errors.add(
+                "starts_on",
+                f"{who.full_name} is already {role_label(grant.kind).lower()} at {organisation.name} "
+                f"from {_day(clash.starts_on)}" + (f" to {_day(clash.ends_on)}." if clash.ends_on else "."),
+            )
+    return errors
+
+
+@dataclass(frozen=True)
+class RoleGrant:
+    """One role to give one person (``role_add``'s arguments)."""
+
+    person: Person | None  # None only when checking a role for someone not yet created
+    organisation: Organisation
+    kind: str
+    starts_on: date | None  # None only when checking: a grant without a start is refused
+    ends_on: date | None = None
+    title: str = ""
+    category: str = ""
+    appointed_by: str = ""
+    term_ends_on: date | None = None
 
 
 def role_add_check(
@@ -314,28 +477,32 @@ def role_add_check(
     term_ends_on: date | None = None,
 ) -> None:
     """Every problem with giving ``person`` (None: someone new) this role, as a ValidationError; nothing is written."""
-    errors = Errors()
-    _check_role_fields(
-        errors,
-        kind=kind,
-        title=title,
-        category=category,
-        appointed_by=appointed_by,
-        starts_on=starts_on,
-        ends_on=ends_on,
-        term_ends_on=term_ends_on,
+    grant = RoleGrant(
+        person,
+        organisation,
+        kind,
+        starts_on,
+        ends_on,
+        title,
+        category,
+        appointed_by,
+        term_ends_on,
     )
-    if starts_on and organisation.closed_on is not None and organisation.closed_on <= starts_on:
-        errors.add("organisation", f"{organisation.name} closed on {_day(organisation.closed_on)}.")
-    if person is not None and starts_on and "kind" not in errors and "ends_on" not in errors:
-        clash = _overlapping(person=person, organisation=organisation, kind=kind, starts_on=starts_on, ends_on=ends_on)
-        if clash is not None:
-            errors.add(
-                "starts_on",
-                f"{person.full_name} is already {role_label(kind).lower()} at {organisation.name} "
-                f"from {_day(clash.starts_on)}" + (f" to {_day(clash.ends_on)}." if clash.ends_on else "."),
-            )
-    errors.raise_any()
+    held = (
+        _same_roles([person.pk], [organisation.pk], [kind]).get((person.pk, organisation.pk, kind), [])
+        if person is not None
+        else []
+    )
+    _role_add_errors(grant, held=held, who=person).raise_any()
+
+
+def _grant_refusal(actor: Person, kind: str, organisation: Organisation) -> str:
+    """Why ``actor`` may not grant the role there ("" if they may)."""
+    if may_grant_role(actor, kind, organisation):
+        return ""
+    if can_manage_people(actor, organisation):
+        return f"Only an admin of {organisation.name} can make someone an admin, chair or clerk."
+    return f"You cannot add people to {organisation.name}."
 
 
 @transaction.atomic
@@ -354,56 +521,91 @@ def role_add(
     via: str = "web",
 ) -> Role:
     """Give a person a role (a joiner, or someone taking on another role). They owe from ``starts_on``
-    every code in force there for the role (``conduct.signals.role_started``).
+    every code in force there for the role (``conduct.signals.roles_started``).
 
     Only admins grant the officer roles (admin, chair, clerk); clerks grant the others on their boards.
     A role of the same kind in the same place for a period that meets this one is refused.
     """
+    grant = RoleGrant(person, organisation, kind, starts_on, ends_on, title, category, appointed_by, term_ends_on)
+    return roles_add_batch(actor=actor, grants=[grant], via=via)[0]
+
+
+@transaction.atomic
+def roles_add_batch(*, actor: Person | None, grants: Sequence[RoleGrant], via: str = "web") -> list[Role]:
+    """``role_add`` for many grants at once, all or none, in a constant number of queries (whatever the number).
+
+    Each grant is checked as ``role_add`` checks it, against the roles the person holds and the grants
+    before it in the batch; the roles are inserted together, what they open is opened in one pass
+    (``roles_started``) and each is audited. Returns the roles in the order given.
+    """
     _check_via(via)
-    if actor is not None and not may_grant_role(actor, kind, organisation):
-        raise PermissionDenied(
-            f"Only an admin of {organisation.name} can make someone an admin, chair or clerk."
-            if can_manage_people(actor, organisation)
-            else f"You cannot add people to {organisation.name}."
+    if not grants:
+        return []
+    if actor is not None:
+        refusals = {(g.kind, g.organisation.pk): _grant_refusal(actor, g.kind, g.organisation) for g in grants}
+        refused = next((message for message in refusals.values() if message), "")
+        if refused:
+            raise PermissionDenied(refused)
+    people = [grant.person for grant in grants]
+    assert all(person is not None for person in people), "a role is given to someone saved"
+    # Two requests adding the same role one after the other, not side by side.
+    Person.objects.select_for_update().filter(pk__in={person.pk for person in people}).exists()  # type: ignore[union-attr]
+    held = _same_roles((p.pk for p in people), (g.organisation.pk for g in grants), (g.kind for g in grants))  # type: ignore[union-attr]
+    many, roles = len(grants) > 1, []
+    for grant in grants:
+        person: Person = grant.person  # type: ignore[assignment]
+        title, appointed_by = _clean_text(grant.title), _clean_text(grant.appointed_by)
+        key = (person.pk, grant.organisation.pk, grant.kind)
+        errors = _role_add_errors(grant, held=held[key], who=person)
+        _many_errors(errors, person, many).raise_any()
+        assert grant.starts_on is not None  # a grant without a start date is refused above
+        role = Role(
+            person=person,
+            organisation=grant.organisation,
+            kind=grant.kind,
+            starts_on=grant.starts_on,
+            ends_on=grant.ends_on,
+            title=title,
+            category=grant.category,
+            appointed_by=appointed_by,
+            term_ends_on=grant.term_ends_on,
         )
-    title, appointed_by = _clean_text(title), _clean_text(appointed_by)
-    _locked_person(person)  # two requests adding the same role one after the other, not side by side
-    role_add_check(
-        person=person,
-        organisation=organisation,
-        kind=kind,
-        starts_on=starts_on,
-        ends_on=ends_on,
-        title=title,
-        category=category,
-        appointed_by=appointed_by,
-        term_ends_on=term_ends_on,
-    )
+        role.clean()
+        held[key].append(role)  # a later grant in the batch meets this one
+        roles.append(role)
     try:
         with transaction.atomic():
-            role = role_create(
-                person=person,
-                organisation=organisation,
-                kind=kind,
-                starts_on=starts_on,
-                ends_on=ends_on,
-                title=title,
-                category=category,
-                appointed_by=appointed_by,
-                term_ends_on=term_ends_on,
-            )
+            Role.objects.bulk_create(roles, batch_size=1000)
     except IntegrityError:
         raise ValidationError({"starts_on": ["This person already has this role from that date."]}) from None
-    audit_log_record(
+    roles_started.send(sender=Role, roles=roles)
+    audit_entries_record_batch([_granted_entry(actor, role, via) for role in roles])
+    return roles
+
+
+def _granted_entry(actor: Person | None, role: Role, via: str) -> AuditEntry:
+    return AuditEntry(
         actor=actor,
         action=AuditAction.ROLE_GRANTED,
-        organisation=organisation,
+        organisation=role.organisation,
         target=role,
-        subject=person,
-        summary=f"{person.full_name} became {role_label(kind).lower()} at {organisation.name} from {_day(starts_on)}.",
+        subject=role.person,
+        summary=f"{role.person.full_name} became {role_label(role.kind).lower()} at {role.organisation.name} "
+        f"from {_day(role.starts_on)}.",
         details={"before": None, "after": _role_facts(role), "via": via},
     )
-    return role
+
+
+@dataclass(frozen=True)
+class GovernanceChange:
+    """New details for one role (``role_update_governance``'s arguments)."""
+
+    role: Role
+    category: str
+    appointed_by: str
+    starts_on: date
+    term_ends_on: date | None
+    title: str
 
 
 @transaction.atomic
@@ -419,40 +621,74 @@ def role_update_governance(
     via: str = "web",
 ) -> Role:
     """Correct a role's details: governor category, appointing body, date of appointment, term of office, title."""
-    _check_via(via)
-    if actor is not None and not can_change_role(actor, role):
-        raise PermissionDenied("You cannot change this role.")
-    role = _locked_role(role)
-    title, appointed_by = _clean_text(title), _clean_text(appointed_by)
+    change = GovernanceChange(role, category, appointed_by, starts_on, term_ends_on, title)
+    return roles_update_batch(actor=actor, changes=[change], via=via)[0]
+
+
+def _locked_roles(roles: Iterable[Role]) -> dict[int, Role]:
+    return (
+        Role.objects.select_for_update(of=("self",))
+        .select_related("organisation", "person")
+        .in_bulk([role.pk for role in roles])
+    )
+
+
+def _governance_errors(role: Role, change: GovernanceChange, title: str, appointed_by: str) -> Errors:
     errors = Errors()
     _check_role_fields(
         errors,
         title=title,
-        category=category,
+        category=change.category,
         appointed_by=appointed_by,
-        starts_on=starts_on,
+        starts_on=change.starts_on,
         ends_on=role.ends_on,
-        term_ends_on=term_ends_on,
+        term_ends_on=change.term_ends_on,
     )
     if "ends_on" in errors:  # the stored end date is not an input here: say it against the start date
         errors.setdefault("starts_on", []).append(
             f"The role ended on {_day(role.ends_on)}; the start date cannot be after that."  # type: ignore[arg-type]
         )
         del errors["ends_on"]
-    errors.raise_any()
-    before = _role_facts(role)
-    role.category, role.appointed_by, role.starts_on = category, appointed_by, starts_on
-    role.term_ends_on, role.title = term_ends_on, title
+    return errors
+
+
+@transaction.atomic
+def roles_update_batch(*, actor: Person | None, changes: Sequence[GovernanceChange], via: str = "web") -> list[Role]:
+    """``role_update_governance`` for many roles at once, all or none; returns the roles as saved, in order."""
+    _check_via(via)
+    if not changes:
+        return []
+    locked = _locked_roles(change.role for change in changes)  # with their organisations, for the check
+    if actor is not None and not all(can_change_role(actor, role) for role in locked.values()):
+        raise PermissionDenied("You cannot change this role.")
+    many, changed = len(changes) > 1, []
+    for change in changes:
+        role = locked[change.role.pk]
+        title, appointed_by = _clean_text(change.title), _clean_text(change.appointed_by)
+        _many_errors(_governance_errors(role, change, title, appointed_by), role.person, many).raise_any()
+        before = _role_facts(role)
+        role.category, role.appointed_by, role.starts_on = change.category, appointed_by, change.starts_on
+        role.term_ends_on, role.title = change.term_ends_on, title
+        if _role_facts(role) != before:
+            changed.append((role, before))
+    if changed:
+        try:
+            with transaction.atomic():
+                Role.objects.bulk_update(
+                    [role for role, _ in changed],
+                    ["category", "appointed_by", "starts_on", "term_ends_on", "title"],
+                    batch_size=1000,
+                )
+        except IntegrityError:
+            raise ValidationError({"starts_on": ["This person already has this role from that date."]}) from None
+        audit_entries_record_batch([_changed_entry(actor, role, before, via) for role, before in changed])
+    return [locked[change.role.pk] for change in changes]
+
+
+def _changed_entry(actor: Person | None, role: Role, before: dict[str, Any], via: str) -> AuditEntry:
     after = _role_facts(role)
-    if after == before:
-        return role
-    try:
-        with transaction.atomic():
-            role.save(update_fields=["category", "appointed_by", "starts_on", "term_ends_on", "title"])
-    except IntegrityError:
-        raise ValidationError({"starts_on": ["This person already has this role from that date."]}) from None
     changed = sorted(key for key in after if after[key] != before[key])
-    audit_log_record(
+    return AuditEntry(
         actor=actor,
         action=AuditAction.ROLE_CHANGED,
         organisation=role.organisation,
@@ -462,10 +698,9 @@ def role_update_governance(
         f"role as {role_label(role.kind).lower()} at {role.organisation.name}.",
         details={"before": before, "after": after, "via": via},
     )
-    return role
 
 
-def _end_checked(role: Role, *, ends_on: date | None, reason: str) -> str:
+def _end_checked(role: Role, *, ends_on: date | None, reason: str) -> tuple[str, Errors]:
     reason = _clean_text(reason)
     errors = Errors()
     _check_date(errors, "ends_on", ends_on)
@@ -474,25 +709,54 @@ def _end_checked(role: Role, *, ends_on: date | None, reason: str) -> str:
     if not reason:
         errors.add("reason", "Say why the role ends (for example: left the school, term of office ended).")
     _check_length(errors, "reason", reason, MAX_END_REASON, "reason")
-    errors.raise_any()
-    return reason
+    return reason, errors
+
+
+def _held_beyond(ends_on: date) -> Q:
+    return Q(ends_on__isnull=True) | Q(ends_on__gt=ends_on)
+
+
+def _end_many(endings: Sequence[tuple[Role, date, str]]) -> list[Role]:
+    """End each role on its day if it is held beyond that day; the roles ended (the others had ended by then).
+
+    Conditional updates (one per end date and reason), so a second click or a retried request ends nothing
+    twice. What the people owed through the ended roles closes in one pass (``roles_ended``).
+    """
+    by_day: dict[tuple[date, str], list[Role]] = defaultdict(list)
+    for role, ends_on, reason in endings:
+        by_day[(ends_on, reason)].append(role)
+    ended = []
+    for (ends_on, reason), roles in by_day.items():
+        held = Role.objects.filter(pk__in=[role.pk for role in roles]).filter(_held_beyond(ends_on))
+        to_end = set(held.values_list("pk", flat=True))
+        if not to_end:
+            continue
+        updated = (
+            Role.objects.filter(pk__in=to_end).filter(_held_beyond(ends_on)).update(ends_on=ends_on, end_reason=reason)
+        )
+        if updated != len(to_end):  # the callers hold these rows: nothing else can have ended them meanwhile
+            raise ValidationError({"ends_on": ["Another change ended one of these roles first; try again."]})
+        for role in roles:
+            if role.pk in to_end:
+                role.ends_on, role.end_reason = ends_on, reason
+                ended.append(role)
+    if ended:
+        roles_ended.send(sender=Role, roles=ended)
+    return ended
 
 
 def _end(role: Role, *, ends_on: date, reason: str) -> bool:
-    """End the role on ``ends_on`` if it is held beyond that day; False if it had already ended by then.
+    """End the role on ``ends_on`` if it is held beyond that day; False if it had already ended by then."""
+    return bool(_end_many([(role, ends_on, reason)]))
 
-    A conditional update, so a second click or a retried request ends nothing twice.
-    """
-    ended = (
-        Role.objects.filter(pk=role.pk)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=ends_on))
-        .update(ends_on=ends_on, end_reason=reason)
-    )
-    if not ended:
-        return False
-    role.ends_on, role.end_reason = ends_on, reason
-    role_ended.send(sender=Role, role=role)
-    return True
+
+@dataclass(frozen=True)
+class RoleEnding:
+    """One role to end on a day (its last), with a reason (``role_end``'s arguments)."""
+
+    role: Role
+    ends_on: date
+    reason: str
 
 
 @transaction.atomic
@@ -501,35 +765,62 @@ def role_end(*, actor: Person | None, role: Role, ends_on: date, reason: str, vi
 
     A role already ended on or before ``ends_on`` is refused with a message and left as it is.
     """
+    return roles_end_batch(actor=actor, endings=[RoleEnding(role, ends_on, reason)], via=via)[0]
+
+
+@transaction.atomic
+def roles_end_batch(*, actor: Person | None, endings: Sequence[RoleEnding], via: str = "web") -> list[Role]:
+    """``role_end`` for many roles at once, all or none; returns the roles as ended, in order."""
     _check_via(via)
-    if actor is not None and not can_change_role(actor, role):
+    if not endings:
+        return []
+    locked = _locked_roles(ending.role for ending in endings)  # with their organisations, for the check
+    if actor is not None and not all(can_change_role(actor, role) for role in locked.values()):
         raise PermissionDenied("You cannot end this role.")
-    role = _locked_role(role)
-    reason = _end_checked(role, ends_on=ends_on, reason=reason)
-    before = _role_facts(role)
-    if not _end(role, ends_on=ends_on, reason=reason):
-        raise ValidationError({"ends_on": [f"This role already ended on {_day(role.ends_on)}."]})  # type: ignore[arg-type]
-    audit_log_record(
+    many, checked, befores = len(endings) > 1, [], []
+    for ending in endings:
+        role = locked[ending.role.pk]
+        reason, errors = _end_checked(role, ends_on=ending.ends_on, reason=ending.reason)
+        if not errors and role.ends_on is not None and role.ends_on <= ending.ends_on:
+            errors.add("ends_on", f"This role already ended on {_day(role.ends_on)}.")
+        _many_errors(errors, role.person, many).raise_any()
+        befores.append(_role_facts(role))
+        checked.append((role, ending.ends_on, reason))
+    if len(_end_many(checked)) != len(checked):
+        raise ValidationError({"ends_on": ["One of these roles has already ended."]})
+    audit_entries_record_batch(
+        [_ended_entry(actor, role, before, via) for (role, _, _), before in zip(checked, befores, strict=True)]
+    )
+    return [role for role, _, _ in checked]
+
+
+def _ended_entry(actor: Person | None, role: Role, before: dict[str, Any], via: str) -> AuditEntry:
+    return AuditEntry(
         actor=actor,
         action=AuditAction.ROLE_ENDED,
         organisation=role.organisation,
         target=role,
         subject=role.person,
         summary=f"Ended {role.person.full_name}'s role as {role_label(role.kind).lower()} at "
-        f"{role.organisation.name} on {_day(ends_on)}: {reason}",
+        f"{role.organisation.name} on {_day(role.ends_on)}: {role.end_reason}",  # type: ignore[arg-type]
         details={"before": before, "after": _role_facts(role), "via": via},
     )
-    return role
+
+
+def _held_within(person_ids: Iterable[int], within: Organisation, on: date) -> QuerySet[Role]:
+    return (
+        Role.objects.filter(
+            person_id__in=list(person_ids), organisation__path__startswith=within.path, starts_on__lte=on
+        )
+        .filter(_held_beyond(on))
+        .select_related("organisation")
+        .order_by("organisation__path", "kind", "pk")
+    )
 
 
 def roles_held_within(person: Person, within: Organisation, on: date) -> list[Role]:
     """The person's roles at or below ``within`` held on ``on`` or later: those a leaver's date ends."""
-    return list(
-        Role.objects.filter(person=person, organisation__path__startswith=within.path, starts_on__lte=on)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=on))
-        .select_related("organisation")
-        .order_by("organisation__path", "kind", "pk")
-    )
+    return list(_held_within([person.pk], within, on))
 
 
 @transaction.atomic
@@ -541,10 +832,28 @@ def person_record_leaver(
     Their roles elsewhere (another trust, a network) are not touched. What they signed stays; what they
     owed through these roles closes after the day. Returns the roles ended.
     """
+    return people_record_leaver_batch(
+        actor=actor, people=[person], ends_on=ends_on, reason=reason, within=within, via=via
+    )[person.pk]
+
+
+@transaction.atomic
+def people_record_leaver_batch(
+    *,
+    actor: Person | None,
+    people: Sequence[Person],
+    ends_on: date,
+    reason: str,
+    within: Organisation,
+    via: str = "web",
+) -> dict[int, list[Role]]:
+    """``person_record_leaver`` for many people leaving on one day, all or none: the roles ended, by person."""
     _check_via(via)
     if actor is not None and not can_manage_people(actor, within):
         raise PermissionDenied(f"You cannot record leavers at {within.name}.")
-    _locked_person(person)
+    if not people:
+        return {}
+    Person.objects.select_for_update().filter(pk__in=[person.pk for person in people]).exists()
     errors = Errors()
     _check_date(errors, "ends_on", ends_on)
     reason = _clean_text(reason)
@@ -552,20 +861,49 @@ def person_record_leaver(
         errors.add("reason", "Say why they are leaving (for example: resigned, retired, contract ended).")
     _check_length(errors, "reason", reason, MAX_END_REASON, "reason")
     errors.raise_any()
-    roles = roles_held_within(person, within, ends_on)
-    if not roles:
-        raise ValidationError({"ends_on": [f"{person.full_name} holds no role at {within.name} on {_day(ends_on)}."]})
-    refused = [role for role in roles if actor is not None and not can_change_role(actor, role)]
-    if refused:
-        raise PermissionDenied(
-            f"Only an admin can end {person.full_name}'s role as {role_label(refused[0].kind).lower()} "
-            f"at {refused[0].organisation.name}."
-        )
-    before = [_role_facts(role) for role in roles]
-    ended = [role for role in roles if _end(_locked_role(role), ends_on=ends_on, reason=reason)]
-    for role in ended:
-        role.refresh_from_db(fields=["ends_on", "end_reason"])
-    audit_log_record(
+    held: dict[int, list[Role]] = defaultdict(list)
+    for role in _held_within((person.pk for person in people), within, ends_on):
+        held[role.person_id].append(role)
+    for person in people:
+        if not held[person.pk]:
+            raise ValidationError(
+                {"ends_on": [f"{person.full_name} holds no role at {within.name} on {_day(ends_on)}."]}
+            )
+        refused = [role for role in held[person.pk] if actor is not None and not can_change_role(actor, role)]
+        if refused:
+            raise PermissionDenied(
+                f"Only an admin can end {person.full_name}'s role as {role_label(refused[0].kind).lower()} "
+                f"at {refused[0].organisation.name}."
+            )
+    locked = _locked_roles(role for roles in held.values() for role in roles)
+    befores = {person.pk: [_role_facts(role) for role in held[person.pk]] for person in people}
+    ended = {
+        role.pk
+        for role in _end_many([(locked[role.pk], ends_on, reason) for person in people for role in held[person.pk]])
+    }
+    result: dict[int, list[Role]] = {}
+    for person in people:
+        result[person.pk] = [locked[role.pk] for role in held[person.pk] if role.pk in ended]
+    audit_entries_record_batch(
+        [
+            _leaver_entry(actor, person, within, ends_on, reason, befores[person.pk], result[person.pk], via)
+            for person in people
+        ]
+    )
+    return result
+
+
+def _leaver_entry(
+    actor: Person | None,
+    person: Person,
+    within: Organisation,
+    ends_on: date,
+    reason: str,
+    before: list[dict[str, Any]],
+    ended: list[Role],
+    via: str,
+) -> AuditEntry:
+    return AuditEntry(
         actor=actor,
         action=AuditAction.PERSON_LEFT,
         organisation=within,
@@ -574,7 +912,6 @@ def person_record_leaver(
         summary=f"{person.full_name} left {within.name} on {_day(ends_on)} ({len(ended)} role(s) ended): {reason}",
         details={"before": before, "after": [_role_facts(role) for role in ended], "via": via},
     )
-    return ended
 
 
 @transaction.atomic

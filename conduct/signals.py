@@ -15,6 +15,11 @@ adoption_recorded = Signal()
 # Sent with ``role`` (a saved Role).
 role_started = Signal()
 
-# Sent with ``role`` (the Role, its ``ends_on`` and ``end_reason`` saved) when a role ends: a leaver,
-# a mover's old role, a governor stepping down. Receivers close what the person owed through it.
-role_ended = Signal()
+# Sent with ``roles`` (saved Roles) when several roles start at once (``conduct.people.roles_add_batch``):
+# receivers open what they owe in one pass, as ``role_started`` does for one.
+roles_started = Signal()
+
+# Sent with ``roles`` (each Role's ``ends_on`` and ``end_reason`` saved) whenever roles end, one or many:
+# a leaver, a mover's old role, a governor stepping down, a roster sync. Receivers close what the people
+# owed through them.
+roles_ended = Signal()

@@ -6,10 +6,12 @@ row is one role a person holds. ``roster_preview`` reads the file and compares i
 recorded, writing nothing: additions (new people, new roles), changes (name, email, role dates,
 title), leavers (only when the admin says the file is the whole roster: people holding a role at
 or below the organisation who are absent from it) and rejected rows with their line and reason.
-``roster_apply`` makes exactly those changes, in one transaction, through the people services
-(``conduct.people``; new people through ``acknowledgements.invitations.invitation_create``, which
-also invites them), each audited with ``via: "csv"``, plus one ``ROSTER_SYNCED`` entry. It plans
-again from the stored file first, so applying the same file twice changes nothing the second time.
+``roster_apply`` makes exactly those changes, in one transaction, through the batch forms of the
+people services (``conduct.people``'s ``*_batch``; new people through
+``acknowledgements.invitations.invitations_create_batch``, which also invites them): the same checks,
+rows and audit entries (``via: "csv"``) as the one-at-a-time services, in a number of queries that
+does not grow with the file, plus one ``ROSTER_SYNCED`` entry. It plans again from the stored file
+first, so applying the same file twice changes nothing the second time.
 
 People are matched by external id where the row has one (``ExternalIdentity`` in the organisation),
 else by email. Officer roles (admin, chair, clerk) are never ended because someone is absent from a
@@ -34,17 +36,20 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from acknowledgements.invitations import COLUMN_ALIASES, invitation_create
+from acknowledgements.invitations import COLUMN_ALIASES, Invitee, invitations_create_batch
 from conduct.audit import audit_log_record
 from conduct.models import OFFICER_ROLE_KINDS, AuditAction, Organisation, Person, Role, role_kind_from_text, role_label
 from conduct.people import (
     MAX_EMAIL,
     MAX_FULL_NAME,
     MAX_TITLE,
-    person_details_update,
-    person_record_leaver,
-    role_end,
-    role_update_governance,
+    DetailsChange,
+    GovernanceChange,
+    RoleEnding,
+    people_details_update_batch,
+    people_record_leaver_batch,
+    roles_end_batch,
+    roles_update_batch,
 )
 from conduct.permissions import can_change_role, can_manage_provisioning, may_grant_role, people_changeable_by
 from core.dates import date_from_text, date_in_range, date_range_message
@@ -68,6 +73,7 @@ ALIASES = {
     "id": "external id",
 }
 VIA = "csv"
+ROW_END_REASON = "End date in the roster"
 # What the plan reads of people and roles (not password hashes and the rest), for a 50,000-person trust.
 PERSON_FIELDS = ("id", "email", "full_name", "is_superuser", "is_active")
 ROLE_FIELDS = (
@@ -659,54 +665,14 @@ def roster_apply(*, actor: Person, upload: RosterUpload) -> RosterPlan:
         raise AlreadyApplied("This file has already been applied.")
     plan = roster_preview(actor=actor, upload=upload)
     organisation = upload.organisation
-    for change in plan.person_changes:
-        person_details_update(
-            actor=actor, person=change.person, full_name=change.full_name, email=change.email, via=VIA
-        )
-    new_people: dict[str, Person] = {}
-    recorded: list[tuple[Person, str]] = list(plan.identities)
-    for addition in plan.additions:
-        row = addition.row
-        result = invitation_create(
-            invited_by=actor,
-            full_name=row.name,
-            email=row.email,
-            organisation=row.organisation,
-            kind=row.kind,
-            starts_on=row.starts_on,
-            title=row.title,
-            via=VIA,
-        )
-        if row.ends_on is not None:
-            role_end(actor=actor, role=result.role, ends_on=row.ends_on, reason="End date in the roster", via=VIA)
-        if addition.person is None and row.external_id and row.email not in new_people:
-            recorded.append((result.person, row.external_id))
-        new_people[row.email] = result.person
-    _record_external_ids(organisation, recorded)
-    for role_change in plan.role_changes:
-        role = role_change.role
-        if role_change.starts_on is not None or role_change.title is not None:
-            role = role_update_governance(
-                actor=actor,
-                role=role,
-                category=role.category,
-                appointed_by=role.appointed_by,
-                starts_on=role_change.starts_on or role.starts_on,
-                term_ends_on=role.term_ends_on,
-                title=role_change.title if role_change.title is not None else role.title,
-                via=VIA,
-            )
-        if role_change.ends_on is not None:
-            role_end(actor=actor, role=role, ends_on=role_change.ends_on, reason="End date in the roster", via=VIA)
-    reason = f"Not on the roster of {organisation.name} uploaded {upload.uploaded_at:%d/%m/%Y}"
-    for leaver in plan.leavers:
-        if leaver.whole:
-            person_record_leaver(
-                actor=actor, person=leaver.person, ends_on=plan.leavers_on, reason=reason, within=organisation, via=VIA
-            )
-        else:
-            for role in leaver.roles:
-                role_end(actor=actor, role=role, ends_on=max(plan.leavers_on, role.starts_on), reason=reason, via=VIA)
+    people_details_update_batch(
+        actor=actor,
+        changes=[DetailsChange(change.person, change.full_name, change.email) for change in plan.person_changes],
+        via=VIA,
+    )
+    _apply_additions(actor, organisation, plan)
+    _apply_role_changes(actor, plan.role_changes)
+    _apply_leavers(actor, upload, plan)
     summary = {
         "rows": plan.rows,
         "additions": len(plan.additions),
@@ -738,3 +704,84 @@ def roster_apply(*, actor: Person, upload: RosterUpload) -> RosterPlan:
     )
     upload.refresh_from_db()
     return plan
+
+
+def _apply_additions(actor: Person, organisation: Organisation, plan: RosterPlan) -> None:
+    """New people and new roles, invited together; a row's end date ends its role; external ids recorded."""
+    rows = [addition.row for addition in plan.additions]
+    results = invitations_create_batch(
+        invited_by=actor,
+        invitees=[Invitee(r.name, r.email, r.organisation, r.kind, r.starts_on, r.title) for r in rows],
+        via=VIA,
+    )
+    roles_end_batch(
+        actor=actor,
+        endings=[
+            RoleEnding(result.role, row.ends_on, ROW_END_REASON)
+            for row, result in zip(rows, results, strict=True)
+            if row.ends_on is not None
+        ],
+        via=VIA,
+    )
+    recorded: list[tuple[Person, str]] = list(plan.identities)
+    seen: set[str] = set()
+    for addition, result in zip(plan.additions, results, strict=True):
+        row = addition.row
+        if addition.person is None and row.external_id and row.email not in seen:
+            recorded.append((result.person, row.external_id))
+        seen.add(row.email)
+    _record_external_ids(organisation, recorded)
+
+
+def _apply_role_changes(actor: Person, role_changes: list[RoleChange]) -> None:
+    """New start dates and titles first, then the end dates the file gives."""
+    detailed = [change for change in role_changes if change.starts_on is not None or change.title is not None]
+    saved = roles_update_batch(
+        actor=actor,
+        changes=[
+            GovernanceChange(
+                role=change.role,
+                category=change.role.category,
+                appointed_by=change.role.appointed_by,
+                starts_on=change.starts_on or change.role.starts_on,
+                term_ends_on=change.role.term_ends_on,
+                title=change.title if change.title is not None else change.role.title,
+            )
+            for change in detailed
+        ],
+        via=VIA,
+    )
+    current = {role.pk: role for role in saved}
+    roles_end_batch(
+        actor=actor,
+        endings=[
+            RoleEnding(current.get(change.role.pk, change.role), change.ends_on, ROW_END_REASON)
+            for change in role_changes
+            if change.ends_on is not None
+        ],
+        via=VIA,
+    )
+
+
+def _apply_leavers(actor: Person, upload: RosterUpload, plan: RosterPlan) -> None:
+    """Leavers' roles end on the leaving day; a role absent from the file ends then too (not before it began)."""
+    organisation = upload.organisation
+    reason = f"Not on the roster of {organisation.name} uploaded {upload.uploaded_at:%d/%m/%Y}"
+    people_record_leaver_batch(
+        actor=actor,
+        people=[leaver.person for leaver in plan.leavers if leaver.whole],
+        ends_on=plan.leavers_on,
+        reason=reason,
+        within=organisation,
+        via=VIA,
+    )
+    roles_end_batch(
+        actor=actor,
+        endings=[
+            RoleEnding(role, max(plan.leavers_on, role.starts_on), reason)
+            for leaver in plan.leavers
+            if not leaver.whole
+            for role in leaver.roles
+        ],
+        via=VIA,
+    )

@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from acknowledgements import invitations
 from acknowledgements.invitations import people_import_csv
 from acknowledgements.models import Invitation, Obligation
 from conduct import services
@@ -125,14 +126,14 @@ def test_an_empty_or_binary_file_is_refused(admin):
 
 def test_a_row_that_fails_midway_is_rolled_back_whole(admin, staff):
 
-    real = services.role_create
+    real = invitations.roles_add_batch
 
     def failing(**kwargs):
-        if kwargs["person"].email == "owen@example.org":
+        if any(grant.person.email == "owen@example.org" for grant in kwargs["grants"]):
             raise services.ValidationError({"starts_on": "Simulated failure after the person was created."})
         return real(**kwargs)
 
-    with mock.patch("conduct.people.role_create", side_effect=failing):
+    with mock.patch("acknowledgements.invitations.roles_add_batch", side_effect=failing):
         report = run(admin, good_rows(staff))
     assert [error.line for error in report.errors] == [3]
     assert "Simulated failure" in report.errors[0].message

@@ -19,7 +19,13 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from acknowledgements.invitations import invitation_create, invitation_resend, people_import_csv
+from acknowledgements.invitations import (
+    Invitee,
+    invitation_create,
+    invitation_resend,
+    invitations_create_batch,
+    people_import_csv,
+)
 from acknowledgements.models import Acknowledgement, Invitation, Obligation
 from acknowledgements.paper import acknowledgement_correct, acknowledgement_record_on_behalf
 from acknowledgements.tests.factories import META
@@ -64,6 +70,7 @@ EXEMPT = {
     "acknowledgements.events.acknowledgement_event": "builds a signing event (evidence) for the signing services",
     "acknowledgements.events.event_pdf_downloaded": "evidence that someone downloaded a PDF, not a change",
     "acknowledgements.events.event_invited": "the invitation's evidence event, written by invitation_create",
+    "acknowledgements.events.events_invited_batch": "the invitations' evidence events, by invitations_create_batch",
     "acknowledgements.invitations.invitation_check_permission": "a permission check",
     "provisioning.roster.roster_plan": "a preview: writes nothing",
     "provisioning.roster.roster_preview": "a preview: writes nothing",
@@ -414,6 +421,44 @@ def _(w):
     return w.trust_admin, lambda: people_services.person_move(
         actor=w.trust_admin, role=w.south_staff.roles.get(), organisation=w.orgs["north"], kind="employee", on=TODAY
     )
+
+
+@scenario("conduct.people.people_details_update_batch")
+def _(w):
+    change = people_services.DetailsChange(w.south_staff, "Samuel South", w.south_staff.email)
+    return w.trust_admin, lambda: people_services.people_details_update_batch(actor=w.trust_admin, changes=[change])
+
+
+@scenario("conduct.people.roles_add_batch")
+def _(w):
+    grant = people_services.RoleGrant(w.south_staff, w.orgs["south"], "volunteer", TODAY)
+    return w.trust_admin, lambda: people_services.roles_add_batch(actor=w.trust_admin, grants=[grant])
+
+
+@scenario("conduct.people.roles_update_batch")
+def _(w):
+    role = w.governor.roles.get()
+    change = people_services.GovernanceChange(role, "parent", "Parents", role.starts_on, None, "")
+    return w.clerk, lambda: people_services.roles_update_batch(actor=w.clerk, changes=[change])
+
+
+@scenario("conduct.people.roles_end_batch")
+def _(w):
+    ending = people_services.RoleEnding(w.south_staff.roles.get(), TODAY, "Left")
+    return w.trust_admin, lambda: people_services.roles_end_batch(actor=w.trust_admin, endings=[ending])
+
+
+@scenario("conduct.people.people_record_leaver_batch")
+def _(w):
+    return w.trust_admin, lambda: people_services.people_record_leaver_batch(
+        actor=w.trust_admin, people=[w.south_staff], ends_on=TODAY, reason="Left", within=w.orgs["trust"]
+    )
+
+
+@scenario("acknowledgements.invitations.invitations_create_batch")
+def _(w):
+    invitee = Invitee("Nia New", "nia@example.org", w.orgs["north"], "employee", TODAY)
+    return w.trust_admin, lambda: invitations_create_batch(invited_by=w.trust_admin, invitees=[invitee])
 
 
 @scenario("acknowledgements.invitations.invitation_create")

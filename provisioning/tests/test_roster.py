@@ -224,7 +224,7 @@ def test_apply_is_one_transaction(admin, tree, staff, monkeypatch):
     def refuse(**kwargs):
         raise roster.ValidationError({"ends_on": ["Refused for the test."]})
 
-    monkeypatch.setattr(roster, "person_record_leaver", refuse)
+    monkeypatch.setattr(roster, "people_record_leaver_batch", refuse)
     with pytest.raises(roster.ValidationError):
         roster_apply(actor=admin, upload=upload)
     assert not Person.objects.filter(email="nia@oak.example").exists()
@@ -271,7 +271,7 @@ def test_a_failed_background_apply_is_shown_and_can_be_asked_again(client_for, a
     def refuse(**kwargs):
         raise roster.ValidationError({"ends_on": ["Lee's role cannot end today."]})
 
-    monkeypatch.setattr(roster, "person_record_leaver", refuse)
+    monkeypatch.setattr(roster, "people_record_leaver_batch", refuse)
     assert roster.roster_apply_request(actor=admin, upload=upload)
     roster.roster_apply_run(upload_id=upload.pk, actor_id=admin.pk)  # what the worker does
     upload.refresh_from_db()
