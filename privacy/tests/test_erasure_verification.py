@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
+from acknowledgements.integrity import evidence_check
 from acknowledgements.models import AuditEvent, EventKind
+from acknowledgements.paper import acknowledgement_record_on_behalf
 from acknowledgements.restore import restore_check
 from acknowledgements.sealed_pdfs import sealed_pdf_bytes
+from acknowledgements.tests.factories import META, owing
 from acknowledgements.verification import verify_code, verify_pdf
 from conduct.models import Adoption
+from conduct.tests.factories import PersonFactory, RoleFactory
+from core.models import Tombstone
 from privacy.erasure import person_erase
 from privacy.tests.factories import SIGNER_IP, SIGNER_NAME, signed_person
 
@@ -97,3 +106,40 @@ def test_check_restore_reports_the_erased_records_and_no_finding(django_capture_
     assert report.counts["erased records"] == 1  # the acknowledgement (its chair's adoption is someone else's)
     assert report.counts["erased PDF files"] == 1
     assert Adoption.objects.count() == 1
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_a_paper_record_loses_its_scan_and_reason_and_still_verifies(client_for, django_capture_on_commit_callbacks):
+    who = owing(full_name=SIGNER_NAME)
+    clerk = PersonFactory.create()
+    RoleFactory.create(person=clerk, organisation=who.orgs["north"], kind="clerk")
+    admin = PersonFactory.create()
+    RoleFactory.create(person=admin, organisation=who.orgs["trust"], kind="admin")
+    ack = acknowledgement_record_on_behalf(
+        person=who.person,
+        version=who.version,
+        recorded_by=clerk,
+        typed_name=SIGNER_NAME,
+        paper_signed_on=timezone.localdate() - timedelta(days=1),
+        reason=f"{SIGNER_NAME} signed the paper form at the staff meeting",
+        declaration=None,
+        request_meta=META,
+        scan=SimpleUploadedFile("form.png", PNG, content_type="image/png"),
+        issue_pdf=False,
+    ).acknowledgement
+    scan_name = ack.paper_scan.name or ""
+    assert default_storage.exists(scan_name)
+    with django_capture_on_commit_callbacks(execute=True):
+        person_erase(actor=admin, person=who.person, reason=REQUEST, basis="erasure_request")
+
+    ack.refresh_from_db()
+    assert (ack.typed_name, ack.on_behalf_reason, ack.paper_scan.name) == ("", "erased", "")
+    assert ack.recorded_by == clerk and ack.paper_scan_sha256  # who recorded it and the scan's hash stay
+    assert not default_storage.exists(scan_name)
+    stone = Tombstone.objects.get(record_type="acknowledgements.paperscan", record_id=ack.pk)
+    assert stone.sha256 == ack.paper_scan_sha256 and stone.file_name == scan_name
+    assert evidence_check().ok
+    response = client_for(admin).get(reverse("acknowledgements:scan", args=[ack.pk]))
+    assert response.status_code == 410 and "has been erased" in response.content.decode()
