@@ -21,7 +21,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -55,9 +54,6 @@ PRIVACY_ACTIONS = (
     AuditAction.RETENTION_APPLIED,
 )
 EMAIL_DONE = (EmailStatus.SENT, EmailStatus.FAILED, EmailStatus.GIVEN_UP)
-# Automatic erasures are the sweep's, not an officer's: no actor (ErasureRecord.erased_by and the audit entry's
-# actor are empty, as for the operator's command-line actions).
-SWEEP_ACTOR: Any = None
 REMINDER_DONE = (ReminderStatus.SENT, ReminderStatus.FAILED, ReminderStatus.GIVEN_UP, ReminderStatus.SKIPPED)
 
 
@@ -444,7 +440,7 @@ def _erase(due: DuePerson) -> tuple[str, str]:
 
     try:
         person_erase(
-            actor=SWEEP_ACTOR,
+            actor=None,  # the sweep's, not an officer's: erased_by and the audit entry's actor stay empty
             person=due.person,
             reason=f"Retention ended on {due.ends_on.isoformat()} (docs/retention.md)",
             basis=BASIS_RETENTION_ENDED,
