@@ -26,9 +26,17 @@ from conduct.evidence_records import ADOPTION, AUDIT_LOG_ENTRY
 from conduct.models import CodeVersion, VersionStatus
 from core.anchoring import anchor_problems
 from core.display import date_and_time
-from core.evidence_chain import EvidenceType, Finding, chain_append, chain_findings, link_problems, record_problems
+from core.evidence_chain import (
+    EvidenceType,
+    Finding,
+    chain_append,
+    chain_findings,
+    link_problems,
+    queued_problems,
+    record_problems,
+)
 from core.evidence_keys import verification_keys
-from core.models import ChainAnchor, ChainHead, EvidenceLink, EvidenceSalt, IntegrityCheck, tombstones_of
+from core.models import ChainAnchor, ChainHead, ChainQueue, EvidenceLink, EvidenceSalt, IntegrityCheck, tombstones_of
 
 logger = logging.getLogger(__name__)
 
@@ -85,22 +93,36 @@ def _check_chains(report: IntegrityReport, keys: dict) -> None:
 
 
 def _check_records(report: IntegrityReport) -> None:
+    now, keys = timezone.now(), verification_keys()
     for spec in EVIDENCE_TYPES:
         name = TYPE_NAMES[spec.label]
         links = {link.record_id: link for link in EvidenceLink.objects.filter(record_type=spec.label)}
+        queued = {row.record_id: row for row in ChainQueue.objects.filter(record_type=spec.label)}
         salts = dict(EvidenceSalt.objects.filter(record_type=spec.label).values_list("record_id", "salt"))
         seen = set()
         for record in _records(spec):
             seen.add(record.pk)
             report.counts[f"{name}s"] += 1
-            link = links.get(record.pk)
+            link: EvidenceLink | ChainQueue | None = links.get(record.pk)
+            problems = []
+            if link is None and record.pk in queued:  # signed, waiting for the sequencer: pending, not broken
+                link = queued[record.pk]
+                report.counts["waiting for their chain"] += 1
+                problems = queued_problems(link, now, keys)
             if link is None:
                 report.findings.append(Finding(name, f"{name} {record.pk}", "it is in no chain: it was never signed"))
                 continue
-            problems, erased = record_problems(spec, record, link, salts.get(record.pk))
+            more, erased = record_problems(spec, record, link, salts.get(record.pk))
+            problems += more
             report.erased += erased
             for problem in problems:
                 report.findings.append(Finding(name, f"{name} {record.pk}", problem))
+        for record_id in sorted(set(queued) - seen):
+            report.findings.append(
+                Finding(
+                    name, f"{name} {record_id}", "it was signed (waiting for its chain) but its row has been deleted"
+                )
+            )
         for record_id in sorted(set(links) - seen):
             link = links[record_id]
             report.findings.append(
@@ -199,6 +221,23 @@ def latest_integrity_check() -> IntegrityCheck | None:
 # ---------------------------------------------------------------------------
 
 
+def _salt_of(spec: EvidenceType, record: Model) -> str | None:
+    return (
+        EvidenceSalt.objects.filter(record_type=spec.label, record_id=record.pk).values_list("salt", flat=True).first()
+    )
+
+
+def _queued_evidence(spec: EvidenceType, record: Model) -> RecordEvidence:
+    """A record with no chain entry: signed and waiting for its place (pending), or never signed at all."""
+    queued = ChainQueue.objects.filter(record_type=spec.label, record_id=record.pk).first()
+    if queued is None:
+        return RecordEvidence(None, problems=["it is in no chain: it was never signed"])
+    result = RecordEvidence(None, queued=queued, problems=queued_problems(queued, timezone.now()))
+    problems, result.erased = record_problems(spec, record, queued, _salt_of(spec, record))
+    result.problems += problems
+    return result
+
+
 @dataclass
 class RecordEvidence:
     """What the chain says about one record: its entry, its neighbours, and what is wrong."""
@@ -208,17 +247,18 @@ class RecordEvidence:
     following: EvidenceLink | None = None
     problems: list[str] = field(default_factory=list)
     erased: bool = False
+    queued: ChainQueue | None = None  # signed, waiting for the sequencer to give it its place (``link`` is None)
 
     @property
     def ok(self) -> bool:
-        return self.link is not None and not self.problems
+        return (self.link is not None or self.queued is not None) and not self.problems
 
 
 def record_evidence(spec: EvidenceType, record: Model) -> RecordEvidence:
     """The record's entry checked on its own and against its neighbours and the record itself."""
     link = EvidenceLink.objects.filter(record_type=spec.label, record_id=record.pk).first()
     if link is None:
-        return RecordEvidence(None, problems=["it is in no chain: it was never signed"])
+        return _queued_evidence(spec, record)
     neighbours = {
         entry.seq: entry
         for entry in EvidenceLink.objects.filter(scope=link.scope, seq__in=[link.seq - 1, link.seq + 1])

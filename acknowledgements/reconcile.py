@@ -16,6 +16,7 @@ from acknowledgements.models import EmailKind
 from acknowledgements.outgoing import outgoing_pending
 from conduct.models import Adoption
 from core.claims import work_claim
+from core.evidence_chain import chain_drain_all
 from core.reconcile import grace, register_sweep, requeue_after
 from core.tasks import enqueue_on_commit
 
@@ -69,3 +70,11 @@ def sweep_emails(now: datetime) -> int:
             enqueue_on_commit(send_invitation, row["invitation_id"])
         queued += 1
     return queued
+
+
+@register_sweep("evidence-chain")
+def sweep_evidence_chain(now: datetime) -> int:
+    """Signed entries left waiting for their chain (a sequencer step lost with its worker): appended now.
+
+    No claim is needed: the sequencer takes the chain's head, so two sweeps at once append each entry once."""
+    return chain_drain_all()

@@ -106,9 +106,25 @@ def _adoption_facts(adoption: Adoption, erased: Tombstone | None = None) -> list
     ]
 
 
+def _queued_checks(evidence, result: Verification, what: str) -> None:
+    if evidence.problems:
+        result.reasons.extend(f"The {what}: {problem}." for problem in evidence.problems)
+        return
+    queued = evidence.queued
+    result.checks.append(
+        f"The {what} is signed (key {queued.key_id}) and its signature over what it says is valid; it is waiting "
+        "for its place in its organisation's evidence chain, which it is given within moments of being made."
+    )
+    if evidence.erased:
+        result.notes.append(f"The personal details of this {what} have been erased; its signed commitments remain.")
+
+
 def _chain_checks(spec: EvidenceType, record, result: Verification, what: str) -> None:
     """The record's signed entry in its organisation's chain: signature, place, and what it says."""
     evidence = record_evidence(spec, record)
+    if evidence.queued is not None:  # signed, its place in the chain is being given (within seconds)
+        _queued_checks(evidence, result, what)
+        return
     if evidence.link is None:
         result.reasons.append(f"The {what} is not a signed entry of any chain: it was not made by this service.")
         return

@@ -5,9 +5,16 @@ personal fields as salted commitments), its place in its organisation's chain (`
 hash of the entry before) and an Ed25519 signature over all of that. The apps say what a record's
 payload is (an ``EvidenceType`` each); this module knows no app.
 
-``chain_append`` is the last step of a service's transaction: one upsert of the chain head (its row
-lock, held from then until the commit, is the only lock on the chain) with the insert of the salts,
-and one insert of the entries; a trigger moves the head's hash on.
+``chain_append`` is the last step of a service's transaction. On PostgreSQL no signer ever waits for the
+chain: it takes the head's row lock only if it is free (``SKIP LOCKED``), in the statement that inserts the
+salts, and then appends at once (one more insert; a trigger moves the head's hash on; the lock is held to
+the commit, but nobody queues behind it). If another transaction holds the head, the records are signed
+at once and left in ``ChainQueue``, and after the commit the sequencer (``chain_drain``) appends everything
+queued for that chain in one short transaction of its own: so under 200 signers at once, one lock-holder
+appends many signatures per commit instead of every signer queueing for the head. The reconciliation
+sweep drains whatever a lost sequencer step left (``chain_drain_all``); verification counts a queued
+entry younger than ``PENDING_FOR`` as pending, an older one as broken. SQLite serialises writers anyway:
+there the head is taken with a plain upsert and entries are always appended at once.
 """
 
 from __future__ import annotations
@@ -15,19 +22,29 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
-from django.db import connection, models
+from django.db import OperationalError, connection, models, transaction
 from django.utils import timezone
 
 from core.canonical import canonical_json, sha256_hex
-from core.evidence_keys import signature_valid, signing_key, verification_keys
-from core.models import GENESIS_HASH, ChainHead, EvidenceLink, EvidenceSalt
+from core.evidence_keys import SigningKey, signature_valid, signing_key, verification_keys
+from core.models import GENESIS_HASH, ChainHead, ChainQueue, EvidenceLink, EvidenceSalt
+
+logger = logging.getLogger(__name__)
 
 STATEMENT_VERSION = 1
+# A queued entry this old was left behind (its sequencer step was lost): verification reports it, the sweep
+# chains it. The sequencer normally runs within milliseconds of the signer's commit.
+PENDING_FOR = timedelta(minutes=10)
+DRAIN_LOCK_TIMEOUT_MS = 250  # how long a sequencer step waits for the head before leaving it to its holder
+DRAIN_BATCH = 500
 ERASED = "erased"
 
 
@@ -78,64 +95,61 @@ _RESERVE_SQL = (
     "ON CONFLICT (scope) DO UPDATE SET seq = core_chainhead.seq + excluded.seq, updated_at = excluded.updated_at "
     "RETURNING seq, head_hash"
 )
+# Reserve places only if nobody holds the head (PostgreSQL): no row back means it is taken (or not made yet).
+_RESERVE_IF_FREE_SQL = (
+    "UPDATE core_chainhead SET seq = seq + %s, updated_at = %s "
+    "WHERE scope = (SELECT scope FROM core_chainhead WHERE scope = %s FOR UPDATE SKIP LOCKED) "
+    "RETURNING seq, head_hash"
+)
+_START_CHAIN_SQL = (
+    "INSERT INTO core_chainhead (scope, seq, head_hash, updated_at) VALUES (%s, %s, %s, %s) "
+    "ON CONFLICT (scope) DO NOTHING RETURNING seq, head_hash"
+)
 
 
-def _insert_salts_and_reserve(scope: int, salts: list[EvidenceSalt], now) -> tuple[int, str]:
-    """Insert the salts and reserve ``len(salts)`` places; returns (the last place reserved, the hash before).
+def _salts_cte(salts: list[EvidenceSalt]) -> tuple[str, list[Any]]:
+    """The salts' insert as a data-modifying CTE, to ride in the head's statement: a query less per signature."""
+    rows = ", ".join(["(%s, %s, %s)"] * len(salts))
+    sql = f"WITH salts AS (INSERT INTO {EvidenceSalt._meta.db_table} (record_type, record_id, salt) VALUES {rows}) "
+    return sql, [value for salt in salts for value in (salt.record_type, salt.record_id, salt.salt)]
 
-    On PostgreSQL one statement (the salts' insert as a data-modifying CTE of the head's upsert): a query less
-    in every signature's transaction. SQLite has no such CTE: two statements there.
-    """
-    params: list[Any] = [scope, len(salts), GENESIS_HASH, now]
-    sql = _RESERVE_SQL
-    if connection.vendor == "postgresql":
-        rows = ", ".join(["(%s, %s, %s)"] * len(salts))
-        sql = (
-            f"WITH salts AS (INSERT INTO {EvidenceSalt._meta.db_table} (record_type, record_id, salt) VALUES {rows}) "
-            + _RESERVE_SQL
-        )
-        params = [value for salt in salts for value in (salt.record_type, salt.record_id, salt.salt)] + params
-    else:
-        EvidenceSalt.objects.bulk_create(salts)
+
+def _fetch(sql: str, params: list[Any]) -> tuple[int, str] | None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        last_seq, prev_hash = cursor.fetchone()
-    return last_seq, prev_hash
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else None
 
 
-def chain_append(scope: int, items: Sequence[tuple[EvidenceType, models.Model]]) -> list[EvidenceLink]:
-    """Sign and chain saved records, in order, at the end of the current transaction's work.
+def _insert_salts_and_reserve(scope: int, salts: list[EvidenceSalt], now: datetime) -> tuple[int, str] | None:
+    """Insert the salts and reserve ``len(salts)`` places: (the last place reserved, the hash before it), or
+    None when another transaction holds the head (PostgreSQL; the salts are inserted all the same).
 
-    Two queries whatever the number of records (three on SQLite): insert their salts and reserve
-    ``len(items)`` places (taking the head's row lock until the commit), insert their entries. Everything that
-    does not need the place (payloads, salts) is computed before the lock, so it is held for one insert and
-    the commit.
+    SQLite has no data-modifying CTE and serialises writers: two statements there, and the upsert waits.
     """
-    if not items:
-        return []
-    key = signing_key()
-    now = timezone.now()
-    salts = [secrets.token_bytes(32) for _ in items]
-    payloads = [
-        canonical_json(payload_for(spec, record, salt)).decode("utf-8")
-        for (spec, record), salt in zip(items, salts, strict=True)
-    ]
-    salt_rows = [
-        EvidenceSalt(record_type=spec.label, record_id=record.pk, salt=salt.hex())
-        for (spec, record), salt in zip(items, salts, strict=True)
-    ]
-    last_seq, prev_hash = _insert_salts_and_reserve(scope, salt_rows, now)
-    seq = last_seq - len(items)
-    links = []
-    for (spec, record), payload in zip(items, payloads, strict=True):
-        seq += 1
+    if connection.vendor != "postgresql":
+        EvidenceSalt.objects.bulk_create(salts)
+        return _fetch(_RESERVE_SQL, [scope, len(salts), GENESIS_HASH, now])
+    cte, params = _salts_cte(salts)
+    place = _fetch(cte + _RESERVE_IF_FREE_SQL, [*params, len(salts), now, scope])
+    if place is None:  # taken, or the chain's first entries: then we make the head (and hold it)
+        place = _fetch(_START_CHAIN_SQL, [scope, len(salts), GENESIS_HASH, now])
+    return place
+
+
+def _links(
+    scope: int, first_seq: int, prev_hash: str, entries: Iterable[tuple[str, int, str]], key: SigningKey, now: datetime
+) -> list[EvidenceLink]:
+    """Sign each (record type, record id, payload) in its place, from ``first_seq`` on after ``prev_hash``."""
+    links, seq = [], first_seq
+    for record_type, record_id, payload in entries:
         message = statement(scope=scope, seq=seq, prev_hash=prev_hash, key_id=key.key_id, payload=payload)
         link = EvidenceLink(
             scope=scope,
             seq=seq,
             prev_hash=prev_hash,
-            record_type=spec.label,
-            record_id=record.pk,
+            record_type=record_type,
+            record_id=record_id,
             payload=payload,
             key_id=key.key_id,
             signature=key.sign(message),
@@ -143,9 +157,129 @@ def chain_append(scope: int, items: Sequence[tuple[EvidenceType, models.Model]])
             created_at=now,
         )
         links.append(link)
-        prev_hash = link.link_hash
+        prev_hash, seq = link.link_hash, seq + 1
+    return links
+
+
+def chain_append(scope: int, items: Sequence[tuple[EvidenceType, models.Model]]) -> list[EvidenceLink]:
+    """Sign and chain saved records, in order, at the end of the current transaction's work.
+
+    Two queries whatever the number of records (three on SQLite): the salts' insert with the head's
+    reservation, then the entries' insert. Payloads and salts are computed before. If the head is held by
+    another transaction (PostgreSQL), the signed payloads are queued instead and chained after the commit by
+    ``chain_drain``; returns the entries appended now (none when queued).
+    """
+    if not items:
+        return []
+    key = signing_key()
+    now = timezone.now()
+    salts = [secrets.token_bytes(32) for _ in items]
+    entries = [
+        (spec.label, record.pk, canonical_json(payload_for(spec, record, salt)).decode("utf-8"))
+        for (spec, record), salt in zip(items, salts, strict=True)
+    ]
+    salt_rows = [
+        EvidenceSalt(record_type=label, record_id=record_id, salt=salt.hex())
+        for (label, record_id, _payload), salt in zip(entries, salts, strict=True)
+    ]
+    place = _insert_salts_and_reserve(scope, salt_rows, now)
+    if place is None:
+        _queue(scope, entries, key, now)
+        return []
+    last_seq, prev_hash = place
+    links = _links(scope, last_seq - len(items) + 1, prev_hash, entries, key, now)
     EvidenceLink.objects.bulk_create(links)  # the trigger sets the head's hash to the last one's
     return links
+
+
+def _queue(scope: int, entries: list[tuple[str, int, str]], key: SigningKey, now: datetime) -> None:
+    """Leave signed payloads for the sequencer, and run it once this transaction commits."""
+    ChainQueue.objects.bulk_create(
+        [
+            ChainQueue(
+                scope=scope,
+                record_type=record_type,
+                record_id=record_id,
+                payload=payload,
+                key_id=key.key_id,
+                signature=key.sign(payload.encode("utf-8")),
+                created_at=now,
+            )
+            for record_type, record_id, payload in entries
+        ]
+    )
+    # robust: the signature has committed whatever happens here; the sweep chains what this step leaves.
+    transaction.on_commit(partial(chain_drain, scope), robust=True)
+
+
+def _drain_batch(scope: int) -> int:
+    """One sequencer transaction: take the head (waiting at most ``DRAIN_LOCK_TIMEOUT_MS``), take up to
+    ``DRAIN_BATCH`` queued entries of its chain, and append them. Returns how many."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SET LOCAL lock_timeout = '{int(DRAIN_LOCK_TIMEOUT_MS)}ms'")
+        cursor.execute("SELECT seq, head_hash FROM core_chainhead WHERE scope = %s FOR UPDATE", [scope])
+        head = cursor.fetchone()
+        if head is None:  # entries are queued only behind an existing head
+            return 0
+        cursor.execute(
+            "DELETE FROM core_chainqueue WHERE id IN "
+            "(SELECT id FROM core_chainqueue WHERE scope = %s ORDER BY id LIMIT %s) "
+            "RETURNING id, record_type, record_id, payload",
+            [scope, DRAIN_BATCH],
+        )
+        queued = sorted(cursor.fetchall())
+        if not queued:
+            return 0
+        now = timezone.now()
+        cursor.execute(
+            "UPDATE core_chainhead SET seq = seq + %s, updated_at = %s WHERE scope = %s", [len(queued), now, scope]
+        )
+    last_seq, prev_hash = head
+    entries = [(record_type, record_id, payload) for _id, record_type, record_id, payload in queued]
+    EvidenceLink.objects.bulk_create(_links(scope, last_seq + 1, prev_hash, entries, signing_key(), now))
+    return len(queued)
+
+
+def chain_drain(scope: int) -> int:
+    """The sequencer: append the chain's queued entries, batch after batch, each in its own short transaction.
+
+    Returns how many it appended. Stops when nothing is left, or when the head stays taken past the lock
+    timeout: its holder is a signer or a sequencer that will drain after its own commit, and the sweep is the
+    backstop.
+    """
+    appended = 0
+    while True:
+        try:
+            with transaction.atomic():
+                batch = _drain_batch(scope)
+        except OperationalError as error:  # lock_timeout (or a lost connection): the holder or the sweep drains
+            logger.info("chain %s: left queued entries to the head's holder (%s)", scope, error)
+            return appended
+        if not batch:
+            return appended
+        appended += batch
+
+
+def chain_drain_all() -> int:
+    """Drain every chain that has queued entries (the reconciliation sweep); returns how many were appended."""
+    scopes = sorted(set(ChainQueue.objects.values_list("scope", flat=True)))
+    return sum(chain_drain(scope) for scope in scopes)
+
+
+def queued_problems(row: ChainQueue, now: datetime, keys: dict | None = None) -> list[str]:
+    """What is wrong with an entry still waiting for its chain: its signature, and whether it waited too long."""
+    keys = verification_keys() if keys is None else keys
+    problems = []
+    public_key = keys.get(row.key_id)
+    if public_key is None:
+        problems.append(f"it was signed with a key this installation does not know ({row.key_id})")
+    elif not signature_valid(public_key, row.signature, row.payload.encode("utf-8")):
+        problems.append("its signature is not valid: the entry was changed after it was signed")
+    if row.created_at < now - PENDING_FOR:
+        minutes = int(PENDING_FOR.total_seconds() // 60)
+        problems.append(f"it has waited for its place in chain {row.scope} for more than {minutes} minutes")
+    return problems
 
 
 # ---------------------------------------------------------------------------
@@ -184,7 +318,7 @@ def link_problems(link: EvidenceLink, keys: dict | None = None) -> list[str]:
 
 
 def record_problems(
-    spec: EvidenceType, record: models.Model, link: EvidenceLink, salt: str | None
+    spec: EvidenceType, record: models.Model, link: EvidenceLink | ChainQueue, salt: str | None
 ) -> tuple[list[str], bool]:
     """Whether the record still says what its signed payload says. Returns (problems, erased).
 

@@ -118,6 +118,34 @@ class EvidenceSalt(models.Model):
         return f"salt of {self.record_type} {self.record_id}"
 
 
+class ChainQueue(models.Model):
+    """A record signed at once but not yet in its chain: a signer who found the chain's head taken by another
+    leaves its entries here instead of waiting, and the sequencer (``core.evidence_chain.chain_drain``) appends
+    them in a batch after the signer's commit. Rows are deleted as they are chained; verification counts one
+    younger than ``core.evidence_chain.PENDING_FOR`` as pending, an older one as broken."""
+
+    scope = models.BigIntegerField()
+    record_type = models.CharField(max_length=60)
+    record_id = models.BigIntegerField()
+    payload = models.TextField(
+        help_text="The record's payload: canonical JSON, exactly as signed and as it is chained."
+    )
+    key_id = models.CharField(max_length=40)
+    signature = models.CharField(max_length=100, help_text="Ed25519 over the payload, base64.")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "evidence waiting for its chain"
+        verbose_name_plural = "evidence waiting for its chain"
+        constraints = [
+            models.UniqueConstraint(fields=["record_type", "record_id"], name="chain_queue_once_per_record"),
+        ]
+        indexes = [models.Index(fields=["scope", "id"], name="chain_queue_by_scope")]
+
+    def __str__(self) -> str:
+        return f"{self.record_type} {self.record_id} waiting for chain {self.scope}"
+
+
 class ChainAnchor(AppendOnly):
     """Every chain's head at a moment, timestamped by an RFC 3161 authority (daily)."""
 
