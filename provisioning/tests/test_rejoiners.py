@@ -9,6 +9,7 @@ date), while the signed one stays signed, on her old role, as it was.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -43,7 +44,7 @@ def codes(tree) -> dict[str, Adoption]:
     }
 
 
-def _ria_leaves(admin, tree, codes, person: Person | None = None) -> dict[str, object]:
+def _ria_leaves(admin, tree, codes, person: Person | None = None) -> dict[str, Any]:
     """Ria joins (owing both codes), signs one, and leaves; what stood when she left."""
     ria = person or PersonFactory.create(full_name="Ria Rahman", email="ria@oak.example")
     old_role = role_add(actor=admin, person=ria, organisation=tree["north"], kind="employee", starts_on=JOINED)
