@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,13 +19,24 @@ from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-unt
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.test import RequestFactory
-from django.urls import reverse
+from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from acknowledgements.models import Acknowledgement
 from conduct.attachments import attachment_add
 from conduct.drafting import draft_start, open_draft
-from conduct.models import Adoption, Clause, Code, CodeVersion, Meeting, Organisation, Person, Section, VersionStatus
+from conduct.models import (
+    Adoption,
+    Clause,
+    Code,
+    CodeVersion,
+    Meeting,
+    NetworkMembership,
+    Organisation,
+    Person,
+    Section,
+    VersionStatus,
+)
 from conduct.tests.importer_corpus import STAFF as IMPORTED
 from conduct.tests.importer_corpus import seed_docx
 from provisioning.roster import roster_upload_create
@@ -163,6 +174,12 @@ def finished_job(email: str, school: str, *, failed: bool = False) -> dict[str, 
     return {"public_id": job.public_id}
 
 
+def membership_in(network: str) -> dict[str, Any]:
+    membership = NetworkMembership.objects.filter(network__slug=network).order_by("pk").first()
+    assert membership is not None, f"{network} has no member schools in the demo"
+    return {"pk": membership.pk}
+
+
 def tokens_of(trust: str) -> dict[str, Any]:
     """The tokens page listing a working token and a revoked one (each with its revoke form or its state)."""
     organisation, admin = Organisation.objects.get(slug=trust), Person.objects.get(email=ADMIN)
@@ -203,7 +220,7 @@ class Page:
     url_name: str
     kwargs: Callable[[], dict[str, Any]] | None = None
     query: str = ""
-    status: int = 200  # what the page answers (allauth's sign-in error page says 401)
+    status: int = 200  # what the page answers (401 for a failed sign-in, 400 for an invitation link that failed)
 
     def url(self) -> str:
         return reverse(self.url_name, kwargs=self.kwargs() if self.kwargs else None) + self.query
@@ -224,6 +241,11 @@ PAGES = [
     Page(ANONYMOUS, "account_email_verification_sent"),
     Page(ANONYMOUS, "socialaccount_login_cancelled"),
     Page(ANONYMOUS, "socialaccount_login_error", status=401),
+    # Links that no longer work: an expired or mistyped password-reset, invitation or email-confirmation link
+    Page(ANONYMOUS, "account_reset_password_from_key", lambda: {"uidb36": "0", "key": "expired"}),
+    Page(ANONYMOUS, "account_reset_password_from_key_done"),
+    Page(ANONYMOUS, "invitation_link", lambda: {"uidb36": "0", "key": "expired"}, status=400),
+    Page(ANONYMOUS, "account_confirm_email", lambda: {"key": "expired"}),
     # A member of staff who owes the staff code
     Page(STAFF, "home"),
     Page(STAFF, "acknowledgements:my_codes"),
@@ -325,12 +347,89 @@ PAGES = [
     Page(ADMIN, "provisioning:tokens", lambda: tokens_of("att")),
     Page(ADMIN, "provisioning:roster", lambda: {"slug": "att"}),
     Page(ADMIN, "provisioning:roster_preview", lambda: roster_previewed("att")),
+    # Retention and erasure (privacy): the review list, a person's erasure and legal hold pages
+    Page(ADMIN, "privacy:retention"),
+    Page(ADMIN, "privacy:erase", lambda: person_of(STAFF)),
+    Page(ADMIN, "privacy:hold", lambda: {**person_of(STAFF), "change": "set"}),
     # A network's admin: its members and inviting a school
     Page(NETWORK_ADMIN, "home"),
     Page(NETWORK_ADMIN, "conduct:network_members", lambda: {"slug": "cp-thames-hub"}),
     Page(NETWORK_ADMIN, "conduct:network_invite", lambda: {"slug": "cp-thames-hub"}),
+    Page(NETWORK_ADMIN, "conduct:membership_end", lambda: membership_in("cp-thames-hub")),
     Page(ADMIN, "privacy:retention"),
 ]
+
+# Pages reached only by filling in a form first, checked by their own test below.
+CHECKED_ELSEWHERE = {"conduct:import_preview", "conduct:import_clause"}
+POST_ONLY = "a form's target (POST only): the page the form is on is checked"
+FILE = "a file download, not a page"
+JSON = "JSON for a page's script or a client, not a page"
+MFA = "needs an authenticator app set up (allauth's page in the same layout as the two-factor page checked)"
+# Every named route that is not a page checked here, and why (test_every_route_is_checked_or_says_why_not).
+NOT_PAGES = {
+    "conduct:section_move": POST_ONLY,
+    "conduct:clause_move": POST_ONLY,
+    "conduct:draft_file_remove": POST_ONLY,
+    "conduct:import_create": POST_ONLY,
+    "conduct:import_replace": POST_ONLY,
+    "conduct:import_clause_merge": POST_ONLY,
+    "conduct:import_clause_split": POST_ONLY,
+    "conduct:import_clause_mark": POST_ONLY,
+    "conduct:membership_accept": POST_ONLY,
+    "acknowledgements:sign": POST_ONLY,
+    "acknowledgements:invitation_resend": POST_ONLY,
+    "provisioning:token_revoke": POST_ONLY + " (the tokens page, with a working and a revoked token)",
+    "reports:remind_now": POST_ONLY,
+    "reports:job_start": POST_ONLY,
+    "reports:register_publication": POST_ONLY,
+    "conduct:version_file": FILE,
+    "conduct:branding_css": "a style sheet",
+    "conduct:branding_logo": "an image",
+    "acknowledgements:pdf": FILE,
+    "acknowledgements:scan": FILE,
+    "acknowledgements:adoption_certificate": FILE,
+    "acknowledgements:evidence_bundle": FILE,
+    "acknowledgements:adoption_evidence_bundle": FILE,
+    "acknowledgements:import_template": FILE,
+    "reports:export": FILE,
+    "reports:job_download": FILE,
+    "reports:register_export": FILE,
+    "people:export": FILE,
+    "people:gias": FILE,
+    "people:audit_export": FILE,
+    "mfa_download_recovery_codes": FILE,
+    "acknowledgements:pdf_status": JSON,
+    "acknowledgements:adoption_certificate_status": JSON,
+    "reports:job_status": JSON,
+    "acknowledgements:code": "redirects to the version page a reader may read (checked)",
+    "account_set_password": "redirects to the password change page (checked) for anyone with a password",
+    "account_confirm_login_code": "needs a sign-in code requested in the same session (the request page is checked)",
+    "socialaccount_signup": "needs a Google or Microsoft sign-in in progress; redirects to sign-in otherwise",
+    "mfa_authenticate": MFA,
+    "mfa_reauthenticate": MFA,
+    "mfa_activate_totp": "asks for the password again first (account_reauthenticate, checked)",
+    "mfa_deactivate_totp": MFA,
+    "mfa_view_recovery_codes": MFA,
+    "mfa_generate_recovery_codes": MFA,
+}
+# The SCIM API (JSON for identity providers) and the Django admin (the platform operator's, Django's own markup).
+NOT_PAGE_NAMESPACES = ("scim", "admin")
+
+
+def named_routes() -> set[str]:
+    """Every named route of the project, with its namespace ("conduct:draft_edit")."""
+
+    def walk(patterns, namespace: str) -> Iterator[str]:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = ":".join(part for part in (namespace, pattern.namespace or "") if part)
+                if (pattern.namespace or "") not in NOT_PAGE_NAMESPACES:
+                    yield from walk(pattern.url_patterns, inner)
+            elif pattern.name:
+                yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+    return set(walk(get_resolver().url_patterns, ""))
+
 
 ROLES = sorted({page.role for page in PAGES})
 _axe = Axe()
@@ -581,3 +680,11 @@ def test_an_imported_documents_preview_and_its_clause_page_have_no_problems(demo
                 failures[f"{url} at {width} px"] = found
     context.close()
     assert failures == {}
+
+
+def test_every_route_is_checked_or_says_why_not():
+    # A new page fails this test until it is added to PAGES (or, if it is not a page, to NOT_PAGES with why).
+    routes = named_routes()
+    checked = {page.url_name for page in PAGES} | CHECKED_ELSEWHERE
+    assert routes - checked - NOT_PAGES.keys() == set()
+    assert (checked | NOT_PAGES.keys()) - routes == set()  # nothing listed that is no longer a route
