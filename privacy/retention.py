@@ -341,8 +341,9 @@ def audit_entries_past_period(*, now: datetime | None = None, organisation: Orga
     """Officers' audit entries older than ``RETENTION_AUDIT_YEARS``: kept (each is a link of the evidence chain)
     and counted for review; the personal data in them goes with each person's erasure."""
     today = timezone.localdate(now or timezone.now())
-    cutoff = years_after(today, -_setting("RETENTION_AUDIT_YEARS"))
-    return _scoped(AuditLogEntry.objects.filter(at__lt=_start_of(cutoff)), organisation)
+    # As for people: an entry made on day D is past its period from D + N years, that day included.
+    made_before = years_after(today, -_setting("RETENTION_AUDIT_YEARS")) + timedelta(days=1)
+    return _scoped(AuditLogEntry.objects.filter(at__lt=_start_of(made_before)), organisation)
 
 
 @dataclass(frozen=True)

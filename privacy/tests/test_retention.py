@@ -23,10 +23,12 @@ from privacy import retention
 from privacy.holds import legal_hold_set
 from privacy.retention import (
     RUN_CLAIM_PREFIX,
+    audit_entries_past_period,
     expired_email_rows,
     expired_reminder_rows,
     people_due_for_erasure,
     retention_apply,
+    retention_due_counts,
     retention_ends_on,
     retention_schedule,
     years_after,
@@ -323,6 +325,27 @@ def test_reminder_rows_go_after_their_period_except_the_newest_per_subject(tree)
     expired = set(expired_reminder_rows(now=NOW).values_list("pk", flat=True))
     assert expired == {old_step.pk, boundary_due.pk, skipped.pk}
     assert {newest_old.pk, boundary_kept.pk}.isdisjoint(expired)
+
+
+def test_audit_entries_past_their_period_are_counted_for_review_and_kept(tree, other_tree):
+    def entry(organisation: Organisation, day: date) -> AuditLogEntry:
+        return AuditLogEntry.objects.create(
+            action=AuditAction.ORGANISATION_RENAMED,
+            organisation=organisation,
+            summary="Renamed",
+            at=timezone.make_aware(datetime.combine(day, time(12))),
+        )
+
+    six_years_ago = years_after(TODAY, -6)
+    past = entry(tree["north"], six_years_ago)  # its six years end today
+    entry(tree["north"], six_years_ago + timedelta(days=1))
+    entry(other_tree["north"], six_years_ago)
+
+    assert list(audit_entries_past_period(organisation=tree["trust"])) == [past]
+    assert retention_due_counts(organisation=tree["trust"]).audit_entries == 1
+    assert retention_due_counts(organisation=None).audit_entries == 2
+    retention_apply(now=NOW)
+    assert AuditLogEntry.objects.filter(pk=past.pk).exists()  # part of the evidence chain: never deleted
 
 
 # ---------------------------------------------------------------------------
