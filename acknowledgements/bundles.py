@@ -28,7 +28,7 @@ from conduct.services import adoption_evidence
 from core.canonical import canonical_json
 from core.evidence_chain import EvidenceType
 from core.evidence_keys import public_key_pem, verification_keys
-from core.models import ChainAnchor, EvidenceLink, EvidenceSalt
+from core.models import ChainAnchor, EvidenceLink, EvidenceSalt, tombstone_of
 from core.pdf import seal_credentials
 from core.timestamps import tsa_trust_roots
 
@@ -120,8 +120,14 @@ def _bundle(spec: EvidenceType, record: Model, evidence: dict[str, Any], evidenc
     }
 
 
+def _erased(spec: EvidenceType, record: Model) -> bool:
+    """Its personal data was erased (privacy.erasure): the full evidence can no longer be rebuilt from the row,
+    so the bundle carries none; the signed entry still fixes the evidence hash (and the signer's PDF carries it)."""
+    return tombstone_of(spec.label, record.pk) is not None
+
+
 def acknowledgement_bundle(ack: Acknowledgement) -> dict[str, Any]:
-    evidence = acknowledgement_evidence(ack)
+    evidence = {} if _erased(ACKNOWLEDGEMENT, ack) else acknowledgement_evidence(ack)
     return _bundle(
         ACKNOWLEDGEMENT, ack, evidence, ack.evidence_hash, SealedPdf.objects.filter(acknowledgement=ack).first()
     )
@@ -131,7 +137,7 @@ def adoption_bundle(adoption: Adoption) -> dict[str, Any]:
     return _bundle(
         ADOPTION,
         adoption,
-        adoption_evidence(adoption),
+        {} if _erased(ADOPTION, adoption) else adoption_evidence(adoption),
         adoption.evidence_hash,
         SealedPdf.objects.filter(adoption=adoption).first(),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -10,8 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from acknowledgements.bundles import acknowledgement_bundle
 from acknowledgements.integrity import evidence_check
-from acknowledgements.models import AuditEvent, EventKind
+from acknowledgements.models import Acknowledgement, AuditEvent, EventKind
 from acknowledgements.paper import acknowledgement_record_on_behalf
 from acknowledgements.restore import restore_check
 from acknowledgements.sealed_pdfs import sealed_pdf_bytes
@@ -20,6 +22,7 @@ from acknowledgements.verification import verify_code, verify_pdf
 from conduct.models import Adoption
 from conduct.tests.factories import PersonFactory, RoleFactory
 from core.models import Tombstone
+from core.verify_offline import verify_bundle
 from privacy.erasure import person_erase
 from privacy.tests.factories import SIGNER_IP, SIGNER_NAME, signed_person
 
@@ -143,3 +146,16 @@ def test_a_paper_record_loses_its_scan_and_reason_and_still_verifies(client_for,
     assert evidence_check().ok
     response = client_for(admin).get(reverse("acknowledgements:scan", args=[ack.pk]))
     assert response.status_code == 410 and "has been erased" in response.content.decode()
+
+
+def test_the_evidence_bundle_of_an_erased_record_still_verifies_offline_with_the_signers_pdf(
+    django_capture_on_commit_callbacks,
+):
+    signed, kept_pdf = _erased(django_capture_on_commit_callbacks)
+    bundle = acknowledgement_bundle(Acknowledgement.objects.get(pk=signed.acknowledgement.pk))
+    assert bundle["evidence"] is None and bundle["personal"] == {"salt": None, "fields": None}
+    assert SIGNER_NAME not in json.dumps(bundle)
+
+    report = verify_bundle(bundle, kept_pdf)
+    assert report.ok, [what for ok, what in report.lines if not ok]
+    assert (True, "personal fields: erased (their commitments remain signed)") in report.lines
