@@ -32,7 +32,7 @@ from django.utils import timezone
 from acknowledgements.models import Declaration, EmailStatus, OutgoingEmail
 from conduct.audit import audit_log_record
 from conduct.models import Adoption, AuditAction, AuditLogEntry, Organisation, Person, Role, root_path
-from core.claims import work_claim, work_done, work_is_done
+from core.claims import work_claim, work_done
 from core.models import WorkClaim
 from privacy.models import ErasureRecord, LegalHold
 from reminders.models import ReminderLog, ReminderStatus
@@ -408,6 +408,7 @@ class RetentionResult:
     dry_run: bool
     auto_erase: bool
     by_trust: defaultdict[str, TrustOutcome] = field(default_factory=lambda: defaultdict(TrustOutcome))
+    flag_keys: list[str] = field(default_factory=list)  # written with the run's audit entries
 
     def people(self, outcome: str) -> set[int]:
         """Everyone with this outcome ("flagged", "erased", "held", "refused"), each once whatever their trusts."""
@@ -451,13 +452,18 @@ def _erase(due: DuePerson) -> tuple[str, str]:
     return "erased", ""
 
 
-def _settle(due: DuePerson, result: RetentionResult) -> tuple[str, str]:
+def _flag_key(due: DuePerson) -> str:
+    """A person is flagged once for each retention end: again only if a new role moved their end on."""
+    return f"{FLAG_CLAIM_PREFIX}{due.person.pk}:{due.ends_on.isoformat()}"
+
+
+def _settle(due: DuePerson, result: RetentionResult, flagged_before: set[str]) -> tuple[str, str]:
     """What the run does with one person whose retention ended: held, flagged (once), erased or refused."""
     if not result.auto_erase:
-        if due.on_legal_hold:  # listed on the page as held; nothing for a reviewer to decide until it is released
+        if due.on_legal_hold or _flag_key(due) in flagged_before:  # held: nothing to review until it is released
             return "", ""
-        already = work_is_done(f"{FLAG_CLAIM_PREFIX}{due.person.pk}")
-        return ("", "") if already else ("flagged", "")
+        result.flag_keys.append(_flag_key(due))
+        return "flagged", ""
     if due.on_legal_hold:
         return "held", ""
     return ("erased", "") if result.dry_run else _erase(due)
@@ -466,8 +472,13 @@ def _settle(due: DuePerson, result: RetentionResult) -> tuple[str, str]:
 def _settle_people(result: RetentionResult, *, today: date) -> None:
     due = people_due_for_erasure(organisation=None, today=today)
     trusts = _trust_paths_of([entry.person.pk for entry in due])
+    flagged_before = set(
+        WorkClaim.objects.filter(key__in=[_flag_key(entry) for entry in due], done_at__isnull=False).values_list(
+            "key", flat=True
+        )
+    )
     for entry in due:
-        outcome, why = _settle(entry, result)
+        outcome, why = _settle(entry, result, flagged_before)
         for trust in trusts.get(entry.person.pk) or {""}:
             record = result.by_trust[trust]
             if outcome == "refused":
@@ -478,8 +489,8 @@ def _settle_people(result: RetentionResult, *, today: date) -> None:
 
 def _record(result: RetentionResult, *, now: datetime) -> None:
     """Flags kept, and one RETENTION_APPLIED entry per trust in which something was done (one for unfiled rows)."""
-    for person_id in result.people("flagged"):
-        work_done(f"{FLAG_CLAIM_PREFIX}{person_id}", now=now)
+    for key in result.flag_keys:
+        work_done(key, now=now)
     trusts = {org.path: org for org in Organisation.objects.filter(path__in=[path for path in result.by_trust if path])}
     for path, outcome in sorted(result.by_trust.items()):
         if outcome:

@@ -443,6 +443,16 @@ def test_running_again_does_nothing_more(two_trusts):
     )
 
 
+def test_a_person_is_flagged_again_only_when_a_later_role_moved_their_end(tree):
+    person = _leaver(tree["north"], left_on=years_after(TODAY, -8))
+    assert retention_apply(now=NOW).people("flagged") == {person.pk}
+    assert retention_apply(now=NOW + timedelta(days=1)).people("flagged") == set()
+    RoleFactory.create(
+        person=person, organisation=tree["south"], starts_on=years_after(TODAY, -7), ends_on=years_after(TODAY, -6)
+    )
+    assert retention_apply(now=NOW + timedelta(days=2)).people("flagged") == {person.pk}
+
+
 def test_a_run_already_claimed_by_another_beat_does_nothing(two_trusts):
     assert work_claim(f"{RUN_CLAIM_PREFIX}{TODAY.isoformat()}", stale_after=timedelta(hours=6), now=NOW)
     emails = OutgoingEmail.objects.count()
