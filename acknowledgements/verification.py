@@ -40,6 +40,7 @@ from core.canonical import VERIFICATION_ALPHABET, canonical_json, sha256_hex
 from core.evidence_chain import EvidenceType
 from core.models import EvidenceLink, Tombstone, erased_words, tombstone_of
 from core.pdf import check_seal, embedded_files
+from core.timestamps import check_token
 
 CODE_RE = re.compile(rf"^[{VERIFICATION_ALPHABET}]{{16}}$")
 
@@ -428,6 +429,7 @@ class PublicAnchor:
     authority: str
     digest: str
     heads: list[tuple[int, int, str]]
+    problem: str = ""  # why its timestamp cannot be relied on (another authority's, altered), if it cannot
 
 
 def public_anchor() -> PublicAnchor | None:
@@ -439,4 +441,7 @@ def public_anchor() -> PublicAnchor | None:
         heads = [(int(scope), int(seq), str(head)) for scope, seq, head in json.loads(anchor.heads)]
     except (ValueError, TypeError):
         heads = []
-    return PublicAnchor(anchor.timestamped_at or anchor.created_at, anchor.tsa_url, anchor.digest, heads)
+    problems = check_token(bytes(anchor.token), bytes.fromhex(anchor.digest)).problems
+    return PublicAnchor(
+        anchor.timestamped_at or anchor.created_at, anchor.tsa_url, anchor.digest, heads, "; ".join(problems)
+    )

@@ -78,6 +78,23 @@ def test_verify_evidence_reports_an_anchor_from_an_untrusted_authority(staff, se
     assert rogue.digest[:12] in findings[0].item
 
 
+def test_the_public_page_says_when_its_latest_anchor_is_from_an_untrusted_authority(
+    staff, served_pki, settings, client
+):
+    from core.anchoring import chain_anchor_make
+
+    pki = use(served_pki, settings)
+    sign(staff, issue_pdf=False)
+    trusted = chain_anchor_make()
+    page = client.get("/verify/").content.decode()
+    assert trusted.digest in page and "This timestamp cannot be relied on" not in page
+    settings.EVIDENCE_TSA_URL = pki.tsa_url("rogue-tsa")
+    rogue = chain_anchor_make()
+    page = client.get("/verify/").content.decode()
+    assert rogue.digest in page
+    assert f"This timestamp cannot be relied on: {UNTRUSTED_AUTHORITY}." in page
+
+
 def test_the_offline_verifier_checks_whom_the_timestamps_are_from(staff, served_pki, settings, tmp_path):
     from core.anchoring import chain_anchor_make
 
