@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -359,8 +362,17 @@ PAGES = [
     Page(ADMIN, "privacy:retention"),
 ]
 
-# Pages reached only by filling in a form first, checked by their own test below.
-CHECKED_ELSEWHERE = {"conduct:import_preview", "conduct:import_clause"}
+# Pages reached only by filling in a form first (an import, a sign-in code, a second factor), checked by their
+# own tests below.
+CHECKED_ELSEWHERE = {
+    "conduct:import_preview",
+    "conduct:import_clause",
+    "account_confirm_login_code",
+    "mfa_authenticate",
+    "mfa_deactivate_totp",
+    "mfa_view_recovery_codes",
+    "mfa_generate_recovery_codes",
+}
 POST_ONLY = "a form's target (POST only): the page the form is on is checked"
 FILE = "a file download, not a page"
 JSON = "JSON for a page's script or a client, not a page"
@@ -403,14 +415,9 @@ NOT_PAGES = {
     "reports:job_status": JSON,
     "acknowledgements:code": "redirects to the version page a reader may read (checked)",
     "account_set_password": "redirects to the password change page (checked) for anyone with a password",
-    "account_confirm_login_code": "needs a sign-in code requested in the same session (the request page is checked)",
     "socialaccount_signup": "needs a Google or Microsoft sign-in in progress; redirects to sign-in otherwise",
-    "mfa_authenticate": MFA,
     "mfa_reauthenticate": MFA,
     "mfa_activate_totp": "asks for the password again first (account_reauthenticate, checked)",
-    "mfa_deactivate_totp": MFA,
-    "mfa_view_recovery_codes": MFA,
-    "mfa_generate_recovery_codes": MFA,
 }
 # The SCIM API (JSON for identity providers) and the Django admin (the platform operator's, Django's own markup).
 NOT_PAGE_NAMESPACES = ("scim", "admin")
@@ -688,3 +695,54 @@ def test_every_route_is_checked_or_says_why_not():
     checked = {page.url_name for page in PAGES} | CHECKED_ELSEWHERE
     assert routes - checked - NOT_PAGES.keys() == set()
     assert (checked | NOT_PAGES.keys()) - routes == set()  # nothing listed that is no longer a route
+
+
+def test_the_sign_in_code_and_two_factor_pages_have_no_problems(demo, browser, live_server):
+    # A member of staff with an authenticator app: the second-factor step of signing in, then the pages that
+    # manage it; and, signed out, the page that asks for an emailed sign-in code.
+    staff = Person.objects.get(email=STAFF)
+    secret = generate_totp_secret()
+    TOTP.activate(staff, secret)
+    RecoveryCodes.activate(staff)
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(15000)
+    console = watch_csp(context)
+    page = context.new_page()
+    failures: dict[str, list[str]] = {}
+
+    def check(name: str) -> None:
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            if found := problems(page) + csp_violations(page, console):
+                failures[f"{name} at {width} px"] = found
+
+    sign_in(page, STAFF)
+    assert page.url.endswith(reverse("mfa_authenticate"))
+    check("mfa_authenticate")
+    page.locator("input[name=code]").fill(format_hotp_value(hotp_value(secret, int(time.time()) // 30)))
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    for name in ("mfa_index", "mfa_view_recovery_codes", "mfa_generate_recovery_codes", "mfa_deactivate_totp"):
+        response = page.goto(reverse(name))
+        page.wait_for_load_state("networkidle")
+        if "/accounts/reauthenticate/" in page.url:  # allauth asks for the password again before these
+            page.get_by_label("Password").fill(DEMO_PASSWORD)
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+            page.wait_for_load_state("networkidle")
+        assert response is not None and response.status == 200 and page.url.endswith(reverse(name)), name
+        check(name)
+    context.close()
+
+    context = browser.new_context(base_url=live_server.url)
+    console = watch_csp(context)
+    page = context.new_page()
+    page.goto(reverse("account_request_login_code"))
+    page.get_by_label("Email").fill(STAFF)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith(reverse("account_confirm_login_code"))
+    check("account_confirm_login_code")
+    context.close()
+    assert failures == {}
