@@ -313,33 +313,40 @@ class LocalTime(Func):
 
 
 class LocalIso(Func):
-    """PostgreSQL: a moment as ``local_iso`` writes it, 2026-10-05T14:03:22+01:00 (seconds cut, not rounded), in the
-    session's time zone: only inside ``site_zone_reading``, which sets it to the site's."""
+    """PostgreSQL: a moment as ``local_iso`` writes it, 2026-10-05T14:03:22+01:00 (seconds cut, not rounded).
 
-    template = "to_char(%(expressions)s, 'YYYY-MM-DD\"T\"HH24:MI:SSTZH:TZM')"
+    The session's time zone stays UTC: Django reads every timestamp back as if it were (a changed one would shift
+    the times read after it in the same transaction), so the offset is London time less UTC time.
+    """
+
     output_field = CharField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        local, local_params = f"(({sql}) AT TIME ZONE %s)", (*params, settings.TIME_ZONE)
+        offset = f"to_char({local} - (({sql}) AT TIME ZONE 'UTC'), 'HH24:MI')"  # 01:00, or -05:00 west of UTC
+        text = f"to_char({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || replace('+' || {offset}, '+-', '-')"
+        return text, (*local_params, *local_params, *params)
 
 
 @contextmanager
-def site_zone_reading(using: str) -> Iterator[None]:
-    """A transaction for one long read on PostgreSQL, planned for every row rather than the first tenth (what a
-    server-side cursor is planned for by default), with times formatted in the site's zone (``LocalIso``)."""
-    with transaction.atomic(using=using), connections[using].cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('cursor_tuple_fraction', '1.0', true), set_config('TimeZone', %s, true)",
-            [settings.TIME_ZONE],
-        )
+def read_in_one_transaction(using: str) -> Iterator[None]:
+    """A transaction for one long read, planned on PostgreSQL for every row rather than for the first tenth (what
+    a server-side cursor is planned for by default: a plan that avoids sorting and is slower in total)."""
+    with transaction.atomic(using=using):
+        if connections[using].vendor == "postgresql":
+            with connections[using].cursor() as cursor:
+                cursor.execute("SELECT set_config('cursor_tuple_fraction', '1.0', true)")
         yield
 
 
 @contextmanager
 def planned_for_every_row(using: str) -> Iterator[None]:
-    """``site_zone_reading``'s plan without a transaction, for a reader that reports progress as it goes."""
+    """``read_in_one_transaction``'s plan without a transaction, for a reader that reports progress as it goes."""
     with connections[using].cursor() as cursor:
-        cursor.execute(
-            "SELECT current_setting('cursor_tuple_fraction'), set_config('cursor_tuple_fraction', '1.0', false)"
-        )
-        (before, _now) = cursor.fetchone()
+        cursor.execute("SELECT current_setting('cursor_tuple_fraction')")
+        (before,) = cursor.fetchone()
+        cursor.execute("SELECT set_config('cursor_tuple_fraction', '1.0', false)")
     try:
         yield
     finally:
@@ -375,7 +382,7 @@ class PeopleTable:
         if not self.in_sql:
             yield from map(self._finish, rows)
             return
-        with (planned_for_every_row if self.spreadsheet else site_zone_reading)(self.queryset.db):
+        with (planned_for_every_row if self.spreadsheet else read_in_one_transaction)(self.queryset.db):
             yield from rows
 
     def _finish(self, row: tuple) -> tuple:
