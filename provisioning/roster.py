@@ -212,6 +212,8 @@ class _Places:
 
 # The CSV import's reading of a role's name, remembered: a roster names a handful of roles thousands of times.
 _kind = lru_cache(maxsize=512)(role_kind_from_text)
+# Likewise its dates: a file of 10,000 rows gives a few dozen distinct start dates (strptime is the cost).
+_day_from_text = lru_cache(maxsize=4096)(date_from_text)
 
 
 def _date(value: str, what: str, problems: list[str], *, required: bool) -> date | None:
@@ -219,7 +221,7 @@ def _date(value: str, what: str, problems: list[str], *, required: bool) -> date
         if required:
             problems.append(f"the {what} is missing")
         return None
-    day = date_from_text(value)
+    day = _day_from_text(value)
     if day is None:
         problems.append(f"“{value}” is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
     elif not date_in_range(day):
