@@ -214,7 +214,7 @@ def _evidence_blank(touched: Touched) -> None:
     )
     _blank(AuditEvent, touched.events, ip_address=None, user_agent="", details={})
     _blank(Adoption, touched.adoptions, chair_signature="", ip_address=None, user_agent="")
-    _blank(AuditLogEntry, touched.audit_entries, summary="", details={}, ip_address=None)
+    _blank(AuditLogEntry, touched.audit_entries, summary=ERASED, details={}, ip_address=None)  # lists read "erased"
     if touched.interests:
         models.QuerySet.delete(Interest._default_manager.filter(pk__in=touched.interests))
 

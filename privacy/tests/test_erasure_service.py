@@ -295,3 +295,6 @@ def test_no_personal_value_remains_in_any_row_that_can_name_them(client_for, dja
     assert _found(needles) == []
     assert evidence_check().ok  # the adoption the person chaired is erased too, and still verifies
     assert Tombstone.objects.filter(record_type="conduct.adoption").count() == 1
+    changed = AuditLogEntry.objects.get(action=AuditAction.PERSON_CHANGED)
+    assert (changed.summary, changed.details, changed.ip_address) == ("erased", {}, None)  # what, when, who stay
+    assert changed.actor == signed.admin and changed.subject == signed.person
