@@ -372,11 +372,12 @@ CHECKED_ELSEWHERE = {
     "mfa_deactivate_totp",
     "mfa_view_recovery_codes",
     "mfa_generate_recovery_codes",
+    "mfa_reauthenticate",
+    "mfa_activate_totp",
 }
 POST_ONLY = "a form's target (POST only): the page the form is on is checked"
 FILE = "a file download, not a page"
 JSON = "JSON for a page's script or a client, not a page"
-MFA = "needs an authenticator app set up (allauth's page in the same layout as the two-factor page checked)"
 # Every named route that is not a page checked here, and why (test_every_route_is_checked_or_says_why_not).
 NOT_PAGES = {
     "conduct:section_move": POST_ONLY,
@@ -416,8 +417,6 @@ NOT_PAGES = {
     "acknowledgements:code": "redirects to the version page a reader may read (checked)",
     "account_set_password": "redirects to the password change page (checked) for anyone with a password",
     "socialaccount_signup": "needs a Google or Microsoft sign-in in progress; redirects to sign-in otherwise",
-    "mfa_reauthenticate": MFA,
-    "mfa_activate_totp": "asks for the password again first (account_reauthenticate, checked)",
 }
 # The SCIM API (JSON for identity providers) and the Django admin (the platform operator's, Django's own markup).
 NOT_PAGE_NAMESPACES = ("scim", "admin")
@@ -722,7 +721,8 @@ def test_the_sign_in_code_and_two_factor_pages_have_no_problems(demo, browser, l
     page.locator("input[name=code]").fill(format_hotp_value(hotp_value(secret, int(time.time()) // 30)))
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    for name in ("mfa_index", "mfa_view_recovery_codes", "mfa_generate_recovery_codes", "mfa_deactivate_totp"):
+    names = ("mfa_index", "mfa_reauthenticate", "mfa_view_recovery_codes", "mfa_generate_recovery_codes")
+    for name in (*names, "mfa_deactivate_totp"):
         response = page.goto(reverse(name))
         page.wait_for_load_state("networkidle")
         if "/accounts/reauthenticate/" in page.url:  # allauth asks for the password again before these
@@ -732,6 +732,22 @@ def test_the_sign_in_code_and_two_factor_pages_have_no_problems(demo, browser, l
             page.wait_for_load_state("networkidle")
         assert response is not None and response.status == 200 and page.url.endswith(reverse(name)), name
         check(name)
+    context.close()
+
+    # Someone without one sets it up: the page with the QR code (a data: image) and the code to type.
+    context = browser.new_context(base_url=live_server.url)
+    console = watch_csp(context)
+    page = context.new_page()
+    sign_in(page, GOVERNOR)
+    page.goto(reverse("mfa_activate_totp"))
+    if "/accounts/reauthenticate/" in page.url:
+        page.get_by_label("Password").fill(DEMO_PASSWORD)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith(reverse("mfa_activate_totp"))
+    assert page.locator("img[src^='data:']").count() == 1  # the QR code, allowed by img-src data:
+    check("mfa_activate_totp")
     context.close()
 
     context = browser.new_context(base_url=live_server.url)
