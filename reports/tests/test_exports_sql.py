@@ -182,8 +182,10 @@ def test_a_network_attributes_people_to_member_schools_the_same_way(oak, elm):
         expected = row_by_row_csv(admin, filters)
         assert from_sql_csv(admin, filters) == expected and len(parsed(expected)) > 1, school
         assert from_sql_cells(admin, filters) == row_by_row_cells(admin, filters), school
-    schools = {row[0]: row[2] for row in parsed(from_sql_csv(admin, ReportFilters(organisation=network, as_at=today)))}
-    assert schools == {
+    attributed = {
+        row[0]: row[2] for row in parsed(from_sql_csv(admin, ReportFilters(organisation=network, as_at=today)))
+    }
+    assert attributed == {
         "Name": "School",
         "Reviewer 0": oak.orgs["north"].name,
         "Reviewer 1": elm.orgs["south"].name,  # the earliest started of their school roles
