@@ -7,13 +7,12 @@
 - ``rogue-root`` → ``rogue-tsa``: a second authority, whose root nobody trusts.
 
 certomancer's Animator (a WSGI app) answers the CRL, OCSP and timestamp URLs the certificates name, on
-127.0.0.1 at a port from this engineer's range (one per pytest-xdist worker), in a thread of the test process:
+127.0.0.1 at the first free port of 8430-8449 (this engineer's range), in a thread of the test process:
 pyHanko fetches real revocation data over HTTP, and nothing leaves the machine.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,14 +23,9 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
-PORT_BASE = 8430  # this task's ports are 8430-8449: gw0 takes 8430, gw1 8431, ...; a serial run 8440
+PORTS = range(8430, 8450)  # this engineer's range; each process takes the first one free
 ARCH = "school-pki"
 KEYS = ("root", "interm", "interm-ocsp", "seal", "tsa", "rogue-root", "rogue-tsa")
-
-
-def port_for_this_process() -> int:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    return PORT_BASE + int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else PORT_BASE + 10
 
 
 def _when(moment: datetime) -> str:
@@ -255,13 +249,28 @@ class _QuietHandler(WSGIRequestHandler):
         return None
 
 
+def bind_free_port() -> WSGIServer:
+    """A WSGI server bound on 127.0.0.1 at the first free port of PORTS (pytest-xdist workers, or a second run of
+    these tests at the same time, each get their own); its application is set once the PKI knows its address."""
+    for port in PORTS:
+        try:
+            return make_server("127.0.0.1", port, _not_ready, handler_class=_QuietHandler)
+        except OSError:
+            continue
+    raise RuntimeError(f"No free port in {PORTS.start}-{PORTS.stop - 1} for the test PKI.")
+
+
+def _not_ready(environ, start_response):
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+    return [b"the test PKI is not ready\n"]
+
+
 @contextmanager
-def serving(arch, port: int) -> Iterator[WSGIServer]:
-    """certomancer's Animator for ``arch`` on 127.0.0.1:``port``, in a daemon thread, until the block ends."""
+def serving(arch, server: WSGIServer) -> Iterator[WSGIServer]:
+    """certomancer's Animator for ``arch`` on ``server``, in a daemon thread, until the block ends."""
     from certomancer.integrations.animator import Animator, AnimatorArchStore
 
-    animator = Animator(AnimatorArchStore({arch.arch_label: arch}), with_web_ui=False)
-    server = make_server("127.0.0.1", port, animator, handler_class=_QuietHandler)
+    server.set_app(Animator(AnimatorArchStore({arch.arch_label: arch}), with_web_ui=False))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -275,9 +284,9 @@ def serving(arch, port: int) -> Iterator[WSGIServer]:
 @pytest.fixture(scope="module")
 def served_pki(tmp_path_factory) -> Iterator[LocalPki]:
     """The test PKI, served for the whole test module (import this fixture into the module that uses it)."""
-    port = port_for_this_process()
-    pki, arch = build_pki(tmp_path_factory.mktemp("pki"), port=port)
-    with serving(arch, port):
+    server = bind_free_port()
+    pki, arch = build_pki(tmp_path_factory.mktemp("pki"), port=server.server_port)
+    with serving(arch, server):
         yield pki
 
 
