@@ -6,10 +6,11 @@ For each database given (data from ``manage.py generate_scale_data``), the bench
    reading page shows "what changed"); people who owe it, to sign;
 2. signs them in (sessions in the database, as a browser's would be) and, in this process, counts each page's
    queries through the Django test client (the second request of each: caches warm, first view recorded);
-3. starts gunicorn (``config/gunicorn.py``, ``devtools.benchmark_settings``: the production settings with DEBUG
-   off, plus the floor view) on the benchmark's port, warms every page, then times rounds of requests in which
-   every page and the floor are requested once, in a shuffled order (interleaved, so a slow minute of the shared
-   machine touches all of them alike): medians, 95th percentiles, and each page's median over the floor's;
+3. starts one gunicorn per database (``config/gunicorn.py``, ``devtools.benchmark_settings``: the production
+   settings with DEBUG off, plus the floor view) on the benchmark's port and the next ones, warms every page,
+   then times rounds of requests in which every page and the floor of every database are requested once, in one
+   shuffled order (interleaved across pages and sizes, so a slow minute of the shared machine touches all of
+   them alike): medians, 95th percentiles, and each page's median over its floor's;
 4. times one sign POST at a time (latency, queries, and the workers' CPU per signature from /proc), then
    restarts gunicorn with 4 workers and has 200 signers sign at once: errors, records made (exactly one each),
    signatures per second and the latency of the POSTs.
@@ -33,7 +34,7 @@ import threading
 import time
 import tracemalloc
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -362,17 +363,20 @@ def count_queries(pages: list[Page], people: dict[str, Person | None]) -> None:
         page.queries = len(queries)
 
 
-def interleaved(server: Server, pages: list[Page], rounds: int, stdout) -> None:
-    for page in pages:  # warm-up: connections, templates, caches, and each reader's first view
-        for index in range(max(3, len(page.sessions))):
-            status, _ = request(server.port, "GET", page.path, session=page.session(index))
-            if status != 200:
-                raise RuntimeError(f"{page.name} answered {status} under gunicorn.")
-    order = list(pages)
+def interleaved(runs: list[tuple[Server, list[Page]]], rounds: int, stdout) -> None:
+    """Every page of every size once a round, in one shuffled order across the sizes (each size on its own server):
+    a slow minute of the shared machine then touches both sizes alike, so the growth compares like with like."""
+    for server, pages in runs:
+        for page in pages:  # warm-up: connections, templates, caches, and each reader's first view
+            for index in range(max(3, len(page.sessions))):
+                status, _ = request(server.port, "GET", page.path, session=page.session(index))
+                if status != 200:
+                    raise RuntimeError(f"{page.name} answered {status} under gunicorn.")
+    order = [(server, page) for server, pages in runs for page in pages]
     shuffle = random.Random(2026)
     for number in range(rounds):
         shuffle.shuffle(order)
-        for page in order:
+        for server, page in order:
             started = time.perf_counter()
             status, _ = request(server.port, "GET", page.path, session=page.session(number))
             elapsed = (time.perf_counter() - started) * 1000
@@ -477,9 +481,73 @@ def concurrent_signs(server: Server, found: Subjects, people: list[Person], sess
     }
 
 
-def measure_size(
-    label: str,
-    database_url: str,
+@dataclass
+class PreparedSize:
+    """One database's subjects, pages (queries counted) and signed-in sessions, before anything is timed."""
+
+    url: str
+    found: Subjects
+    result: SizeResult
+    single: Person
+    sequential: list[Person]
+    crowd: list[Person]
+    sessions: dict[int, str]
+
+
+def prepare_size(
+    label: str, database_url: str, *, prefix: str, readers: int, signers: int, concurrent: int, stdout
+) -> PreparedSize:
+    use_database(database_url)
+    stdout.write(f"== {label}: {database_url.rsplit('/', 1)[-1]}")
+    try:
+        found = subjects(prefix, readers, signers + concurrent + 1)
+    except RuntimeError as error:
+        raise RuntimeError(f"{label}: {error}") from error
+    Organisation.objects.filter(pk=found.trust.pk).update(publish_register=True)
+    pages = pages_for(found)
+    admin_session = session_cookie(found.admin)
+    reader_sessions = [session_cookie(person) for person in found.readers]
+    for page in pages:
+        if page.key == "reading":
+            page.sessions = reader_sessions
+        elif page.key != "governance":  # the floor too: signed in, as every other page's visitor (same middleware)
+            page.sessions = [admin_session]
+    people: dict[str, Person | None] = {
+        page.key: (found.readers[0] if page.key == "reading" else None if page.key == "governance" else found.admin)
+        for page in pages
+    }
+    stdout.write("  counting queries")
+    count_queries(pages, people)
+    sign_people = found.signers
+    single, sequential, crowd = sign_people[0], sign_people[1 : signers + 1], sign_people[signers + 1 :]
+    result = SizeResult(
+        label=label,
+        people=Person.objects.filter(roles__organisation__path__startswith=found.trust.path).distinct().count(),
+        acknowledgements=Acknowledgement.objects.filter(organisation__path__startswith=found.trust.path).count(),
+        pages=pages,
+    )
+    sessions = {person.pk: session_cookie(person) for person in sequential + crowd}
+    return PreparedSize(database_url, found, result, single, sequential, crowd, sessions)
+
+
+def measure_signing(prepared: PreparedSize, port: int, *, concurrent: int, stdout, with_exports: bool) -> None:
+    use_database(prepared.url)
+    found, result = prepared.found, prepared.result
+    stdout.write(f"== {result.label}: one signer at a time")
+    with Server(prepared.url, port, workers=2, threads=1) as server:
+        result.sign = sequential_signs(server, found, prepared.sequential, prepared.sessions)
+    result.sign["queries"] = sign_queries(found, prepared.single)
+    if with_exports:
+        stdout.write("  CSV against COPY, memory, XLSX")
+        result.exports = exports(found)
+    if concurrent:
+        stdout.write(f"  {concurrent} signers at once (4 workers, 2 threads each)")
+        with Server(prepared.url, port, workers=4, threads=2) as server:
+            result.concurrent = concurrent_signs(server, found, prepared.crowd, prepared.sessions)
+
+
+def measure_sizes(
+    databases: list[tuple[str, str]],
     *,
     prefix: str,
     port: int,
@@ -489,50 +557,25 @@ def measure_size(
     concurrent: int,
     stdout,
     with_exports: bool = False,
-) -> SizeResult:
-    use_database(database_url)
-    stdout.write(f"== {label}: {database_url.rsplit('/', 1)[-1]}")
-    found = subjects(prefix, readers, signers + concurrent + 1)
-    Organisation.objects.filter(pk=found.trust.pk).update(publish_register=True)
-    pages = pages_for(found)
-    admin_session = session_cookie(found.admin)
-    reader_sessions = [session_cookie(person) for person in found.readers]
-    for page in pages:
-        if page.key == "reading":
-            page.sessions = reader_sessions
-        elif page.key not in ("floor", "governance"):
-            page.sessions = [admin_session]
-        elif page.key == "floor":
-            page.sessions = [admin_session]  # signed in, as every other page's visitor: the same middleware work
-    people: dict[str, Person | None] = {
-        page.key: (found.readers[0] if page.key == "reading" else None if page.key == "governance" else found.admin)
-        for page in pages
-    }
-    stdout.write("  counting queries")
-    count_queries(pages, people)
-    sign_people = found.signers
-    single, sequential, crowd = sign_people[0], sign_people[1 : signers + 1], sign_people[signers + 1 :]
-    sessions = {person.pk: session_cookie(person) for person in sequential + crowd}
-    result = SizeResult(
-        label=label,
-        people=Person.objects.filter(roles__organisation__path__startswith=found.trust.path).distinct().count(),
-        acknowledgements=Acknowledgement.objects.filter(organisation__path__startswith=found.trust.path).count(),
-        pages=pages,
-    )
-    stdout.write("  pages under gunicorn (2 workers, 1 thread each)")
-    with Server(database_url, port, workers=2, threads=1) as server:
-        interleaved(server, pages, rounds, stdout)
-        stdout.write("  one signer at a time")
-        result.sign = sequential_signs(server, found, sequential, sessions)
-    result.sign["queries"] = sign_queries(found, single)
-    if with_exports:
-        stdout.write("  CSV against COPY, memory, XLSX")
-        result.exports = exports(found)
-    if concurrent:
-        stdout.write(f"  {concurrent} signers at once (4 workers, 2 threads each)")
-        with Server(database_url, port, workers=4, threads=2) as server:
-            result.concurrent = concurrent_signs(server, found, crowd, sessions)
-    return result
+) -> list[SizeResult]:
+    """Prepare every database, time their pages together (one gunicorn per database, on ``port``, ``port`` + 1, …,
+    requests interleaved across them), then time signing on each in turn."""
+    prepared = [
+        prepare_size(label, url, prefix=prefix, readers=readers, signers=signers, concurrent=concurrent, stdout=stdout)
+        for label, url in databases
+    ]
+    stdout.write("== pages of every size, interleaved (a gunicorn per size: 2 workers, 1 thread each)")
+    with ExitStack() as stack:
+        servers = [
+            stack.enter_context(Server(size.url, port + index, workers=2, threads=1))
+            for index, size in enumerate(prepared)
+        ]
+        interleaved(
+            [(server, size.result.pages) for server, size in zip(servers, prepared, strict=True)], rounds, stdout
+        )
+    for size in prepared:
+        measure_signing(size, port, concurrent=concurrent, stdout=stdout, with_exports=with_exports)
+    return [size.result for size in prepared]
 
 
 def exports(found: Subjects, runs: int = 3) -> dict[str, float]:

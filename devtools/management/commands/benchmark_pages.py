@@ -19,7 +19,7 @@ from devtools.benchmark_pages import (
     SCALING_START,
     START,
     markdown,
-    measure_size,
+    measure_sizes,
     restored_database,
     write_section,
 )
@@ -40,7 +40,12 @@ class Command(BaseCommand):
             help="A labelled PostgreSQL database holding generate_scale_data's data; give two (e.g. 5,000 and 50,000).",
         )
         parser.add_argument("--prefix", default="scale", help="The scale data's prefix (the trust measured).")
-        parser.add_argument("--port", type=int, default=8300, help="Where gunicorn listens (127.0.0.1).")
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=8300,
+            help="Where gunicorn listens (127.0.0.1); the second database's on the next port, and so on.",
+        )
         parser.add_argument("--rounds", type=int, default=60, help="Interleaved rounds of every page per size.")
         parser.add_argument("--readers", type=int, default=20, help="Readers rotated on the reading page.")
         parser.add_argument("--signers", type=int, default=20, help="Sign POSTs timed one at a time.")
@@ -72,26 +77,21 @@ class Command(BaseCommand):
                 "Run it with DATABASE_URL set to a PostgreSQL database (for example the first --database): "
                 "the page queries are counted in this process, against each database in turn."
             )
-        results = []
         with restored_database():
-            for label, url in databases:
-                try:
-                    results.append(
-                        measure_size(
-                            label,
-                            url,
-                            prefix=options["prefix"],
-                            port=options["port"],
-                            rounds=options["rounds"],
-                            readers=options["readers"],
-                            signers=options["signers"],
-                            concurrent=options["concurrent"],
-                            stdout=self.stdout,
-                            with_exports=options["exports"],
-                        )
-                    )
-                except RuntimeError as error:
-                    raise CommandError(f"{label}: {error}") from error
+            try:
+                results = measure_sizes(
+                    databases,
+                    prefix=options["prefix"],
+                    port=options["port"],
+                    rounds=options["rounds"],
+                    readers=options["readers"],
+                    signers=options["signers"],
+                    concurrent=options["concurrent"],
+                    stdout=self.stdout,
+                    with_exports=options["exports"],
+                )
+            except RuntimeError as error:
+                raise CommandError(str(error)) from error
         command = ".venv/bin/python manage.py benchmark_pages " + " ".join(shlex.quote(a) for a in sys.argv[2:])
         if options["scaling"]:
             title, markers = (
