@@ -1,0 +1,237 @@
+"""The whole trust's people list as CSV and XLSX, each beside its floor measured in the same run.
+
+- CSV: the streamed export (``reports.exports.people_csv_chunks``, encoded as the response sends it) against
+  PostgreSQL's ``COPY … TO STDOUT (FORMAT csv)`` of the same query, interleaved, medians;
+- memory: the peak of Python's allocations (tracemalloc) while streaming the whole trust and one academy;
+- XLSX: the background job as a worker runs it (``reports.builders.job_run``), against openpyxl's floor: a
+  write-only workbook of as many rows of constant cells of the same types, and the time to read the rows alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import connections
+from django.utils import timezone
+
+from conduct.models import Organisation, OrganisationKind, Person
+from reports.exports import people_columns, people_csv_chunks, people_sheet, people_table, xlsx_file
+from reports.selectors import ReportFilters, school_map
+
+START, END = "<!-- exports-benchmark:start -->", "<!-- exports-benchmark:end -->"
+TARGET_CSV_RATIO = 2.0
+TARGET_XLSX_S = 10.0
+
+
+class NoScaleData(Exception):
+    pass
+
+
+@dataclass
+class Figures:
+    rows: int = 0
+    csv_s: list[float] = field(default_factory=list)
+    copy_s: list[float] = field(default_factory=list)
+    csv_mb: float = 0.0
+    peak_mb: float = 0.0
+    small_peak_mb: float = 0.0
+    small_rows: int = 0
+    xlsx_s: float = 0.0
+    xlsx_rows: int = 0
+    xlsx_read_s: float = 0.0
+    openpyxl_floor_s: float = 0.0
+    load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.csv_s) / statistics.median(self.copy_s)
+
+
+@dataclass
+class Benchmark:
+    prefix: str
+    runs: int
+
+    def __post_init__(self) -> None:
+        try:
+            self.trust = Organisation.objects.get(slug=f"{self.prefix}-trust-0")
+            self.admin = Person.objects.get(email=f"admin@{self.prefix}.example")
+        except (Organisation.DoesNotExist, Person.DoesNotExist) as error:
+            raise NoScaleData(f"No data from generate_scale_data --prefix {self.prefix} here.") from error
+        academy = Organisation.objects.filter(parent=self.trust, kind=OrganisationKind.SCHOOL).order_by("pk").first()
+        if academy is None:
+            raise NoScaleData("The generated trust has no academy.")
+        self.academy = academy
+
+    def filters(self, organisation: Organisation) -> ReportFilters:
+        return ReportFilters(organisation=organisation, as_at=timezone.localdate())
+
+    def run(self, say: Callable[[str], None]) -> Figures:
+        figures = Figures(load_before=os.getloadavg())
+        say(f"CSV against COPY, {self.runs} interleaved runs")
+        for _ in range(self.runs):
+            started = time.perf_counter()
+            figures.rows, size = self.csv(self.trust)
+            figures.csv_s.append(time.perf_counter() - started)
+            figures.csv_mb = size / 1_048_576
+            started = time.perf_counter()
+            self.copy()
+            figures.copy_s.append(time.perf_counter() - started)
+        say("peak memory, whole trust and one academy")
+        figures.peak_mb, _rows = self.peak(self.trust)
+        figures.small_peak_mb, figures.small_rows = self.peak(self.academy)
+        say("XLSX as the background job builds it")
+        figures.xlsx_s, figures.xlsx_rows = self.xlsx_job()
+        say("XLSX floor: the rows alone, and openpyxl writing constant rows")
+        figures.xlsx_read_s = self.read_spreadsheet_rows()
+        figures.openpyxl_floor_s = openpyxl_floor(figures.xlsx_rows)
+        figures.load_after = os.getloadavg()
+        return figures
+
+    def csv(self, organisation: Organisation) -> tuple[int, int]:
+        """Rows and bytes of the export, encoded as StreamingHttpResponse encodes each chunk."""
+        filters = self.filters(organisation)
+        size = lines = 0
+        for chunk in people_csv_chunks(self.admin, filters, school_map(filters)):
+            size += len(chunk.encode())
+            lines += chunk.count("\r\n")
+        return lines - 1, size
+
+    def copy(self) -> int:
+        filters = self.filters(self.trust)
+        queryset = people_table(self.admin, filters, school_map(filters)).queryset
+        sql, params = queryset.query.sql_with_params()
+        size = 0
+        with (
+            connections[queryset.db].cursor() as cursor,
+            cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)", params) as stream,
+        ):
+            for data in stream:
+                size += len(data)
+        return size
+
+    def peak(self, organisation: Organisation) -> tuple[float, int]:
+        tracemalloc.start()
+        try:
+            rows, _size = self.csv(organisation)
+            return tracemalloc.get_traced_memory()[1] / 1_048_576, rows
+        finally:
+            tracemalloc.stop()
+
+    def xlsx_job(self) -> tuple[float, int]:
+        from reports.builders import job_run
+        from reports.jobs import job_request
+        from reports.models import JobKind, ReportJob
+
+        filters = self.filters(self.trust)
+        job, _created = job_request(user=self.admin, kind=JobKind.SPREADSHEET, filters=filters, enqueue=False)
+        started = time.perf_counter()
+        finished = job_run(job.pk)
+        elapsed = time.perf_counter() - started
+        if finished is None or not finished.file.name:
+            raise RuntimeError("The spreadsheet job did not finish.")
+        finished.file.storage.delete(finished.file.name)
+        ReportJob.objects.filter(pk=finished.pk).delete()
+        return elapsed, int(finished.summary.get("rows", 0))
+
+    def read_spreadsheet_rows(self) -> float:
+        filters = self.filters(self.trust)
+        started = time.perf_counter()
+        for _values in people_sheet(self.admin, filters, school_map(filters)).values():
+            pass
+        return time.perf_counter() - started
+
+
+def constant_rows(count: int) -> Iterator[tuple]:
+    """Cells of the people sheet's types (text, two dates, a time), the same for every row."""
+    row = (
+        "Aisha Ahmed",
+        "p001336@scale.example",
+        "Scale Academy 16",
+        "Scale Academy 16",
+        "Employee",
+        "Scale Trust Staff Code of Conduct",
+        "2026-2027",
+        dt.date(2026, 9, 17),
+        dt.date(2026, 10, 17),
+        "Signed",
+        dt.datetime(2026, 10, 2, 11, 7),
+        "No",
+        "AUMN-3QJE-JWD8-EM6B",
+        "http://127.0.0.1:8000/records/117559/",
+    )
+    for _ in range(count):
+        yield row
+
+
+def openpyxl_floor(rows: int) -> float:
+    """openpyxl alone: the same workbook code (header, widths) writing ``rows`` constant rows."""
+    from reports.exports import Sheet
+
+    started = time.perf_counter()
+    with xlsx_file([Sheet("People", people_columns(), constant_rows(rows), cells=True)]):
+        pass
+    return time.perf_counter() - started
+
+
+def markdown(figures: Figures, *, command: str, when: dt.datetime) -> str:
+    ratio = figures.ratio
+    csv_ok = "✓" if ratio <= TARGET_CSV_RATIO else "✗ not met"
+    xlsx_ok = "✓" if figures.xlsx_s <= TARGET_XLSX_S else "✗ not met"
+    floor_ok = "within" if figures.openpyxl_floor_s <= TARGET_XLSX_S else "over"
+    csv_times = ", ".join(f"{value:.2f}" for value in figures.csv_s)
+    copy_times = ", ".join(f"{value:.2f}" for value in figures.copy_s)
+    load = " / ".join(f"{value:.2f}" for value in figures.load_before)
+    load_after = " / ".join(f"{value:.2f}" for value in figures.load_after)
+    return "\n".join(
+        [
+            START,
+            "## Exports of the whole trust's people list (CSV and XLSX)",
+            "",
+            f"Measured {when:%-d %B %Y %H:%M} UTC on PostgreSQL, in one process, on a machine with "
+            f"{os.cpu_count()} CPUs shared with other work: load average (1 / 5 / 15 min) {load} before and "
+            f"{load_after} after. Reproduce with:",
+            "",
+            "```sh",
+            command,
+            "```",
+            "",
+            "| measurement | target | measured |",
+            "|---|---|---:|",
+            f"| rows (every code and version owed in the trust) |  | "
+            f"{figures.rows:,} ({figures.csv_mb:.1f} MB of CSV) |",
+            f"| CSV streamed / COPY of the same query, medians of {len(figures.csv_s)} interleaved | ≤ "
+            f"{TARGET_CSV_RATIO:.0f}× | {statistics.median(figures.csv_s):.2f} s / "
+            f"{statistics.median(figures.copy_s):.2f} s = **{ratio:.2f}×** {csv_ok} |",
+            f"| peak Python allocations while streaming: whole trust / one academy | flat | "
+            f"{figures.peak_mb:.1f} MB / {figures.small_peak_mb:.1f} MB ({figures.small_rows:,} rows) |",
+            f"| XLSX as the background job builds it (openpyxl write-only) | ≤ {TARGET_XLSX_S:.0f} s | "
+            f"{figures.xlsx_s:.1f} s for {figures.xlsx_rows:,} rows {xlsx_ok} |",
+            f"| its floor: reading the same rows alone |  | {figures.xlsx_read_s:.1f} s |",
+            f"| its floor: openpyxl writing {figures.xlsx_rows:,} constant rows of the same cell types |  | "
+            f"{figures.openpyxl_floor_s:.1f} s ({floor_ok} the target) |",
+            "",
+            f"CSV runs (s): {csv_times}; COPY runs (s): {copy_times}.",
+            END,
+        ]
+    )
+
+
+def write_section(path: Path, section: str) -> None:
+    """Replace this benchmark's section in the file (other sections are left as they are)."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        _old, tail = rest.split(END, 1)
+        text = head + section + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text, encoding="utf-8")
