@@ -762,3 +762,23 @@ def test_the_sign_in_code_and_two_factor_pages_have_no_problems(demo, browser, l
     check("account_confirm_login_code")
     context.close()
     assert failures == {}
+
+
+def test_the_django_admin_works_under_the_policy(demo, browser, live_server):
+    # The platform operator's admin is Django's own markup (not checked by axe here), but it is served under the
+    # same enforced policy: its pages and scripts (the change list's actions, a change form's widgets) report
+    # no violation.
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(15000)
+    console = watch_csp(context)
+    page = context.new_page()
+    sign_in(page, "superuser@conduct.example")
+    found = {}
+    person = Person.objects.get(email=STAFF)
+    for url in ("/admin/", "/admin/conduct/person/", f"/admin/conduct/person/{person.pk}/change/"):
+        response = page.goto(url)
+        page.wait_for_load_state("networkidle")
+        assert response is not None and response.status == 200, url
+        found[url] = csp_violations(page, console)
+    context.close()
+    assert found == dict.fromkeys(found, [])
