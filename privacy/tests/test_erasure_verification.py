@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import timedelta
 
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -159,3 +161,14 @@ def test_the_evidence_bundle_of_an_erased_record_still_verifies_offline_with_the
     report = verify_bundle(bundle, kept_pdf)
     assert report.ok, [what for ok, what in report.lines if not ok]
     assert (True, "personal fields: erased (their commitments remain signed)") in report.lines
+
+
+def test_verify_evidence_says_every_item_verifies_and_counts_the_erased(django_capture_on_commit_callbacks):
+    _erased(django_capture_on_commit_callbacks)
+    out = io.StringIO()
+    call_command("verify_evidence", stdout=out)
+    text = out.getvalue()
+    assert "All evidence verifies." in text and "BROKEN" not in text
+    assert "checked 1 erased PDF files" in text
+    erased = Tombstone.objects.exclude(record_type="acknowledgements.sealedpdf").count()
+    assert f"checked {erased} erased records" in text
