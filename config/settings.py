@@ -388,6 +388,9 @@ SEAL_DIR = VAR_DIR / "seal"
 # CA: they go into every PDF's validation data (PAdES B-LT, docs/evidence.md) and the root is what verification
 # trusts. Empty for the self-signed development seal, which is its own root.
 SEAL_CHAIN_FILE = env_str("SEAL_CHAIN_FILE", "")
+# The certificates (PEM files, comma-separated) of earlier seals, renewed or replaced, so the PDFs they sealed
+# still read as sealed by this service: keep each one when its successor is installed (like EVIDENCE_PUBLIC_KEYS_DIR).
+SEAL_PREVIOUS_CERTS = env_list("SEAL_PREVIOUS_CERTS", [])
 # The Ed25519 key that signs every evidence record (docs/evidence.md), and the public keys of earlier
 # keys (*.pem) kept to verify what they signed. Generated under var/evidence/ in development.
 EVIDENCE_KEY_FILE = env_str("EVIDENCE_KEY_FILE", "")
