@@ -359,7 +359,6 @@ PAGES = [
     Page(NETWORK_ADMIN, "conduct:network_members", lambda: {"slug": "cp-thames-hub"}),
     Page(NETWORK_ADMIN, "conduct:network_invite", lambda: {"slug": "cp-thames-hub"}),
     Page(NETWORK_ADMIN, "conduct:membership_end", lambda: membership_in("cp-thames-hub")),
-    Page(ADMIN, "privacy:retention"),
 ]
 
 # Pages reached only by filling in a form first (an import, a sign-in code, a second factor), checked by their
