@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import OperationalError, connection, models, transaction
 from django.utils import timezone
 
@@ -40,10 +41,11 @@ from core.models import GENESIS_HASH, ChainHead, ChainQueue, EvidenceLink, Evide
 logger = logging.getLogger(__name__)
 
 STATEMENT_VERSION = 1
-# A queued entry this old was left behind (its sequencer step was lost): verification reports it, the sweep
-# chains it. The sequencer normally runs within milliseconds of the signer's commit.
-PENDING_FOR = timedelta(minutes=10)
-DRAIN_LOCK_TIMEOUT_MS = 250  # how long a sequencer step waits for the head before leaving it to its holder
+# A queued entry this old was left behind: verification reports it. The sequencer normally runs within
+# milliseconds of the signer's commit, and the reconciliation sweep (every RECONCILE_EVERY_MINUTES) chains
+# whatever it left, so twice the sweep's period (at least 10 minutes) is long past any honest delay.
+PENDING_FOR = max(timedelta(minutes=10), 2 * timedelta(minutes=settings.RECONCILE_EVERY_MINUTES))
+DRAIN_LOCK_TIMEOUT_MS = 20  # how long a sequencer step waits for the head before leaving the entries to the next step
 DRAIN_BATCH = 500
 ERASED = "erased"
 
