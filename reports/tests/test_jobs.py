@@ -282,7 +282,7 @@ def test_progress_is_shown_in_the_page_and_as_json(oak, client_for):
     attempt = claimed(job)
     job_progress(attempt, done=3, total=9)
     page = client.get(job.get_absolute_url()).content.decode()
-    assert 'aria-valuenow="33"' in page and "In progress: 3 of 9" in page
+    assert 'id="job-progress" value="33" max="100"' in page and "In progress: 3 of 9" in page  # a <progress>
     assert f'data-status-url="{reverse("reports:job_status", args=[job.public_id])}"' in page
     assert "js/report-job.js" in page
     state = client.get(reverse("reports:job_status", args=[job.public_id])).json()
