@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import statistics
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -47,6 +48,7 @@ class Figures:
     xlsx_rows: int = 0
     xlsx_read_s: float = 0.0
     openpyxl_floor_s: float = 0.0
+    xlsxwriter_floor_s: float | None = None  # only where XlsxWriter can be imported (not a dependency)
     load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
     load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
@@ -93,6 +95,7 @@ class Benchmark:
         say("XLSX floor: the rows alone, and openpyxl writing constant rows")
         figures.xlsx_read_s = self.read_spreadsheet_rows()
         figures.openpyxl_floor_s = openpyxl_floor(figures.xlsx_rows)
+        figures.xlsxwriter_floor_s = xlsxwriter_floor(figures.xlsx_rows)
         figures.load_after = os.getloadavg()
         return figures
 
@@ -182,6 +185,31 @@ def openpyxl_floor(rows: int) -> float:
     return time.perf_counter() - started
 
 
+def xlsxwriter_floor(rows: int) -> float | None:
+    """The same constant rows through XlsxWriter's constant_memory mode, for comparison, if it is importable."""
+    try:
+        import xlsxwriter  # type: ignore[import-not-found]  # not a dependency: only for this comparison
+    except ImportError:
+        return None
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as handle:
+        workbook = xlsxwriter.Workbook(handle, {"constant_memory": True})
+        worksheet = workbook.add_worksheet("People")
+        day, moment = (
+            workbook.add_format({"num_format": "yyyy-mm-dd"}),
+            workbook.add_format({"num_format": "yyyy-mm-dd h:mm:ss"}),
+        )
+        formats = [
+            moment if isinstance(v, dt.datetime) else day if isinstance(v, dt.date) else None
+            for v in next(constant_rows(1))
+        ]
+        for number, row in enumerate(constant_rows(rows)):
+            for column, (value, style) in enumerate(zip(row, formats, strict=True)):
+                worksheet.write(number, column, value, style)
+        workbook.close()
+    return time.perf_counter() - started
+
+
 def markdown(figures: Figures, *, command: str, when: dt.datetime) -> str:
     ratio = figures.ratio
     csv_ok = "✓" if ratio <= TARGET_CSV_RATIO else "✗ not met"
@@ -218,6 +246,14 @@ def markdown(figures: Figures, *, command: str, when: dt.datetime) -> str:
             f"| its floor: reading the same rows alone |  | {figures.xlsx_read_s:.1f} s |",
             f"| its floor: openpyxl writing {figures.xlsx_rows:,} constant rows of the same cell types |  | "
             f"{figures.openpyxl_floor_s:.1f} s ({floor_ok} the target) |",
+            *(
+                [
+                    f"| for comparison: XlsxWriter (constant_memory; not a dependency) writing the same rows |  | "
+                    f"{figures.xlsxwriter_floor_s:.1f} s |"
+                ]
+                if figures.xlsxwriter_floor_s is not None
+                else []
+            ),
             "",
             f"CSV runs (s): {csv_times}; COPY runs (s): {copy_times}.",
             END,
