@@ -29,7 +29,7 @@ from core.canonical import canonical_json
 from core.evidence_chain import EvidenceType
 from core.evidence_keys import public_key_pem, verification_keys
 from core.models import ChainAnchor, EvidenceLink, EvidenceSalt, tombstone_of
-from core.pdf import seal_credentials
+from core.pdf import seal_certificates, seal_credentials
 from core.timestamps import tsa_trust_roots
 
 BUNDLE_FORMAT = "conduct-evidence-bundle/1"
@@ -114,6 +114,7 @@ def _bundle(spec: EvidenceType, record: Model, evidence: dict[str, Any], evidenc
             **_chain_part(SEALED_PDF, pdf),
             "seal_certificate": seal_credentials().cert_path.read_text(),
             "seal_chain": Path(settings.SEAL_CHAIN_FILE).read_text() if settings.SEAL_CHAIN_FILE else "",
+            "previous_seal_certificates": [_pem(cert) for cert in seal_certificates()[1:]],
         },
         "timestamp_roots": [_pem(root) for root in tsa_trust_roots()],
         "anchor": _anchor_covering(entry["chain"], entry["seq"]) if entry else None,

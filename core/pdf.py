@@ -256,10 +256,25 @@ def seal_chain() -> list:
     return list(_chain(settings.SEAL_CHAIN_FILE))
 
 
+def seal_certificates() -> list:
+    """This instance's seal certificates: the current one first, then earlier ones (SEAL_PREVIOUS_CERTS), so a PDF
+    sealed before a renewal still reads as ours."""
+    return [_certificate(str(seal_credentials().cert_path)), *_previous(tuple(settings.SEAL_PREVIOUS_CERTS))]
+
+
+@lru_cache(maxsize=4)
+def _previous(paths: tuple[str, ...]) -> tuple:
+    from pyhanko.keys import load_certs_from_pemder
+
+    return tuple(load_certs_from_pemder(list(paths))) if paths else ()
+
+
 def seal_trust_roots() -> list:
-    """What a seal must chain to: the chain's root, or the self-signed seal certificate itself."""
-    chain = seal_chain()
-    return [chain[-1]] if chain else [_certificate(str(seal_credentials().cert_path))]
+    """What a seal must chain to (core.seal_validation.seal_roots)."""
+    from core.seal_validation import seal_roots
+
+    current, *previous = seal_certificates()
+    return seal_roots(current, seal_chain(), previous)
 
 
 def _metadata_preserving_writer(pdf: bytes):
@@ -412,7 +427,7 @@ def _check_seal(pdf: bytes, at: datetime | None) -> SealCheck:
         judgement = judge_seal(
             reader,
             signatures[0],
-            seal_certificate=_certificate(str(seal_credentials().cert_path)),
+            seal_certificates=seal_certificates(),
             seal_roots=seal_trust_roots(),
             seal_chain=seal_chain(),
             timestamp_roots=tsa_trust_roots(),

@@ -109,20 +109,29 @@ class SealJudgement:
     validation_data: bool = False  # the PDF carries a DSS (PAdES B-LT)
 
 
+def seal_roots(current, chain: Sequence = (), previous: Sequence = ()) -> list:
+    """What a seal must chain to: the chain's root (``chain`` ends with it), or the self-signed current seal
+    certificate; and any earlier seal certificate that is self-signed (it is its own root). An earlier seal issued
+    by a CA must chain to the same root."""
+    roots = [chain[-1]] if chain else [current]
+    return roots + [cert for cert in previous if cert.self_signed in ("yes", "maybe")]
+
+
 def judge_seal(
     reader,
     signature,
     *,
-    seal_certificate,
+    seal_certificates: Sequence,
     seal_roots: Sequence,
     seal_chain: Sequence = (),
     timestamp_roots: Sequence,
     at: datetime | None = None,
 ) -> SealJudgement:
-    """Validate ``signature`` (pyHanko's EmbeddedPdfSignature) and say what it is worth. May raise pyHanko's errors
-    for a mangled signature: the caller words those."""
+    """Validate ``signature`` (pyHanko's EmbeddedPdfSignature) and say what it is worth: ours if it was made with
+    one of ``seal_certificates`` (the current seal's and earlier ones'). May raise pyHanko's errors for a mangled
+    signature: the caller words those."""
     status, has_dss = _validate(reader, signature, seal_roots, seal_chain, timestamp_roots, at)
-    return _judged(status, seal_certificate, has_dss)
+    return _judged(status, {cert.sha256 for cert in seal_certificates}, has_dss)
 
 
 def _validate(reader, signature, seal_roots, seal_chain, timestamp_roots, at):
@@ -169,11 +178,11 @@ def validation_data(reader) -> dict:
     }
 
 
-def _judged(status, certificate, has_dss: bool) -> SealJudgement:
+def _judged(status, ours_sha256: set[bytes], has_dss: bool) -> SealJudgement:
     from pyhanko.sign.diff_analysis import ModificationLevel
     from pyhanko.sign.validation.status import SignatureCoverageLevel
 
-    ours = status.signing_cert is not None and status.signing_cert.sha256 == certificate.sha256
+    ours = status.signing_cert is not None and status.signing_cert.sha256 in ours_sha256
     # The seal covers the whole file, or everything but the validation data added after it (B-LT's DSS revision).
     whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE or (
         status.coverage == SignatureCoverageLevel.ENTIRE_REVISION

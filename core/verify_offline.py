@@ -144,18 +144,19 @@ def _pdf(bundle: dict[str, Any], pdf: bytes, keys: dict[str, str], tsa_roots: li
     from pyhanko.keys import load_certs_from_pemder_data
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    from core.seal_validation import judge_seal
+    from core.seal_validation import judge_seal, seal_roots
 
     try:
         (certificate,) = load_certs_from_pemder_data(info["seal_certificate"].encode())
         chain = list(load_certs_from_pemder_data(info["seal_chain"].encode())) if info.get("seal_chain") else []
+        previous = [cert for pem in info.get("previous_seal_certificates") or [] for cert in _certs(pem)]
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         (signature,) = reader.embedded_signatures
         seal = judge_seal(
             reader,
             signature,
-            seal_certificate=certificate,
-            seal_roots=[chain[-1]] if chain else [certificate],
+            seal_certificates=[certificate, *previous],
+            seal_roots=seal_roots(certificate, chain, previous),
             seal_chain=chain,
             timestamp_roots=tsa_roots,
         )
@@ -184,6 +185,12 @@ def _pdf(bundle: dict[str, Any], pdf: bytes, keys: dict[str, str], tsa_roots: li
             _evidence_hash(json.loads(evidence_raw or b"{}")) == bundle["evidence_hash"],
             "the evidence inside the PDF matches the signed evidence hash",
         )
+
+
+def _certs(pem: str) -> list:
+    from pyhanko.keys import load_certs_from_pemder_data
+
+    return list(load_certs_from_pemder_data(pem.encode()))
 
 
 def _embedded(reader) -> list[tuple[str, bytes]]:

@@ -189,3 +189,18 @@ def test_once_the_authoritys_certificate_expired_the_seal_says_so(sealing, docum
     sealed = seal_pdf(document, reason="test")
     check = check_seal(sealed, at=sealing.seal_not_after + timedelta(days=4000))  # the authority's is 10 years
     assert not check.ok and check.problem == f"The seal's timestamp cannot be relied on: {EXPIRED_AUTHORITY}."
+
+
+def test_after_the_seal_is_renewed_pdfs_sealed_before_still_read_as_ours_once_listed(pki, settings, document):
+    from core.pdf import seal_credentials
+    from core.timestamps import local_tsa_paths
+
+    earlier_certificate = str(seal_credentials().cert_path)  # the self-signed seal of the default test settings
+    sealed_before = seal_pdf(document, reason="test")
+    use(pki, settings)  # the seal is replaced by a CA-issued one; the old authority stays trusted
+    settings.EVIDENCE_TSA_TRUST_ROOTS = [str(pki.root), str(local_tsa_paths()[1])]
+    assert check_seal(sealed_before).problem == "The seal was not made by this service."
+    settings.SEAL_PREVIOUS_CERTS = [earlier_certificate]
+    check = check_seal(sealed_before)
+    assert check.ok and check.timestamped_at is not None, check.problem
+    assert check_seal(seal_pdf(document, reason="test")).ok  # and the new seal's PDFs verify beside them
