@@ -1,7 +1,11 @@
 """Permissions-Policy and an enforced strict Content-Security-Policy on every response; HTML pages for someone
 signed in are never stored by any cache."""
 
+import re
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -76,3 +80,23 @@ def test_error_pages_json_and_redirects_carry_the_policy_too(client):
     assert forbidden.status_code in (403, 404) and policy_of(forbidden) == STRICT_POLICY
     # The Permissions-Policy is still sent beside it (core.security_headers).
     assert "camera=()" in forbidden["Permissions-Policy"]
+
+
+INLINE = re.compile(
+    r"""style=|<style|<script(?![^>]*\ssrc=)[^>]*>|\son[a-z]+\s*=|(?:href|src|action)\s*=\s*["']?\s*javascript:""",
+    re.IGNORECASE,
+)
+
+
+def test_no_served_template_has_an_inline_style_script_or_handler():
+    # What the policy would refuse, found before a browser does. Emails and PDFs are never served as pages:
+    # mail clients need inline styles and WeasyPrint renders the PDFs' own.
+    templates = Path(settings.BASE_DIR) / "templates"
+    served = [
+        path
+        for path in templates.rglob("*.html")
+        if path.relative_to(templates).parts[0] != "pdf" and "email" not in path.relative_to(templates).parts
+    ]
+    assert len(served) > 100
+    found = {str(path.relative_to(templates)): INLINE.findall(path.read_text()) for path in served}
+    assert {name: hits for name, hits in found.items() if hits} == {}
