@@ -88,6 +88,19 @@ class Invitee:
     title: str = ""
 
 
+def _invitees_checked(invitees: Sequence[Invitee]) -> list[Invitee]:
+    """The invitees cleaned, or a ValidationError for the first with a problem (naming whom, in a batch)."""
+    cleaned = []
+    for invitee in invitees:
+        checked, errors = _invitee_cleaned(invitee)
+        if errors:
+            if len(invitees) > 1:
+                errors = {f: [f"{checked.email or checked.full_name}: {m}" for m in ms] for f, ms in errors.items()}
+            raise ValidationError(errors)
+        cleaned.append(checked)
+    return cleaned
+
+
 def _invitee_cleaned(invitee: Invitee) -> tuple[Invitee, dict[str, list[str]]]:
     """The invitee with name and email cleaned, and what is wrong with them (by argument name)."""
     email = (invitee.email or "").strip().lower()
@@ -169,14 +182,7 @@ def invitations_create_batch(
     queued once the transaction commits. An invitee who already has the role from that date (or is
     listed twice) is left alone. Returns one result an invitee, in order.
     """
-    cleaned = []
-    for invitee in invitees:
-        checked, errors = _invitee_cleaned(invitee)
-        if errors:
-            if len(invitees) > 1:
-                errors = {f: [f"{checked.email or checked.full_name}: {m}" for m in ms] for f, ms in errors.items()}
-            raise ValidationError(errors)
-        cleaned.append(checked)
+    cleaned = _invitees_checked(invitees)
     for organisation, kind in {(i.organisation, i.kind) for i in cleaned}:
         invitation_check_permission(invited_by=invited_by, organisation=organisation, kind=kind)
     if not cleaned:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -541,36 +541,20 @@ def roles_add_batch(*, actor: Person | None, grants: Sequence[RoleGrant], via: s
     _check_via(via)
     if not grants:
         return []
-    if actor is not None:
-        refusals = {(g.kind, g.organisation.pk): _grant_refusal(actor, g.kind, g.organisation) for g in grants}
-        refused = next((message for message in refusals.values() if message), "")
-        if refused:
-            raise PermissionDenied(refused)
+    _check_may_grant(actor, grants)
     people = [grant.person for grant in grants]
     assert all(person is not None for person in people), "a role is given to someone saved"
     # Two requests adding the same role one after the other, not side by side.
     Person.objects.select_for_update().filter(pk__in={person.pk for person in people}).exists()  # type: ignore[union-attr]
     held = _same_roles((p.pk for p in people), (g.organisation.pk for g in grants), (g.kind for g in grants))  # type: ignore[union-attr]
     many, roles = len(grants) > 1, []
-    for grant in grants:
+    for given in grants:
+        grant = replace(given, title=_clean_text(given.title), appointed_by=_clean_text(given.appointed_by))
         person: Person = grant.person  # type: ignore[assignment]
-        title, appointed_by = _clean_text(grant.title), _clean_text(grant.appointed_by)
         key = (person.pk, grant.organisation.pk, grant.kind)
         errors = _role_add_errors(grant, held=held[key], who=person)
         _many_errors(errors, person, many).raise_any()
-        assert grant.starts_on is not None  # a grant without a start date is refused above
-        role = Role(
-            person=person,
-            organisation=grant.organisation,
-            kind=grant.kind,
-            starts_on=grant.starts_on,
-            ends_on=grant.ends_on,
-            title=title,
-            category=grant.category,
-            appointed_by=appointed_by,
-            term_ends_on=grant.term_ends_on,
-        )
-        role.clean()
+        role = _unsaved_role(grant, person)
         held[key].append(role)  # a later grant in the batch meets this one
         roles.append(role)
     try:
@@ -581,6 +565,33 @@ def roles_add_batch(*, actor: Person | None, grants: Sequence[RoleGrant], via: s
     roles_started.send(sender=Role, roles=roles)
     audit_entries_record_batch([_granted_entry(actor, role, via) for role in roles])
     return roles
+
+
+def _check_may_grant(actor: Person | None, grants: Sequence[RoleGrant]) -> None:
+    """PermissionDenied, saying why, if the actor may not grant one of the roles (asked once a kind and place)."""
+    if actor is None:
+        return
+    refusals = {(g.kind, g.organisation.pk): _grant_refusal(actor, g.kind, g.organisation) for g in grants}
+    refused = next((message for message in refusals.values() if message), "")
+    if refused:
+        raise PermissionDenied(refused)
+
+
+def _unsaved_role(grant: RoleGrant, person: Person) -> Role:
+    assert grant.starts_on is not None  # a grant without a start date is refused before
+    role = Role(
+        person=person,
+        organisation=grant.organisation,
+        kind=grant.kind,
+        starts_on=grant.starts_on,
+        ends_on=grant.ends_on,
+        title=grant.title,
+        category=grant.category,
+        appointed_by=grant.appointed_by,
+        term_ends_on=grant.term_ends_on,
+    )
+    role.clean()
+    return role
 
 
 def _granted_entry(actor: Person | None, role: Role, via: str) -> AuditEntry:
@@ -854,27 +865,8 @@ def people_record_leaver_batch(
     if not people:
         return {}
     Person.objects.select_for_update().filter(pk__in=[person.pk for person in people]).exists()
-    errors = Errors()
-    _check_date(errors, "ends_on", ends_on)
-    reason = _clean_text(reason)
-    if not reason:
-        errors.add("reason", "Say why they are leaving (for example: resigned, retired, contract ended).")
-    _check_length(errors, "reason", reason, MAX_END_REASON, "reason")
-    errors.raise_any()
-    held: dict[int, list[Role]] = defaultdict(list)
-    for role in _held_within((person.pk for person in people), within, ends_on):
-        held[role.person_id].append(role)
-    for person in people:
-        if not held[person.pk]:
-            raise ValidationError(
-                {"ends_on": [f"{person.full_name} holds no role at {within.name} on {_day(ends_on)}."]}
-            )
-        refused = [role for role in held[person.pk] if actor is not None and not can_change_role(actor, role)]
-        if refused:
-            raise PermissionDenied(
-                f"Only an admin can end {person.full_name}'s role as {role_label(refused[0].kind).lower()} "
-                f"at {refused[0].organisation.name}."
-            )
+    reason = _leaving_reason_checked(ends_on, reason)
+    held = _leavers_roles(actor, people, within, ends_on)
     locked = _locked_roles(role for roles in held.values() for role in roles)
     befores = {person.pk: [_role_facts(role) for role in held[person.pk]] for person in people}
     ended = {
@@ -891,6 +883,38 @@ def people_record_leaver_batch(
         ]
     )
     return result
+
+
+def _leaving_reason_checked(ends_on: date, reason: str) -> str:
+    errors = Errors()
+    _check_date(errors, "ends_on", ends_on)
+    reason = _clean_text(reason)
+    if not reason:
+        errors.add("reason", "Say why they are leaving (for example: resigned, retired, contract ended).")
+    _check_length(errors, "reason", reason, MAX_END_REASON, "reason")
+    errors.raise_any()
+    return reason
+
+
+def _leavers_roles(
+    actor: Person | None, people: Sequence[Person], within: Organisation, ends_on: date
+) -> dict[int, list[Role]]:
+    """The roles each leaver's date ends (one query); refused if someone holds none or one the actor cannot end."""
+    held: dict[int, list[Role]] = defaultdict(list)
+    for role in _held_within((person.pk for person in people), within, ends_on):
+        held[role.person_id].append(role)
+    for person in people:
+        if not held[person.pk]:
+            raise ValidationError(
+                {"ends_on": [f"{person.full_name} holds no role at {within.name} on {_day(ends_on)}."]}
+            )
+        refused = [role for role in held[person.pk] if actor is not None and not can_change_role(actor, role)]
+        if refused:
+            raise PermissionDenied(
+                f"Only an admin can end {person.full_name}'s role as {role_label(refused[0].kind).lower()} "
+                f"at {refused[0].organisation.name}."
+            )
+    return held
 
 
 def _leaver_entry(
