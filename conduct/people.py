@@ -15,6 +15,12 @@ A role's end date is the last day it is held (``Role.objects.current`` counts it
 sends ``conduct.signals.roles_ended``; acknowledgements closes what the person owed through it
 from the day after (no reminders, not counted as owed), unless another role they still hold
 owes the same code.
+
+The services that change people and roles have a batch form for the roster sync
+(``people_details_update_batch``, ``roles_add_batch``, ``roles_update_batch``, ``roles_end_batch``,
+``people_record_leaver_batch``): every item checked first with the same helpers, then bulk statements,
+the same rows and audit entries, in a number of queries that does not grow with the items. The
+one-at-a-time service is its batch of one, so each rule has one implementation.
 """
 
 from __future__ import annotations
