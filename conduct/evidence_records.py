@@ -70,8 +70,3 @@ AUDIT_LOG_ENTRY = EvidenceType("conduct.auditlogentry", _entry_public, _entry_pe
 def adoption_chain(adoption: Adoption) -> None:
     """Sign and chain a saved adoption in its board's chain (the last step of ``adoption_record``)."""
     chain_append(adoption.board_id, [(ADOPTION, adoption)])
-
-
-def audit_log_entry_chain(entry: AuditLogEntry) -> None:
-    """Sign and chain an officer's audit entry in its organisation's chain."""
-    chain_append(entry.organisation_id or OPERATOR_CHAIN, [(AUDIT_LOG_ENTRY, entry)])
