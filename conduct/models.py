@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from conduct.content import content_hash as compute_content_hash
 from conduct.content import version_content
+from conduct.section_names import section_names
 from core.canonical import new_verification_code
 from core.display import long_date
 from core.models import AppendOnly, AppendOnlyQuerySet
@@ -700,6 +701,13 @@ class Section(LockedContent):
 
     def __str__(self) -> str:
         return " ".join(part for part in (self.number, self.title) if part) or f"Section {self.position}"
+
+    @property
+    def display_name(self) -> str:
+        """The section's name on its own pages, by the one rule (conduct.section_names): an untitled section is
+        named by its place, which takes one query for its version's headings."""
+        headings = list(Section.objects.filter(version_id=self.version_id).order_by("position").only("number", "title"))
+        return section_names(headings)[[heading.pk for heading in headings].index(self.pk)]
 
     def _version_status(self) -> str:
         return CodeVersion.objects.filter(pk=self.version_id).values_list("status", flat=True).first() or "draft"

@@ -86,3 +86,22 @@ def test_the_demo_governance_codes_draft_names_its_opening_and_closing_sections_
     assert f'id="h-{closing.key}">Closing text</h2>' in html
     assert "Introduction and closing text" not in html
     assert 'Remove<span class="visually-hidden"> “Closing text”</span>' in html
+
+
+@pytest.mark.django_db
+def test_a_sections_own_pages_name_it_by_the_same_rule(demo, client):
+    clerk = Person.objects.get(email="clerk@llt.example")
+    code = Code.objects.get(slug="llt-governance-code-of-conduct")
+    draft = draft_start(code=code, created_by=clerk)
+    closing = draft.ordered_sections()[-1]
+    client.force_login(clerk)
+    where = {"slug": code.slug, "pk": draft.pk, "section_id": closing.pk}
+    assert (
+        "Edit the section “Closing text”" in client.get(reverse("conduct:section_edit", kwargs=where)).content.decode()
+    )
+    assert "in “Closing text”" in client.get(reverse("conduct:clause_add", kwargs=where)).content.decode()
+    assert (
+        "Remove the section “Closing text”?"
+        in client.get(reverse("conduct:section_remove", kwargs=where)).content.decode()
+    )
+    assert closing.display_name == "Closing text" and draft.ordered_sections()[0].display_name == "Introduction"
