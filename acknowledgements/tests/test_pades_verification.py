@@ -78,6 +78,27 @@ def test_verify_evidence_reports_an_anchor_from_an_untrusted_authority(staff, se
     assert rogue.digest[:12] in findings[0].item
 
 
+def test_verify_evidence_validates_the_newest_seals_and_reports_an_untrusted_timestamp(staff, served_pki, settings):
+    from acknowledgements.models import SealedPdf
+    from acknowledgements.tests.factories import owing
+
+    use(served_pki, settings)
+    issued(staff)
+    report = evidence_check()
+    assert report.counts["seals"] == 1 and [f for f in report.findings if f.kind == "seal"] == []
+    use(served_pki, settings, tsa="rogue-tsa")
+    rogue_ack, _ = issued(owing(name="Elm Trust", full_name="Grace Hopper"))
+    report = evidence_check()
+    rogue_record = SealedPdf.objects.get(acknowledgement=rogue_ack)
+    assert report.counts["seals"] == 2
+    assert [(f.item, f.problem) for f in report.findings if f.kind == "seal"] == [
+        (
+            f"seal of stored PDF {rogue_record.pk} ({rogue_record.file.name})",
+            f"The seal's timestamp cannot be relied on: {UNTRUSTED_AUTHORITY}.",
+        )
+    ]
+
+
 def test_the_public_page_says_when_its_latest_anchor_is_from_an_untrusted_authority(
     staff, served_pki, settings, client
 ):
