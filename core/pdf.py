@@ -301,25 +301,27 @@ def _seal_pdf(pdf: bytes, *, reason: str) -> bytes:
     """PAdES B-LT: the seal, the authority's timestamp of it (B-T), then the validation data (B-LT).
 
     Each step that needs the outside world degrades instead of failing, because a PDF is never refused for it:
-    an authority that is down or slow (EVIDENCE_TSA_TIMEOUT) gives a seal without a timestamp (B-B, the chain
-    anchors still date the record); revocation data that cannot be fetched gives B-T without the DSS. Both are
-    logged. The self-signed development seal has no revocation endpoints: its DSS holds the certificates alone.
+    an authority that is down or slow (EVIDENCE_TSA_TIMEOUT), or none configured, gives a seal without a timestamp
+    (B-B, still with its validation data; the chain anchors still date the record); revocation data that cannot
+    be fetched gives no DSS. Both are logged. The self-signed development seal has no revocation endpoints: its
+    DSS holds the certificates alone.
     """
     from core.timestamps import timestamper
 
     log = logging.getLogger(__name__)
+    signed = None
     if (tsa := timestamper()) is not None:
         try:
             signed = _sign(pdf, reason, tsa)
         except Exception as exc:  # noqa: BLE001 - whatever the authority or the network did
             log.warning("Sealing without a timestamp: the authority failed (%s)", exc)
-            return _sign(pdf, reason, None)
-        try:
-            return _embed_validation_data(signed)
-        except Exception as exc:  # noqa: BLE001 - a revocation server down, or a chain that does not validate
-            log.warning("Sealing without validation data (B-T, not B-LT): %s", exc)
-            return signed
-    return _sign(pdf, reason, None)
+    if signed is None:
+        signed = _sign(pdf, reason, None)
+    try:
+        return _embed_validation_data(signed)
+    except Exception as exc:  # noqa: BLE001 - a revocation server down, or a chain that does not validate
+        log.warning("Sealing without validation data (no DSS, not B-LT): %s", exc)
+        return signed
 
 
 def _sign(pdf: bytes, reason: str, tsa) -> bytes:

@@ -204,3 +204,18 @@ def test_after_the_seal_is_renewed_pdfs_sealed_before_still_read_as_ours_once_li
     check = check_seal(sealed_before)
     assert check.ok and check.timestamped_at is not None, check.problem
     assert check_seal(seal_pdf(document, reason="test")).ok  # and the new seal's PDFs verify beside them
+
+
+def test_with_no_authority_the_seal_still_carries_its_validation_data_and_is_valid_until_it_expires(
+    sealing, settings, document
+):
+    settings.EVIDENCE_TSA_URL = ""  # production with no authority configured: B-B
+    sealed = seal_pdf(document, reason="test")
+    dss = dss_of(sealed)
+    assert dss["present"] and dss["ocsps"] and "Test timestamp authority" not in names(dss["other_certs"])
+    check = check_seal(sealed)
+    assert check.ok and check.timestamped_at is None, check.problem
+    later = check_seal(sealed, at=sealing.seal_not_after + timedelta(days=1))
+    assert later.problem == (
+        "The seal's certificate has expired and the seal carries no timestamp to show it was made before then."
+    )
