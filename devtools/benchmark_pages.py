@@ -42,6 +42,7 @@ from urllib.parse import urlencode
 
 import dj_database_url
 from django.conf import settings
+from django.core.management.base import OutputWrapper
 from django.db import connections
 from django.db.models import Count, Exists, OuterRef
 from django.test import Client
@@ -576,6 +577,26 @@ def measure_sizes(
     for size in prepared:
         measure_signing(size, port, concurrent=concurrent, stdout=stdout, with_exports=with_exports)
     return [size.result for size in prepared]
+
+
+def signing_only(
+    label: str, database_url: str, *, port: int = 8310, signers: int = 20, concurrent: int = 200, stdout=None
+) -> SizeResult:
+    """Only the signing measurements of one database (one signer at a time, then ``concurrent`` at once), without
+    the page rounds: ``manage.py shell -c "from devtools.benchmark_pages import signing_only; signing_only(…)"``.
+    Prints the signing figures and the load average before and after; returns the size's result."""
+    out = stdout or OutputWrapper(sys.stdout)
+    load_before = os.getloadavg()[0]
+    with restored_database():
+        prepared = prepare_size(
+            label, database_url, prefix="scale", readers=1, signers=signers, concurrent=concurrent, stdout=out
+        )
+        measure_signing(prepared, port, concurrent=concurrent, stdout=out, with_exports=False)
+    result = prepared.result
+    out.write(f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}")
+    out.write(f"one at a time: {result.sign}")
+    out.write(f"at once: {result.concurrent}")
+    return result
 
 
 def exports(found: Subjects, runs: int = 3) -> dict[str, float]:
