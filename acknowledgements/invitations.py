@@ -189,7 +189,13 @@ def invitations_create_batch(
         return []
     people, created = _people_for(cleaned)
     # The INVITED events below may be covered by a signature being made now (``hold_person_evidence``).
-    Person.objects.select_for_update(no_key=True).filter(pk__in=[p.pk for p in people.values()]).exists()
+    # Every row held (a list, not exists(), whose LIMIT 1 would hold one).
+    list(
+        Person.objects.select_for_update(no_key=True)
+        .filter(pk__in=[p.pk for p in people.values()])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     present = _roles_present(cleaned, people)
     grants = []
     for invitee in cleaned:

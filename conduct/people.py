@@ -133,6 +133,13 @@ def _locked_person(person: Person) -> Person:
     return Person.objects.select_for_update().get(pk=person.pk)
 
 
+def _lock_people(person_ids: Iterable[int]) -> None:
+    """Hold these people's rows until the transaction ends: every row (not ``exists()``, whose LIMIT 1 locks one)."""
+    # In primary-key order, so two batches over the same people queue behind each other instead of deadlocking.
+    people = Person.objects.select_for_update().filter(pk__in=set(person_ids)).order_by("pk")
+    list(people.values_list("pk", flat=True))
+
+
 def _locked_role(role: Role) -> Role:
     return Role.objects.select_for_update(of=("self",)).select_related("organisation", "person").get(pk=role.pk)
 
@@ -551,7 +558,7 @@ def roles_add_batch(*, actor: Person | None, grants: Sequence[RoleGrant], via: s
     people = [grant.person for grant in grants]
     assert all(person is not None for person in people), "a role is given to someone saved"
     # Two requests adding the same role one after the other, not side by side.
-    Person.objects.select_for_update().filter(pk__in={person.pk for person in people}).exists()  # type: ignore[union-attr]
+    _lock_people(person.pk for person in people)  # type: ignore[union-attr]
     held = _same_roles((p.pk for p in people), (g.organisation.pk for g in grants), (g.kind for g in grants))  # type: ignore[union-attr]
     many, roles = len(grants) > 1, []
     for given in grants:
@@ -870,7 +877,7 @@ def people_record_leaver_batch(
         raise PermissionDenied(f"You cannot record leavers at {within.name}.")
     if not people:
         return {}
-    Person.objects.select_for_update().filter(pk__in=[person.pk for person in people]).exists()
+    _lock_people(person.pk for person in people)
     reason = _leaving_reason_checked(ends_on, reason)
     held = _leavers_roles(actor, people, within, ends_on)
     locked = _locked_roles(role for roles in held.values() for role in roles)
