@@ -155,7 +155,8 @@ def test_the_sign_post_does_not_build_the_reading_page(two_governors, client_for
     # their own on SQLite). 12 in production on PostgreSQL. Work added to the signature's transaction adds here.
     in_production = 12 if connection.vendor == "postgresql" else 13
     assert len(sql) == in_production + 2, sql
-    assert sum(sql.startswith("SAVEPOINT") for sql in sql) == 1  # the test's, around the service's transaction
+    # One savepoint: the test's, around the service's transaction (the acknowledgement has none of its own).
+    assert sum(statement.startswith("SAVEPOINT") for statement in sql) == 1
     outbox = OutgoingEmail.objects.get(acknowledgement=ack, kind=EmailKind.RECEIPT)
     assert outbox.status == EmailStatus.PENDING and outbox.to_address == who.person.email
     assert EvidenceLink.objects.filter(record_type="acknowledgements.acknowledgement", record_id=ack.pk).count() == 1
