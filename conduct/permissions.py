@@ -539,6 +539,19 @@ def people_managed_q(user: Person, role_field: str = "roles") -> Q:
     return scope_q(user, Action.MANAGE_PEOPLE, f"{role_field}__organisation")
 
 
+ERASED_EMAIL_DOMAIN = "erased.invalid"  # RFC 2606: can never be delivered to
+
+
+def erased_email(person_id: int) -> str:
+    """The address ``privacy.erasure`` gives a person whose personal data it erased."""
+    return f"erased-{person_id}@{ERASED_EMAIL_DOMAIN}"
+
+
+def is_erased_person(person: Person) -> bool:
+    """Their personal data was erased: nobody may write a name, address, account or role back onto the record."""
+    return person.email == erased_email(person.pk)
+
+
 def can_view_person(user: Person, person: Person) -> bool:
     """Sees a person's page (details, roles, records, audit trail): themselves, and those who manage them."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -555,6 +568,8 @@ def can_change_person(user: Person, person: Person) -> bool:
     a platform operator only by another. Nobody deactivates themselves (``can_deactivate_person``).
     """
     if not can_view_person(user, person) or (user.pk == person.pk and not user.is_superuser):
+        return False
+    if is_erased_person(person):
         return False
     if user.is_superuser:
         return True
@@ -697,8 +712,10 @@ def people_changeable_by(user: Person, person_ids: set[int]) -> set[int]:
     """
     if not person_ids or not getattr(user, "is_authenticated", False) or not user.is_active:
         return set()
+    erased = Q(email__endswith=f"@{ERASED_EMAIL_DOMAIN}")
     if user.is_superuser:
-        return set(person_ids)
+        candidates = Person.objects.filter(pk__in=person_ids).filter(erased)
+        return set(person_ids) - {person.pk for person in candidates if is_erased_person(person)}
     managed = set(
         Role.objects.filter(person_id__in=person_ids)
         .filter(scope_q(user, Action.MANAGE_PEOPLE, "organisation"))
@@ -708,7 +725,7 @@ def people_changeable_by(user: Person, person_ids: set[int]) -> set[int]:
         Role.objects.current()
         .filter(person_id__in=managed, kind__in=OFFICER_ROLE_KINDS)
         .values_list("person_id", flat=True)
-    ) | set(Person.objects.filter(pk__in=managed, is_superuser=True).values_list("pk", flat=True))
+    ) | set(Person.objects.filter(pk__in=managed).filter(Q(is_superuser=True) | erased).values_list("pk", flat=True))
     changeable = managed - special - {user.pk}
     for person in Person.objects.filter(pk__in=(managed & special) - changeable):
         if can_change_person(user, person):

@@ -35,6 +35,7 @@ from conduct.permissions import (
     can_deactivate_person,
     can_export_gias,
     can_view_person,
+    is_erased_person,
     manages_people,
     organisations_managed_by,
     people_directory_organisations,
@@ -203,7 +204,8 @@ def person_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "roles": roles,
             "may_change": changeable,
             "may_deactivate": changeable and can_deactivate_person(request.user, person),
-            "may_add_role": bool(role_kinds_grantable(request.user, organisations_managed_by(request.user))),
+            "may_add_role": not is_erased_person(person)
+            and bool(role_kinds_grantable(request.user, organisations_managed_by(request.user))),
             "may_record_leaver": any(may for _role, may in roles) and any(role.ends_on is None for role in data.roles),
             "reads_audit_log": reads_audit_log(request.user),
             "today": timezone.localdate(),
@@ -216,7 +218,10 @@ def person_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def person_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     person = _person(request, pk, can_change_person)
-    form = forms.PersonDetailsForm(request.POST or None, initial={"full_name": person.full_name, "email": person.email})
+    form = forms.PersonDetailsForm(
+        request.POST if request.method == "POST" else None,
+        initial={"full_name": person.full_name, "email": person.email},
+    )
     if request.method == "POST" and form.is_valid():
         old_email = person.email
         done, updated = _apply(
@@ -263,10 +268,13 @@ def role_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     person = _person(request, pk, can_view_person)
     organisations = organisations_managed_by(request.user)
     kinds = role_kinds_grantable(request.user, organisations)
-    if not kinds or person.pk == request.user.pk and not request.user.is_superuser:
+    if not kinds or person.pk == request.user.pk and not request.user.is_superuser or is_erased_person(person):
         raise Http404("You cannot add roles to this person.")
     form = forms.RoleAddForm(
-        request.POST or None, organisations=organisations, kinds=kinds, initial={"starts_on": timezone.localdate()}
+        request.POST if request.method == "POST" else None,
+        organisations=organisations,
+        kinds=kinds,
+        initial={"starts_on": timezone.localdate()},
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -296,7 +304,9 @@ def role_add_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def role_end_view(request: AuthenticatedHttpRequest, pk: int, role_pk: int) -> HttpResponse:
     role = _role(request, pk, role_pk)
-    form = forms.RoleEndForm(request.POST or None, initial={"ends_on": timezone.localdate()})
+    form = forms.RoleEndForm(
+        request.POST if request.method == "POST" else None, initial={"ends_on": timezone.localdate()}
+    )
     if request.method == "POST" and form.is_valid():
         done, _ = _apply(
             form,
@@ -317,7 +327,7 @@ def role_end_view(request: AuthenticatedHttpRequest, pk: int, role_pk: int) -> H
 @login_required
 def role_edit_view(request: AuthenticatedHttpRequest, pk: int, role_pk: int) -> HttpResponse:
     role = _role(request, pk, role_pk)
-    form = forms.RoleGovernanceForm.for_role(role, request.POST or None)
+    form = forms.RoleGovernanceForm.for_role(role, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         done, _ = _apply(
@@ -344,7 +354,7 @@ def role_move_view(request: AuthenticatedHttpRequest, pk: int, role_pk: int) -> 
     organisations = organisations_managed_by(request.user)
     kinds = role_kinds_grantable(request.user, organisations)
     form = forms.MoveForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         organisations=organisations,
         kinds=kinds,
         initial={"on": timezone.localdate(), "kind": role.kind, "title": role.title},
@@ -384,7 +394,9 @@ def person_leaver_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
     paths = list(held_in.values_list("organisation__path", flat=True))
     ids = {pk for path in paths for pk in Organisation(path=path).ancestor_ids()}
     organisations = organisations.filter(pk__in=ids)
-    form = forms.LeaverForm(request.POST or None, organisations=organisations, initial={"ends_on": today})
+    form = forms.LeaverForm(
+        request.POST if request.method == "POST" else None, organisations=organisations, initial={"ends_on": today}
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         done, ended = _apply(

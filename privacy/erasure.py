@@ -28,7 +28,7 @@ from acknowledgements.models import Acknowledgement, AuditEvent, Declaration, In
 from conduct.audit import audit_log_record
 from conduct.evidence_records import ADOPTION, AUDIT_LOG_ENTRY
 from conduct.models import Adoption, AuditAction, AuditLogEntry, Organisation, Person, Role, root_id
-from conduct.permissions import can_erase_person
+from conduct.permissions import ERASED_EMAIL_DOMAIN, can_erase_person, erased_email, is_erased_person
 from core.evidence_chain import ERASED
 from core.models import EvidenceSalt, Tombstone
 from privacy.models import ErasureBasis, ErasurePermit, ErasureRecord, LegalHold
@@ -37,7 +37,7 @@ BASIS_RETENTION_ENDED = ErasureBasis.RETENTION_ENDED.value
 BASIS_ERASURE_REQUEST = ErasureBasis.ERASURE_REQUEST.value
 BASES = (BASIS_RETENTION_ENDED, BASIS_ERASURE_REQUEST)
 REASON_MAX: int = ErasureRecord._meta.get_field("reason").max_length or 500
-ERASED_DOMAIN = "erased.invalid"  # RFC 2606: can never be delivered to
+ERASED_DOMAIN = ERASED_EMAIL_DOMAIN
 
 
 class ErasureRefused(Exception):
@@ -48,12 +48,8 @@ def erased_name(person_id: int) -> str:
     return f"Erased person {person_id}"
 
 
-def erased_email(person_id: int) -> str:
-    return f"erased-{person_id}@{ERASED_DOMAIN}"
-
-
 def is_erased(person: Person) -> bool:
-    return person.email == erased_email(person.pk)
+    return is_erased_person(person)
 
 
 # ---------------------------------------------------------------------------
@@ -293,7 +289,10 @@ def _other_rows_blank(person: Person, old_name: str, old_email: str) -> None:
 
     OutgoingEmail.objects.filter(person=person).update(to_address=erased_email(person.pk), last_error="")
     ReminderLog.objects.filter(recipient=person).update(last_error="", note="")
-    ExternalIdentity.objects.filter(person=person).update(user_name="", attributes={})
+    # The provider's ids are the person's too, and a later SCIM write or roster row carrying them would
+    # otherwise match the erased record and write their name and address back: they go, so the provider
+    # meets a new person if it sends them again.
+    ExternalIdentity.objects.filter(person=person).delete()
     ReportJob.objects.filter(requested_by=person).exclude(file="").update(file="", file_name="")
     mentions = Q(object_repr__icontains=old_email) | Q(change_message__icontains=old_email)
     if old_name.strip():
