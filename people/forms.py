@@ -216,7 +216,8 @@ class AuditForm(forms.Form):
     action = forms.ChoiceField(label="Action", required=False)
     actor = forms.CharField(label="Done by (name or email)", max_length=MAX_SEARCH, required=False)
     person = forms.CharField(label="About (name or email)", max_length=MAX_SEARCH, required=False)
-    subject = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    # An id a 64-bit primary key can hold: a longer number is a bad link, not a database error.
+    subject = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)
     organisation = forms.ModelChoiceField(
         queryset=Organisation.objects.none(),
         required=False,

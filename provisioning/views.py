@@ -46,7 +46,7 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 def tokens_page(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     organisation = _organisation(request, slug)
-    form = TokenCreateForm(request.POST or None)
+    form = TokenCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             created = token_create(actor=request.user, organisation=organisation, name=form.cleaned_data["name"])
@@ -85,7 +85,7 @@ def token_revoke_view(request: AuthenticatedHttpRequest, slug: str, pk: int) -> 
 @login_required
 def roster_upload(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     organisation = _organisation(request, slug)
-    form = RosterUploadForm(request.POST or None, request.FILES or None)
+    form = RosterUploadForm(request.POST if request.method == "POST" else None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["file"]
         try:
