@@ -40,6 +40,7 @@ from conduct.permissions import (
     organisations_managed_by,
     people_directory_organisations,
     reads_audit_log,
+    reviews_retention,
     role_kinds_grantable,
 )
 from core.downloads import as_attachment
@@ -141,6 +142,7 @@ def directory_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             "gias_form": forms.GiasForm(boards=boards_for_gias(request.user)),
             "has_boards": boards_for_gias(request.user).exists(),
             "reads_audit_log": reads_audit_log(request.user),
+            "reviews_retention": reviews_retention(request.user),
             "today": timezone.localdate(),
         },
         status=200 if not form.is_bound or form.is_valid() else 400,

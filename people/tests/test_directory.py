@@ -138,3 +138,13 @@ def test_a_formula_in_a_name_is_neutralised_in_the_export(world, client_for):
     response = client_for(world.trust_admin).get(reverse("people:export", args=["csv"]), {"q": "hyperlink"})
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     assert "'=HYPERLINK(1)" in text
+
+
+def test_admins_find_the_retention_page_from_the_directory_and_clerks_do_not(world, client_for):
+    retention = reverse("privacy:retention")
+    assert retention in client_for(world.trust_admin).get(URL).content.decode()
+    assert retention in client_for(world.school_admin).get(URL).content.decode()
+    assert retention not in client_for(world.clerk).get(URL).content.decode()
+    # The link leads somewhere the admin may go, and nowhere the clerk may.
+    assert client_for(world.trust_admin).get(retention).status_code == 200
+    assert client_for(world.clerk).get(retention).status_code == 404
