@@ -344,6 +344,8 @@ def evidence_chain_backfill() -> int:
     pending = []
     for spec in EVIDENCE_TYPES:
         linked = set(EvidenceLink.objects.filter(record_type=spec.label).values_list("record_id", flat=True))
+        # Signed and waiting for the sequencer: chained by it, never a second time here.
+        linked |= set(ChainQueue.objects.filter(record_type=spec.label).values_list("record_id", flat=True))
         model = _model(spec)
         related = {
             ACKNOWLEDGEMENT.label: [],

@@ -13,7 +13,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from acknowledgements.evidence_records import ACKNOWLEDGEMENT
-from acknowledgements.integrity import evidence_check, record_evidence
+from acknowledgements.integrity import evidence_chain_backfill, evidence_check, record_evidence
 from acknowledgements.models import Acknowledgement
 from acknowledgements.reconcile import sweep_evidence_chain
 from acknowledgements.signing import acceptance_statement, acknowledgement_sign
@@ -180,3 +180,15 @@ def test_a_queued_entry_changed_before_it_is_chained_is_caught():
     assert any("signature is not valid" in problem for problem in evidence.problems)
     assert any("no longer matches what was signed (content_hash)" in problem for problem in evidence.problems)
     assert not evidence_check().ok
+
+
+def test_the_backfill_leaves_queued_entries_to_the_sequencer():
+    needs_postgresql()
+    school, (first, second), version = school_owing(2)
+    sign_now(first, version)
+    with HeadHolder(school.pk):
+        ack = sign_now(second, version).acknowledgement
+    evidence_chain_backfill()
+    assert not EvidenceLink.objects.filter(record_type="acknowledgements.acknowledgement", record_id=ack.pk).exists()
+    assert chain_drain(school.pk) == 2  # the drain does not meet an entry the backfill made meanwhile
+    assert evidence_check().ok and not ChainQueue.objects.exists()
