@@ -295,8 +295,11 @@ def search_request(model: type[Any], params: dict[str, Any]) -> Any:
     return search.model_validate(wanted, scim_ctx=Context.SEARCH_REQUEST, scim_policy=SCIM_POLICY)
 
 
+MAX_START_INDEX = 2**62  # beyond any list; a larger startIndex would overflow the database's OFFSET (a 500)
+
+
 def _page(request: Any) -> Page:
-    start = max(1, request.start_index or 1)
+    start = min(max(1, request.start_index or 1), MAX_START_INDEX)
     count = MAX_RESULTS if request.count is None else max(0, min(request.count, MAX_RESULTS))
     return Page(start, count)
 

@@ -23,6 +23,7 @@ from scim2_models import (
     Context,
     Error,
     InvalidSyntaxException,
+    InvalidValueException,
     ListResponse,
     NotFoundException,
     PatchOp,
@@ -90,10 +91,12 @@ def scim_endpoint(methods: tuple[str, ...]) -> Callable[[Handler], Handler]:
                         raise PayloadTooLargeException(detail="The request body is too large.") from None
                     try:
                         body = json.loads(raw.decode("utf-8")) if raw else None
-                    except (UnicodeDecodeError, ValueError):
+                    except (UnicodeDecodeError, ValueError, RecursionError):
                         raise InvalidSyntaxException(detail="The request body is not valid JSON.") from None
                     if not isinstance(body, dict):
                         raise InvalidSyntaxException(detail="The request body must be a JSON object.")
+                    if _has_nul(body):
+                        raise InvalidValueException(detail="Text in the request may not contain NUL characters.")
                 return view(request, token, body, *args, **kwargs)
             except SCIMException as exception:
                 return _error(exception.to_error())
@@ -108,6 +111,23 @@ def scim_endpoint(methods: tuple[str, ...]) -> Callable[[Handler], Handler]:
         return wrapped
 
     return decorate
+
+
+def _has_nul(body: Any) -> bool:
+    """A NUL anywhere in a JSON body: PostgreSQL stores it in neither text nor jsonb (a 500 if it got that far).
+
+    A loop, not recursion: the body may nest as deep as the JSON parser allowed.
+    """
+    pending = [body]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str) and "\x00" in value:
+            return True
+        if isinstance(value, dict):
+            pending += [*value.keys(), *value.values()]
+        elif isinstance(value, list):
+            pending += value
+    return False
 
 
 def _query(request: HttpRequest) -> dict[str, Any]:
