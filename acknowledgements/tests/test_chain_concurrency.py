@@ -14,9 +14,11 @@ from django.utils import timezone
 
 from acknowledgements.evidence_records import ACKNOWLEDGEMENT
 from acknowledgements.integrity import evidence_chain_backfill, evidence_check, record_evidence
+from acknowledgements.issuing import acknowledgement_pdf_issue
 from acknowledgements.models import Acknowledgement
 from acknowledgements.reconcile import sweep_evidence_chain
 from acknowledgements.signing import acceptance_statement, acknowledgement_sign
+from acknowledgements.verification import verify_code
 from conduct.tests.factories import CodeFactory, PersonFactory, RoleFactory, adopt, make_version, trust_tree
 from core.evidence_chain import PENDING_FOR, chain_drain
 from core.models import ChainHead, ChainQueue, EvidenceLink
@@ -142,12 +144,19 @@ def test_a_signer_who_finds_the_head_taken_is_queued_verifies_as_pending_and_is_
         report = evidence_check()
         assert report.ok, [finding.as_dict() for finding in report.findings]
         assert report.counts["waiting for their chain"] == 2
+    # /verify/ by code (its PDF issued meanwhile, chained at once: the head is free again) says it is pending.
+    acknowledgement_pdf_issue(acknowledgement_id=ack.pk, send_receipt=False)
+    verification = verify_code(ack.verification_code)
+    assert verification.verified, verification.reasons
+    assert any("waiting for its place in its organisation's evidence chain" in check for check in verification.checks)
     assert chain_drain(school.pk) == 2
     assert not ChainQueue.objects.exists()
     seqs = list(EvidenceLink.objects.filter(scope=school.pk).order_by("seq").values_list("seq", flat=True))
-    assert seqs == [1, 2, 3, 4]
+    assert seqs == [1, 2, 3, 4, 5, 6]  # the PDF's entry, and its event, went in before the queued pair
+    verification = verify_code(ack.verification_code)
+    assert verification.verified and not any("waiting" in check for check in verification.checks)
     assert (
-        ChainHead.objects.get(scope=school.pk).head_hash == EvidenceLink.objects.get(scope=school.pk, seq=4).link_hash
+        ChainHead.objects.get(scope=school.pk).head_hash == EvidenceLink.objects.get(scope=school.pk, seq=6).link_hash
     )
     assert record_evidence(ACKNOWLEDGEMENT, ack).link is not None
     report = evidence_check()
