@@ -50,7 +50,8 @@ class ErasureForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("basis") == ErasureBasis.ERASURE_REQUEST and not data.get("reason"):
+        # A reason refused for its length already has its message: it was given, so not "say what it is".
+        if data.get("basis") == ErasureBasis.ERASURE_REQUEST and not data.get("reason") and "reason" not in self.errors:
             self.add_error("reason", "Say what the erasure request is: who asked, when, and why it is valid.")
         return data
 

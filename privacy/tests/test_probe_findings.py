@@ -165,3 +165,16 @@ def test_an_unerased_persons_roles_are_untouched_by_the_rule():
     assert can_change_person(lookalike.admin, lookalike.person)
     assert people_changeable_by(lookalike.admin, {lookalike.person.pk}) == {lookalike.person.pk}
     assert Role.objects.filter(person=lookalike.person, starts_on=date(2020, 9, 1)).exists()
+
+
+def test_a_too_long_reason_gets_one_message_its_length_and_erases_nothing(client_for):
+    signed = signed_person()
+    response = client_for(signed.admin).post(
+        reverse("privacy:erase", args=[signed.person.pk]),
+        {"basis": "erasure_request", "reason": "r" * 10_000, "confirm_name": SIGNER_NAME},
+    )
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "at most 500 characters" in text
+    assert "Say what the erasure request is" not in text
+    assert Person.objects.get(pk=signed.person.pk).email == SIGNER_EMAIL
