@@ -298,6 +298,31 @@ def _other_rows_blank(person: Person, old_name: str, old_email: str) -> None:
     if old_name.strip():
         mentions |= Q(object_repr__icontains=old_name) | Q(change_message__icontains=old_name)
     LogEntry.objects.filter(mentions).update(object_repr=ERASED, change_message="")
+    _roster_rows_remove(old_email)
+
+
+def _without_rows_of(data: bytes, email: str) -> bytes | None:
+    """The roster file without the lines that carry ``email`` (the header stays); None if none does."""
+    lines = data.decode("utf-8-sig", errors="replace").splitlines(keepends=True)
+    kept = lines[:1] + [line for line in lines[1:] if email not in line.casefold()]
+    return "".join(kept).encode() if len(kept) < len(lines) else None
+
+
+def _roster_rows_remove(old_email: str) -> None:
+    """Roster files keep every row as uploaded, the person's name and address among them: their rows go.
+
+    Any organisation's file may name them (another trust's admin may have tried their address), so every
+    upload is read; erasure is rare and a file is at most a few megabytes.
+    """
+    from provisioning.models import RosterUpload
+
+    email = old_email.casefold()
+    if not email:
+        return
+    for upload in RosterUpload.objects.only("pk", "data").iterator(chunk_size=20):
+        redacted = _without_rows_of(bytes(upload.data), email)
+        if redacted is not None:
+            RosterUpload.objects.filter(pk=upload.pk).update(data=redacted)
 
 
 def _files_delete(names: list[str]) -> None:

@@ -18,8 +18,8 @@ from django.utils import timezone
 from conduct.models import Person, Role
 from conduct.permissions import can_change_person, people_changeable_by
 from privacy.erasure import erased_email, erased_name, person_erase
-from privacy.tests.factories import SIGNER_EMAIL, SIGNER_NAME, Signed, signed_person
-from provisioning.models import ExternalIdentity
+from privacy.tests.factories import SIGNER_EMAIL, SIGNER_NAME, Signed, occurrences, signed_person
+from provisioning.models import ExternalIdentity, RosterUpload
 from provisioning.roster import roster_apply, roster_upload_create
 from provisioning.tokens import token_create
 
@@ -178,3 +178,27 @@ def test_a_too_long_reason_gets_one_message_its_length_and_erases_nothing(client
     assert "at most 500 characters" in text
     assert "Say what the erasure request is" not in text
     assert Person.objects.get(pk=signed.person.pk).email == SIGNER_EMAIL
+
+
+def test_erasure_removes_the_persons_rows_from_stored_roster_files_and_keeps_the_others():
+    signed = signed_person()
+    school = signed.who.orgs["north"].slug
+    rows = [
+        "name,email,role,organisation,start date\n",
+        f"{SIGNER_NAME},{SIGNER_EMAIL.upper()},Employee,{school},2020-09-01\n",
+        f"Ria Rahman,ria@oak.example,Employee,{school},2026-09-01\n",
+    ]
+    upload = roster_upload_create(
+        actor=signed.admin,
+        organisation=signed.who.orgs["trust"],
+        data="".join(rows).encode(),
+        file_name="mis.csv",
+        whole_roster=False,
+        leavers_on=timezone.localdate(),
+    )
+    roster_apply(actor=signed.admin, upload=upload)
+
+    _erase(signed)
+
+    assert bytes(RosterUpload.objects.get(pk=upload.pk).data).decode() == rows[0] + rows[2]
+    assert occurrences([SIGNER_NAME, SIGNER_EMAIL]) == []
