@@ -24,7 +24,15 @@ from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from acknowledgements.evidence_records import ACKNOWLEDGEMENT, AUDIT_EVENT, DECLARATION
-from acknowledgements.models import Acknowledgement, AuditEvent, Declaration, Interest, OutgoingEmail, SealedPdf
+from acknowledgements.models import (
+    Acknowledgement,
+    AuditEvent,
+    Declaration,
+    EmailStatus,
+    Interest,
+    OutgoingEmail,
+    SealedPdf,
+)
 from conduct.audit import audit_log_record
 from conduct.evidence_records import ADOPTION, AUDIT_LOG_ENTRY
 from conduct.models import Adoption, AuditAction, AuditLogEntry, Organisation, Person, Role, root_id
@@ -248,6 +256,7 @@ def _salts_delete_and_tombstones(touched: Touched, stone: dict[str, Any]) -> Non
     Tombstone.objects.bulk_create(tombstones)
 
 
+UNSENT_AFTER_ERASURE = "Not sent: the person's personal data was erased."
 SCAN_TOMBSTONE = "acknowledgements.paperscan"  # a paper scan's tombstone, by its acknowledgement's id
 
 
@@ -288,6 +297,11 @@ def _other_rows_blank(person: Person, old_name: str, old_email: str) -> None:
     from reports.models import ReportJob
 
     OutgoingEmail.objects.filter(person=person).update(to_address=erased_email(person.pk), last_error="")
+    # Mail not sent yet would go to the erased address, and a receipt would fail for ever reading its deleted
+    # PDF (queued again by every reconciliation sweep): it is given up, saying why.
+    OutgoingEmail.objects.filter(person=person, status__in=(EmailStatus.PENDING, EmailStatus.SENDING)).update(
+        status=EmailStatus.GIVEN_UP, claimed_at=None, last_error=UNSENT_AFTER_ERASURE
+    )
     ReminderLog.objects.filter(recipient=person).update(last_error="", note="")
     # The provider's ids are the person's too, and a later SCIM write or roster row carrying them would
     # otherwise match the erased record and write their name and address back: they go, so the provider

@@ -8,13 +8,17 @@ and email, reactivate it and give it roles from the person's page.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from acknowledgements.issuing import receipt_send
+from acknowledgements.models import EmailStatus, OutgoingEmail
+from acknowledgements.reconcile import sweep_emails
 from conduct.models import Person, Role
 from conduct.permissions import can_change_person, people_changeable_by
 from privacy.erasure import erased_email, erased_name, person_erase
@@ -202,3 +206,18 @@ def test_erasure_removes_the_persons_rows_from_stored_roster_files_and_keeps_the
 
     assert bytes(RosterUpload.objects.get(pk=upload.pk).data).decode() == rows[0] + rows[2]
     assert occurrences([SIGNER_NAME, SIGNER_EMAIL]) == []
+
+
+def test_a_receipt_not_yet_sent_when_the_person_is_erased_is_never_sent_nor_queued_again():
+    signed = signed_person()  # its receipt waits for a worker
+    row = OutgoingEmail.objects.get(acknowledgement=signed.acknowledgement)
+    assert row.status == EmailStatus.PENDING
+
+    erased = _erase(signed)
+
+    row.refresh_from_db()
+    assert (row.status, row.to_address) == (EmailStatus.GIVEN_UP, erased_email(erased.pk))
+    assert "erased" in row.last_error
+    assert receipt_send(acknowledgement_id=signed.acknowledgement.pk, final_attempt=True) is False
+    assert sweep_emails(timezone.now() + timedelta(days=1)) == 0
+    assert mail.outbox == []
