@@ -5,16 +5,16 @@ personal fields as salted commitments), its place in its organisation's chain (`
 hash of the entry before) and an Ed25519 signature over all of that. The apps say what a record's
 payload is (an ``EvidenceType`` each); this module knows no app.
 
-``chain_append`` is the last step of a service's transaction. On PostgreSQL no signer ever waits for the
-chain: it takes the head's row lock only if it is free (``SKIP LOCKED``), in the statement that inserts the
-salts, and then appends at once (one more insert; a trigger moves the head's hash on; the lock is held to
-the commit, but nobody queues behind it). If another transaction holds the head, the records are signed
-at once and left in ``ChainQueue``, and after the commit the sequencer (``chain_drain``) appends everything
-queued for that chain in one short transaction of its own: so under 200 signers at once, one lock-holder
-appends many signatures per commit instead of every signer queueing for the head. The reconciliation
-sweep drains whatever a lost sequencer step left (``chain_drain_all``); verification counts a queued
-entry younger than ``PENDING_FOR`` as pending, an older one as broken. SQLite serialises writers anyway:
-there the head is taken with a plain upsert and entries are always appended at once.
+``chain_append`` is the last step of a service's transaction. On PostgreSQL a signer takes the chain's head
+only if it is free (``SKIP LOCKED``, in the statement that inserts the salts) and appends at once (one more
+insert; a trigger moves the head's hash on; the lock is held to the commit). If another transaction holds
+the head, the signer waits for it at most ``APPEND_WAIT_MS`` (in a savepoint); if it is still taken, the
+records are signed at once and left in ``ChainQueue``, and after the commit the sequencer (``chain_drain``)
+appends everything queued for that chain in short transactions of its own, so that under a crowd of signers
+one hold of the head appends many signatures instead of every signer queueing for it. The reconciliation
+sweep drains whatever a lost sequencer step left (``chain_drain_all``); verification counts a queued entry
+younger than ``PENDING_FOR`` as pending, an older one as broken. SQLite serialises writers anyway: there
+the head is taken with a plain upsert and entries are always appended at once.
 """
 
 from __future__ import annotations
@@ -45,7 +45,12 @@ STATEMENT_VERSION = 1
 # milliseconds of the signer's commit, and the reconciliation sweep (every RECONCILE_EVERY_MINUTES) chains
 # whatever it left, so twice the sweep's period (at least 10 minutes) is long past any honest delay.
 PENDING_FOR = max(timedelta(minutes=10), 2 * timedelta(minutes=settings.RECONCILE_EVERY_MINUTES))
-DRAIN_LOCK_TIMEOUT_MS = 20  # how long a sequencer step waits for the head before leaving the entries to the next step
+# A signer who finds the head taken waits this long for it (holders keep it a few ms on a quiet machine) before
+# queueing its entries instead: waiting briefly is cheaper than a sequencer step, waiting long is what queueing avoids.
+APPEND_WAIT_MS = 50
+# How long a sequencer step, after the signer's commit (its signature is safe, only the response waits), waits
+# for the head before leaving the entries to the next step or the sweep.
+DRAIN_LOCK_TIMEOUT_MS = 250
 DRAIN_BATCH = 500
 ERASED = "erased"
 
@@ -136,7 +141,29 @@ def _insert_salts_and_reserve(scope: int, salts: list[EvidenceSalt], now: dateti
     place = _fetch(cte + _RESERVE_IF_FREE_SQL, [*params, len(salts), now, scope])
     if place is None:  # taken, or the chain's first entries: then we make the head (and hold it)
         place = _fetch(_START_CHAIN_SQL, [scope, len(salts), GENESIS_HASH, now])
+    if place is None:  # taken: wait a moment for it
+        place = _reserve_within(scope, len(salts), now, APPEND_WAIT_MS)
     return place
+
+
+def _reserve_within(scope: int, count: int, now: datetime, wait_ms: int) -> tuple[int, str] | None:
+    """Reserve ``count`` places, waiting at most ``wait_ms`` for the head; None if it stayed taken.
+
+    In a savepoint, so that a lock timeout undoes only this and the signature goes on (queued). Only signers
+    who met a taken head pay its four statements.
+    """
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{int(wait_ms)}ms'")
+            cursor.execute(
+                "UPDATE core_chainhead SET seq = seq + %s, updated_at = %s WHERE scope = %s RETURNING seq, head_hash",
+                [count, now, scope],
+            )
+            row = cursor.fetchone()
+            cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
+    except OperationalError:  # lock_timeout: the savepoint is rolled back, the setting with it
+        return None
+    return (row[0], row[1]) if row else None
 
 
 def _links(

@@ -57,9 +57,11 @@ def _sign(person_id: int) -> dict:
             times["drains"][-1]["size"] = context["cursor"].rowcount
         elif sql.startswith(QUEUE):
             times["queued"] = True
-        elif RESERVE in sql and "salts" in sql:
-            times["asked"], times["locked"] = now, after
-            transaction.on_commit(lambda: times.setdefault("committed", time.perf_counter()))
+        elif RESERVE in sql:  # the reservation, and (head taken) making it or waiting a moment for it
+            if "asked" not in times:
+                times["asked"] = now
+                transaction.on_commit(lambda: times.setdefault("committed", time.perf_counter()))
+            times["locked"] = after
         return result
 
     person = Person.objects.get(pk=person_id)
