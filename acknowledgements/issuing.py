@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +29,7 @@ from acknowledgements.evidence import (
     evidence_hash,
     pre_signing_events,
 )
+from acknowledgements.evidence_records import ACKNOWLEDGEMENT
 from acknowledgements.models import Acknowledgement, EmailKind, EventKind, OutgoingEmail, SealedPdf
 from acknowledgements.outgoing import outgoing_deliver, receipt_email_record
 from acknowledgements.sealed_pdfs import sealed_pdf_bytes, sealed_pdf_store
@@ -36,6 +38,7 @@ from conduct.attachments import attachments_for_pdf, attachments_listed
 from conduct.models import CodeVersion, VersionStatus
 from conduct.rendering import render_sections
 from core.canonical import canonical_json
+from core.models import Tombstone, tombstone_of
 from core.pdf import Attachment, qr_svg, render_pdf, seal_pdf
 from core.site import absolute_url
 from core.tasks import TRANSIENT_ERRORS, enqueue_on_commit
@@ -160,6 +163,10 @@ def acknowledgement_pdf_render(ack: Acknowledgement) -> bytes:
     return seal_pdf(pdf, reason=f"Acknowledgement {ack.verification_code}: issued by {settings.SITE_NAME}")
 
 
+class RecordErased(Exception):
+    """The record's personal data was erased before its PDF was issued (a task queued before the erasure)."""
+
+
 def acknowledgement_pdf_issue(*, acknowledgement_id: int, send_receipt: bool) -> SealedPdf:
     """Issue the acknowledgement's PDF once; the first issue queues the receipt email if one is owed.
 
@@ -171,6 +178,8 @@ def acknowledgement_pdf_issue(*, acknowledgement_id: int, send_receipt: bool) ->
     existing = SealedPdf.objects.filter(acknowledgement=ack).first()
     if existing:
         return existing
+    if tombstone_of(ACKNOWLEDGEMENT.label, ack.pk) is not None:
+        raise RecordErased(f"Acknowledgement {ack.pk} was erased before its PDF was issued: none is issued now.")
     content = acknowledgement_pdf_render(ack)  # outside any transaction: it takes a second or so
     with transaction.atomic():
         record = sealed_pdf_store(content=content, acknowledgement=ack)
@@ -206,6 +215,7 @@ def acknowledgements_missing_pdf(*, signed_before: datetime) -> list[int]:
     """Ids of acknowledgements signed before then that still have no sealed PDF (oldest first, a batch)."""
     return list(
         Acknowledgement.objects.filter(signed_at__lt=signed_before, pdf__isnull=True)
+        .exclude(Exists(Tombstone.objects.filter(record_type=ACKNOWLEDGEMENT.label, record_id=OuterRef("pk"))))
         .order_by("signed_at", "pk")
         .values_list("pk", flat=True)[:MISSING_PDF_BATCH]
     )

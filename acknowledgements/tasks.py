@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from acknowledgements.certificates import adoption_certificate_issue
 from acknowledgements.invitations import invitation_send
-from acknowledgements.issuing import acknowledgement_pdf_issue, receipt_send
+from acknowledgements.issuing import RecordErased, acknowledgement_pdf_issue, receipt_send
 from core.tasks import transient_task
 
 
@@ -23,7 +23,10 @@ def _final(task) -> bool:
 @transient_task()
 def issue_acknowledgement_pdf(self, acknowledgement_id: int, send_receipt: bool = True) -> int:
     """Render, seal and store an acknowledgement's PDF; the first issue queues the receipt."""
-    return acknowledgement_pdf_issue(acknowledgement_id=acknowledgement_id, send_receipt=send_receipt).pk
+    try:
+        return acknowledgement_pdf_issue(acknowledgement_id=acknowledgement_id, send_receipt=send_receipt).pk
+    except RecordErased:  # queued before the signer's data was erased: nothing to issue, nothing to retry
+        return 0
 
 
 @transient_task()

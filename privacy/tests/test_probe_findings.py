@@ -16,9 +16,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from acknowledgements.issuing import receipt_send
-from acknowledgements.models import EmailStatus, OutgoingEmail
+from acknowledgements.issuing import acknowledgements_missing_pdf, receipt_send
+from acknowledgements.models import EmailStatus, OutgoingEmail, SealedPdf
 from acknowledgements.reconcile import sweep_emails
+from acknowledgements.tasks import issue_acknowledgement_pdf
+from acknowledgements.tests.factories import owing, sign
 from conduct.models import Person, Role
 from conduct.permissions import can_change_person, people_changeable_by
 from privacy.erasure import erased_email, erased_name, person_erase
@@ -221,3 +223,17 @@ def test_a_receipt_not_yet_sent_when_the_person_is_erased_is_never_sent_nor_queu
     assert receipt_send(acknowledgement_id=signed.acknowledgement.pk, final_attempt=True) is False
     assert sweep_emails(timezone.now() + timedelta(days=1)) == 0
     assert mail.outbox == []
+
+
+def test_a_record_erased_before_its_pdf_was_issued_gets_no_pdf_from_the_sweep_or_a_late_task():
+    who = owing(full_name=SIGNER_NAME, email=SIGNER_EMAIL)
+    ack = sign(who).acknowledgement  # its PDF waits for a worker
+    admin = Person.objects.create_user(email="admin@oak.example", password=None, full_name="Oak Admin")
+    Role.objects.create(person=admin, organisation=who.orgs["trust"], kind="admin", starts_on=date(2019, 1, 1))
+    assert ack.pk in acknowledgements_missing_pdf(signed_before=timezone.now() + timedelta(minutes=1))
+
+    person_erase(actor=admin, person=who.person, reason="Letter of 1 December 2026", basis="erasure_request")
+
+    assert ack.pk not in acknowledgements_missing_pdf(signed_before=timezone.now() + timedelta(minutes=1))
+    assert issue_acknowledgement_pdf.apply(args=[ack.pk]).get() == 0  # the message queued at signing, late
+    assert not SealedPdf.objects.filter(acknowledgement=ack).exists()
