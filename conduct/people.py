@@ -49,6 +49,7 @@ from conduct.models import (
     role_label,
 )
 from conduct.permissions import (
+    ERASED_EMAIL_DOMAIN,
     can_change_role,
     can_deactivate_person,
     can_manage_people,
@@ -200,6 +201,9 @@ def _details_cleaned(full_name: str, email: str) -> tuple[str, str, Errors]:
             validate_email(email)
         except ValidationError:
             errors.add("email", f"“{email}” is not a valid email address.")
+        else:
+            if email.endswith(f"@{ERASED_EMAIL_DOMAIN}"):  # what erasure writes; never a real address
+                errors.add("email", f"“{email}” is not a valid email address.")
     return full_name, email, errors
 
 

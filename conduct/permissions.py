@@ -548,8 +548,12 @@ def erased_email(person_id: int) -> str:
 
 
 def is_erased_person(person: Person) -> bool:
-    """Their personal data was erased: nobody may write a name, address, account or role back onto the record."""
-    return person.email == erased_email(person.pk)
+    """Their personal data was erased: nobody may write a name, address, account or role back onto the record.
+
+    The erased address and a closed account (erasure does both): the address alone, were it ever typed onto a
+    live account, must not make that account unchangeable.
+    """
+    return person.email == erased_email(person.pk) and not person.is_active
 
 
 def can_view_person(user: Person, person: Person) -> bool:

@@ -49,3 +49,14 @@ def test_an_empty_post_is_a_rejected_form_with_its_errors_and_changes_nothing(wo
     assert ERROR_SUMMARY in text
     assert (Person.objects.get(pk=ada.pk).full_name, list(Role.objects.values_list("pk", "ends_on"))) == before
     assert Obligation.objects.filter(person=ada).count() == owed
+
+
+def test_the_address_erasure_writes_cannot_be_given_to_a_live_person(world, client_for):
+    ada = world.oak.person
+    email = ada.email
+    response = client_for(world.trust_admin).post(
+        reverse("people:edit", args=[ada.pk]), {"full_name": ada.full_name, "email": f"erased-{ada.pk}@erased.invalid"}
+    )
+    assert response.status_code == 400
+    assert "is not a valid email address" in _text(response)
+    assert Person.objects.get(pk=ada.pk).email == email
