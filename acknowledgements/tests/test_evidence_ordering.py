@@ -73,12 +73,13 @@ def test_an_invitation_in_flight_while_the_person_signs_never_breaks_the_hash(mo
     invite = writer(who, admin)
     stamped, release = threading.Event(), threading.Event()
 
-    def held_open(invitation) -> None:
-        # The invitation's event is stamped and inserted; its transaction stays open until released.
+    def held_open(sent) -> None:
+        # The invitation's event is stamped and inserted; its transaction stays open until released. Both
+        # routes (a first invitation in a batch of one, a resend) queue their emails through _queue_sends.
         stamped.set()
         release.wait(timeout=30)
 
-    monkeypatch.setattr(invitations, "_queue_send", held_open)
+    monkeypatch.setattr(invitations, "_queue_sends", held_open)
     errors: list[BaseException] = []
     inviting = _in_thread(invite, errors)
     assert stamped.wait(timeout=30)
