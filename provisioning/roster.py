@@ -568,7 +568,7 @@ def roster_upload_create(
     if not can_manage_provisioning(actor, organisation):
         raise PermissionDenied(f"Only an admin of {organisation.name} can sync its roster.")
     _check_file(data)
-    decode(data)
+    _read(decode(data))  # unreadable columns or rows are refused now, not first found when it is applied
     if not date_in_range(leavers_on):
         raise ValidationError({"leavers_on": date_range_message()})
     return RosterUpload.objects.create(

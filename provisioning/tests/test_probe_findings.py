@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from conduct.models import Person
@@ -65,3 +66,20 @@ def test_a_body_nested_deeper_than_the_parser_allows_is_invalid_syntax(scim):
 
     assert (status, error["scimType"]) == (400, "invalidSyntax")
     assert not ExternalIdentity.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"a" * 200_000, "cannot be read as CSV"),  # one cell larger than the csv module's field limit
+        (b"first,second\n1,2\n", "The first row must name the columns"),
+    ],
+)
+def test_a_file_that_cannot_be_read_is_refused_at_upload_with_its_reason(admin, tree, client_for, data, message):
+    response = client_for(admin).post(
+        reverse("provisioning:roster", args=[tree["trust"].slug]),
+        {"file": SimpleUploadedFile("mis.csv", data, "text/csv"), "leavers_on": "2026-12-01"},
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not RosterUpload.objects.exists()
