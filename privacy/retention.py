@@ -122,7 +122,7 @@ def retention_schedule() -> tuple[RetentionRule, ...]:
             "Paper signature scans",
             _setting("RETENTION_ACKNOWLEDGEMENTS_YEARS"),
             "years",
-            "as the acknowledgement they prove",
+            "the end of the person's last role, as the acknowledgement they prove",
             "RETENTION_ACKNOWLEDGEMENTS_YEARS",
             AtEnd.ERASE,
             person,
