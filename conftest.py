@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Callable, Iterator
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from conduct.tests.factories import PASSWORD, PersonFactory, trust_tree
@@ -21,6 +22,15 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> Iterator[None]:
+    # allauth's rate limits and the rendered texts live in the cache; database ids are reused between tests
+    # (SQLite), so no test may read what another left there.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

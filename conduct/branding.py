@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models.lookups import StartsWith
 from django.utils import timezone
 
 from conduct.audit import audit_log_record
@@ -147,30 +148,52 @@ class ViewerBranding:
     version: str
 
 
-def branding_for(user: Person | None) -> ViewerBranding | None:
-    """The branding of the viewer's trust: the top of the tree of their earliest current role, if it has one.
+# The columns a page's header needs, read with the signed-in user (``conduct.auth_backends``) so that no page
+# spends a query of its own on them; ``branding_for`` reads them in one query for a user loaded otherwise.
+_VIEWER_BRANDING_FIELDS = {
+    "name": "organisation__name",
+    "slug": "organisation__slug",
+    "logo_sha256": "logo_sha256",
+    "accent": "accent_colour",
+    "updated_at": "updated_at",
+}
+_ANNOTATION_PREFIX = "viewer_branding_"
 
-    One query: trusts with branding, each with the viewer's earliest current role below it.
+
+def with_viewer_branding(people: QuerySet[Person]) -> QuerySet[Person]:
+    """``people`` with their header branding's columns annotated (subqueries of the same statement).
+
+    Whose branding: the trust (top of the tree) of the person's earliest current role whose trust has one.
+    """
+    trusts_branding = Branding.objects.filter(organisation__parent__isnull=True).filter(
+        StartsWith(OuterRef("organisation__path"), F("organisation__path"))  # the role's trust
+    )
+    roles = Role.objects.current().filter(person=OuterRef("pk")).filter(Exists(trusts_branding))
+    earliest = roles.order_by("starts_on", "pk")
+    return people.annotate(
+        **{
+            f"{_ANNOTATION_PREFIX}{field}": Subquery(
+                earliest.annotate(value=Subquery(trusts_branding.values(column)[:1])).values("value")[:1]
+            )
+            for field, column in _VIEWER_BRANDING_FIELDS.items()
+        }
+    )
+
+
+def branding_for(user: Person | None) -> ViewerBranding | None:
+    """The branding of the viewer's trust (see ``with_viewer_branding``), if it has one.
+
+    No query for a user signed in through ``conduct.auth_backends`` (read with the user); one query otherwise.
     """
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    first_role = (
-        Role.objects.current()
-        .filter(person=user, organisation__path__startswith=OuterRef("organisation__path"))
-        .order_by("starts_on", "pk")
-        .values("starts_on")[:1]
+    if not hasattr(user, f"{_ANNOTATION_PREFIX}slug"):
+        user = with_viewer_branding(Person.objects.filter(pk=user.pk)).get()
+    name, slug, logo_sha256, accent, updated_at = (
+        getattr(user, f"{_ANNOTATION_PREFIX}{field}") for field in _VIEWER_BRANDING_FIELDS
     )
-    row = (
-        Branding.objects.filter(organisation__parent__isnull=True)
-        .annotate(first_role=Subquery(first_role))
-        .filter(first_role__isnull=False)
-        .order_by("first_role", "organisation_id")
-        .values_list("organisation__name", "organisation__slug", "logo_sha256", "accent_colour", "updated_at")
-        .first()
-    )
-    if row is None:
+    if slug is None:
         return None
-    name, slug, logo_sha256, accent, updated_at = row
     version = sha256_hex(f"{accent}|{logo_sha256}|{updated_at.isoformat()}".encode())[:12]
     return ViewerBranding(name=name, slug=slug, has_logo=bool(logo_sha256), version=version)
 

@@ -150,9 +150,10 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "conduct.Person"
+# Django's and allauth's backends, each reading the signed-in user with their header's branding (one statement).
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "conduct.auth_backends.ModelBackendWithBranding",
+    "conduct.auth_backends.AllauthBackendWithBranding",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,17 +1,8 @@
 """Fixtures for the signing tests."""
 
 import pytest
-from django.core.cache import cache
 
 from acknowledgements.tests.factories import owing
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    # allauth's rate limits and the rendered-body cache live in the cache; tests must not share them.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ changed by its admins only, and audited."""
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -126,17 +127,44 @@ def test_only_the_trusts_admins_change_its_branding(oak, client_for):
     assert not Branding.objects.exists()
 
 
-def test_the_branding_costs_one_query_per_page_whether_set_or_not(oak, client_for):
+def test_the_branding_costs_a_page_no_query_of_its_own_whether_set_or_not(oak, client_for):
     client = client_for(oak["teacher"])
 
-    def count() -> int:
+    def page_queries() -> list[str]:
         with CaptureQueriesContext(connection) as context:
             assert client.get("/").status_code == 200
-        return len(context.captured_queries)
+        return [query["sql"] for query in context.captured_queries]
 
-    plain = count()
+    plain = page_queries()
     save(client_for(oak["admin"]), oak["url"], accent_colour="#1d4f91", logo=SimpleUploadedFile("l.png", picture()))
-    assert count() == plain
+    branded = page_queries()
+    assert len(branded) == len(plain)
+    # The branding is read in the statement that loads the signed-in user, never by a query of its own.
+    reading_branding = [sql for sql in branded if "conduct_branding" in sql]
+    assert len(reading_branding) == 1 and reading_branding[0].startswith('SELECT "conduct_person"."id"')
+    assert "/branding/oak-trust.css" in client.get("/").content.decode()
+
+
+def test_a_role_in_a_branded_trust_shows_its_branding_on_the_next_page(oak, client_for):
+    save(client_for(oak["admin"]), oak["url"], accent_colour="#1d4f91", logo=SimpleUploadedFile("l.png", picture()))
+    newcomer = PersonFactory.create()
+    client = client_for(newcomer)
+    assert "/branding/oak-trust" not in client.get("/").content.decode()
+    RoleFactory.create(person=newcomer, organisation=oak["orgs"]["south"], kind="employee")
+    assert "/branding/oak-trust.css" in client.get("/").content.decode()  # nothing cached to go stale
+
+
+def test_the_earliest_current_role_in_a_branded_trust_decides_whose_branding(oak):
+    elm = trust_tree("Elm Trust")
+    Branding.objects.create(organisation=elm["trust"], accent_colour="#0b5d3b")
+    both = PersonFactory.create()
+    RoleFactory.create(person=both, organisation=oak["orgs"]["north"], kind="employee", starts_on=date(2020, 9, 1))
+    RoleFactory.create(person=both, organisation=elm["north"], kind="employee", starts_on=date(2022, 9, 1))
+    seen = branding_for(both)  # Oak has no branding yet: the Elm role is the earliest in a branded trust
+    assert seen is not None and seen.name == "Elm Trust"
+    Branding.objects.create(organisation=oak["orgs"]["trust"], accent_colour="#1d4f91")
+    seen = branding_for(both)
+    assert seen is not None and seen.name == "Oak Trust"
 
 
 def test_the_tree_offers_the_branding_page_to_the_trusts_admin_only(oak, client_for):
