@@ -15,7 +15,7 @@ from conduct.models import Person
 
 
 class _UserWithBranding:
-    def get_user(self, user_id: object) -> Person | None:
+    def get_user(self, user_id: int) -> Person | None:
         user = with_viewer_branding(Person.objects.all()).filter(pk=user_id).first()
         if user is None or not self.user_can_authenticate(user):  # type: ignore[attr-defined]
             return None
