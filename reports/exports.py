@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -335,12 +335,15 @@ def copied_rows(queryset: QuerySet, columns: int) -> Iterator[tuple]:
     connection = connections[queryset.db]
     if connection.queries_logged:  # as Django logs its own queries, so query counts (and tests) see this one
         connection.queries_log.append({"sql": f"COPY ({sql}) TO STDOUT", "time": "0.000"})
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY ({sql}) TO STDOUT", params) as copy,
-    ):
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT", params) as copy:
         copy.set_types(["text"] * columns)
-        yield from copy.rows()
+        try:
+            yield from copy.rows()
+        finally:
+            # A reader that stops early (a download abandoned): read the rest, so the copy ends as usual. psycopg
+            # would cancel it instead, which aborts any transaction around it.
+            for _block in copy:
+                pass
 
 
 @contextmanager
@@ -469,17 +472,23 @@ def record_link(signed: Q) -> Expression:
     return Case(When(signed & Q(ack__id__isnull=False), then=link), default=Value(""), output_field=CharField())
 
 
-def table_csv_chunks(columns: Sequence[Column], rows: Iterator[tuple], batch: int = CSV_BATCH_ROWS) -> Iterator[str]:
+def table_csv_chunks(
+    columns: Sequence[Column], rows: Iterator[tuple], batch: int = CSV_BATCH_ROWS
+) -> Generator[str, None, None]:
     """``csv_chunks`` for rows that are already the cells: ``csv.writer`` writes each batch in one call."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([column.header for column in columns])
     yield "\ufeff" + buffer.getvalue()
-    while chunk := list(islice(rows, batch)):
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows(chunk)
-        yield buffer.getvalue()
+    try:
+        while chunk := list(islice(rows, batch)):
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerows(chunk)
+            yield buffer.getvalue()
+    finally:  # a download abandoned: the rows end now (the connection's copy or cursor with them), not when collected
+        if isinstance(rows, Generator):
+            rows.close()
 
 
 def people_csv_chunks(user, filters: ReportFilters, schools: SchoolMap) -> Iterator[str]:

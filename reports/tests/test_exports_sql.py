@@ -243,3 +243,19 @@ def test_memory_stays_flat_as_rows_grow(oak):
     assert many == few + 200
     # 200 more rows held cost about 170 kB here; streamed, the peak grows by a fraction of that (one batch of 20).
     assert large - small < (holding - small) / 3, (small, large, holding)
+
+
+@pytest.mark.parametrize("spreadsheet", [False, True])
+def test_a_download_abandoned_halfway_leaves_the_connection_usable(oak, spreadsheet):
+    """A client that goes away closes the stream mid-copy (or mid-cursor); the next query on the connection works."""
+    add_staff(oak, 30)
+    filters = filter_variants(oak)["whole trust, every code"]
+    rows = people_table(oak.admin, filters, school_map(filters), spreadsheet=spreadsheet).rows(chunk_size=2)
+    chunks = table_csv_chunks(people_columns(), rows, batch=2)
+    assert next(chunks).startswith("\ufeffName,") and next(chunks).count("\r\n") == 2
+    chunks.close()
+    assert Person.objects.filter(pk=oak.admin.pk).exists()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('cursor_tuple_fraction')")
+            assert cursor.fetchone() == ("0.1",)  # the spreadsheet's planning setting was put back
