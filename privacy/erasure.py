@@ -13,11 +13,9 @@ by calling the plain ``QuerySet`` methods, here and nowhere else.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from functools import partial
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
 from django.db.models import Case, Q, Value, When
@@ -37,9 +35,11 @@ from conduct.audit import audit_log_record
 from conduct.evidence_records import ADOPTION, AUDIT_LOG_ENTRY
 from conduct.models import Adoption, AuditAction, AuditLogEntry, Organisation, Person, Role, root_id
 from conduct.permissions import ERASED_EMAIL_DOMAIN, can_erase_person, erased_email, is_erased_person
+from core.display import long_date
 from core.evidence_chain import ERASED
 from core.models import EvidenceSalt, Tombstone
 from privacy.models import ErasureBasis, ErasurePermit, ErasureRecord, LegalHold
+from privacy.retention import retention_ends_on
 
 BASIS_RETENTION_ENDED = ErasureBasis.RETENTION_ENDED.value
 BASIS_ERASURE_REQUEST = ErasureBasis.ERASURE_REQUEST.value
@@ -65,31 +65,13 @@ def is_erased(person: Person) -> bool:
 # ---------------------------------------------------------------------------
 
 
-def _years_after(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February into a year without one
-        return day.replace(year=day.year + years, day=28)
+def still_holds_a_role(person: Person) -> bool:
+    """A role held today or yet to start (one ending later this term included).
 
-
-def _local_retention_ends_on(person: Person) -> date | None:
-    """Until ``privacy.retention`` says otherwise: six years (a setting) after the person's last role ended."""
-    ends = list(Role.objects.filter(person=person).values_list("ends_on", flat=True))
-    ended = [end for end in ends if end is not None]
-    if len(ended) < len(ends):
-        return None  # a role still held: the relationship has not ended
-    years = getattr(settings, "RETENTION_ACKNOWLEDGEMENTS_YEARS", 6)
-    return _years_after(max(ended), years) if ended else timezone.localdate()
-
-
-def retention_ends_on(person: Person) -> date | None:
-    """The day the person's records may be erased for retention's sake; None while a role is still held."""
-    try:
-        from privacy import retention  # written alongside (the schedule); the local rule stands in until then
-    except ImportError:
-        return _local_retention_ends_on(person)
-    rule = getattr(retention, "retention_ends_on", None)
-    return rule(person) if callable(rule) else _local_retention_ends_on(person)
+    Erasing such a person would leave them owing codes for ever under a name no one can chase, so their time
+    here must end first (record them as a leaver), whatever the basis.
+    """
+    return Role.objects.filter(person=person).served_since(timezone.localdate()).exists()
 
 
 def open_hold(person: Person) -> LegalHold | None:
@@ -114,13 +96,16 @@ def erasure_refusal(*, actor: Person | None, person: Person, reason: str, basis:
     if len(reason) > REASON_MAX:
         return f"The reason must be at most {REASON_MAX} characters."
     if (hold := open_hold(person)) is not None:
-        return f"{person.full_name}'s data is under a legal hold since {hold.set_at:%d %B %Y}: release it first."
+        since = long_date(timezone.localtime(hold.set_at))
+        return f"{person.full_name}'s data is under a legal hold since {since}: release it first."
+    if still_holds_a_role(person):
+        return f"{person.full_name} still holds a role here: record them as a leaver first, then erase their data."
     if basis == BASIS_RETENTION_ENDED:
         ends_on = retention_ends_on(person)
         if ends_on is None:
-            return "Their retention period has not started: they still hold a role. End their roles first."
+            return "Their retention period has not started: they still chair an adoption in force."
         if ends_on > timezone.localdate():
-            return f"Their retention period ends on {ends_on:%d %B %Y}; until then erase only on a valid request."
+            return f"Their retention period ends on {long_date(ends_on)}; until then erase only on a valid request."
     return None
 
 

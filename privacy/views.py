@@ -18,7 +18,14 @@ from django.urls import reverse
 from conduct.http import AuthenticatedHttpRequest
 from conduct.models import Person
 from conduct.permissions import can_erase_person
-from privacy.erasure import ErasureRefused, is_erased, open_hold, person_erase, retention_ends_on
+from privacy.erasure import (
+    ErasureRefused,
+    is_erased,
+    open_hold,
+    person_erase,
+    retention_ends_on,
+    still_holds_a_role,
+)
 from privacy.forms import ErasureForm, LegalHoldForm
 from privacy.holds import LegalHoldRefused, legal_hold_release, legal_hold_set
 
@@ -69,6 +76,7 @@ def erase_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "person": person,
         "form": form,
         "hold": open_hold(person),
+        "still_holds_a_role": still_holds_a_role(person),
         "retention_ends_on": retention_ends_on(person),
     }
     return _render_form(request, "privacy/erase.html", context)

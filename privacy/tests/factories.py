@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import connection
+from django.utils import timezone
 
 from acknowledgements.issuing import acknowledgement_pdf_issue
 from acknowledgements.models import Acknowledgement, SealedPdf
@@ -34,14 +35,19 @@ class Signed:
         return self.who.person
 
 
-def signed_person(*, trust: str = "Oak Trust", full_name: str = SIGNER_NAME, email: str = SIGNER_EMAIL) -> Signed:
-    """Someone who signed a code with a declaration of a business interest, with their PDF issued and a receipt."""
+def signed_person(
+    *, trust: str = "Oak Trust", full_name: str = SIGNER_NAME, email: str = SIGNER_EMAIL, still_here: bool = False
+) -> Signed:
+    """Someone who signed a code with a declaration of a business interest, with their PDF issued and a receipt;
+    they left a month ago (erasure is refused while a role is held) unless ``still_here``."""
     who = owing(name=trust, requires_declaration=True, full_name=full_name, email=email)
     meta = RequestMeta(ip_address=SIGNER_IP, user_agent=SIGNER_AGENT, auth_method=AuthMethod.PASSWORD)
     result = sign(who, declaration=business_interest(COUNTERPARTY, NATURE), meta=meta)
     pdf = acknowledgement_pdf_issue(acknowledgement_id=result.acknowledgement.pk, send_receipt=True)
     admin = PersonFactory.create(full_name="Trust Admin")
     RoleFactory.create(person=admin, organisation=who.orgs["trust"], kind="admin", starts_on=date(2019, 1, 1))
+    if not still_here:
+        roles_end(who.person, timezone.localdate() - timedelta(days=30))
     return Signed(who=who, acknowledgement=result.acknowledgement, pdf=pdf, admin=admin)
 
 

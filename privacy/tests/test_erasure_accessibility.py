@@ -7,6 +7,8 @@ hold page, the record page after the erasure and the erased file's tombstone pag
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.template.loader import render_to_string
 from django.test import RequestFactory
@@ -14,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from acknowledgements.models import Acknowledgement
-from conduct.models import Person
+from conduct.models import Person, Role
 from conduct.tests.test_accessibility import ADMIN, STAFF, WIDTHS, csp_violations, problems, sign_in, watch_csp
 from core.models import Tombstone
 from privacy.models import ErasureRecord
@@ -50,6 +52,10 @@ def test_the_erasure_pages_have_no_axe_violations(demo, browser, live_server):
     _checked(page, console, failures, "person page", person_url)
     assert page.get_by_role("link", name="Erase personal data").count() == 1
     _checked(page, console, failures, "legal hold page", reverse("privacy:hold", args=[staff.pk, "set"]))
+    _checked(page, console, failures, "erase page while they still hold a role", erase_url)
+    assert "still holds a role here" in page.content()
+    # They left yesterday (recorded by hand here; the leaver page has its own journey).
+    Role.objects.filter(person=staff).update(ends_on=timezone.localdate() - timedelta(days=1))
     _checked(page, console, failures, "erase page", erase_url)
 
     page.get_by_label("A valid erasure request (UK GDPR Article 17)").check()

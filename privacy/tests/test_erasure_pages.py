@@ -113,3 +113,19 @@ def test_a_hold_placed_from_its_page_refuses_erasure_until_released(client_for, 
     assert hold.released_by == signed.admin and hold.release_reason == "Claim withdrawn"
     assert _post(client, signed.person, django_capture_on_commit_callbacks).status_code == 302
     assert ErasureRecord.objects.filter(person=signed.person).exists()
+
+
+def test_someone_still_here_is_pointed_to_the_leaver_page_and_a_confirmation_erases_nothing(
+    client_for, django_capture_on_commit_callbacks
+):
+    signed = signed_person(still_here=True)
+    client = client_for(signed.admin)
+    page = client.get(_erase_url(signed.person)).content.decode()
+    assert "still holds a role here" in page and reverse("people:leaver", args=[signed.person.pk]) in page
+
+    response = _post(client, signed.person, django_capture_on_commit_callbacks)
+    assert response.status_code == 400
+    assert "record them as a leaver first" in response.content.decode()
+    assert Person.objects.get(pk=signed.person.pk).email == SIGNER_EMAIL
+    assert not ErasureRecord.objects.exists()
+    assert not AuditLogEntry.objects.filter(action=AuditAction.PERSON_ERASED).exists()

@@ -26,7 +26,7 @@ from conduct.tests.factories import PersonFactory, RoleFactory
 from core.models import Tombstone
 from core.verify_offline import verify_bundle
 from privacy.erasure import person_erase
-from privacy.tests.factories import SIGNER_IP, SIGNER_NAME, signed_person
+from privacy.tests.factories import SIGNER_IP, SIGNER_NAME, roles_end, signed_person
 
 pytestmark = pytest.mark.django_db
 
@@ -136,6 +136,7 @@ def test_a_paper_record_loses_its_scan_and_reason_and_still_verifies(client_for,
     ).acknowledgement
     scan_name = ack.paper_scan.name or ""
     assert default_storage.exists(scan_name)
+    roles_end(who.person, timezone.localdate() - timedelta(days=1))  # they have left
     with django_capture_on_commit_callbacks(execute=True):
         person_erase(actor=admin, person=who.person, reason=REQUEST, basis="erasure_request")
 

@@ -24,7 +24,7 @@ from acknowledgements.tests.factories import owing, sign
 from conduct.models import Person, Role
 from conduct.permissions import can_change_person, people_changeable_by
 from privacy.erasure import erased_email, erased_name, person_erase
-from privacy.tests.factories import SIGNER_EMAIL, SIGNER_NAME, Signed, occurrences, signed_person
+from privacy.tests.factories import SIGNER_EMAIL, SIGNER_NAME, Signed, occurrences, roles_end, signed_person
 from provisioning.models import ExternalIdentity, RosterUpload
 from provisioning.roster import roster_apply, roster_upload_create
 from provisioning.tokens import token_create
@@ -231,6 +231,7 @@ def test_a_record_erased_before_its_pdf_was_issued_gets_no_pdf_from_the_sweep_or
     Role.objects.create(person=admin, organisation=who.orgs["trust"], kind="admin", starts_on=date(2019, 1, 1))
     assert ack.pk in acknowledgements_missing_pdf(signed_before=timezone.now() + timedelta(minutes=1))
 
+    roles_end(who.person, timezone.localdate() - timedelta(days=1))  # they have left
     person_erase(actor=admin, person=who.person, reason="Letter of 1 December 2026", basis="erasure_request")
 
     assert ack.pk not in acknowledgements_missing_pdf(signed_before=timezone.now() + timedelta(minutes=1))
