@@ -114,7 +114,9 @@ def _check_seal_key(report: RestoreReport) -> None:
                 "is too busy. Run check_restore again when it is quieter."
             )
             continue
-        report.counts["seals"] += 1
+        # Counted apart from evidence_check's "seals" (every recent PDF, validated as /verify/ does): this is the
+        # restored seal key's own check, on the newest PDF of each kind.
+        report.counts["newest seals against the configured seal key"] += 1
         if not seal.ok:
             report.findings.append(
                 Finding(
