@@ -4,6 +4,7 @@ what ``conduct.permissions`` allows and the service checks again."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from typing import Any, cast
 
@@ -90,11 +91,12 @@ class QuickSelect(forms.Select):
 
 def _offer(field: forms.Field, queryset: QuerySet[Organisation]) -> None:
     """Offer ``queryset`` in ``field`` (a ModelChoiceField, which still validates against it), its options read
-    as (pk, name) pairs in one plain query rather than as model instances through a server-side cursor."""
+    as (pk, name) pairs in one plain query rather than as model instances through a server-side cursor; read
+    only when first shown (a form that is only validated never reads them) and then kept for the request."""
     field = cast(forms.ModelChoiceField, field)
     field.queryset = queryset
     empty = [("", field.empty_label)] if field.empty_label is not None else []
-    field.widget.choices = [*empty, *queryset.values_list("pk", "name")]
+    field.widget.choices = functools.cache(lambda: [*empty, *queryset.values_list("pk", "name")])
 
 
 # ---------------------------------------------------------------------------

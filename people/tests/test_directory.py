@@ -208,3 +208,24 @@ def test_the_quick_select_writes_what_djangos_template_writes():
         djangos = Select(choices=choices, attrs=attrs).render("n", value, {"id": "id_n", "aria-describedby": "x"})
         assert ours == re.sub(r">\s+<", "><", djangos.strip())
         assert ("selected" in ours) == (value != "unknown")
+
+
+def _options(page: str, name: str) -> list[str]:
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.S)
+    assert select is not None
+    return re.findall(r"<option [^>]*>([^<]*)</option>", select.group(1))
+
+
+def test_the_filters_offer_only_where_the_officer_manages_people_each_read_once(world, client_for):
+    client = client_for(world.trust_admin)
+    client.get(URL)
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(URL, {"organisation": world.orgs["north"].pk}).content.decode()
+    oak = sorted(organisation.name for organisation in world.orgs.values())
+    assert sorted(_options(page, "organisation")) == sorted(["All you manage", *oak])
+    assert sorted(_options(page, "board")) == sorted(["---------", *(n for n in oak if "Board" in n or "LGB" in n)])
+    assert f'<option value="{world.orgs["north"].pk}" selected>' in page
+    option_lists = 'SELECT "conduct_organisation"."id" AS "pk", "conduct_organisation"."name" AS "name" FROM'
+    assert sum(q["sql"].startswith(option_lists) for q in captured.captured_queries) == 2  # each select's, once
+    clerk_page = client_for(world.clerk).get(URL).content.decode()
+    assert _options(clerk_page, "organisation") == ["All you manage", world.orgs["north_lgb"].name]
