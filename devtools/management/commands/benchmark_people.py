@@ -107,7 +107,10 @@ class Command(BaseCommand):
 def _variants(trust: Organisation, admin: Person) -> list[Variant]:
     academy = Organisation.objects.filter(parent=trust, kind=OrganisationKind.SCHOOL).order_by("path").first()
     # Page 199's last person: where the Next link of page 199 starts page 200 (keyset, no OFFSET).
-    last_of_199 = directory(admin, DirectoryFilters()).values_list("pk", flat=True)[199 * PER_PAGE - 1]
+    try:
+        last_of_199 = directory(admin, DirectoryFilters()).values_list("pk", flat=True)[199 * PER_PAGE - 1]
+    except IndexError:
+        raise CommandError(f"Fewer than {200 * PER_PAGE:,} people in the trust: no page 200 to time.") from None
     url = reverse("people:directory")
     queries: list[tuple[str, dict[str, str]]] = [
         ("Everyone (current roles), first page", {}),
