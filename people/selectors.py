@@ -127,6 +127,11 @@ def directory(user: Person, filters: DirectoryFilters, today: date | None = None
     return people.order_by(*SORTS.get(filters.sort, SORTS["name"]))
 
 
+# Sorts whose columns are never null (last sign-in is): their pages after the first are read from the previous
+# page's last person onwards (keyset), so page 200 costs what page 1 does instead of an OFFSET of 9,950 people.
+KEYSET_SORTS = {"name", "-name", "email", "-email", "joined", "-joined"}
+
+
 @dataclass(frozen=True)
 class DirectoryPage:
     """One page of the directory, read without counting everyone who matches (a count of 50,000 people costs
@@ -136,6 +141,7 @@ class DirectoryPage:
     object_list: list[Person]
     has_next: bool
     per_page: int
+    next_after: int | None = None  # the last person's pk, for the Next link, when the sort allows a keyset
 
     @property
     def has_previous(self) -> bool:
@@ -162,16 +168,52 @@ class DirectoryPage:
         return (self.number - 1) * self.per_page + len(self.object_list)
 
 
-def directory_page(people: QuerySet[Person], number: str | int | None, per_page: int) -> DirectoryPage:
-    """Page ``number`` (1 if it is not a whole number of at least 1) of ``people``: one query for per_page + 1 rows."""
+def _whole_number(value: str | int | None, default: int, maximum: int) -> int:
     try:
-        page = max(1, int(number or 1))
+        return min(max(default, int(value or default)), maximum)
     except (TypeError, ValueError):
-        page = 1
-    page = min(page, 100_000)
-    offset = (page - 1) * per_page
-    rows = list(people[offset : offset + per_page + 1])
-    return DirectoryPage(number=page, object_list=rows[:per_page], has_next=len(rows) > per_page, per_page=per_page)
+        return default
+
+
+def _after(people: QuerySet[Person], anchor: int, sort: str) -> QuerySet[Person] | None:
+    """The people sorted after ``anchor`` (a pk among ``people``), or None if it is not among them: its sort
+    values are read in one query (scoped like the page, so nobody outside it is used as a bookmark)."""
+    order = SORTS[sort]
+    fields = [name.lstrip("-") for name in order]
+    values = people.filter(pk=anchor).values_list(*fields).first()
+    if values is None:
+        return None
+    strictly, inclusive = ("lt", "lte") if sort.startswith("-") else ("gt", "gte")
+    beyond = Q()
+    for index, name in enumerate(fields):
+        equal = dict(zip(fields[:index], values[:index], strict=True))
+        beyond |= Q(**equal, **{f"{name}__{strictly}": values[index]})
+    # The first column's bound on its own too: PostgreSQL then starts the index scan there.
+    return people.filter(Q(**{f"{fields[0]}__{inclusive}": values[0]}), beyond)
+
+
+def directory_page(
+    people: QuerySet[Person],
+    number: str | int | None,
+    per_page: int,
+    *,
+    after: str | int | None = None,
+    sort: str = "name",
+) -> DirectoryPage:
+    """Page ``number`` (1 if it is not a whole number of at least 1) of ``people``: one query for per_page + 1 rows,
+    and one more when ``after`` (the previous page's last person) is given for a keyset sort, in place of the OFFSET."""
+    page = _whole_number(number, 1, 100_000)
+    keyset = sort in KEYSET_SORTS
+    following = _after(people, anchor, sort) if keyset and (anchor := _whole_number(after, 0, 2**31 - 1)) else None
+    if following is not None:
+        rows = list(following[: per_page + 1])
+    else:
+        offset = (page - 1) * per_page
+        rows = list(people[offset : offset + per_page + 1])
+    has_next = len(rows) > per_page
+    rows = rows[:per_page]
+    next_after = rows[-1].pk if keyset and has_next else None
+    return DirectoryPage(number=page, object_list=rows, has_next=has_next, per_page=per_page, next_after=next_after)
 
 
 @dataclass

@@ -127,10 +127,18 @@ def directory_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_manages_people(request)
     form, _organisations = _directory_form(request)
     filters = form.filters() if form.is_valid() else DirectoryFilters()
-    page = directory_page(directory(request.user, filters), request.GET.get("page"), PEOPLE_PER_PAGE)
+    page = directory_page(
+        directory(request.user, filters),
+        request.GET.get("page"),
+        PEOPLE_PER_PAGE,
+        after=request.GET.get("after"),
+        sort=filters.sort,
+    )
     rows = directory_rows(request.user, page.object_list, filters)
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("after", None)
+    gias_form = forms.GiasForm(boards=boards_for_gias(request.user))
     return render(
         request,
         "people/directory.html",
@@ -139,8 +147,8 @@ def directory_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "query": query.urlencode(),
-            "gias_form": forms.GiasForm(boards=boards_for_gias(request.user)),
-            "has_boards": boards_for_gias(request.user).exists(),
+            "gias_form": gias_form,
+            "has_boards": gias_form.has_boards,
             "reads_audit_log": reads_audit_log(request.user),
             "reviews_retention": reviews_retention(request.user),
             "today": timezone.localdate(),

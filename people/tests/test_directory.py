@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.forms import Select
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +18,8 @@ from openpyxl import load_workbook
 
 from acknowledgements.models import Invitation
 from conduct.tests.factories import PersonFactory, RoleFactory
+from people.forms import QuickSelect
+from people.selectors import DirectoryFilters, directory
 
 pytestmark = pytest.mark.django_db
 URL = reverse("people:directory")
@@ -148,3 +153,79 @@ def test_admins_find_the_retention_page_from_the_directory_and_clerks_do_not(wor
     # The link leads somewhere the admin may go, and nowhere the clerk may.
     assert client_for(world.trust_admin).get(retention).status_code == 200
     assert client_for(world.clerk).get(retention).status_code == 404
+
+
+def _walk_by_next_links(client, query: dict) -> tuple[list[str], list[str]]:
+    """Every name the directory lists, page after page through its Next links, and each later page's SQL."""
+    listed, later_sql, url, params = [], [], URL, dict(query)
+    while True:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url, params)
+        assert response.status_code == 200
+        listed += names(response)
+        if listed != names(response):  # a page after the first
+            later_sql.append(" ".join(query["sql"] for query in captured.captured_queries))
+        if not response.context["page"].has_next:
+            return listed, later_sql
+        link = re.search(r'href="\?([^"]*)">Next</a>', response.content.decode())
+        assert link is not None
+        url, params = f"{URL}?{html.unescape(link.group(1))}", {}
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "email", "-joined", "-last_login"])
+def test_next_links_page_through_everyone_once_in_order(world, client_for, sort):
+    for n in range(120):  # the same name many times over: the pk breaks the tie, nobody is skipped or repeated
+        person = PersonFactory.create(full_name=f"Extra {n % 7}", email=f"extra{n:03d}@oak.example.org")
+        RoleFactory.create(person=person, organisation=world.orgs["south"], kind="volunteer")
+    client = client_for(world.trust_admin)
+    listed, later_sql = _walk_by_next_links(client, {"roles": "all", "sort": sort})
+    expected = [p.full_name for p in directory(world.trust_admin, DirectoryFilters(roles="all", sort=sort))]
+    assert listed == expected and len(listed) > 100
+    assert len(later_sql) == 2
+    keyset = sort != "-last_login"  # a nullable column is paged by its number
+    assert all(("OFFSET" not in sql) == keyset for sql in later_sql)
+
+
+def test_a_bookmark_outside_the_directory_is_ignored(world, client_for):
+    for n in range(60):
+        RoleFactory.create(
+            person=PersonFactory.create(full_name=f"Extra {n:02d}"), organisation=world.orgs["south"], kind="volunteer"
+        )
+    client = client_for(world.trust_admin)
+    by_number = names(client.get(URL, {"roles": "all", "page": 2}))
+    other_trusts = world.elm.person.pk  # not theirs to use as a place in their list
+    assert names(client.get(URL, {"roles": "all", "page": 2, "after": other_trusts})) == by_number
+    assert names(client.get(URL, {"roles": "all", "page": 2, "after": "x"})) == by_number
+    response = client.get(URL, {"roles": "all", "page": 2, "after": "-5"})
+    assert response.status_code == 200 and names(response) == by_number
+
+
+def test_the_quick_select_writes_what_djangos_template_writes():
+    choices = [("", "Any <one>"), ("a", 'A "quoted"'), ("Group", [("b", "B"), ("c", "C")])]
+    attrs = {"class": "form-select", "required": True, "disabled": False}
+    for value in ["a", None, "c", "unknown"]:
+        ours = QuickSelect(choices=choices, attrs=attrs).render("n", value, {"id": "id_n", "aria-describedby": "x"})
+        djangos = Select(choices=choices, attrs=attrs).render("n", value, {"id": "id_n", "aria-describedby": "x"})
+        assert ours == re.sub(r">\s+<", "><", djangos.strip())
+        assert ("selected" in ours) == (value != "unknown")
+
+
+def _options(page: str, name: str) -> list[str]:
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.S)
+    assert select is not None
+    return re.findall(r"<option [^>]*>([^<]*)</option>", select.group(1))
+
+
+def test_the_filters_offer_only_where_the_officer_manages_people_each_read_once(world, client_for):
+    client = client_for(world.trust_admin)
+    client.get(URL)
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(URL, {"organisation": world.orgs["north"].pk}).content.decode()
+    oak = sorted(organisation.name for organisation in world.orgs.values())
+    assert sorted(_options(page, "organisation")) == sorted(["All you manage", *oak])
+    assert sorted(_options(page, "board")) == sorted(["---------", *(n for n in oak if "Board" in n or "LGB" in n)])
+    assert f'<option value="{world.orgs["north"].pk}" selected>' in page
+    option_lists = 'SELECT "conduct_organisation"."id" AS "pk", "conduct_organisation"."name" AS "name" FROM'
+    assert sum(q["sql"].startswith(option_lists) for q in captured.captured_queries) == 2  # each select's, once
+    clerk_page = client_for(world.clerk).get(URL).content.decode()
+    assert _options(clerk_page, "organisation") == ["All you manage", world.orgs["north_lgb"].name]
