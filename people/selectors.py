@@ -8,12 +8,14 @@ number of queries however many people, roles or entries there are.
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import reduce
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OrderBy, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from acknowledgements.models import Acknowledgement, Declaration, Invitation, Obligation
@@ -33,6 +35,7 @@ from reminders.models import ReminderLog
 
 ROLE_STATUSES = {"current": "Current roles", "ended": "Ended roles", "all": "All roles"}
 INVITATION_STATES = {"pending": "Invitation not yet accepted", "accepted": "Invitation accepted"}
+# Each sort's columns, all in one direction ("-" for descending), the pk last so that the order is total.
 SORTS = {
     "name": ("full_name", "pk"),
     "-name": ("-full_name", "-pk"),
@@ -43,6 +46,10 @@ SORTS = {
     "joined": ("date_joined", "pk"),
     "-joined": ("-date_joined", "-pk"),
 }
+# Columns that may be null (never signed in). Ascending, a null comes after every date (PostgreSQL's default,
+# NULLS LAST, the order of the index on it); descending, before. Said in the ORDER BY so that SQLite, whose default
+# is the other way round, shows the same order, and the keyset below relies on it.
+NULLABLE = frozenset({"last_login"})
 SORT_LABELS = {
     "name": "Name (A to Z)",
     "-name": "Name (Z to A)",
@@ -124,24 +131,33 @@ def directory(user: Person, filters: DirectoryFilters, today: date | None = None
             people = people.filter(Exists(pending)).exclude(Exists(accepted))
     if filters.never_signed_in:
         people = people.filter(last_login__isnull=True)
-    return people.order_by(*SORTS.get(filters.sort, SORTS["name"]))
+    return people.order_by(*_ordering(filters.sort))
 
 
-# Sorts whose columns are never null (last sign-in is): their pages after the first are read from the previous
-# page's last person onwards (keyset), so page 200 costs what page 1 does instead of an OFFSET of 9,950 people.
-KEYSET_SORTS = {"name", "-name", "email", "-email", "joined", "-joined"}
+def _ordering(sort: str) -> list[OrderBy]:
+    """The ORDER BY of a sort, with the nulls placed as ``NULLABLE`` says."""
+    ordering = []
+    for column in SORTS.get(sort, SORTS["name"]):
+        name = column.lstrip("-")
+        if column.startswith("-"):
+            ordering.append(F(name).desc(nulls_first=True) if name in NULLABLE else F(name).desc())
+        else:
+            ordering.append(F(name).asc(nulls_last=True) if name in NULLABLE else F(name).asc())
+    return ordering
 
 
 @dataclass(frozen=True)
 class DirectoryPage:
     """One page of the directory, read without counting everyone who matches (a count of 50,000 people costs
-    more than the page): the page's people and whether there is a page after it."""
+    more than the page): the page's people, whether there are pages either side, and the people its Previous and
+    Next links page from (keyset: the page beside it is read from that person onwards, not by an OFFSET)."""
 
     number: int
     object_list: list[Person]
     has_next: bool
     per_page: int
-    next_after: int | None = None  # the last person's pk, for the Next link, when the sort allows a keyset
+    next_after: int | None = None  # the last person's pk, for the Next link
+    previous_before: int | None = None  # the first person's pk, for the Previous link
 
     @property
     def has_previous(self) -> bool:
@@ -175,21 +191,47 @@ def _whole_number(value: str | int | None, default: int, maximum: int) -> int:
         return default
 
 
-def _after(people: QuerySet[Person], anchor: int, sort: str) -> QuerySet[Person] | None:
-    """The people sorted after ``anchor`` (a pk among ``people``), or None if it is not among them: its sort
-    values are read in one query (scoped like the page, so nobody outside it is used as a bookmark)."""
-    order = SORTS[sort]
-    fields = [name.lstrip("-") for name in order]
+def _equal(name: str, value: object) -> Q:
+    return Q(**{f"{name}__isnull": True}) if value is None else Q(**{name: value})
+
+
+def _past(name: str, value: object, greater: bool) -> Q | None:
+    """Rows whose ``name`` comes strictly after (``greater``) or before ``value`` in the ascending order, where a
+    null comes after every value (see ``NULLABLE``); None if no row can."""
+    if greater:
+        if value is None:
+            return None
+        beyond = Q(**{f"{name}__gt": value})
+        return beyond | Q(**{f"{name}__isnull": True}) if name in NULLABLE else beyond
+    return Q(**{f"{name}__isnull": False}) if value is None else Q(**{f"{name}__lt": value})
+
+
+def _keyset(people: QuerySet[Person], anchor: int, sort: str, *, forward: bool) -> QuerySet[Person] | None:
+    """The people after ``anchor`` (a pk among ``people``) in the page's order (``forward``, for a Next link), or
+    before it read nearest first (for a Previous link); None if ``anchor`` is not among them. Its sort values are
+    read in one query, scoped like the page, so nobody outside it serves as a bookmark."""
+    columns = SORTS.get(sort, SORTS["name"])
+    fields = [column.lstrip("-") for column in columns]
     values = people.filter(pk=anchor).values_list(*fields).first()
     if values is None:
         return None
-    strictly, inclusive = ("lt", "lte") if sort.startswith("-") else ("gt", "gte")
-    beyond = Q()
+    greater = forward != columns[0].startswith("-")  # after, in the ascending order of the columns
+    terms = []  # equal on the columns before one, past the anchor on that one (the pk, last, is never null)
     for index, name in enumerate(fields):
-        equal = dict(zip(fields[:index], values[:index], strict=True))
-        beyond |= Q(**equal, **{f"{name}__{strictly}": values[index]})
-    # The first column's bound on its own too: PostgreSQL then starts the index scan there.
-    return people.filter(Q(**{f"{fields[0]}__{inclusive}": values[0]}), beyond)
+        if (past := _past(name, values[index], greater)) is not None:
+            terms.append(Q(*(_equal(f, v) for f, v in zip(fields[:index], values[:index], strict=True)), past))
+    beyond = reduce(operator.or_, terms)
+    # The first column's bound on its own too, where one holds: PostgreSQL then starts the index scan there.
+    first, value = fields[0], values[0]
+    bound = None if value is None or (greater and first in NULLABLE) else ("gte" if greater else "lte")
+    if bound is not None:
+        beyond &= Q(**{f"{first}__{bound}": value})
+    following = people.filter(beyond)
+    return following if forward else following.reverse()
+
+
+def _anchor(value: str | int | None) -> int:
+    return _whole_number(value, 0, 2**31 - 1)
 
 
 def directory_page(
@@ -198,22 +240,33 @@ def directory_page(
     per_page: int,
     *,
     after: str | int | None = None,
+    before: str | int | None = None,
     sort: str = "name",
 ) -> DirectoryPage:
     """Page ``number`` (1 if it is not a whole number of at least 1) of ``people``: one query for per_page + 1 rows,
-    and one more when ``after`` (the previous page's last person) is given for a keyset sort, in place of the OFFSET."""
+    and one more when ``after`` (the previous page's last person, from a Next link) or ``before`` (the next page's
+    first person, from a Previous link) is given, in place of an OFFSET."""
     page = _whole_number(number, 1, 100_000)
-    keyset = sort in KEYSET_SORTS
-    following = _after(people, anchor, sort) if keyset and (anchor := _whole_number(after, 0, 2**31 - 1)) else None
-    if following is not None:
-        rows = list(following[: per_page + 1])
+    preceding = _keyset(people, anchor, sort, forward=False) if (anchor := _anchor(before)) else None
+    following = None
+    if preceding is None and (anchor := _anchor(after)):
+        following = _keyset(people, anchor, sort, forward=True)
+    if preceding is not None:
+        rows = list(preceding[: per_page + 1])[::-1]  # read nearest first
+        page = 1 if len(rows) <= per_page else max(page, 2)  # nobody before them: the first page, whatever it said
+        rows, has_next = rows[-per_page:], True  # the anchor comes after them
     else:
         offset = (page - 1) * per_page
-        rows = list(people[offset : offset + per_page + 1])
-    has_next = len(rows) > per_page
-    rows = rows[:per_page]
-    next_after = rows[-1].pk if keyset and has_next else None
-    return DirectoryPage(number=page, object_list=rows, has_next=has_next, per_page=per_page, next_after=next_after)
+        rows = list(following[: per_page + 1] if following is not None else people[offset : offset + per_page + 1])
+        rows, has_next = rows[:per_page], len(rows) > per_page
+    return DirectoryPage(
+        number=page,
+        object_list=rows,
+        has_next=has_next,
+        per_page=per_page,
+        next_after=rows[-1].pk if has_next and rows else None,
+        previous_before=rows[0].pk if page > 1 and rows else None,
+    )
 
 
 @dataclass

@@ -132,12 +132,14 @@ def directory_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         request.GET.get("page"),
         PEOPLE_PER_PAGE,
         after=request.GET.get("after"),
+        before=request.GET.get("before"),
         sort=filters.sort,
     )
     rows = directory_rows(request.user, page.object_list, filters)
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("after", None)
+    query.pop("before", None)
     gias_form = forms.GiasForm(boards=boards_for_gias(request.user))
     return render(
         request,

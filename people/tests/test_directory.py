@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from acknowledgements.models import Invitation
 from conduct.tests.factories import PersonFactory, RoleFactory
 from people.forms import QuickSelect
-from people.selectors import DirectoryFilters, directory
+from people.selectors import DirectoryFilters, directory, directory_page
 
 pytestmark = pytest.mark.django_db
 URL = reverse("people:directory")
@@ -155,35 +155,85 @@ def test_admins_find_the_retention_page_from_the_directory_and_clerks_do_not(wor
     assert client_for(world.clerk).get(retention).status_code == 404
 
 
-def _walk_by_next_links(client, query: dict) -> tuple[list[str], list[str]]:
-    """Every name the directory lists, page after page through its Next links, and each later page's SQL."""
-    listed, later_sql, url, params = [], [], URL, dict(query)
+ALL_SORTS = ["name", "-name", "email", "-email", "last_login", "-last_login", "joined", "-joined"]
+
+
+def _extras_with_ties_and_nulls(world) -> None:
+    """120 more people at Oak South: seven names over and over, and a third who signed in at one of four moments
+    (ties), the rest never (nulls); the pk breaks every tie, so nobody may be skipped or repeated."""
+    moment = timezone.now().replace(microsecond=0)
+    for n in range(120):
+        person = PersonFactory.create(full_name=f"Extra {n % 7}", email=f"extra{n:03d}@oak.example.org")
+        if n % 3 == 0:
+            person.last_login = moment - timedelta(days=n % 4)
+            person.save(update_fields=["last_login"])
+        RoleFactory.create(person=person, organisation=world.orgs["south"], kind="volunteer")
+
+
+def _walk(client, params: dict, link: str) -> tuple[list[list[str]], list[str], list[int]]:
+    """The pages the directory lists following its ``link`` ("Next" or "Previous") until there is none: each page's
+    names, the SQL of each page after the first and each page's number."""
+    pages, later_sql, numbers, url = [], [], [], URL
     while True:
         with CaptureQueriesContext(connection) as captured:
             response = client.get(url, params)
         assert response.status_code == 200
-        listed += names(response)
-        if listed != names(response):  # a page after the first
+        if pages:
             later_sql.append(" ".join(query["sql"] for query in captured.captured_queries))
-        if not response.context["page"].has_next:
-            return listed, later_sql
-        link = re.search(r'href="\?([^"]*)">Next</a>', response.content.decode())
-        assert link is not None
-        url, params = f"{URL}?{html.unescape(link.group(1))}", {}
+        pages.append(names(response))
+        numbers.append(response.context["page"].number)
+        found = re.search(rf'href="\?([^"]*)">{link}</a>', response.content.decode())
+        if found is None:
+            return pages, later_sql, numbers
+        url, params = f"{URL}?{html.unescape(found.group(1))}", {}
 
 
-@pytest.mark.parametrize("sort", ["name", "-name", "email", "-joined", "-last_login"])
-def test_next_links_page_through_everyone_once_in_order(world, client_for, sort):
-    for n in range(120):  # the same name many times over: the pk breaks the tie, nobody is skipped or repeated
-        person = PersonFactory.create(full_name=f"Extra {n % 7}", email=f"extra{n:03d}@oak.example.org")
-        RoleFactory.create(person=person, organisation=world.orgs["south"], kind="volunteer")
+@pytest.mark.parametrize("sort", ALL_SORTS)
+def test_next_links_previous_links_and_page_numbers_list_the_same_people(world, client_for, sort):
+    _extras_with_ties_and_nulls(world)
     client = client_for(world.trust_admin)
-    listed, later_sql = _walk_by_next_links(client, {"roles": "all", "sort": sort})
+    forward, next_sql, numbers = _walk(client, {"roles": "all", "sort": sort}, "Next")
     expected = [p.full_name for p in directory(world.trust_admin, DirectoryFilters(roles="all", sort=sort))]
-    assert listed == expected and len(listed) > 100
-    assert len(later_sql) == 2
-    keyset = sort != "-last_login"  # a nullable column is paged by its number
-    assert all(("OFFSET" not in sql) == keyset for sql in later_sql)
+    assert sum(forward, []) == expected and len(expected) > 100 and numbers == [1, 2, 3]
+    # Back from the last page by its Previous links: the same pages, numbered the same, the first one marked first.
+    backward, previous_sql, numbers = _walk(client, {"roles": "all", "sort": sort, "page": 3}, "Previous")
+    assert backward[::-1] == forward and numbers == [3, 2, 1]
+    # And each page opened by its number (a typed or bookmarked URL).
+    by_number = [names(client.get(URL, {"roles": "all", "sort": sort, "page": n})) for n in (1, 2, 3)]
+    assert by_number == forward
+    # Pages reached by a link are read by keyset, never by an OFFSET, in as many queries as one by its number.
+    assert len(next_sql) == len(previous_sql) == 2
+    assert not any("OFFSET" in sql for sql in next_sql + previous_sql)
+    assert len({sql.count("SELECT") for sql in next_sql + previous_sql}) == 1
+
+
+@pytest.mark.parametrize("sort", ["last_login", "-last_login"])
+def test_the_keyset_crosses_between_the_signed_in_and_the_never_signed_in_both_ways(world, client_for, sort):
+    _extras_with_ties_and_nulls(world)
+    people = directory(world.trust_admin, DirectoryFilters(roles="all", sort=sort))
+    everyone = list(people)
+    signed_in = [p.last_login is not None for p in everyone]
+    # Ascending, a null (never signed in) comes after every date; descending, before: on every database.
+    assert signed_in == sorted(signed_in, reverse=sort == "last_login") and 30 < sum(signed_in) < len(everyone) - 30
+    boundary = signed_in.index(not signed_in[0])  # the first person of the other group
+    for index in [0, boundary - 2, boundary - 1, boundary, boundary + 1, len(everyone) - 1, *range(3, 130, 11)]:
+        anchor = everyone[index].pk
+        after = directory_page(people, 2, 5, after=anchor, sort=sort).object_list
+        before = directory_page(people, 2, 5, before=anchor, sort=sort).object_list
+        assert after == everyone[index + 1 : index + 6], index
+        assert before == everyone[max(0, index - 5) : index], index
+
+
+def test_the_previous_link_of_the_second_page_leads_to_the_first(world, client_for):
+    _extras_with_ties_and_nulls(world)
+    client = client_for(world.trust_admin)
+    first = client.get(URL, {"roles": "all"}).context["page"]
+    second = client.get(URL, {"roles": "all", "page": 2, "after": first.next_after}).context["page"]
+    back = client.get(URL, {"roles": "all", "page": 1, "before": second.previous_before}).context["page"]
+    assert back.object_list == first.object_list and back.number == 1 and not back.has_previous and back.has_next
+    # A Previous link whose page number is wrong still lands on the first page when nobody comes before.
+    wrong = client.get(URL, {"roles": "all", "page": 7, "before": second.previous_before}).context["page"]
+    assert wrong.number == 1 and wrong.object_list == first.object_list
 
 
 def test_a_bookmark_outside_the_directory_is_ignored(world, client_for):
@@ -198,6 +248,8 @@ def test_a_bookmark_outside_the_directory_is_ignored(world, client_for):
     assert names(client.get(URL, {"roles": "all", "page": 2, "after": "x"})) == by_number
     response = client.get(URL, {"roles": "all", "page": 2, "after": "-5"})
     assert response.status_code == 200 and names(response) == by_number
+    assert names(client.get(URL, {"roles": "all", "page": 2, "before": other_trusts})) == by_number
+    assert names(client.get(URL, {"roles": "all", "page": 2, "before": "x", "after": other_trusts})) == by_number
 
 
 def test_the_quick_select_writes_what_djangos_template_writes():
