@@ -412,3 +412,60 @@ class OutgoingEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.to_address} ({self.get_status_display()})"
+
+
+# What a tally's date columns hold for "never" (the role does not end, the obligation is not superseded or not
+# signed): a real date, because a unique key with NULLs in it counts every NULL as distinct on both databases, and
+# one after every day a report can ask about, so "ended/superseded/signed by D" reads ``<= D`` with no NULL case.
+NEVER = date(9999, 12, 31)
+
+
+class ObligationTally(models.Model):
+    """How many obligations share the columns that decide every count the dashboard, its drill-down and the code
+    history show: maintained by database triggers (migration 0012) as obligations are opened, signed, superseded
+    and deleted and as their roles end or change kind, so those pages read a number of rows bounded by the
+    organisations and the calendar, not by the people. ``acknowledgements.tally`` recomputes it and repairs drift.
+
+    ``superseded_on`` and ``signed_on`` are London days (``TruncDate``); ``ends_on`` is the role's. ``n`` is never
+    0 for long (the triggers delete a row they bring to 0); a negative ``n`` can only mean drift, which
+    ``tally_check`` reports and repairs, so it is not refused (a refusal would fail the signature that found it).
+    """
+
+    organisation = models.ForeignKey("conduct.Organisation", on_delete=models.CASCADE, related_name="+")
+    code = models.ForeignKey("conduct.Code", on_delete=models.CASCADE, related_name="+")
+    version = models.ForeignKey("conduct.CodeVersion", on_delete=models.CASCADE, related_name="+")
+    adoption = models.ForeignKey("conduct.Adoption", on_delete=models.CASCADE, related_name="obligation_tallies")
+    role_kind = models.CharField(max_length=30)
+    owed_from = models.DateField()
+    ends_on = models.DateField(default=NEVER)
+    superseded_on = models.DateField(default=NEVER)
+    signed_on = models.DateField(default=NEVER)
+    due_on = models.DateField()
+    n = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            # The upsert's conflict target; version and organisation first, as the dashboard filters.
+            models.UniqueConstraint(
+                fields=[
+                    "version",
+                    "organisation",
+                    "role_kind",
+                    "adoption",
+                    "code",
+                    "owed_from",
+                    "ends_on",
+                    "superseded_on",
+                    "signed_on",
+                    "due_on",
+                ],
+                name="obligation_tally_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["code", "organisation"], name="obligation_tally_code"),
+            models.Index(fields=["adoption"], name="obligation_tally_adoption"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.n} × {self.version_id}/{self.organisation_id}/{self.role_kind}"
