@@ -36,6 +36,7 @@ from core.downloads import (
 )
 from reminders.remind_now import reminders_send_now
 from reports.charts import school_bars, timeline_line
+from reports.drilldown import drilldown_page
 from reports.exports import (
     REGISTER_COLUMNS,
     TABLES,
@@ -60,7 +61,6 @@ from reports.selectors import (
     dashboard,
     dashboard_tables,
     owed_rows,
-    people_paginator,
     person_row,
     report_scopes,
     today,
@@ -148,8 +148,7 @@ def people_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             status=400,
         )
     filters = resolved.filters
-    paginator = people_paginator(request.user, filters, resolved.schools, PEOPLE_PER_PAGE)
-    page = paginator.get_page(request.GET.get("page"))
+    page = drilldown_page(request.user, filters, resolved.schools, PEOPLE_PER_PAGE, request.GET)
     record_url = record_url_builder(absolute=False)
     rows = [person_row(values, filters, resolved.schools) for values in page.object_list]
     return render(
@@ -165,7 +164,8 @@ def people_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             "role_label": role_label(filters.role),
             "status_label": STATUSES.get(filters.status, ""),
             "may_remind": may_remind_now(request.user),
-            "back": urlencode({**resolved.params, "page": str(page.number)}),
+            # The same page again, from the same bookmark: the remind-now form's way back.
+            "back": urlencode({**resolved.params, **page.own_params}),
         },
     )
 

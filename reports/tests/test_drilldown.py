@@ -1,0 +1,183 @@
+"""The drill-down's pages: Next and Previous links (a bookmark row, no OFFSET) reach the same rows, in the same
+order, as pages opened by their number, with ties on names and people owing two versions; a bookmark outside the
+user's rows is never used; the remind-now form comes back to the same page; the query count does not grow.
+
+Each runs twice on PostgreSQL: reading by walking the people's name index, and left to the planner."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from html import unescape
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from acknowledgements.models import Obligation
+from conduct.services import role_create
+from conduct.tests.factories import PersonFactory, adopt, make_version
+from reports.tests.factories import days_ago, sign
+from reports.tests.helpers import query_count, status_on
+
+pytestmark = pytest.mark.django_db
+
+PEOPLE = reverse("reports:people")
+NEXT = re.compile(r'<a class="page-link" href="\?([^"]*)">Next</a>')
+PREVIOUS = re.compile(r'<a class="page-link" href="\?([^"]*)">Previous</a>')
+
+
+@pytest.fixture(params=["walk", "planner"])
+def reading(request, monkeypatch):
+    """How the rows are read: walking the name index (PostgreSQL only) or by the planner's own plan."""
+    if request.param == "walk":
+        if connection.vendor != "postgresql":
+            pytest.skip("The name-index walk is PostgreSQL's (LATERAL).")
+        monkeypatch.setattr("reports.drilldown.WALK_RATIO", 0)
+    else:
+        monkeypatch.setattr("reports.drilldown.WALK_RATIO", 10**12)
+    return request.param
+
+
+def with_ties(scenario, count: int = 5) -> None:
+    """``count`` more people in North all called the same, so the order falls back on the person, then version."""
+    for _ in range(count):
+        person = PersonFactory.create(full_name="Ann Same")
+        role_create(person=person, organisation=scenario.orgs["north"], kind="employee", starts_on=date(2020, 9, 1))
+
+
+def expected_order(obligations) -> list[int]:
+    """The rows owed today, in the order worked out here: name, person, version."""
+    today = timezone.localdate()
+    owed = [o for o in obligations if status_on(o, today) is not None]
+    return [o.pk for o in sorted(owed, key=lambda o: (o.person.full_name, o.person_id, o.version_id))]
+
+
+def ids(response) -> list[int]:
+    assert response.status_code == 200
+    return [row.obligation_id for row, _ in response.context["rows"]]
+
+
+def by_links(client, query: dict) -> tuple[list[list[int]], list[str]]:
+    """Every page, reached from the first through its Next links: the rows of each and the links followed."""
+    response = client.get(f"{PEOPLE}?{urlencode(query)}")
+    pages, links = [ids(response)], []
+    while match := NEXT.search(response.content.decode()):
+        links.append(unescape(match.group(1)))
+        response = client.get(f"{PEOPLE}?{links[-1]}")
+        pages.append(ids(response))
+    return pages, links
+
+
+def by_numbers(client, query: dict, pages: int) -> list[list[int]]:
+    return [ids(client.get(f"{PEOPLE}?{urlencode({**query, 'page': number})}")) for number in range(1, pages + 1)]
+
+
+def test_next_links_list_the_same_rows_as_page_numbers_with_ties_on_names(oak, client_for, monkeypatch, reading):
+    monkeypatch.setattr("reports.views.PEOPLE_PER_PAGE", 3)
+    with_ties(oak)
+    client = client_for(oak.admin)
+    query = {"organisation": oak.orgs["trust"].pk, "version": oak.version.pk}
+    pages, links = by_links(client, query)
+    order = expected_order(oak.obligations())
+    assert len(order) == 19 and [pk for page in pages for pk in page] == order
+    assert [len(page) for page in pages] == [3] * 6 + [1]
+    assert all("after=" in link for link in links)  # a bookmark, not an OFFSET
+    assert by_numbers(client, query, len(pages)) == pages
+    last = client.get(f"{PEOPLE}?{links[-1]}")
+    assert "Page 7 of 7" in last.content.decode() and not NEXT.search(last.content.decode())
+
+
+def test_previous_links_walk_back_over_the_same_pages(oak, client_for, monkeypatch, reading):
+    monkeypatch.setattr("reports.views.PEOPLE_PER_PAGE", 3)
+    with_ties(oak)
+    client = client_for(oak.admin)
+    query = {"organisation": oak.orgs["trust"].pk, "version": oak.version.pk}
+    pages, links = by_links(client, query)
+    response = client.get(f"{PEOPLE}?{links[-1]}")
+    back = [ids(response)]
+    while match := PREVIOUS.search(response.content.decode()):
+        response = client.get(f"{PEOPLE}?{unescape(match.group(1))}")
+        back.append(ids(response))
+    assert back[::-1] == pages
+    previous = PREVIOUS.search(client.get(f"{PEOPLE}?{links[-1]}").content.decode())
+    assert previous is not None and "before=" in unescape(previous.group(1))
+
+
+def test_a_person_owing_two_versions_is_listed_once_for_each_in_version_order(oak, client_for, monkeypatch, reading):
+    monkeypatch.setattr("reports.views.PEOPLE_PER_PAGE", 4)
+    newer = make_version(oak.code, label="2027-2028")
+    adopt(newer, oak.orgs["board"], held_on=timezone.localdate())
+    client = client_for(oak.admin)
+    query = {"organisation": oak.orgs["trust"].pk, "code": oak.code.pk, "version": ""}
+    pages, _ = by_links(client, query)
+    every = list(Obligation.objects.filter(code=oak.code).select_related("role", "person"))
+    rows = [pk for page in pages for pk in page]
+    assert rows == expected_order(every) and len(rows) == 8 + 14
+    assert by_numbers(client, query, len(pages)) == pages
+
+
+def test_a_bookmark_outside_the_users_rows_is_not_used(oak, elm, client_for, monkeypatch, reading):
+    monkeypatch.setattr("reports.views.PEOPLE_PER_PAGE", 2)
+    client = client_for(oak.school_admin)
+    north = oak.orgs["north"]
+    query = {"organisation": north.pk, "version": oak.version.pk}
+    by_number = ids(client.get(f"{PEOPLE}?{urlencode({**query, 'page': 2})}"))
+    south = Obligation.objects.filter(version=oak.version, organisation=oak.orgs["south"]).order_by("pk").first()
+    elsewhere = Obligation.objects.filter(version=elm.version).order_by("pk").first()
+    assert south is not None and elsewhere is not None
+    for outsider in (south, elsewhere):
+        for side in ("after", "before"):
+            response = client.get(f"{PEOPLE}?{urlencode({**query, side: outsider.pk, 'page': 2})}")
+            assert ids(response) == by_number  # read by its number, as if no bookmark were given
+            assert response.context["page"].anchor is None
+    shown = Obligation.objects.filter(pk__in=by_number)
+    assert by_number and {o.organisation_id for o in shown} == {north.pk}
+
+
+def test_a_bookmark_that_has_left_the_list_falls_back_to_the_page_number(oak, client_for, monkeypatch, reading):
+    monkeypatch.setattr("reports.views.PEOPLE_PER_PAGE", 2)
+    client = client_for(oak.admin)
+    query = {"organisation": oak.orgs["trust"].pk, "version": oak.version.pk, "status": "overdue"}
+    pages, links = by_links(client, query)
+    bookmark = Obligation.objects.get(pk=pages[0][-1])
+    sign(bookmark, at=days_ago(0))  # no longer overdue: the Next link's row is not among the rows
+    response = client.get(f"{PEOPLE}?{links[0]}")
+    assert response.context["page"].anchor is None
+    assert ids(response) == ids(client.get(f"{PEOPLE}?{urlencode({**query, 'page': 2})}"))
+
+
+def test_remind_now_comes_back_to_the_same_page_from_the_same_bookmark(oak, client_for, monkeypatch, reading):
+    monkeypatch.setattr("reports.views.PEOPLE_PER_PAGE", 2)
+    client = client_for(oak.admin)
+    query = {"organisation": oak.orgs["trust"].pk, "version": oak.version.pk, "status": "overdue"}
+    pages, links = by_links(client, query)
+    page_two = client.get(f"{PEOPLE}?{links[0]}")
+    form = re.search(r'name="back" value="([^"]*)"', page_two.content.decode())
+    assert form is not None
+    back = unescape(form.group(1))
+    assert f"after={pages[0][-1]}" in back and "page=2" in back
+    response = client.post(reverse("reports:remind_now"), {"obligations": pages[1][:1], "back": back})
+    assert response.status_code == 302
+    again = client.get(response["Location"])
+    assert ids(again) == pages[1] and again.context["page"].number == 2
+
+
+def test_query_count_is_the_same_for_one_row_and_for_120(oak, client_for, reading):
+    client = client_for(oak.admin)
+    query = {"organisation": oak.orgs["trust"].pk, "version": oak.version.pk, "role": "volunteer"}
+    first = f"{PEOPLE}?{urlencode(query)}"
+    assert len(client.get(first).context["rows"]) == 1
+    one = query_count(client, first)
+    for _ in range(119):
+        person = PersonFactory.create()
+        role_create(person=person, organisation=oak.orgs["north"], kind="volunteer", starts_on=date(2020, 9, 1))
+    many = client.get(first)
+    assert len(many.context["rows"]) == 50 and many.context["page"].count == 120
+    assert query_count(client, first) == one
+    pages, links = by_links(client, query)
+    assert [len(page) for page in pages] == [50, 50, 20]
+    # A Next page reads its bookmark too: one query more than the first page, whatever the rows.
+    assert query_count(client, f"{PEOPLE}?{links[0]}") == query_count(client, f"{PEOPLE}?{links[1]}") == one + 1
