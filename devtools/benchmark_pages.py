@@ -21,9 +21,11 @@ others), and the trust's register is published (the public governance page needs
 
 from __future__ import annotations
 
+import html
 import http.client
 import os
 import random
+import re
 import secrets
 import signal
 import statistics
@@ -164,24 +166,28 @@ def subjects(prefix: str, readers: int, signers: int) -> Subjects:
 def pages_for(found: Subjects) -> list[Page]:
     trust, code, version = found.trust, found.code, found.version
     report = {"organisation": trust.pk, "code": code.pk, "version": version.pk}
+    overdue = f"{reverse('reports:people')}?{urlencode({**report, 'status': 'overdue'})}"
     pages = [
         Page("floor", "Floor: a plain response behind the same middleware", "/" + FLOOR_PATH, target_ms=None),
         Page("reading", "Reading/signing page (what changed since last year)", version.get_absolute_url(), 30),
         Page("dashboard", "Whole-trust dashboard", f"{reverse('reports:dashboard')}?{urlencode(report)}"),
-        Page(
-            "overdue",
-            "Overdue drill-down, first page",
-            f"{reverse('reports:people')}?{urlencode({**report, 'status': 'overdue'})}",
-        ),
+        Page("overdue", "Overdue drill-down, first page", overdue),
         Page(
             "overdue_deep",
-            "Overdue drill-down, page 20",
+            "Overdue drill-down, page 20 by its Next links",
+            reached_by_next_links(overdue, found.admin, clicks=19),
+        ),
+        Page(
+            "overdue_number",
+            "Overdue drill-down, page 20 by its number",
             f"{reverse('reports:people')}?{urlencode({**report, 'status': 'overdue', 'page': 20})}",
         ),
         Page("history", "Code history", reverse("conduct:code_history", args=[code.slug])),
         Page("register", "Register of governors", f"{reverse('reports:register')}?organisation={trust.pk}"),
         Page("governance", "Public governance page", reverse("public_governance", args=[trust.slug])),
     ]
+    deep = {page.key: page.path for page in pages}
+    same_rows(deep["overdue_deep"], deep["overdue_number"], found.admin)
     with suppress(NoReverseMatch):
         pages.append(Page("people", "People directory", reverse("people:directory")))
     return pages
@@ -343,6 +349,36 @@ def request(
 
 
 IN_PROCESS = override_settings(ALLOWED_HOSTS=["testserver"], ROOT_URLCONF="devtools.benchmark_urls")
+
+
+NEXT_LINK = re.compile(r'<a class="page-link" href="\?([^"]*)">Next</a>')
+BOXES = re.compile(r'name="obligations" value="(\d+)"')
+
+
+@IN_PROCESS
+def reached_by_next_links(path: str, person: Person, *, clicks: int) -> str:
+    """The address ``person`` reaches from ``path`` by following its pages' Next links ``clicks`` times, the way a
+    user gets to a deep page (the drill-down's links carry the previous page's last row, not an OFFSET)."""
+    client = Client()
+    client.force_login(person)
+    base = path.split("?", 1)[0]
+    for click in range(clicks):
+        response = client.get(path)
+        found = NEXT_LINK.search(response.content.decode()) if response.status_code == 200 else None
+        if found is None:
+            raise RuntimeError(f"{path} ({response.status_code}) has no Next link after {click} clicks.")
+        path = f"{base}?{html.unescape(found.group(1))}"
+    return path
+
+
+@IN_PROCESS
+def same_rows(path: str, other: str, person: Person) -> None:
+    """Both addresses list the same drill-down rows (the obligations' boxes), or the benchmark stops."""
+    client = Client()
+    client.force_login(person)
+    rows = [BOXES.findall(client.get(address).content.decode()) for address in (path, other)]
+    if not rows[0] or rows[0] != rows[1]:
+        raise RuntimeError(f"{path} and {other} do not list the same rows.")
 
 
 @IN_PROCESS
