@@ -370,6 +370,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "acknowledgements.tasks.verify_evidence_daily",
         "schedule": crontab(hour=2, minute=5),
     },
+    # The obligation tally the dashboard reads, recomputed and repaired (acknowledgements.tally): a change its
+    # triggers missed (a raw bulk load with triggers off, one table restored) is put right within a day.
+    "check-obligation-tally": {
+        "task": "acknowledgements.tasks.check_obligation_tally",
+        "schedule": crontab(hour=2, minute=35),
+    },
     # The retention schedule (privacy.retention, docs/retention.md): expired email and reminder rows deleted, people
     # whose retention has ended flagged for review (or erased with RETENTION_AUTO_ERASE); once a night, claimed.
     "apply-retention": {
