@@ -417,7 +417,7 @@ class OutgoingEmail(models.Model):
 # What a tally's date columns hold for "never" (the role does not end, the obligation is not superseded or not
 # signed): a real date, because a unique key with NULLs in it counts every NULL as distinct on both databases, and
 # one after every day a report can ask about, so "ended/superseded/signed by D" reads ``<= D`` with no NULL case.
-NEVER = date(9999, 12, 31)
+NEVER = date.max  # 9999-12-31 (conduct.selectors, a lower layer, reads it as date.max)
 
 
 class ObligationTally(models.Model):

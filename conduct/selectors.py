@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from conduct.diff import ClauseChange, VersionDiff, diff_versions
 from conduct.drafting import draft_changes_unflagged
@@ -141,8 +142,9 @@ class CodeHistory:
 def _signature_counts(code: Code) -> dict[int, tuple[int, int]]:
     """Adoption id -> (owed, signed) for every adoption of the code, in one query grouped by the adoption alone.
 
-    Counted apart from the joins the page needs: grouped by every column of six joined tables, PostgreSQL sorted
-    all the code's obligations on disk. The obligations' (adoption, acknowledged_at) index answers this one.
+    Summed on the obligation tally (``acknowledgements.ObligationTally``, reached through its relation, not an
+    import of a higher layer): a few rows per adoption and organisation, however many people owe it, where a
+    count of the obligations read every one of the code's. The tally's "never signed" day is ``date.max``.
     """
     return {
         pk: (owed, signed)
@@ -150,10 +152,8 @@ def _signature_counts(code: Code) -> dict[int, tuple[int, int]]:
         .order_by()
         .values("pk")
         .annotate(
-            # Counting the joined obligations' adoption_id, not their id: both columns the index holds, so
-            # PostgreSQL answers from the index alone (an index-only scan) instead of reading every row.
-            owed=Count("obligations__adoption_id"),
-            signed=Count("obligations__adoption_id", filter=Q(obligations__acknowledged_at__isnull=False)),
+            owed=Coalesce(Sum("obligation_tallies__n"), 0),
+            signed=Coalesce(Sum("obligation_tallies__n", filter=Q(obligation_tallies__signed_on__lt=date.max)), 0),
         )
         .values_list("pk", "owed", "signed")
     }

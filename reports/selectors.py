@@ -26,7 +26,7 @@ started if several, else "No school".
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property, lru_cache
@@ -44,14 +44,15 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.text import slugify
 
-from acknowledgements.models import Obligation, ObligationStatus, obligation_status
+from acknowledgements.models import NEVER, Obligation, ObligationStatus, ObligationTally, obligation_status
 from conduct.models import (
     BOARD_KINDS,
     Code,
@@ -137,6 +138,23 @@ def status_q(status: str, day: date) -> Q:
         return unsigned_q(day) & Q(due_on__lt=day)
     if status == ObligationStatus.OUTSTANDING:
         return unsigned_q(day) & Q(due_on__gte=day)
+    return Q()
+
+
+# The same on the obligation tally (``ObligationTally``), whose days are London days with NEVER for "never":
+# superseded before the end of D is superseded on D or earlier, signed before the end of D is signed by D.
+def tally_owed_q(day: date) -> Q:
+    return Q(owed_from__lte=day, ends_on__gte=day, superseded_on__gt=day)
+
+
+def tally_status_q(status: str, day: date) -> Q:
+    """``status_q`` on the tally, for rows owed on ``day`` (``tally_owed_q``)."""
+    if status == ObligationStatus.SIGNED:
+        return Q(signed_on__lte=day)
+    if status == ObligationStatus.OVERDUE:
+        return Q(signed_on__gt=day, due_on__lt=day)
+    if status == ObligationStatus.OUTSTANDING:
+        return Q(signed_on__gt=day, due_on__gte=day)
     return Q()
 
 
@@ -320,13 +338,9 @@ def _attributed_org(schools: SchoolMap, day: date):
     )
 
 
-def obligations_base(user, filters: ReportFilters, schools: SchoolMap) -> QuerySet[Obligation]:
-    """Obligations the user may see, in the organisation, for the code/version/role/school chosen.
-
-    Not yet limited to a day: callers add ``owed_q`` (the dashboard) or several
-    of them (the timeline).
-    """
-    queryset = Obligation.objects.filter(organisation__path__startswith=filters.organisation.path)
+def _scoped(queryset: QuerySet, user, filters: ReportFilters, role_kind: str) -> QuerySet:
+    """Obligations or tally rows in the organisation that the user may see, of the code/version/role chosen."""
+    queryset = queryset.filter(organisation__path__startswith=filters.organisation.path)
     if not can(user, Action.VIEW_REPORTS, filters.organisation):
         # Only where a grant covers part of the organisation: one covering all of it reaches its whole subtree, and
         # the same ``path LIKE`` twice made PostgreSQL square its selectivity (12 organisations estimated for 82
@@ -337,7 +351,17 @@ def obligations_base(user, filters: ReportFilters, schools: SchoolMap) -> QueryS
     elif filters.code:
         queryset = queryset.filter(code=filters.code)
     if filters.role:
-        queryset = queryset.filter(role__kind=filters.role)
+        queryset = queryset.filter(**{role_kind: filters.role})
+    return queryset
+
+
+def obligations_base(user, filters: ReportFilters, schools: SchoolMap) -> QuerySet[Obligation]:
+    """Obligations the user may see, in the organisation, for the code/version/role/school chosen.
+
+    Not yet limited to a day: callers add ``owed_q`` (the dashboard) or several
+    of them (the timeline).
+    """
+    queryset = _scoped(Obligation.objects.all(), user, filters, "role__kind")
     if schools.network:
         queryset = queryset.annotate(**{ATTRIBUTED: _attributed_org(schools, filters.as_at)})
     if filters.school:
@@ -348,6 +372,19 @@ def obligations_base(user, filters: ReportFilters, schools: SchoolMap) -> QueryS
             queryset = queryset.filter(organisation_id__in=schools.orgs_for(NO_SCHOOL))
         else:
             queryset = queryset.filter(**{f"{field}__in": schools.orgs_for(filters.school)})
+    return queryset
+
+
+def tally_base(user, filters: ReportFilters, schools: SchoolMap) -> QuerySet[ObligationTally]:
+    """``obligations_base`` on the obligation tally: organisation-sized, whatever the number of people.
+
+    Not for networks and hubs: they attribute each person to a school by the person's other roles on the day
+    (``_attributed_org``), which the tally, counting obligations without people, cannot answer.
+    """
+    assert not schools.network, "a network's schools are attributed per person: use obligations_base"
+    queryset = _scoped(ObligationTally.objects.all(), user, filters, "role_kind")
+    if filters.school:
+        queryset = queryset.filter(organisation_id__in=schools.orgs_for(filters.school))
     return queryset
 
 
@@ -456,15 +493,51 @@ def _breakdown(rows: Iterable[OwedGroup], filters: ReportFilters, schools: Schoo
 TIMELINE_KEYS = ("owed_from", "role__ends_on", "superseded_on", "signed_on", "due_on")
 
 
-def _flag(condition: Q) -> Case:
-    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+def _flag(condition: Q, weight) -> Case:
+    return Case(When(condition, then=weight), default=Value(0), output_field=IntegerField())
 
 
-def dashboard_sql(queryset: QuerySet[Obligation], filters: ReportFilters, schools: SchoolMap):
+# What ``dashboard_sql`` reads: its columns, the rules "owed on D" and "of this status on D", and what a row counts.
+Counted = tuple[dict, Callable[[date], Q], Callable[[str, date], Q], F | Value]
+
+
+def _obligation_columns(schools: SchoolMap) -> Counted:
+    """What ``dashboard_sql`` groups, read from obligations (each counting 1): for networks."""
+    group = ATTRIBUTED if schools.network else "organisation_id"
+    columns = {
+        "grouped_org": F(group),
+        "t_role_kind": F("role__kind"),
+        "t_owed_from": F("owed_from"),
+        "t_ends_on": F("role__ends_on"),
+        "t_superseded_on": TruncDate("superseded_at"),
+        "t_signed_on": TruncDate("acknowledged_at"),
+        "t_due_on": F("due_on"),
+    }
+    return columns, owed_q, status_q, Value(1)
+
+
+def _tally_columns() -> Counted:
+    """The same read from the obligation tally (each row counting its ``n``)."""
+    columns = {
+        "grouped_org": F("organisation_id"),
+        "t_role_kind": F("role_kind"),
+        "t_owed_from": F("owed_from"),
+        "t_ends_on": F("ends_on"),
+        "t_superseded_on": F("superseded_on"),
+        "t_signed_on": F("signed_on"),
+        "t_due_on": F("due_on"),
+    }
+    return columns, tally_owed_q, tally_status_q, F("n")
+
+
+def dashboard_sql(queryset: QuerySet, filters: ReportFilters, schools: SchoolMap):
     """One scan of the obligations owed from the day or before, counted two ways in the same statement: per
     (organisation or attributed school) and role kind, owed/signed/overdue on the day (for the tables), and per
     combination of the days that decide a status (for the timeline). Both groupings are bounded by the
     organisations and the calendar, not by the number of people.
+
+    ``queryset`` is ``tally_base`` (the obligation tally: rows bounded by the organisations and the calendar,
+    each counting ``n`` obligations) or, for networks, ``obligations_base`` (one row per obligation).
 
     On PostgreSQL the two groupings are grouping sets of one aggregate over one scan (the counts once came from
     two queries, each scanning and joining every owed obligation); SQLite, which has no grouping sets, groups a
@@ -472,56 +545,36 @@ def dashboard_sql(queryset: QuerySet[Obligation], filters: ReportFilters, school
     Returns the statement, its parameters and the database alias.
     """
     day = filters.as_at
-    group = ATTRIBUTED if schools.network else "organisation_id"
-    owed = owed_q(day)
-    rows = (
-        queryset.filter(owed_from__lte=day)
-        .annotate(
-            grouped_org=F(group),
-            role_kind=F("role__kind"),
-            t_owed_from=F("owed_from"),
-            t_ends_on=F("role__ends_on"),
-            t_superseded_on=TruncDate("superseded_at"),
-            t_signed_on=TruncDate("acknowledged_at"),
-            t_due_on=F("due_on"),
-            owed_now=_flag(owed),
-            signed_now=_flag(owed & status_q(ObligationStatus.SIGNED, day)),
-            overdue_now=_flag(owed & status_q(ObligationStatus.OVERDUE, day)),
-        )
-        .values(
-            "grouped_org",
-            "role_kind",
-            "t_owed_from",
-            "t_ends_on",
-            "t_superseded_on",
-            "t_signed_on",
-            "t_due_on",
-            "owed_now",
-            "signed_now",
-            "overdue_now",
-        )
-        .order_by()
-    )
+    tally = queryset.model is ObligationTally
+    columns, owed_on, on_status, weight = _tally_columns() if tally else _obligation_columns(schools)
+    owed = owed_on(day)
+    flags = {
+        "weight": weight,
+        "owed_now": _flag(owed, weight),
+        "signed_now": _flag(owed & on_status(ObligationStatus.SIGNED, day), weight),
+        "overdue_now": _flag(owed & on_status(ObligationStatus.OVERDUE, day), weight),
+    }
+    rows = queryset.filter(owed_from__lte=day).annotate(**columns, **flags).values(*columns, *flags).order_by()
     inner, params = rows.query.sql_with_params()
     timeline_columns = "t_owed_from, t_ends_on, t_superseded_on, t_signed_on, t_due_on"
-    counts = "COUNT(*), SUM(owed_now), SUM(signed_now), SUM(overdue_now)"
+    counts = "SUM(weight), SUM(owed_now), SUM(signed_now), SUM(overdue_now)"
     if connections[rows.db].vendor == "postgresql":
         # Both groupings hashed in one pass over the joined rows (a third less than two scans).
         sql = (
-            f"SELECT GROUPING(grouped_org), grouped_org, role_kind, {timeline_columns}, {counts} FROM ({inner}) owed "
-            f"GROUP BY GROUPING SETS ((grouped_org, role_kind), ({timeline_columns}))"
+            f"SELECT GROUPING(grouped_org), grouped_org, t_role_kind, {timeline_columns}, {counts} FROM ({inner}) owed "
+            f"GROUP BY GROUPING SETS ((grouped_org, t_role_kind), ({timeline_columns}))"
         )
     else:  # SQLite has no grouping sets: the same rows grouped twice (it evaluates the common table twice)
         sql = (
             f"WITH owed AS ({inner}) "
-            f"SELECT 0, grouped_org, role_kind, NULL, NULL, NULL, NULL, NULL, {counts} "
-            "FROM owed GROUP BY grouped_org, role_kind "
+            f"SELECT 0, grouped_org, t_role_kind, NULL, NULL, NULL, NULL, NULL, {counts} "
+            "FROM owed GROUP BY grouped_org, t_role_kind "
             f"UNION ALL SELECT 1, NULL, NULL, {timeline_columns}, {counts} FROM owed GROUP BY {timeline_columns}"
         )
     return sql, params, rows.db
 
 
-def _dashboard_groups(queryset: QuerySet[Obligation], filters: ReportFilters, schools: SchoolMap):
+def _dashboard_groups(queryset: QuerySet, filters: ReportFilters, schools: SchoolMap):
     """Runs ``dashboard_sql``: (the breakdown's rows, the timeline's groups)."""
     sql, params, alias = dashboard_sql(queryset, filters, schools)
     breakdown: list[OwedGroup] = []
@@ -535,7 +588,7 @@ def _dashboard_groups(queryset: QuerySet[Obligation], filters: ReportFilters, sc
                         owed_from=_as_date(owed_from) or date.min,  # never null: the column is not nullable
                         role__ends_on=_as_date(ends_on),
                         superseded_on=_as_date(superseded_on),
-                        signed_on=_as_date(signed_on),
+                        signed_on=_as_date(signed_on),  # (the tally's NEVER read back as None, as a null)
                         due_on=_as_date(due_on) or date.min,
                         n=n,
                     )
@@ -546,10 +599,11 @@ def _dashboard_groups(queryset: QuerySet[Obligation], filters: ReportFilters, sc
 
 
 def _as_date(value) -> date | None:
-    """A date column read through the cursor (SQLite hands back ISO text outside the ORM)."""
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
+    """A date column read through the cursor (SQLite hands back ISO text outside the ORM); the tally's NEVER
+    is None, as an obligation's null."""
+    if value is not None and not isinstance(value, date):
+        value = date.fromisoformat(str(value)[:10])
+    return None if value == NEVER else value
 
 
 def timeline_days(start: date, end: date, points: int = TIMELINE_POINTS) -> list[date]:
@@ -601,10 +655,16 @@ def _timeline(groups: list[TimelineGroup], filters: ReportFilters) -> list[Timel
     return points
 
 
+def counted_base(user, filters: ReportFilters, schools: SchoolMap) -> QuerySet:
+    """What the dashboard counts: the obligation tally, or for networks (people attributed to schools one by
+    one) the obligations themselves."""
+    return obligations_base(user, filters, schools) if schools.network else tally_base(user, filters, schools)
+
+
 def dashboard(user, filters: ReportFilters, schools: SchoolMap | None = None) -> Dashboard:
-    """Everything the dashboard shows, in a fixed number of queries (one scan of the obligations)."""
+    """Everything the dashboard shows, in a fixed number of queries (one scan of the tally's rows)."""
     schools = school_map(filters) if schools is None else schools
-    rows, groups = _dashboard_groups(obligations_base(user, filters, schools), filters, schools)
+    rows, groups = _dashboard_groups(counted_base(user, filters, schools), filters, schools)
     totals, by_school, by_role, by_school_role = _breakdown(rows, filters, schools)
     return Dashboard(
         filters=filters,
@@ -619,7 +679,7 @@ def dashboard(user, filters: ReportFilters, schools: SchoolMap | None = None) ->
 
 def dashboard_tables(user, filters: ReportFilters, schools: SchoolMap, names: list[str]) -> dict[str, list]:
     """Only the dashboard tables named ("schools", "roles", "timeline"), for exports (one scan for any of them)."""
-    rows, groups = _dashboard_groups(obligations_base(user, filters, schools), filters, schools)
+    rows, groups = _dashboard_groups(counted_base(user, filters, schools), filters, schools)
     tables: dict[str, list] = {}
     if {"schools", "roles"} & set(names):
         _totals, tables["schools"], tables["roles"], _by_school_role = _breakdown(rows, filters, schools)
@@ -715,9 +775,19 @@ class CountedPaginator(Paginator):
         return self._known_count
 
 
+def owed_count(user, filters: ReportFilters, schools: SchoolMap) -> int:
+    """How many rows ``owed_rows`` holds, summed on the obligation tally (organisation-sized rows, however many
+    people); for networks, whose schools are attributed per person, counted on the obligations."""
+    if schools.network:
+        return owed_rows(user, filters, schools).count()
+    day = filters.as_at
+    rows = tally_base(user, filters, schools).filter(tally_owed_q(day), tally_status_q(filters.status, day))
+    return rows.aggregate(n=Coalesce(Sum("n"), 0))["n"]
+
+
 def people_paginator(user, filters: ReportFilters, schools: SchoolMap, per_page: int) -> Paginator:
-    """``people`` in pages, counted on the obligations alone (the filters' joins, not the rows')."""
-    return CountedPaginator(people(user, filters, schools), per_page, count=owed_rows(user, filters, schools).count())
+    """``people`` in pages, counted by ``owed_count`` (never over the rows' joins)."""
+    return CountedPaginator(people(user, filters, schools), per_page, count=owed_count(user, filters, schools))
 
 
 def person_row(values, filters: ReportFilters, schools: SchoolMap) -> PersonRow:

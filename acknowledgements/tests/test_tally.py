@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from acknowledgements.models import NEVER, Obligation, ObligationTally
 from acknowledgements.paper import acknowledgement_correct, acknowledgement_record_on_behalf
-from acknowledgements.tally import tally_check, tally_differences
+from acknowledgements.tally import expected_tally, tally_check, tally_differences
 from acknowledgements.tests.factories import META, owing, sign
 from conduct.models import Role
 from conduct.people import person_move, person_record_leaver, role_end
@@ -171,3 +171,13 @@ def test_tally_check_finds_and_repairs_drift(team, capsys):
     assert_tally_right()
     call_command("tally_check")
     assert "matches" in capsys.readouterr().out
+
+
+def test_the_nightly_task_repairs_the_tally(team, settings):
+    from acknowledgements.tasks import check_obligation_tally
+
+    entry = settings.CELERY_BEAT_SCHEDULE["check-obligation-tally"]
+    assert entry["task"] == "acknowledgements.tasks.check_obligation_tally"
+    ObligationTally.objects.all().delete()
+    assert check_obligation_tally.apply().get() == len(expected_tally()) == 2  # one key per version
+    assert_tally_right()
