@@ -20,6 +20,7 @@ from reports.selectors import (
     NO_SCHOOL,
     REPORTED_STATUSES,
     ReportFilters,
+    SchoolMap,
     _dashboard_groups,
     dashboard,
     obligations_base,
@@ -71,7 +72,7 @@ def test_the_tally_gives_the_obligations_numbers_for_every_filter_and_day(oak):
 
 
 def test_the_drill_down_count_is_the_obligations_count(oak):
-    schools_for = {}
+    schools_for: dict[int, SchoolMap] = {}
     for choice in filter_choices(oak):
         for status in ("", *REPORTED_STATUSES):
             for day in days(oak):
