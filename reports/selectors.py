@@ -4,7 +4,11 @@ Everything starts from ``Obligation`` rows (one per person per code version
 owed) limited twice: to what the user may see (``conduct.permissions.scope_q``,
 one join) and to the organisation chosen. Each function returns what a page
 needs in a fixed number of queries, however many people there are: grouping
-happens in SQL, and only organisation-sized lists come back to Python.
+happens in SQL, and only organisation-sized lists come back to Python. The
+numbers (dashboard, its exports' tables, the drill-down's count) are read from
+``ObligationTally``, the obligations counted by the columns that decide a status
+(kept by triggers), so they read rows bounded by the organisations and the
+calendar, not by the people; the lists of people read the obligations.
 
 Status "as at" a day D (the end of that day, Europe/London):
 
