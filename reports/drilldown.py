@@ -1,4 +1,4 @@
-"""The drill-down's pages: the people behind a number, 50 at a time, in the order of ``reports.selectors.people``
+"""The drill-down's pages: the people behind a number, a page at a time, in the order of ``reports.selectors.people``
 (name, person, version).
 
 Next and Previous links carry the boundary row (``after`` / ``before``: an obligation's id, looked up within the
@@ -37,8 +37,9 @@ from reports.selectors import (
     people_paginator,
 )
 
-# Walk the name index when count² ≥ WALK_RATIO × people: walking costs about people / count probes per row shown
-# (a few microseconds each), sorting about count rows of joins (a few microseconds each) for every page.
+# Walk the name index when count² ≥ WALK_RATIO × people. A walk probes about people × page / count people (a few
+# microseconds each: 837 of 259,650 for a page of the trust's 15,040 overdue, 5 ms), a sort joins and sorts all
+# count rows (about as much each: 60-120 ms for those 15,040); WALK_RATIO is a page of 50 and some to spare.
 WALK_RATIO = 64
 SORT_KEY = ("person__full_name", "person_id", "version_id")
 WALK = '"drilldown_walk"'
