@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from conduct.permissions import Action, can
 from reports.archive import archive_build
 from reports.documents import detailed_pdf, register_pdf, summary_pdf
-from reports.exports import people_sheet, xlsx_file
+from reports.exports import people_sheet, xlsx_file, xlsx_helpers
 from reports.jobs import (
     JobLost,
     detailed_pdf_length_check,
@@ -60,7 +60,9 @@ def spreadsheet_build(job: ReportJob) -> None:
     def progress(done: int) -> None:
         job_progress(job, done=done, total=total)
 
-    sheet = people_sheet(job.requested_by, filters, schools, progress, every=SPREADSHEET_PROGRESS_EVERY)
+    sheet = people_sheet(
+        job.requested_by, filters, schools, progress, every=SPREADSHEET_PROGRESS_EVERY, helpers=xlsx_helpers(total)
+    )
     with xlsx_file([sheet]) as handle:
         job_complete(job, handle=handle, file_name=f"{filters.basename('people')}.xlsx", summary={"rows": total})
 
