@@ -25,15 +25,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--prefix", default="scale", help="The --prefix given to generate_scale_data.")
         parser.add_argument("--runs", type=int, default=5, help="Interleaved CSV and COPY runs (medians).")
+        parser.add_argument(
+            "--xlsx-runs", type=int, default=3, help="Interleaved runs of the XLSX job and the one-process workbook."
+        )
         parser.add_argument("--write", metavar="FILE", help="Also write the table into this Markdown file.")
 
     def handle(self, *args: object, **options: Any) -> None:
-        if options["runs"] < 1:
-            raise CommandError("--runs must be at least 1.")
+        if options["runs"] < 1 or options["xlsx_runs"] < 1:
+            raise CommandError("--runs and --xlsx-runs must be at least 1.")
         if connection.vendor != "postgresql":
             raise CommandError(f"The floor is PostgreSQL's COPY; this database is {connection.vendor}.")
         try:
-            benchmark = Benchmark(options["prefix"], options["runs"])
+            benchmark = Benchmark(options["prefix"], options["runs"], options["xlsx_runs"])
         except NoScaleData as error:
             raise CommandError(str(error)) from error
         figures = benchmark.run(lambda text: self.stdout.write(f"  {text}"))
