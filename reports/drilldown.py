@@ -32,9 +32,9 @@ from reports.selectors import (
     PEOPLE_FIELDS,
     ReportFilters,
     SchoolMap,
+    owed_count,
     owed_rows,
     people,
-    people_paginator,
 )
 
 # Walk the name index when count² ≥ WALK_RATIO × people. A walk probes about people × page / count people (a few
@@ -132,7 +132,7 @@ def drilldown_page(
 ) -> DrilldownPage:
     """The page ``params`` asks for: ``page`` (a number), and ``after`` or ``before`` (a Next or Previous link's
     boundary row). On PostgreSQL three queries (count, the table's size, rows) and one more for a bookmark."""
-    count = people_paginator(user, filters, schools, per_page).count
+    count = owed_count(user, filters, schools)  # the obligation tally's, not a count over the rows' joins
     num_pages = max(1, -(-count // per_page))
     number = _whole_number(params.get("page"), 1, num_pages)
     anchor = None
