@@ -30,7 +30,7 @@ from conduct.models import (
     RoleKind,
     role_label,
 )
-from conduct.permissions import Action, audit_log_q, scope_q
+from conduct.permissions import Action, audit_log_q, can_manage_people, scope_q
 from reminders.models import ReminderLog
 
 ROLE_STATUSES = {"current": "Current roles", "ended": "Ended roles", "all": "All roles"}
@@ -84,10 +84,18 @@ class DirectoryFilters:
     sort: str = "name"
 
 
+def _within(user: Person, filters: DirectoryFilters) -> Q:
+    """Rows (with an organisation) where ``user`` manages people, in the filter's organisation or below it. An
+    organisation the user manages all of needs no scope besides its own subtree: the same ``path LIKE`` twice
+    made PostgreSQL square its selectivity (as in ``reports.selectors.obligations_base``)."""
+    if filters.organisation is None:
+        return _managed(user, "organisation")
+    subtree = Q(organisation__path__startswith=filters.organisation.path)
+    return subtree if can_manage_people(user, filters.organisation) else subtree & _managed(user, "organisation")
+
+
 def _matching_roles(user: Person, filters: DirectoryFilters, today: date) -> QuerySet[Role]:
-    roles = Role.objects.filter(_managed(user, "organisation"))
-    if filters.organisation is not None:
-        roles = roles.filter(organisation__path__startswith=filters.organisation.path)
+    roles = Role.objects.filter(_within(user, filters))
     if filters.kind:
         roles = roles.filter(kind=filters.kind)
     if filters.roles == "current":
@@ -99,15 +107,7 @@ def _matching_roles(user: Person, filters: DirectoryFilters, today: date) -> Que
 
 def _overdue(user: Person, filters: DirectoryFilters, today: date) -> QuerySet[Obligation]:
     """What is overdue today through roles still held, where the user manages people (within the filter)."""
-    obligations = (
-        Obligation.objects.open()
-        .for_current_roles(today)
-        .filter(due_on__lt=today)
-        .filter(_managed(user, "organisation"))
-    )
-    if filters.organisation is not None:
-        obligations = obligations.filter(organisation__path__startswith=filters.organisation.path)
-    return obligations
+    return Obligation.objects.open().for_current_roles(today).filter(due_on__lt=today).filter(_within(user, filters))
 
 
 def directory(user: Person, filters: DirectoryFilters, today: date | None = None) -> QuerySet[Person]:

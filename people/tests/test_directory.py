@@ -281,3 +281,22 @@ def test_the_filters_offer_only_where_the_officer_manages_people_each_read_once(
     assert sum(q["sql"].startswith(option_lists) for q in captured.captured_queries) == 2  # each select's, once
     clerk_page = client_for(world.clerk).get(URL).content.decode()
     assert _options(clerk_page, "organisation") == ["All you manage", world.orgs["north_lgb"].name]
+
+
+def test_an_organisation_filter_narrows_the_scope_and_never_widens_it(world):
+    """The filter's subtree stands in for the scope only where the officer manages all of it; anywhere else (a
+    caller that skipped the form) the scope still applies: a school admin, a clerk and another trust see only theirs."""
+
+    def listed(user, organisation) -> set[str]:
+        return {p.full_name for p in directory(user, DirectoryFilters(organisation=organisation, roles="all"))}
+
+    north = {"Ada Lovelace", "Nina Northadmin"}
+    assert listed(world.trust_admin, world.orgs["north"]) == north  # covered: the subtree alone
+    assert listed(world.school_admin, world.orgs["north"]) == north
+    assert listed(world.school_admin, world.orgs["trust"]) == north  # not covered: their school only
+    assert listed(world.school_admin, world.orgs["south"]) == set()
+    assert listed(world.clerk, world.orgs["trust"]) == {"Gita Governor", "Clive Clerk"}
+    assert listed(world.elm_admin, world.orgs["trust"]) == set()
+    overdue = DirectoryFilters(organisation=world.orgs["trust"], overdue=True)
+    assert {p.full_name for p in directory(world.school_admin, overdue)} == {"Ada Lovelace"}
+    assert {p.full_name for p in directory(world.trust_admin, overdue)} == {"Ada Lovelace", "Sam South"}
