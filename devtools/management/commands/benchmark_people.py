@@ -12,8 +12,9 @@ every variant of the directory and the floor once, in a shuffled order (a slow m
 machine touches them all alike); the median, the 95th percentile, the median's ratio to the floor's
 and the query count (counted on a separate request, not a timed one) are reported. Target: p95 ≤ 50 ms.
 
-Self-checks: every request must answer 200, and page 200 reached by its Next link (the keyset from
-page 199's last person) must list the same people as page 200 by its number (the OFFSET).
+Self-checks: every request must answer 200, and page 200 (of the default sort and of the sort by last sign-in,
+a nullable column) must list the same people whether reached by its Next link (the keyset after page 199's last
+person), by its Previous link (the keyset before page 201's first person) or by its number (the OFFSET).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from people.selectors import DirectoryFilters, directory
 START, END = "<!-- people-directory-benchmark:start -->", "<!-- people-directory-benchmark:end -->"
 TARGET_MS = 50.0
 FLOOR = "Floor: a plain response behind the same middleware"
+PAGE_200 = "Page 200"
 PER_PAGE = 50
 # A person's row in the directory's table: what the page lists, read from the HTML (no template instrumentation).
 ROW = re.compile(r'<th scope="row" class="fw-normal"><a href="[^"]*">([^<]*)</a>')
@@ -95,7 +97,7 @@ class Command(BaseCommand):
         with IN_PROCESS:
             _measure(variants, admin, rounds)
         load_after = os.getloadavg()[0]
-        _check_keyset(variants)
+        _check_page_200(variants)
         table = _markdown(variants, people=people, rounds=rounds, load=(load_before, load_after))
         self.stdout.write(table)
         if write:
@@ -106,11 +108,6 @@ class Command(BaseCommand):
 
 def _variants(trust: Organisation, admin: Person) -> list[Variant]:
     academy = Organisation.objects.filter(parent=trust, kind=OrganisationKind.SCHOOL).order_by("path").first()
-    # Page 199's last person: where the Next link of page 199 starts page 200 (keyset, no OFFSET).
-    try:
-        last_of_199 = directory(admin, DirectoryFilters()).values_list("pk", flat=True)[199 * PER_PAGE - 1]
-    except IndexError:
-        raise CommandError(f"Fewer than {200 * PER_PAGE:,} people in the trust: no page 200 to time.") from None
     url = reverse("people:directory")
     queries: list[tuple[str, dict[str, str]]] = [
         ("Everyone (current roles), first page", {}),
@@ -122,10 +119,33 @@ def _variants(trust: Organisation, admin: Person) -> list[Variant]:
         ("Invitation not yet accepted", {"invitation": "pending"}),
         ("Never signed in", {"never_signed_in": "on"}),
         ("All roles, sorted by last sign-in", {"roles": "all", "sort": "-last_login"}),
-        ("Page 200 by its Next link (keyset)", {"page": "200", "after": str(last_of_199)}),
-        ("Page 200 by its number (OFFSET 9,950)", {"page": "200"}),
+        *_page_200("", {}, DirectoryFilters(), admin),
+        *_page_200(
+            ", by last sign-in",
+            {"roles": "all", "sort": "-last_login"},
+            DirectoryFilters(roles="all", sort="-last_login"),
+            admin,
+        ),
     ]
     return [Variant(label, url, query) for label, query in queries] + [Variant(FLOOR, f"/{FLOOR_PATH}", {})]
+
+
+def _page_200(
+    label: str, query: dict[str, str], filters: DirectoryFilters, admin: Person
+) -> list[tuple[str, dict[str, str]]]:
+    """Page 200 three ways: by its Next link (keyset after page 199's last person), by its Previous link (keyset
+    before page 201's first person) and by its number (the OFFSET); ``_check_page_200`` requires the same people."""
+    people = directory(admin, filters).values_list("pk", flat=True)
+    try:
+        last_of_199, first_of_201 = people[199 * PER_PAGE - 1], people[200 * PER_PAGE]
+    except IndexError:
+        raise CommandError(f"Fewer than {200 * PER_PAGE + 1:,} people in the trust: no page 200 to time.") from None
+    page = {**query, "page": "200"}
+    return [
+        (f"{PAGE_200}{label} by its Next link (keyset)", {**page, "after": str(last_of_199)}),
+        (f"{PAGE_200}{label} by its Previous link (keyset)", {**page, "before": str(first_of_201)}),
+        (f"{PAGE_200}{label} by its number (OFFSET 9,950)", page),
+    ]
 
 
 def _measure(variants: list[Variant], admin: Person, rounds: int) -> None:
@@ -154,10 +174,12 @@ def _require_ok(variant: Variant, status: int) -> None:
         raise CommandError(f"{variant.label}: status {status}")
 
 
-def _check_keyset(variants: list[Variant]) -> None:
-    by_link, by_number = (v for v in variants if v.label.startswith("Page 200"))
-    if len(by_link.listed) != PER_PAGE or by_link.listed != by_number.listed:
-        raise CommandError("Page 200 by its Next link does not list the people page 200 by its number lists.")
+def _check_page_200(variants: list[Variant]) -> None:
+    """Each page 200 lists 50 people, the same whether reached by its Next link, its Previous link or its number."""
+    pages = [v for v in variants if v.label.startswith(PAGE_200)]
+    for by_next, by_previous, by_number in zip(pages[::3], pages[1::3], pages[2::3], strict=True):
+        if len(by_number.listed) != PER_PAGE or not by_next.listed == by_previous.listed == by_number.listed:
+            raise CommandError(f"{by_number.label} does not list the people its Next and Previous links list.")
 
 
 def _markdown(variants: list[Variant], *, people: int, rounds: int, load: tuple[float, float]) -> str:
