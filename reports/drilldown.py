@@ -27,6 +27,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.http import urlencode
 
+from conduct.models import Person
 from reports.selectors import (
     ATTRIBUTED,
     PEOPLE_FIELDS,
@@ -43,6 +44,7 @@ from reports.selectors import (
 WALK_RATIO = 64
 SORT_KEY = ("person__full_name", "person_id", "version_id")
 WALK = '"drilldown_walk"'
+PERSON_TABLE = Person._meta.db_table
 
 
 @dataclass(frozen=True)
@@ -167,15 +169,19 @@ def _fields(schools: SchoolMap) -> tuple[str, ...]:
 
 
 def _walks(count: int) -> bool:
-    return connection.vendor == "postgresql" and count * count >= WALK_RATIO * _people_in_database()
+    if connection.vendor != "postgresql":
+        return False
+    people_in_database = _people_in_database()
+    return people_in_database is not None and count * count >= WALK_RATIO * people_in_database
 
 
-def _people_in_database() -> int:
-    """PostgreSQL's own estimate of the people table's size (kept up by autovacuum): no count of it."""
+def _people_in_database() -> int | None:
+    """PostgreSQL's own estimate of the people table's size (kept up by autovacuum), or None if the table was never
+    analysed (then the planner is left to it, as before the walk): no count of the table."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE oid = 'conduct_person'::regclass")
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [PERSON_TABLE])
         row = cursor.fetchone()
-    return int(row[0]) if row else 0
+    return None if row is None or row[0] < 0 else int(row[0])
 
 
 def _keyset(queryset: QuerySet, anchor: Anchor, limit: int) -> list[Any]:
@@ -209,8 +215,9 @@ def _walked(queryset: QuerySet, anchor: Anchor | None, limit: int) -> list[Any]:
             f' AND ({WALK}.id <> %s OR "row".version_id {beyond} %s)'
         )
         params = [anchor.name, anchor.person_id, anchor.person_id, anchor.version_id]
+    people_table = connection.ops.quote_name(PERSON_TABLE)
     sql = (
-        f'SELECT "row".* FROM conduct_person {WALK} CROSS JOIN LATERAL ({inner_sql} OFFSET 0) "row" {where} '
+        f'SELECT "row".* FROM {people_table} {WALK} CROSS JOIN LATERAL ({inner_sql} OFFSET 0) "row" {where} '
         f'ORDER BY {WALK}.full_name {direction}, {WALK}.id {direction}, "row".version_id {direction} LIMIT %s'
     )
     with connection.cursor() as cursor:
