@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import reduce
 
+from django.db import connection
 from django.db.models import Count, Exists, F, OrderBy, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -196,20 +197,17 @@ def _equal(name: str, value: object) -> Q:
 
 
 def _past(name: str, value: object, greater: bool) -> Q | None:
-    """Rows whose ``name`` comes strictly after (``greater``) or before ``value`` in the ascending order, where a
-    null comes after every value (see ``NULLABLE``); None if no row can."""
-    if greater:
-        if value is None:
-            return None
-        beyond = Q(**{f"{name}__gt": value})
-        return beyond | Q(**{f"{name}__isnull": True}) if name in NULLABLE else beyond
-    return Q(**{f"{name}__isnull": False}) if value is None else Q(**{f"{name}__lt": value})
+    """Rows whose ``name`` comes strictly after (``greater``) or before ``value`` without leaving its kind (a date
+    or null); None if none can (nothing differs from null but null)."""
+    if value is None:
+        return None
+    return Q(**{f"{name}__{'gt' if greater else 'lt'}": value})
 
 
-def _keyset(people: QuerySet[Person], anchor: int, sort: str, *, forward: bool) -> QuerySet[Person] | None:
-    """The people after ``anchor`` (a pk among ``people``) in the page's order (``forward``, for a Next link), or
-    before it read nearest first (for a Previous link); None if ``anchor`` is not among them. Its sort values are
-    read in one query, scoped like the page, so nobody outside it serves as a bookmark."""
+def _keyset(people: QuerySet[Person], anchor: int, sort: str, *, forward: bool, limit: int) -> list[Person] | None:
+    """Up to ``limit`` people after ``anchor`` (a pk among ``people``) in the page's order (``forward``, for a Next
+    link), or before it nearest first (for a Previous link); None if ``anchor`` is not among them. Its sort values
+    are read in one query, scoped like the page, so nobody outside it serves as a bookmark."""
     columns = SORTS.get(sort, SORTS["name"])
     fields = [column.lstrip("-") for column in columns]
     values = people.filter(pk=anchor).values_list(*fields).first()
@@ -220,14 +218,21 @@ def _keyset(people: QuerySet[Person], anchor: int, sort: str, *, forward: bool) 
     for index, name in enumerate(fields):
         if (past := _past(name, values[index], greater)) is not None:
             terms.append(Q(*(_equal(f, v) for f, v in zip(fields[:index], values[:index], strict=True)), past))
-    beyond = reduce(operator.or_, terms)
-    # The first column's bound on its own too, where one holds: PostgreSQL then starts the index scan there.
+    near = reduce(operator.or_, terms)
     first, value = fields[0], values[0]
-    bound = None if value is None or (greater and first in NULLABLE) else ("gte" if greater else "lte")
-    if bound is not None:
-        beyond &= Q(**{f"{first}__{bound}": value})
-    following = people.filter(beyond)
-    return following if forward else following.reverse()
+    if value is not None:  # the first column's bound on its own too: PostgreSQL then starts the index scan there
+        near &= Q(**{f"{first}__{'gte' if greater else 'lte'}": value})
+    ordered = people if forward else people.reverse()
+    if first not in NULLABLE or (value is None) == greater:
+        return list(ordered.filter(near)[:limit])  # nobody beyond the anchor's kind (date or null) in this direction
+    # Beyond the anchor's kind lie all of the other kind (ascending, the never signed in after every date). One
+    # condition for both (an OR) makes PostgreSQL walk the index from its start; two ranges, each from its bound.
+    far = Q(**{f"{first}__isnull": value is not None})
+    if not connection.features.supports_slicing_ordering_in_compound:  # SQLite
+        return list(ordered.filter(near | far)[:limit])
+    ordering = _ordering(sort) if forward else [term.reverse_ordering() for term in _ordering(sort)]
+    parts = [people.filter(part).order_by(*ordering)[:limit] for part in (near, far)]
+    return list(parts[0].union(parts[1], all=True).order_by(*ordering)[:limit])
 
 
 def _anchor(value: str | int | None) -> int:
@@ -246,18 +251,18 @@ def directory_page(
     """Page ``number`` (1 if it is not a whole number of at least 1) of ``people``: one query for per_page + 1 rows,
     and one more when ``after`` (the previous page's last person, from a Next link) or ``before`` (the next page's
     first person, from a Previous link) is given, in place of an OFFSET."""
-    page = _whole_number(number, 1, 100_000)
-    preceding = _keyset(people, anchor, sort, forward=False) if (anchor := _anchor(before)) else None
+    page, limit = _whole_number(number, 1, 100_000), per_page + 1
+    preceding = _keyset(people, anchor, sort, forward=False, limit=limit) if (anchor := _anchor(before)) else None
     following = None
     if preceding is None and (anchor := _anchor(after)):
-        following = _keyset(people, anchor, sort, forward=True)
+        following = _keyset(people, anchor, sort, forward=True, limit=limit)
     if preceding is not None:
-        rows = list(preceding[: per_page + 1])[::-1]  # read nearest first
+        rows = preceding[::-1]  # read nearest first
         page = 1 if len(rows) <= per_page else max(page, 2)  # nobody before them: the first page, whatever it said
         rows, has_next = rows[-per_page:], True  # the anchor comes after them
     else:
         offset = (page - 1) * per_page
-        rows = list(following[: per_page + 1] if following is not None else people[offset : offset + per_page + 1])
+        rows = following if following is not None else list(people[offset : offset + limit])
         rows, has_next = rows[:per_page], len(rows) > per_page
     return DirectoryPage(
         number=page,
