@@ -431,9 +431,11 @@ class ObligationTally(models.Model):
     ``tally_check`` reports and repairs, so it is not refused (a refusal would fail the signature that found it).
     """
 
-    organisation = models.ForeignKey("conduct.Organisation", on_delete=models.CASCADE, related_name="+")
-    code = models.ForeignKey("conduct.Code", on_delete=models.CASCADE, related_name="+")
-    version = models.ForeignKey("conduct.CodeVersion", on_delete=models.CASCADE, related_name="+")
+    # Indexed only where a page reads them (the key leads with the version, an index with the code, the adoption's
+    # own for the code history): every signature updates two rows, and each index is written on each new row.
+    organisation = models.ForeignKey("conduct.Organisation", on_delete=models.CASCADE, related_name="+", db_index=False)
+    code = models.ForeignKey("conduct.Code", on_delete=models.CASCADE, related_name="+", db_index=False)
+    version = models.ForeignKey("conduct.CodeVersion", on_delete=models.CASCADE, related_name="+", db_index=False)
     adoption = models.ForeignKey("conduct.Adoption", on_delete=models.CASCADE, related_name="obligation_tallies")
     role_kind = models.CharField(max_length=30)
     owed_from = models.DateField()
@@ -464,7 +466,6 @@ class ObligationTally(models.Model):
         ]
         indexes = [
             models.Index(fields=["code", "organisation"], name="obligation_tally_code"),
-            models.Index(fields=["adoption"], name="obligation_tally_adoption"),
         ]
 
     def __str__(self) -> str:
