@@ -38,7 +38,8 @@ from reports.selectors import (
     people,
 )
 
-# Walk the name index when count² ≥ WALK_RATIO × people. A walk probes about people × page / count people (a few
+# Walk the name index when count² ≥ WALK_RATIO × pages × people, where pages is how many pages the walk passes
+# (one from a bookmark; the page's number when opened by it). A walk probes about people × rows / count people (a few
 # microseconds each: 837 of 259,650 for a page of the trust's 15,040 overdue, 5 ms), a sort joins and sorts all
 # count rows (about as much each: 60-120 ms for those 15,040); WALK_RATIO is a page of 50 and some to spare.
 WALK_RATIO = 64
@@ -147,10 +148,13 @@ def drilldown_page(
     if count == 0:
         return page
     queryset = people(user, filters, schools).values_list(*_fields(schools), named=True)
-    if anchor is None and number > 1:  # by its number: the same rows, by OFFSET
+    if anchor is None and number > 1:  # by its number: the same rows, past an OFFSET
         offset = (number - 1) * per_page
-        rows = list(queryset[offset : offset + per_page + 1])
-    elif _walks(count):
+        if _walks(count, pages=number):
+            rows = _walked(queryset, None, per_page + 1, offset=offset)
+        else:
+            rows = list(queryset[offset : offset + per_page + 1])
+    elif _walks(count, pages=1):
         rows = _walked(queryset, anchor, per_page + 1)
     elif anchor is not None:
         rows = _keyset(queryset, anchor, per_page + 1)
@@ -168,11 +172,13 @@ def _fields(schools: SchoolMap) -> tuple[str, ...]:
     return (*PEOPLE_FIELDS, "version_id", *((ATTRIBUTED,) if schools.network else ()))
 
 
-def _walks(count: int) -> bool:
+def _walks(count: int, pages: int) -> bool:
+    """Whether walking the name index past ``pages`` pages (one for a bookmark's page; the page's number when it
+    is opened by its number, whose OFFSET the walk passes too) costs less than sorting all ``count`` rows."""
     if connection.vendor != "postgresql":
         return False
     people_in_database = _people_in_database()
-    return people_in_database is not None and count * count >= WALK_RATIO * people_in_database
+    return people_in_database is not None and count * count >= WALK_RATIO * pages * people_in_database
 
 
 def _people_in_database() -> int | None:
@@ -199,8 +205,9 @@ def _keyset(queryset: QuerySet, anchor: Anchor, limit: int) -> list[Any]:
     return list(reversed(rows.reverse()[:limit]))
 
 
-def _walked(queryset: QuerySet, anchor: Anchor | None, limit: int) -> list[Any]:
-    """The rows from ``anchor`` on (or from the start), walking the people's name index (PostgreSQL only)."""
+def _walked(queryset: QuerySet, anchor: Anchor | None, limit: int, offset: int = 0) -> list[Any]:
+    """The rows from ``anchor`` on (or from the start, past ``offset`` rows), walking the people's name index
+    (PostgreSQL only)."""
     inner = queryset.filter(person_id=RawSQL(f"{WALK}.id", ())).order_by()
     inner_sql, inner_params = inner.query.sql_with_params()
     forward = anchor is None or anchor.forward
@@ -218,10 +225,10 @@ def _walked(queryset: QuerySet, anchor: Anchor | None, limit: int) -> list[Any]:
     people_table = connection.ops.quote_name(PERSON_TABLE)
     sql = (
         f'SELECT "row".* FROM {people_table} {WALK} CROSS JOIN LATERAL ({inner_sql} OFFSET 0) "row" {where} '
-        f'ORDER BY {WALK}.full_name {direction}, {WALK}.id {direction}, "row".version_id {direction} LIMIT %s'
+        f'ORDER BY {WALK}.full_name {direction}, {WALK}.id {direction}, "row".version_id {direction} LIMIT %s OFFSET %s'
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, (*inner_params, *params, limit))
+        cursor.execute(sql, (*inner_params, *params, limit, offset))
         names = tuple(column.name for column in cursor.description)
         row_type = _row_type(names)
         rows = [row_type(*values) for values in cursor.fetchall()]

@@ -42,13 +42,14 @@ def reading(request, monkeypatch):
             cursor.execute("ANALYZE conduct_person")  # a never-analysed table is left to the planner
         original = drilldown._walked
 
-        def spy(*args):
-            walked.append(args)
-            return original(*args)
+        def spy(*args, **kwargs):
+            walked.append((args, kwargs))
+            return original(*args, **kwargs)
 
         monkeypatch.setattr(drilldown, "_walked", spy)
     else:
         monkeypatch.setattr("reports.drilldown.WALK_RATIO", 10**12)
+    request.node.walked = walked
     yield request.param
     assert bool(walked) == (request.param == "walk")  # each variant read its rows the way it says
 
@@ -195,3 +196,32 @@ def test_query_count_is_the_same_for_one_row_and_for_120(oak, client_for, readin
     assert [len(page) for page in pages] == [50, 50, 20]
     # A Next page reads its bookmark too: one query more than the first page, whatever the rows.
     assert query_count(client, f"{PEOPLE}?{links[0]}") == query_count(client, f"{PEOPLE}?{links[1]}") == one + 1
+
+
+def test_a_page_opened_by_its_number_is_walked_past_its_offset_when_walking_is_cheaper(
+    oak, client_for, monkeypatch, reading, request
+):
+    monkeypatch.setattr("reports.views.PEOPLE_PER_PAGE", 3)
+    with_ties(oak)
+    client = client_for(oak.admin)
+    query = {"organisation": oak.orgs["trust"].pk, "version": oak.version.pk}
+    pages, _links = by_links(client, query)
+    request.node.walked.clear()
+    assert by_numbers(client, query, len(pages)) == pages
+    offsets = [kwargs.get("offset", 0) for _args, kwargs in request.node.walked]
+    if reading == "walk":  # every page after the first walked past its OFFSET, not sorted
+        assert offsets == [0] + [3 * n for n in range(1, len(pages))]
+    else:
+        assert offsets == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="The name-index walk is PostgreSQL's (LATERAL).")
+def test_deep_pages_are_walked_only_while_the_walk_passes_fewer_people_than_a_sort_reads(monkeypatch):
+    # The trust's 15,040 overdue rows: among 51,927 people page 20 is walked (about 3,500 people probed against
+    # 15,040 rows sorted); among 259,650 only the first pages are.
+    monkeypatch.setattr(drilldown, "_people_in_database", lambda: 51_927)
+    assert drilldown._walks(15_040, pages=20)
+    monkeypatch.setattr(drilldown, "_people_in_database", lambda: 259_650)
+    assert drilldown._walks(15_040, pages=1) and not drilldown._walks(15_040, pages=20)
+    monkeypatch.setattr(drilldown, "_people_in_database", lambda: None)
+    assert not drilldown._walks(15_040, pages=1)
