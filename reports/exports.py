@@ -103,7 +103,10 @@ class Column:
         return value
 
     def for_xlsx(self, row: Any) -> Any:
-        return neutralise((self.xlsx_value or self.value)(row))
+        """The cell's value for a spreadsheet; a blank is no cell at all (openpyxl writes nothing for None, and an
+        empty text element for "", which reads back as an empty cell: the same cell, written for nothing)."""
+        value = neutralise((self.xlsx_value or self.value)(row))
+        return None if value.__class__ is str and not value else value
 
 
 def record_url_parts(*, absolute: bool = True) -> tuple[str, str] | None:
@@ -432,6 +435,7 @@ def people_table(user, filters: ReportFilters, schools: SchoolMap, *, spreadshee
         local = Case(When(signed, then=LocalIso("acknowledged_at")), default=Value(""), output_field=CharField())
         finish = local_iso
     signed_at = local if in_sql else moment  # SQLite has no time zones: Python finishes that cell
+    blank = Value(None, output_field=CharField()) if spreadsheet else Value("")  # as ``Column.for_xlsx`` gives
     cells: list[Any] = [
         escaped(F("person__full_name")),
         escaped(F("person__email")),
@@ -447,10 +451,10 @@ def people_table(user, filters: ReportFilters, schools: SchoolMap, *, spreadshee
         Case(
             When(signed & Q(ack__recorded_by__isnull=False), then=Value("Yes")),
             When(signed, then=Value("No")),
-            default=Value(""),
+            default=blank,
         ),
-        Case(When(signed, then=Coalesce(F("ack__verification_code"), Value(""))), default=Value("")),
-        record_link(signed),
+        Case(When(signed, then=Coalesce(F("ack__verification_code"), blank)), default=blank),
+        record_link(signed, blank),
     ]
     queryset = people(user, filters, schools).values_list(*cells)
     return PeopleTable(queryset, len(cells), spreadsheet, () if in_sql else ((SIGNED_AT, finish),))
@@ -469,13 +473,13 @@ def status_words(filters: ReportFilters) -> Case:
     return Case(*whens, default=Value(""), output_field=CharField())
 
 
-def record_link(signed: Q) -> Expression:
+def record_link(signed: Q, blank: Value) -> Expression:
     parts = record_url_parts()
     if parts is None:
-        return Value("")
+        return blank
     head, tail = parts
     link = Concat(Value(head), Cast("ack__id", CharField()), Value(tail), output_field=CharField())
-    return Case(When(signed & Q(ack__id__isnull=False), then=link), default=Value(""), output_field=CharField())
+    return Case(When(signed & Q(ack__id__isnull=False), then=link), default=blank, output_field=CharField())
 
 
 def table_csv_chunks(

@@ -76,7 +76,11 @@ def test_helpers_write_the_workbook_one_process_writes_byte_for_byte(oak, elm, s
     for name in alone_parts:
         if name != "docProps/core.xml":  # it holds the time it was saved
             assert helped_parts[name] == alone_parts[name], name
+    sheet_xml = helped_parts[SHEET_XML]
+    assert b'r="N2"' in sheet_xml and b"<is><t></t></is>" not in sheet_xml  # a blank is no cell, not an empty one
+    assert b'inlineStr"/>' not in sheet_xml and b'inlineStr"></c>' not in sheet_xml
     rows = values(helped)
+    assert any(row[9] != "Signed" and row[10:] == (None,) * 4 for row in rows[1:])  # and the unsigned have blanks
     reference = xlsx_file([Sheet("People", people_columns(), people_rows(oak.admin, filters, schools))])
     assert rows == values(reference) and len(rows) > 3 * 10
     assert any(isinstance(row[10], datetime) for row in rows[1:]) and all(
