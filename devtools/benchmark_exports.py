@@ -20,6 +20,7 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from django.db import connections
 from django.utils import timezone
@@ -44,6 +45,44 @@ class NoScaleData(Exception):
     pass
 
 
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One timed run: seconds, and CPU seconds used meanwhile by this process and its helpers (``ours``) and by
+    everything else on the machine (``others``: other people's work, and PostgreSQL's for our query)."""
+
+    wall: float
+    ours: float
+    others: float
+
+    def __str__(self) -> str:
+        return f"{self.wall:.2f} (CPU: ours {self.ours:.1f} s, others {self.others:.1f} s)"
+
+
+def own_cpu() -> float:
+    times = os.times()  # children: the helper processes, once waited for
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def machine_busy() -> float:
+    """CPU seconds every CPU of the machine has been busy since it started (Linux's /proc/stat; 0 elsewhere)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            ticks = [int(value) for value in stat.readline().split()[1:9]]
+    except OSError:
+        return 0.0
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # less idle and waiting for I/O
+
+
+def measured(work: Callable[[], T]) -> tuple[T, Run]:
+    busy, ours, started = machine_busy(), own_cpu(), time.perf_counter()
+    result = work()
+    wall, ours = time.perf_counter() - started, own_cpu() - ours
+    return result, Run(wall, ours, max(0.0, machine_busy() - busy - ours))
+
+
 @dataclass
 class Figures:
     rows: int = 0
@@ -53,9 +92,9 @@ class Figures:
     peak_mb: float = 0.0
     small_peak_mb: float = 0.0
     small_rows: int = 0
-    xlsx_runs: list[float] = field(default_factory=list)  # the job, interleaved with the one-process workbook
+    xlsx_runs: list[Run] = field(default_factory=list)  # the job, interleaved with the one-process workbook
     xlsx_rows: int = 0
-    one_process_runs: list[float] = field(default_factory=list)
+    one_process_runs: list[Run] = field(default_factory=list)
     xlsx_read_s: float = 0.0
     openpyxl_floor_s: float = 0.0
     openpyxl_helpers_floor_s: float = 0.0
@@ -65,11 +104,11 @@ class Figures:
 
     @property
     def xlsx_s(self) -> float:
-        return statistics.median(self.xlsx_runs)
+        return statistics.median(run.wall for run in self.xlsx_runs)
 
     @property
     def xlsx_one_process_s(self) -> float:
-        return statistics.median(self.one_process_runs)
+        return statistics.median(run.wall for run in self.one_process_runs)
 
     @property
     def ratio(self) -> float:
@@ -110,12 +149,12 @@ class Benchmark:
         say("peak memory, whole trust and one academy")
         figures.peak_mb, _rows = self.peak(self.trust)
         figures.small_peak_mb, figures.small_rows = self.peak(self.academy)
-        say("XLSX as the background job builds it")
         say(f"XLSX: the job, and the same workbook written by this process alone, {self.xlsx_runs} interleaved runs")
         for _ in range(self.xlsx_runs):
-            elapsed, figures.xlsx_rows = self.xlsx_job()
-            figures.xlsx_runs.append(elapsed)
-            figures.one_process_runs.append(self.xlsx_one_process())
+            figures.xlsx_rows, run = measured(self.xlsx_job)
+            figures.xlsx_runs.append(run)
+            _none, run = measured(self.xlsx_one_process)
+            figures.one_process_runs.append(run)
         say("XLSX floor: the rows alone, and openpyxl writing constant rows (one process, then the helpers)")
         figures.xlsx_read_s = self.read_spreadsheet_rows()
         figures.openpyxl_floor_s = openpyxl_floor(figures.xlsx_rows)
@@ -154,28 +193,24 @@ class Benchmark:
         finally:
             tracemalloc.stop()
 
-    def xlsx_job(self) -> tuple[float, int]:
+    def xlsx_job(self) -> int:
         from reports.builders import job_run
         from reports.jobs import job_request
         from reports.models import JobKind, ReportJob
 
         filters = self.filters(self.trust)
         job, _created = job_request(user=self.admin, kind=JobKind.SPREADSHEET, filters=filters, enqueue=False)
-        started = time.perf_counter()
         finished = job_run(job.pk)
-        elapsed = time.perf_counter() - started
         if finished is None or not finished.file.name:
             raise RuntimeError("The spreadsheet job did not finish.")
         finished.file.storage.delete(finished.file.name)
         ReportJob.objects.filter(pk=finished.pk).delete()
-        return elapsed, int(finished.summary.get("rows", 0))
+        return int(finished.summary.get("rows", 0))
 
-    def xlsx_one_process(self) -> float:
+    def xlsx_one_process(self) -> None:
         filters = self.filters(self.trust)
-        started = time.perf_counter()
         with xlsx_file([people_sheet(self.admin, filters, school_map(filters))]):
             pass
-        return time.perf_counter() - started
 
     def read_spreadsheet_rows(self) -> float:
         filters = self.filters(self.trust)
@@ -292,8 +327,9 @@ def markdown(figures: Figures, *, command: str, when: dt.datetime) -> str:
                 else []
             ),
             "",
-            f"CSV runs (s): {csv_times}; COPY runs (s): {copy_times}. XLSX job runs (s): {seconds(figures.xlsx_runs)}; "
-            f"one process (s): {seconds(figures.one_process_runs)}.",
+            f"CSV runs (s): {csv_times}; COPY runs (s): {copy_times}. XLSX job runs (s): "
+            f"{'; '.join(map(str, figures.xlsx_runs))}. One process (s): "
+            f"{'; '.join(map(str, figures.one_process_runs))}.",
             END,
         ]
     )
