@@ -564,35 +564,60 @@ def xlsx_file(sheets: Sequence[Sheet]) -> tempfile.SpooledTemporaryFile:
 
     Written in openpyxl's write-only mode, so rows stream from the iterable to
     disk rather than building the whole sheet in memory; a sheet with ``helpers``
-    has its rows written by that many processes (``reports.xlsx_rows``).
+    has its rows written by that many processes (``reports.xlsx_rows``), straight
+    into the workbook's ZIP as they come.
     """
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
+    from openpyxl.writer.excel import ExcelWriter
 
     from reports.xlsx_rows import header_cells, styles_registered
 
     workbook = Workbook(write_only=True)
+    handle = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - the caller closes it
     try:
-        for sheet in sheets:
-            worksheet = workbook.create_sheet(title=sheet.title[:31])
-            worksheet.freeze_panes = "A2"
-            for index, column in enumerate(sheet.columns, start=1):
-                worksheet.column_dimensions[get_column_letter(index)].width = column.width
-            headers = [column.header for column in sheet.columns]
-            styles = styles_registered(worksheet, headers)  # the helpers number their styles the same way
-            worksheet.append(header_cells(worksheet, headers))
-            if sheet.helpers and sheet.cells:
-                rows_by_helpers(worksheet, headers, styles, iter(sheet.rows), sheet.helpers)
-            else:
-                for values in sheet.values():
-                    worksheet.append(values)
-        handle = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - the caller closes it
-        workbook_save(workbook, handle)
+        with SheetArchive(handle) as archive:
+            for number, sheet in enumerate(sheets, start=1):
+                worksheet = workbook.create_sheet(title=sheet.title[:31])
+                worksheet.freeze_panes = "A2"
+                for index, column in enumerate(sheet.columns, start=1):
+                    worksheet.column_dimensions[get_column_letter(index)].width = column.width
+                headers = [column.header for column in sheet.columns]
+                styles = styles_registered(worksheet, headers)  # the helpers number their styles the same way
+                worksheet.append(header_cells(worksheet, headers))
+                if sheet.helpers and sheet.cells:
+                    # the name openpyxl gives the n-th sheet's part as it saves (its ``_id`` is its position)
+                    stream = archive.sheet_stream(f"xl/worksheets/sheet{number}.xml")
+                    rows_by_helpers(worksheet, headers, styles, iter(sheet.rows), sheet.helpers, stream)
+                else:
+                    for values in sheet.values():
+                        worksheet.append(values)
+            workbook.properties.modified = datetime.now(tz=UTC).replace(tzinfo=None)  # as openpyxl's save does
+            ExcelWriter(workbook, archive).write_data()
     except BaseException:
         sheet_files_remove(workbook)
+        handle.close()
         raise
     handle.seek(0)
     return handle
+
+
+class SheetArchive(ZipFile):
+    """A workbook's ZIP, deflated at ``XLSX_COMPRESSION`` (openpyxl's save always uses zlib's default, 6), into
+    which a long sheet is written while its rows come; openpyxl's own file of that sheet (its header row alone)
+    is then left out as openpyxl adds the sheets."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        super().__init__(handle, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=XLSX_COMPRESSION)
+        self.streamed: set[str] = set()
+
+    def sheet_stream(self, name: str) -> IO[bytes]:
+        self.streamed.add(name)
+        return self.open(name, "w")
+
+    def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:
+        if arcname not in self.streamed:
+            super().write(filename, arcname, *args, **kwargs)
 
 
 def sheet_files_remove(workbook: Any) -> None:
@@ -603,25 +628,17 @@ def sheet_files_remove(workbook: Any) -> None:
             writer.cleanup()
 
 
-def workbook_save(workbook: Any, handle: IO[bytes]) -> None:
-    """``Workbook.save`` with a faster zlib level (openpyxl always uses the default, 6)."""
-    from openpyxl.writer.excel import ExcelWriter
+def rows_by_helpers(
+    worksheet: Any, headers: list[str], styles: Any, rows: Iterator[Sequence[Any]], count: int, out: IO[bytes]
+) -> None:
+    """The sheet's rows written by ``count`` helper processes, in order after its header row, into ``out``.
 
-    workbook.properties.modified = datetime.now(tz=UTC).replace(tzinfo=None)  # as openpyxl's save_workbook
-    with ZipFile(handle, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=XLSX_COMPRESSION) as archive:
-        ExcelWriter(workbook, archive).write_data()
-
-
-def rows_by_helpers(worksheet: Any, headers: list[str], styles: Any, rows: Iterator[Sequence[Any]], count: int) -> None:
-    """The sheet's rows written by ``count`` helper processes, placed in order after its header row.
-
-    openpyxl first writes the sheet with its header alone (its head, the header row and its tail); the helpers'
-    rows then go between the header row and ``</sheetData>``, in the file openpyxl adds to the workbook.
+    openpyxl first writes the sheet with its header alone (its head, the header row and its tail); ``out`` gets
+    that head, the helpers' rows as they come (deflated meanwhile, while the helpers work), then the tail.
     """
     worksheet.close()
-    path = Path(worksheet._writer.out)
-    head, tail = sheet_data_split(path.read_bytes())
-    with path.open("wb") as out, RowHelpers(count, headers, styles) as helpers:
+    head, tail = sheet_data_split(Path(worksheet._writer.out).read_bytes())
+    with out, RowHelpers(count, headers, styles) as helpers:
         out.write(head)
         for xml in helpers.written(numbered_batches(rows, XLSX_HELPER_BATCH, first=2)):
             out.write(xml)

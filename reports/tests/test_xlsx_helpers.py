@@ -46,7 +46,9 @@ def started(monkeypatch) -> list[RowHelpers]:
 
 def parts(handle) -> dict[str, bytes]:
     with zipfile.ZipFile(handle) as archive:
-        return {name: archive.read(name) for name in archive.namelist()}
+        names = archive.namelist()
+        assert len(names) == len(set(names)), names  # each part once (a long sheet is not added twice)
+        return {name: archive.read(name) for name in names}
 
 
 def values(handle) -> list[tuple]:
