@@ -173,7 +173,10 @@ def _extras_with_ties_and_nulls(world) -> None:
 def _walk(client, params: dict, link: str) -> tuple[list[list[str]], list[str], list[int]]:
     """The pages the directory lists following its ``link`` ("Next" or "Previous") until there is none: each page's
     names, the SQL of each page after the first (its statements one a line) and each page's number."""
-    pages, later_sql, numbers, url = [], [], [], URL
+    pages: list[list[str]] = []
+    later_sql: list[str] = []
+    numbers: list[int] = []
+    url = URL
     while True:
         with CaptureQueriesContext(connection) as captured:
             response = client.get(url, params)
