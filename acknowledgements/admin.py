@@ -20,6 +20,27 @@ class ObligationAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(models.ObligationTally)
+class ObligationTallyAdmin(admin.ModelAdmin):
+    """The counts the dashboard reads, to look at only: the triggers keep them and ``tally_check`` repairs them,
+    so an edit here would be a wrong number until the next night's repair."""
+
+    list_display = ("version", "organisation", "role_kind", "owed_from", "due_on", "signed_on", "ends_on", "n")
+    list_filter = ("code", "role_kind")
+    search_fields = ("organisation__name", "version__label", "version__code__title")
+    list_select_related = ("version__code", "organisation")
+    readonly_fields = [f.name for f in models.ObligationTally._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class AuditEventInline(admin.TabularInline):
     model = models.AuditEvent
     extra = 0
