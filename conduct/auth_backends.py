@@ -10,13 +10,13 @@ from __future__ import annotations
 from allauth.account.auth_backends import AuthenticationBackend
 from django.contrib.auth.backends import ModelBackend
 
-from conduct.branding import with_viewer_branding
+from conduct.branding import signed_in_user
 from conduct.models import Person
 
 
 class _UserWithBranding:
     def get_user(self, user_id: int) -> Person | None:
-        user = with_viewer_branding(Person.objects.all()).filter(pk=user_id).first()
+        user = signed_in_user(user_id)
         if user is None or not self.user_can_authenticate(user):  # type: ignore[attr-defined]
             return None
         return user

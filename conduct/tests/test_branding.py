@@ -5,17 +5,18 @@ changed by its admins only, and audited."""
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
-from conduct.branding import MAX_LOGO_BYTES, branding_for, contrast_ratio
-from conduct.models import AuditAction, AuditLogEntry, Branding
+from conduct.branding import MAX_LOGO_BYTES, branding_for, contrast_ratio, signed_in_user
+from conduct.models import AuditAction, AuditLogEntry, Branding, Person
 from conduct.tests.factories import PersonFactory, RoleFactory, trust_tree
 
 pytestmark = pytest.mark.django_db
@@ -265,3 +266,36 @@ def test_invitations_and_receipts_carry_the_trusts_branding(django_capture_on_co
     assert invitation.to == ["zara@example.org"] and "Set your password" in html
     assert "background:#1d4f91" in html and 'alt="Oak Trust"' in html
     assert "/accounts/invitation/" in html and "/accounts/invitation/" in str(invitation.body)
+
+
+def test_the_signed_in_user_is_read_with_the_same_branding_as_the_querysets_and_on_todays_date(oak):
+    # The session's read of the user runs a statement compiled once: its day and id must be filled in per call.
+    elm = trust_tree("Elm Trust")
+    Branding.objects.create(organisation=elm["trust"], accent_colour="#0b5d3b")
+    Branding.objects.create(organisation=oak["orgs"]["trust"], accent_colour="#1d4f91")
+    both = PersonFactory.create()
+    today = date.today()
+    RoleFactory.create(
+        person=both, organisation=oak["orgs"]["north"], kind="employee", starts_on=date(2020, 9, 1), ends_on=today
+    )
+    RoleFactory.create(person=both, organisation=elm["north"], kind="employee", starts_on=date(2022, 9, 1))
+
+    user = signed_in_user(both.pk)
+    assert user == both and user.email == both.email
+    seen, expected = branding_for(user), branding_for(Person.objects.get(pk=both.pk))  # the queryset's path
+    assert seen is not None and seen == expected and seen.name == "Oak Trust"
+    assert signed_in_user(teacher_pk := oak["teacher"].pk) == oak["teacher"] and teacher_pk != both.pk
+    assert signed_in_user(both.pk + 10_000) is None
+    with time_machine.travel(today + timedelta(days=1), tick=False):  # the Oak role ended yesterday
+        tomorrow = branding_for(signed_in_user(both.pk))
+    assert tomorrow is not None and tomorrow.name == "Elm Trust"
+
+
+def test_a_signed_in_request_reads_the_user_and_branding_in_one_statement(oak, client_for):
+    Branding.objects.create(organisation=oak["orgs"]["trust"], accent_colour="#1d4f91")
+    client = client_for(oak["teacher"])
+    with CaptureQueriesContext(connection) as queries:
+        home = client.get("/").content.decode()
+    assert "/branding/oak-trust.css" in home
+    branding_reads = [q["sql"] for q in queries if '"conduct_branding"' in q["sql"]]
+    assert len(branding_reads) == 1 and "viewer_branding" in branding_reads[0]  # with the user, nowhere else
