@@ -29,7 +29,7 @@ from reports.jobs import (
 )
 from reports.models import JobKind, ReportJob
 from reports.register import register_for
-from reports.selectors import dashboard, owed_rows, school_map
+from reports.selectors import dashboard, owed_count, school_map
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def spreadsheet_build(job: ReportJob) -> None:
     """The people list as XLSX, for lists too long to write while the user waits."""
     filters = filters_from_job(job)
     schools = school_map(filters)
-    total = owed_rows(job.requested_by, filters, schools).count()
+    total = owed_count(job.requested_by, filters, schools)
     job_progress(job, done=0, total=total)
 
     def progress(done: int) -> None:

@@ -28,7 +28,7 @@ from conduct.permissions import Action, can
 from core.canonical import canonical_json, sha256_hex
 from core.tasks import enqueue_on_commit
 from reports.models import ACTIVE_STATUSES, JOB_RETENTION, JobKind, JobStatus, ReportJob
-from reports.selectors import ReportFilters, owed_rows, school_map
+from reports.selectors import ReportFilters, owed_count, school_map
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def job_request(*, user: Person, kind: str, filters: ReportFilters, enqueue: boo
     if kind == JobKind.ARCHIVE and filters.version is None:
         raise ValidationError("Choose a code version: an archive holds the signed PDFs of one version.")
     if kind == JobKind.DETAILED_PDF:
-        detailed_pdf_length_check(owed_rows(user, filters, school_map(filters)).count())
+        detailed_pdf_length_check(owed_count(user, filters, school_map(filters)))
     fingerprint = _fingerprint(kind, filters)
     for _attempt in range(2):
         try:

@@ -33,11 +33,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import (
     Case,
@@ -767,18 +766,6 @@ def people(user, filters: ReportFilters, schools: SchoolMap) -> QuerySet[Obligat
     )
 
 
-class CountedPaginator(Paginator):
-    """A paginator told its count: counting ``people`` would count over every join its rows need."""
-
-    def __init__(self, object_list, per_page: int, *, count: int):
-        super().__init__(object_list, per_page)
-        self._known_count = count
-
-    @cached_property
-    def count(self) -> int:
-        return self._known_count
-
-
 def owed_count(user, filters: ReportFilters, schools: SchoolMap) -> int:
     """How many rows ``owed_rows`` holds, summed on the obligation tally (organisation-sized rows, however many
     people); for networks, whose schools are attributed per person, counted on the obligations."""
@@ -787,11 +774,6 @@ def owed_count(user, filters: ReportFilters, schools: SchoolMap) -> int:
     day = filters.as_at
     rows = tally_base(user, filters, schools).filter(tally_owed_q(day), tally_status_q(filters.status, day))
     return rows.aggregate(n=Coalesce(Sum("n"), 0))["n"]
-
-
-def people_paginator(user, filters: ReportFilters, schools: SchoolMap, per_page: int) -> Paginator:
-    """``people`` in pages, counted by ``owed_count`` (never over the rows' joins)."""
-    return CountedPaginator(people(user, filters, schools), per_page, count=owed_count(user, filters, schools))
 
 
 def person_row(values, filters: ReportFilters, schools: SchoolMap) -> PersonRow:

@@ -60,7 +60,7 @@ from reports.selectors import (
     ReportFilters,
     dashboard,
     dashboard_tables,
-    owed_rows,
+    owed_count,
     person_row,
     report_scopes,
     today,
@@ -211,7 +211,7 @@ def export_view(request: AuthenticatedHttpRequest, table: str, fmt: str) -> Http
         messages.info(request, PDF_IN_BACKGROUND)
         return redirect(job)
     if table == "people" and fmt == "xlsx":
-        count = owed_rows(user, filters, resolved.schools).count()
+        count = owed_count(user, filters, resolved.schools)
         if count > XLSX_NOW_MAX_ROWS:
             job, _created = job_request(user=user, kind=JobKind.SPREADSHEET, filters=filters)
             messages.info(
