@@ -27,6 +27,7 @@ pytestmark = pytest.mark.django_db
 
 PEOPLE = reverse("reports:people")
 NEXT = re.compile(r'<a class="page-link" href="\?([^"]*)">Next</a>')
+NEEDS_POSTGRESQL = "Needs PostgreSQL: the name-index walk is a LATERAL join, which SQLite does not have."
 PREVIOUS = re.compile(r'<a class="page-link" href="\?([^"]*)">Previous</a>')
 
 
@@ -36,7 +37,7 @@ def reading(request, monkeypatch):
     walked = []
     if request.param == "walk":
         if connection.vendor != "postgresql":
-            pytest.skip("Needs PostgreSQL: the name-index walk is a LATERAL join, which SQLite does not have.")
+            pytest.skip(NEEDS_POSTGRESQL)
         monkeypatch.setattr("reports.drilldown.WALK_RATIO", 0)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE conduct_person")  # a never-analysed table is left to the planner
@@ -215,7 +216,7 @@ def test_a_page_opened_by_its_number_is_walked_past_its_offset_when_walking_is_c
         assert offsets == []
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="Needs PostgreSQL: the name-index walk is a LATERAL join, which SQLite does not have.")
+@pytest.mark.skipif(connection.vendor != "postgresql", reason=NEEDS_POSTGRESQL)
 def test_deep_pages_are_walked_only_while_the_walk_passes_fewer_people_than_a_sort_reads(monkeypatch):
     # The trust's 15,040 overdue rows: among 51,927 people page 20 is walked (about 3,500 people probed against
     # 15,040 rows sorted); among 259,650 only the first pages are.
