@@ -149,6 +149,24 @@ def test_deleting_a_person_or_a_role_takes_their_obligations_out(team):
     assert [row[4] for row in tally_rows()] == [1]  # the third person's obligation of the last version
 
 
+def test_on_sqlite_a_decrement_never_writes_a_row(team):
+    """What SQLite's flush does when its table order puts the tally first: the obligations' deletions and moves
+    write no rows of -1 (which pointed at the versions the flush deleted next, and failed its commit)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL's flush truncates, which fires no delete trigger (migration 0015)")
+    assert Obligation.objects.count() == 4
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM acknowledgements_obligationtally")
+        first = Obligation.objects.order_by("pk").values_list("pk", flat=True)[0]
+        cursor.execute("UPDATE acknowledgements_obligation SET due_on = '2027-01-31' WHERE id = %s", [first])
+    assert list(ObligationTally.objects.values_list("due_on", "n")) == [(date(2027, 1, 31), 1)]  # the +1 only
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM acknowledgements_obligationtally")
+        cursor.execute("DELETE FROM acknowledgements_obligation")
+    assert not ObligationTally.objects.exists()
+    assert Obligation.objects.count() == 0
+
+
 def test_bulk_updates_of_obligations_are_counted(team):
     Obligation.objects.update(due_on=date(2027, 1, 31))
     assert_tally_right()
