@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from acknowledgements.models import Acknowledgement, Declaration, SealedPdf
@@ -72,24 +72,24 @@ def test_invited_person_sets_a_password_reads_signs_downloads_and_verifies(
 
     # Zara follows the link and sets her password; she is signed in.
     page.goto(link)
-    assert page.get_by_role("heading", name="Set your password").is_visible()
+    expect(page.get_by_role("heading", name="Set your password")).to_be_visible()
     page.get_by_label(re.compile(r"^\s*New password\W*$")).fill(NEW_PASSWORD)
     page.get_by_label("New password (again)").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Set password and sign in").click()
     page.wait_for_load_state("networkidle")
-    assert page.get_by_role("button", name="Sign out").is_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
     # My codes → read and sign.
     page.get_by_role("link", name="My codes").click()
     page.get_by_role("link", name="Read and sign Oak Trust Code of Conduct").click()
     page.wait_for_load_state("networkidle")
-    assert page.get_by_text("We must all act fairly.").is_visible()
+    expect(page.get_by_text("We must all act fairly.")).to_be_visible()
     page.get_by_role("link", name="Go to the signing form").click()
     page.get_by_label("I have read and understood the Oak Trust Code of Conduct").check()
     page.get_by_label("Your full name, typed as your signature").fill("zara  khan")
     page.get_by_role("button", name="Sign", exact=True).click()
     page.wait_for_load_state("networkidle")
-    assert page.get_by_text("Signed. Thank you.").is_visible()
+    expect(page.get_by_text("Signed. Thank you.")).to_be_visible()
 
     zara = Person.objects.get(email="zara.khan@example.org")
     ack = Acknowledgement.objects.get(person=zara)
@@ -124,14 +124,14 @@ def test_a_governor_on_a_phone_declares_interests_while_signing(
     page.get_by_role("link", name="My codes").click()
     page.get_by_role("link", name="Read and sign Leading Trust Code of Conduct").click()
     page.wait_for_load_state("networkidle")
-    assert page.get_by_text("Those governing at local level: We will act as the local ambassadors.").is_visible()
+    expect(page.get_by_text("Those governing at local level: We will act as the local ambassadors.")).to_be_visible()
     assert page.get_by_text("good employer").count() == 0
 
     # The interests appear only once they say they have some to declare.
     interests = page.locator("[data-interests]")
     assert interests.is_hidden()
     page.get_by_label("I have interests to declare (listed below)").check()
-    assert interests.is_visible()
+    expect(interests).to_be_visible()
     first = page.locator("[data-interest]").nth(0)
     first.get_by_label("Kind of interest").select_option("business")
     first.get_by_label("The organisation or person").fill("Hughes Building Services Ltd")
@@ -155,7 +155,7 @@ def test_a_governor_on_a_phone_declares_interests_while_signing(
         ("business", "Hughes Building Services Ltd"),
         ("governance", "Oakfield Primary School"),
     ]
-    assert page.get_by_text("Hughes Building Services Ltd").is_visible()
+    expect(page.get_by_text("Hughes Building Services Ltd")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     pdf, verified_text = download_and_verify(page, browser, live_server, tmp_path)
     assert "Tom Hughes" in verified_text

@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from acknowledgements.invitations import invitation_create
 from acknowledgements.models import Invitation
@@ -36,7 +37,7 @@ def test_the_invitation_link_opens_the_set_password_page_of_the_running_server(
     links = re.findall(r"Set your password here[^\n]*\n\s*(https?://\S+)", body)
     assert len(links) == 1 and links[0].startswith(live_server.url + "/"), body
     page.goto(links[0])
-    assert page.get_by_role("heading", name=re.compile("Set your password", re.I)).is_visible()
+    expect(page.get_by_role("heading", name=re.compile("Set your password", re.I))).to_be_visible()
     page.locator("input[name=password1]").fill(NEW_PASSWORD)
     page.locator("input[name=password2]").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Set password and sign in").click()

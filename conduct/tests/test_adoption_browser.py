@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from acknowledgements.declarations import DeclarationData
@@ -52,15 +53,15 @@ def test_clerk_drafts_chair_adopts_certificate_lists_changes_governor_sees_them(
     # The draft is offered the current academic year (the demo's dates move with the day it is loaded).
     source = code.versions.get(status="adopted").label
     new = default_new_label(after=source)
-    assert page.get_by_text(f"Draft {new} started from {source}").is_visible()
+    expect(page.get_by_text(f"Draft {new} started from {source}")).to_be_visible()
 
     # One changed clause…
     page.get_by_role("link", name=re.compile(r"^Edit clause 4 We will maintain confidentiality even after")).click()
     page.get_by_label("Text").fill(CHANGED_TO)
     page.get_by_label("New or updated in this version").check()
     page.get_by_role("button", name="Save the clause").click()
-    assert page.get_by_text("Clause saved.").is_visible()
-    assert page.locator("ins", has_text="the board, and return or destroy board papers").first.is_visible()
+    expect(page.get_by_text("Clause saved.")).to_be_visible()
+    expect(page.locator("ins", has_text="the board, and return or destroy board papers").first).to_be_visible()
 
     # …and one new clause after it.
     page.get_by_role("link", name=re.compile(r"^Add after clause 4 We will maintain confidentiality")).click()
@@ -68,8 +69,8 @@ def test_clerk_drafts_chair_adopts_certificate_lists_changes_governor_sees_them(
     page.get_by_label("Number").fill("5")
     page.get_by_label("Shown as").select_option("numbered")
     page.get_by_role("button", name="Save the clause").click()
-    assert page.get_by_text("Clause added.").is_visible()
-    assert page.get_by_text("1 new clause, 1 reworded").is_visible()
+    expect(page.get_by_text("Clause added.")).to_be_visible()
+    expect(page.get_by_text("1 new clause, 1 reworded")).to_be_visible()
     draft = code.versions.get(status="draft")
     assert Clause.objects.filter(section__version=draft, text=NEW_CLAUSE, is_new=True).exists()
 
@@ -79,7 +80,7 @@ def test_clerk_drafts_chair_adopts_certificate_lists_changes_governor_sees_them(
     page.get_by_role("link", name=f"Adopt {new} for a board…").click()
     # The trust board's chair reaches the local boards below it too, so first the board is chosen.
     page.get_by_role("link", name=re.compile("^Leading Learners Trust Board")).click()
-    assert page.get_by_role("heading", name=re.compile("Leading Learners Trust Board adopts")).is_visible()
+    expect(page.get_by_role("heading", name=re.compile("Leading Learners Trust Board adopts"))).to_be_visible()
     page.get_by_label("Minute reference").fill("LLT-TB-2026-06 item 7")
     page.get_by_label("Also adopt it for every organisation below").check()
     page.get_by_label("Chair's signature").fill("Helen Marsh")
@@ -105,13 +106,13 @@ def test_clerk_drafts_chair_adopts_certificate_lists_changes_governor_sees_them(
     sign_in(page, browser_login, "governor@llt.example")
     page.goto("/my-codes/")
     to_sign = page.get_by_role("region", name="To sign")
-    assert to_sign.get_by_text(f"version {new}").is_visible()
+    expect(to_sign.get_by_text(f"version {new}")).to_be_visible()
     to_sign.get_by_role("link", name=re.compile("^Read and sign")).first.click()
     changes = page.locator("#changes")
-    assert changes.get_by_role("heading", name=f"What changed since the version you signed ({source})").is_visible()
-    assert changes.get_by_text("1 new clause, 1 reworded").is_visible()
-    assert changes.locator("ins", has_text="the board, and return or destroy board papers").first.is_visible()
-    assert changes.get_by_text(NEW_CLAUSE).first.is_visible()
+    expect(changes.get_by_role("heading", name=f"What changed since the version you signed ({source})")).to_be_visible()
+    expect(changes.get_by_text("1 new clause, 1 reworded")).to_be_visible()
+    expect(changes.locator("ins", has_text="the board, and return or destroy board papers").first).to_be_visible()
+    expect(changes.get_by_text(NEW_CLAUSE).first).to_be_visible()
 
 
 def test_the_draft_editor_and_adoption_form_work_on_a_phone(demo, phone_page, browser_login):
@@ -126,8 +127,8 @@ def test_the_draft_editor_and_adoption_form_work_on_a_phone(demo, phone_page, br
     edit.focus()
     phone_page.keyboard.press("Enter")
     phone_page.wait_for_load_state("networkidle")
-    assert phone_page.get_by_label("Text").is_visible()
+    expect(phone_page.get_by_label("Text")).to_be_visible()
     draft = code.versions.get(status="draft")
     phone_page.goto(f"/codes/{code.slug}/versions/{draft.pk}/adopt/llt-board/")
-    assert phone_page.get_by_label("Chair's signature").is_visible()
+    expect(phone_page.get_by_label("Chair's signature")).to_be_visible()
     assert phone_page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from allauth.account.models import EmailAddress
 from django.core.management import call_command
-from playwright.sync_api import Browser, FilePayload, Page
+from playwright.sync_api import Browser, FilePayload, Page, expect
 
 from conduct.models import Clause, Code, Organisation, OrganisationKind
 from conduct.tests.factories import PASSWORD, PersonFactory, RoleFactory
@@ -35,7 +35,7 @@ def _admin_sets_up_the_trust(page: Page, link: str) -> None:
     page.get_by_label("What are you adding?").select_option(label="School or academy")
     page.get_by_label("Name", exact=True).fill("Ash Grove Academy")
     page.get_by_role("button", name="Add it").click()
-    assert page.get_by_role("status").get_by_text(f"Ash Grove Academy added under {TRUST}.").is_visible()
+    expect(page.get_by_role("status").get_by_text(f"Ash Grove Academy added under {TRUST}.")).to_be_visible()
     page.get_by_role("link", name=f"Add under {TRUST} Board", exact=True).click()
     page.get_by_label("What are you adding?").select_option(label="Board")
     page.get_by_label("Name", exact=True).fill("Ash Grove LGB")
@@ -43,7 +43,7 @@ def _admin_sets_up_the_trust(page: Page, link: str) -> None:
         label=f"Ash Grove Academy (school or academy, under {TRUST})"
     )
     page.get_by_role("button", name="Add it").click()
-    assert page.get_by_role("status").get_by_text(f"Ash Grove LGB added under {TRUST} Board.").is_visible()
+    expect(page.get_by_role("status").get_by_text(f"Ash Grove LGB added under {TRUST} Board.")).to_be_visible()
 
 
 def _clerk_imports_the_staff_code(page: Page, email: str) -> None:
@@ -60,12 +60,12 @@ def _clerk_imports_the_staff_code(page: Page, email: str) -> None:
         files=[FilePayload(name="ash-staff-code.docx", mimeType=DOCX_TYPE, buffer=seed_docx(STAFF))]
     )
     page.get_by_role("button", name="Read the document").click()
-    assert page.get_by_text("29 sections, 169 clauses").is_visible()
+    expect(page.get_by_text("29 sections, 169 clauses")).to_be_visible()
     # The vision's hashtag was read as the end of its sentence: split it off in the preview.
     page.locator("#c-1-2").get_by_role("link", name=re.compile(r"^Correct clause 2 of section 1")).click()
     page.get_by_label("Split before the words").fill("#TransformingLives")
     page.get_by_role("button", name="Split the clause").click()
-    assert page.get_by_text("29 sections, 170 clauses").is_visible()
+    expect(page.get_by_text("29 sections, 170 clauses")).to_be_visible()
     page.get_by_role("textbox", name=re.compile(r"^Title")).fill("Ash staff code of conduct")
     page.get_by_label("Employee", exact=True).check()
     page.get_by_role("button", name="Create the draft").click()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from conduct.models import Clause, Code
 from conduct.tests.importer_corpus import STAFF, seed_docx
@@ -27,8 +28,8 @@ def test_a_clerk_imports_the_staff_code_corrects_a_clause_and_starts_the_draft(d
         files=[{"name": "staff-code.docx", "mimeType": DOCX_TYPE, "buffer": seed_docx(STAFF)}]
     )
     page.get_by_role("button", name="Read the document").click()
-    assert page.get_by_role("heading", name="Check the imported text", level=1).is_visible()
-    assert page.get_by_text("29 sections, 169 clauses").is_visible()
+    expect(page.get_by_role("heading", name="Check the imported text", level=1)).to_be_visible()
+    expect(page.get_by_text("29 sections, 169 clauses")).to_be_visible()
     assert Code.objects.filter(title=TITLE).count() == 0  # nothing saved by reading
 
     # The vision's hashtag was typed as the end of its sentence: split it into a clause of its own.
@@ -37,14 +38,14 @@ def test_a_clerk_imports_the_staff_code_corrects_a_clause_and_starts_the_draft(d
     vision.get_by_role("link", name=re.compile(r"^Correct clause 2 of section 1")).click()
     page.get_by_label("Split before the words").fill("#TransformingLives")
     page.get_by_role("button", name="Split the clause").click()
-    assert page.get_by_text("Clause split in two.").is_visible()
-    assert page.get_by_text("29 sections, 170 clauses").is_visible()
+    expect(page.get_by_text("Clause split in two.")).to_be_visible()
+    expect(page.get_by_text("29 sections, 170 clauses")).to_be_visible()
 
     page.get_by_role("textbox", name=re.compile(r"^Title")).fill(TITLE)
     page.get_by_label("Employee", exact=True).check()
     page.get_by_role("button", name="Create the draft").click()
     assert page.get_by_role("heading", level=1).inner_text().startswith(TITLE)
-    assert page.get_by_text(f"{TITLE} created from staff-code.docx").is_visible()
+    expect(page.get_by_text(f"{TITLE} created from staff-code.docx")).to_be_visible()
 
     code = Code.objects.get(title=TITLE)
     draft = code.versions.get()

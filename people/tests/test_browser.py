@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from allauth.account.models import EmailAddress
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from acknowledgements.models import Acknowledgement
 from conduct.models import AuditAction, AuditLogEntry, Person, Role
@@ -53,9 +54,9 @@ def test_an_admin_fixes_a_misspelt_name_and_the_person_then_signs(world, page, b
     page.get_by_label("Full name").fill("Ada Lovelace")
     page.get_by_role("button", name="Save the details").click()
     page.wait_for_load_state("networkidle")
-    assert page.get_by_text("Saved Ada Lovelace's details.").is_visible()
-    assert page.get_by_role("heading", name="Ada Lovelace", level=1).is_visible()
-    assert page.get_by_text("Corrected the name of Ada Lovelace (was Ada Lovelase).").is_visible()
+    expect(page.get_by_text("Saved Ada Lovelace's details.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Ada Lovelace", level=1)).to_be_visible()
+    expect(page.get_by_text("Corrected the name of Ada Lovelace (was Ada Lovelase).")).to_be_visible()
     sign_out(page)
 
     # Now she signs.
@@ -67,7 +68,7 @@ def test_an_admin_fixes_a_misspelt_name_and_the_person_then_signs(world, page, b
     page.get_by_label("Your full name, typed as your signature").fill("Ada Lovelace")
     page.get_by_role("button", name="Sign", exact=True).click()
     page.wait_for_load_state("networkidle")
-    assert page.get_by_text("Signed. Thank you.").is_visible()
+    expect(page.get_by_text("Signed. Thank you.")).to_be_visible()
     assert Acknowledgement.objects.get(person=ada).typed_name == "Ada Lovelace"
 
 
@@ -86,7 +87,7 @@ def test_an_admin_records_a_leaver(world, page, browser_login):
     page.get_by_label("Reason").fill("Resigned")
     page.get_by_role("button", name="Record the leaver").click()
     page.wait_for_load_state("networkidle")
-    assert page.get_by_text("Recorded Sam South leaving Oak Trust").is_visible()
+    expect(page.get_by_text("Recorded Sam South leaving Oak Trust")).to_be_visible()
     role = Role.objects.get(person=sam)
     assert (role.ends_on, role.end_reason) == (last_day, "Resigned")
     assert AuditLogEntry.objects.filter(action=AuditAction.PERSON_LEFT, subject=sam, actor=world.trust_admin).exists()
@@ -95,4 +96,4 @@ def test_an_admin_records_a_leaver(world, page, browser_login):
     page.get_by_label("Name or email").fill("sam south")
     page.get_by_role("button", name="Show").click()
     page.wait_for_load_state("networkidle")
-    assert page.get_by_text("No one matching.").is_visible()
+    expect(page.get_by_text("No one matching.")).to_be_visible()

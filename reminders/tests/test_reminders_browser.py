@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from conduct.models import Code
 from reminders.models import ReminderLog
@@ -25,16 +26,20 @@ def test_an_admin_changes_when_a_codes_reminders_go_out(demo, page, browser_logi
     signing.fill("a week before")
     page.get_by_role("button", name="Save reminder settings").click()
     message = "Enter whole numbers of days separated by commas, for example 60, 30, 7."
-    assert page.get_by_text(message, exact=True).is_visible()  # beside the field
+    expect(page.get_by_text(message, exact=True)).to_be_visible()  # beside the field
     # ... and in the error summary at the top, linked to the field.
-    assert page.get_by_role("link", name=f"Signing reminders: days before the due date: {message}").is_visible()
+    expect(page.get_by_role("link", name=f"Signing reminders: days before the due date: {message}")).to_be_visible()
     assert Code.objects.get(slug="att-staff-code-of-conduct").signing_reminder_days == [7, 0]
 
     page.get_by_label("Signing reminders: days before the due date").fill("0, 14 7")
     page.get_by_label("While overdue, remind every (days)").fill("3")
     page.get_by_role("button", name="Save reminder settings").click()
-    assert page.get_by_role("status").filter(has_text="Reminder settings for Staff Code of Conduct saved").is_visible()
-    assert page.get_by_role("cell", name="When first owed; 14 days before; 7 days before; on the due date").is_visible()
+    expect(
+        page.get_by_role("status").filter(has_text="Reminder settings for Staff Code of Conduct saved")
+    ).to_be_visible()
+    expect(
+        page.get_by_role("cell", name="When first owed; 14 days before; 7 days before; on the due date")
+    ).to_be_visible()
     code = Code.objects.get(slug="att-staff-code-of-conduct")
     assert (code.signing_reminder_days, code.overdue_repeat_days) == ([14, 7, 0], 3)
 
@@ -51,7 +56,7 @@ def test_the_log_reads_on_a_phone(demo, phone_page, browser_login):
     rows = phone_page.locator("tbody tr")
     assert rows.count() > 0
     who, _what, when, outcome = rows.first.locator("td").all()
-    assert who.get_by_text("Sent", exact=True).is_visible()  # on a phone the outcome shows under the name …
+    expect(who.get_by_text("Sent", exact=True)).to_be_visible()  # on a phone the outcome shows under the name …
     assert not when.is_visible() and not outcome.is_visible()  # … instead of in columns of its own
     assert phone_page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 

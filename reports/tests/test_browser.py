@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
 from acknowledgements.models import Declaration, Obligation, SealedPdf
 from conduct.models import Organisation, Person
@@ -145,7 +146,7 @@ def test_the_dashboard_works_on_a_phone(demo, phone_page, browser_login):
     browser_login(phone_page, "schooladmin@att.example", DEMO_PASSWORD)
     phone_page.goto("/reports/")
     phone_page.get_by_role("heading", name="Compliance dashboard").wait_for()
-    assert phone_page.locator('[data-total="owe"]').is_visible()
+    expect(phone_page.locator('[data-total="owe"]')).to_be_visible()
     # The chart scrolls sideways inside its figure rather than overflowing the page.
     width = phone_page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390 + 1
