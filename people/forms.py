@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import SafeString
 
 from conduct.models import AuditAction, GovernorCategory, Organisation, Person, Role, RoleKind
@@ -75,18 +75,31 @@ class QuickSelect(forms.Select):
     an officer manages, and rendering each option through a template was most of the page's time."""
 
     def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]
+        # The options straight from the choices (not through get_context's optgroups, a dict per option): the
+        # organisation filter offers every organisation the officer manages.
+        selected = set(self.format_value(value))
+        chosen = False
+
+        def options(choices: Any) -> str:
+            nonlocal chosen
+            written = []
+            for option_value, label in choices:
+                text = "" if option_value is None else str(option_value)
+                mark = text in selected and not (chosen and not self.allow_multiple_selected)
+                chosen = chosen or mark
+                written.append(
+                    f'<option value="{escape(text)}"{" selected" if mark else ""}>{conditional_escape(label)}</option>'
+                )
+            return "".join(written)
+
         groups = []
-        for group_name, options, _index in widget["optgroups"]:
-            html = format_html_join(
-                "",
-                '<option value="{}"{}>{}</option>',
-                ((option["value"], _attributes(option["attrs"]), option["label"]) for option in options),
-            )
-            groups.append(format_html('<optgroup label="{}">{}</optgroup>', group_name, html) if group_name else html)
-        return format_html(
-            '<select name="{}"{}>{}</select>', widget["name"], _attributes(widget["attrs"]), SafeString("".join(groups))
-        )
+        for group_value, group_label in self.choices:
+            if isinstance(group_label, list | tuple):
+                groups.append(f'<optgroup label="{conditional_escape(group_value)}">{options(group_label)}</optgroup>')
+            else:
+                groups.append(options([(group_value, group_label)]))
+        final = self.build_attrs(self.attrs, attrs)
+        return SafeString(f'<select name="{escape(name)}"{_attributes(final)}>{"".join(groups)}</select>')
 
 
 def _offer(field: forms.Field, queryset: QuerySet[Organisation]) -> None:
