@@ -65,8 +65,16 @@ errorlog = "-"
 GC_THRESHOLD = _gc_threshold()
 
 
+def _prepare_to_publish() -> None:
+    from core.tasks import prepare_to_publish  # Django is set up once the application is loaded
+
+    prepare_to_publish()
+
+
 def when_ready(server) -> None:
     """In the master, once the application is loaded (preload) and before the first worker is forked."""
+    if server.cfg.preload_app:
+        _prepare_to_publish()
     gc.collect()
     gc.freeze()
 
@@ -79,4 +87,6 @@ def post_fork(server, worker) -> None:
 
 def post_worker_init(worker) -> None:
     """In each worker once the application is loaded (the only load when preloading is off)."""
+    if not worker.cfg.preload_app:
+        _prepare_to_publish()
     gc.freeze()

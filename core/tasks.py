@@ -17,12 +17,13 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import smtplib
 from collections.abc import Callable
 from typing import Any
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.db import InterfaceError, OperationalError, transaction
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
@@ -79,6 +80,25 @@ def _send(task: Any, args: tuple, kwargs: dict) -> None:
         task.apply_async(args=args, kwargs=kwargs)
     except (BrokerUnreachable, OSError):  # the work is committed and a periodic sweep will find it
         logger.exception("Could not queue %s%r; the periodic sweep will pick it up.", task.name, args)
+
+
+def prepare_to_publish() -> None:
+    """Load what the first task sent from a process loads (the task registry, the AMQP layer, the broker's transport
+    and its client library), without connecting to the broker.
+
+    Measured: a web worker's first sign POST imported about a hundred modules in ``send_task`` (0.1 s in a quiet
+    process, over 1 s in a gunicorn worker under load), every deploy and every recycled worker. gunicorn calls
+    this in the master before it forks (``config/gunicorn.py``), so the workers inherit the modules; no socket is
+    opened there, so no connection is shared across the fork.
+    """
+    app = current_app
+    app.loader.import_default_modules()
+    app.finalize(auto=True)
+    app.amqp.producer_pool  # noqa: B018 (the property builds the producer machinery; its connections stay lazy)
+    with app.connection_for_write() as connection:
+        connection.transport  # noqa: B018 (the transport's class and client library, not a connection)
+    for module in ("celery.events.dispatcher", "kombu.mixins", "encodings.idna"):  # what the first send still took
+        importlib.import_module(module)
 
 
 def enqueue_on_commit(task: Any, *args: Any, **kwargs: Any) -> None:

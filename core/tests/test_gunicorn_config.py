@@ -7,7 +7,7 @@ import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -70,20 +70,30 @@ def test_a_bad_value_fails_at_start_up_naming_the_variable(monkeypatch, name, va
         load(monkeypatch, **{name: value})
 
 
-def test_the_hooks_freeze_what_is_loaded_and_raise_the_thresholds(monkeypatch):
+def _served(preload: bool) -> SimpleNamespace:
+    """What gunicorn passes its hooks as the server or the worker: here, only their configuration."""
+    return SimpleNamespace(cfg=SimpleNamespace(preload_app=preload))
+
+
+@pytest.mark.parametrize("preload", [True, False])
+def test_the_hooks_freeze_what_is_loaded_and_raise_the_thresholds(monkeypatch, preload):
     config = load(monkeypatch, GUNICORN_GC_THRESHOLD="40000,15,90")
+    prepared: list[str] = []
+    monkeypatch.setattr("core.tasks.prepare_to_publish", lambda: prepared.append("prepared"))
     before = gc.get_threshold()
     try:
         gc.unfreeze()
         assert gc.get_freeze_count() == 0
-        config.when_ready(server=None)
+        config.when_ready(server=_served(preload))
         assert gc.get_freeze_count() > 0
-        config.post_fork(server=None, worker=None)
+        assert prepared == (["prepared"] if preload else [])  # in the master, before forking, when it loads the app
+        config.post_fork(server=_served(preload), worker=None)
         assert gc.get_threshold() == (40000, 15, 90)
         frozen = gc.get_freeze_count()
         _made_since: list[list[int]] = [[] for _ in range(1000)]  # noqa: F841 - tracked objects made after the freeze
-        config.post_worker_init(worker=None)
+        config.post_worker_init(worker=_served(preload))
         assert gc.get_freeze_count() >= frozen + 1000
+        assert prepared == ["prepared"]  # once either way: in each worker only when the master did not load the app
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)

@@ -83,3 +83,29 @@ def test_the_retry_policy_retries_transient_errors_only():
         return None
 
     assert limited.max_retries == 2 and limited.acks_late
+
+
+def test_preparing_to_publish_loads_the_transport_without_connecting(monkeypatch):
+    """gunicorn's master calls it before forking: it must load, never connect (nothing listens on port 1)."""
+    import socket
+    import sys
+
+    from core.tasks import prepare_to_publish
+
+    monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    monkeypatch.setattr(celery_app.conf, "broker_write_url", None)
+    opened: list[object] = []
+    real_connect = socket.socket.connect
+
+    def connect(self: socket.socket, address: tuple[str, int]) -> None:
+        opened.append(address)
+        real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    prepare_to_publish()
+    assert opened == []
+    assert "kombu.transport.redis" in sys.modules and "redis" in sys.modules
+    assert (
+        "core.tasks.reconcile" in celery_app.tasks
+        and "acknowledgements.tasks.check_obligation_tally" in celery_app.tasks
+    )
