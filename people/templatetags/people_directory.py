@@ -1,6 +1,6 @@
 """The directory's table rows, written in Python: fifty people a page, each with up to four roles, cost about as
 much through template tags (some 1,300 variable lookups and 50 ``{% url %}`` calls a page) as the page's queries.
-The markup is what ``people/directory.html`` wrote before; ``people/tests/test_directory.py`` reads it."""
+The markup is what ``people/directory.html`` wrote before (``people/tests/test_directory_table.py`` compares)."""
 
 from __future__ import annotations
 
