@@ -85,7 +85,9 @@ class QuickSelect(forms.Select):
             written = []
             for option_value, label in choices:
                 text = "" if option_value is None else str(option_value)
-                mark = text in selected and not (chosen and not self.allow_multiple_selected)
+                mark = text in selected and (
+                    self.allow_multiple_selected or not chosen
+                )  # Django's: the first match only
                 chosen = chosen or mark
                 written.append(
                     f'<option value="{escape(text)}"{" selected" if mark else ""}>{conditional_escape(label)}</option>'
