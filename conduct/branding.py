@@ -11,6 +11,7 @@ Whose branding applies: the viewer's trust, the root of the organisations they h
 from __future__ import annotations
 
 import io
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,7 +19,8 @@ from functools import lru_cache
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections, router, transaction
-from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, JSONField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import JSONObject
 from django.db.models.lookups import StartsWith
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -160,31 +162,28 @@ _VIEWER_BRANDING_FIELDS = {
     "accent": "accent_colour",
     "updated_at": "updated_at",
 }
-_ANNOTATION_PREFIX = "viewer_branding_"
+_ANNOTATION = "viewer_branding"
 
 
 def with_viewer_branding(people: QuerySet[Person], on: date | None = None) -> QuerySet[Person]:
-    """``people`` with their header branding's columns annotated (subqueries of the same statement).
+    """``people`` with their header branding annotated as one JSON object (``viewer_branding``, or null).
 
     Whose branding: the trust (top of the tree) of the person's earliest role current ``on`` (today) whose trust
-    has one.
+    has one. One subquery for all the columns: five, one per column, made PostgreSQL spend about 7 ms planning the
+    statement that every signed-in request runs (against about 1 ms for this one, on the 50,000-person data).
     """
     trusts_branding = Branding.objects.filter(organisation__parent__isnull=True).filter(
         StartsWith(OuterRef("organisation__path"), F("organisation__path"))  # the role's trust
     )
     roles = Role.objects.current(on).filter(person=OuterRef("pk")).filter(Exists(trusts_branding))
     earliest = roles.order_by("starts_on", "pk")
+    columns = trusts_branding.annotate(value=JSONObject(**_VIEWER_BRANDING_FIELDS)).values("value")[:1]
     return people.annotate(
-        **{
-            f"{_ANNOTATION_PREFIX}{field}": Subquery(
-                earliest.annotate(value=Subquery(trusts_branding.values(column)[:1])).values("value")[:1]
-            )
-            for field, column in _VIEWER_BRANDING_FIELDS.items()
-        }
+        **{_ANNOTATION: Subquery(earliest.annotate(value=Subquery(columns)).values("value")[:1], JSONField())}
     )
 
 
-# Building and compiling the five subqueries costs more than running them (about 5 ms of Python against 2 ms of
+# Building and compiling the subqueries costs more than running them (about 5 ms of Python against 1 ms of
 # SQL on PostgreSQL), and every signed-in request reads its user this way: the statement is compiled once per
 # database, with marks where the day and the user's id go, and run with today's date and the id put in their place.
 _DAY_MARK = date(1001, 1, 1)  # no role's date: stands in for today in the compiled statement
@@ -212,12 +211,7 @@ def signed_in_user(user_id: object) -> Person | None:
     sql, params = _signed_in_user_statement(alias)
     mark, today = _day_param(alias, _DAY_MARK), _day_param(alias, timezone.localdate())
     filled = [today if value == mark else pk if value == _PK_MARK else value for value in params]
-    user = next(iter(Person.objects.db_manager(alias).raw(sql, filled)), None)
-    if user is not None:
-        # A raw statement leaves annotations as the driver returns them: SQLite gives text for a moment.
-        name = f"{_ANNOTATION_PREFIX}updated_at"
-        setattr(user, name, _as_moment(getattr(user, name)))
-    return user
+    return next(iter(Person.objects.db_manager(alias).raw(sql, filled)), None)
 
 
 def _as_moment(value: object) -> datetime | None:
@@ -237,15 +231,18 @@ def branding_for(user: Person | None) -> ViewerBranding | None:
     """
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    if not hasattr(user, f"{_ANNOTATION_PREFIX}slug"):
+    if not hasattr(user, _ANNOTATION):
         user = with_viewer_branding(Person.objects.filter(pk=user.pk)).get()
-    name, slug, logo_sha256, accent, updated_at = (
-        getattr(user, f"{_ANNOTATION_PREFIX}{field}") for field in _VIEWER_BRANDING_FIELDS
-    )
-    if slug is None:
+    columns = getattr(user, _ANNOTATION)
+    if isinstance(columns, str | bytes):  # a raw statement leaves the object as the driver gives it: SQLite's text
+        columns = json.loads(columns)
+    updated_at = _as_moment(columns["updated_at"]) if columns else None
+    if not columns or columns.get("slug") is None or updated_at is None:
         return None
-    version = sha256_hex(f"{accent}|{logo_sha256}|{updated_at.isoformat()}".encode())[:12]
-    return ViewerBranding(name=name, slug=slug, has_logo=bool(logo_sha256), version=version)
+    version = sha256_hex(f"{columns['accent']}|{columns['logo_sha256']}|{updated_at.isoformat()}".encode())[:12]
+    return ViewerBranding(
+        name=columns["name"], slug=columns["slug"], has_logo=bool(columns["logo_sha256"]), version=version
+    )
 
 
 def branding_css(branding: Branding) -> str:
