@@ -10,12 +10,11 @@ from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
-from django.utils.html import conditional_escape, escape, format_html
-from django.utils.safestring import SafeString
 
 from conduct.models import AuditAction, GovernorCategory, Organisation, Person, Role, RoleKind
 from conduct.people import MAX_APPOINTED_BY, MAX_EMAIL, MAX_END_REASON, MAX_FULL_NAME, MAX_TITLE
 from core.dates import date_in_range, date_range_message
+from core.widgets import QuickSelect
 from people.selectors import INVITATION_STATES, ROLE_STATUSES, SORT_LABELS, AuditFilters, DirectoryFilters
 
 MAX_SEARCH = 200
@@ -56,52 +55,6 @@ def _kind_field(kinds: Collection[str], **kwargs: Any) -> forms.ChoiceField:
 
 
 CATEGORY_CHOICES = [("", "Not a governor, or not recorded"), *GovernorCategory.choices]
-
-
-def _attributes(attrs: dict[str, Any]) -> SafeString:
-    """HTML attributes in the order given, as Django's attrs.html writes them (True bare, False left out)."""
-    return SafeString(
-        "".join(
-            format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value)
-            for name, value in attrs.items()
-            if value is not False and value is not None
-        )
-    )
-
-
-class QuickSelect(forms.Select):
-    """A <select> written in Python: the same markup as Django's template (attributes, the selected option,
-    option groups), without one template include per option. The directory's filters offer every organisation
-    an officer manages, and rendering each option through a template was most of the page's time."""
-
-    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
-        # The options straight from the choices (not through get_context's optgroups, a dict per option): the
-        # organisation filter offers every organisation the officer manages.
-        selected = set(self.format_value(value))
-        chosen = False
-
-        def options(choices: Any) -> str:
-            nonlocal chosen
-            written = []
-            for option_value, label in choices:
-                text = "" if option_value is None else str(option_value)
-                mark = text in selected and (
-                    self.allow_multiple_selected or not chosen
-                )  # Django's: the first match only
-                chosen = chosen or mark
-                written.append(
-                    f'<option value="{escape(text)}"{" selected" if mark else ""}>{conditional_escape(label)}</option>'
-                )
-            return "".join(written)
-
-        groups = []
-        for group_value, group_label in self.choices:
-            if isinstance(group_label, list | tuple):
-                groups.append(f'<optgroup label="{conditional_escape(group_value)}">{options(group_label)}</optgroup>')
-            else:
-                groups.append(options([(group_value, group_label)]))
-        final = self.build_attrs(self.attrs, attrs)
-        return SafeString(f'<select name="{escape(name)}"{_attributes(final)}>{"".join(groups)}</select>')
 
 
 def _offer(field: forms.Field, queryset: QuerySet[Organisation]) -> None:

@@ -7,13 +7,13 @@ from datetime import date
 from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Layout, Row
 from django import forms
 
 from acknowledgements.models import Obligation
 from conduct.models import Code, CodeVersion, Organisation, OrganisationKind, role_label
 from conduct.permissions import remind_now_q
 from core.forms import BoundedDateField
+from core.widgets import QuickSelect
 from reminders.remind_now import REMIND_NOW_MAX
 from reports.selectors import STATUSES, ReportFilters, today
 
@@ -24,15 +24,16 @@ def organisation_label(organisation: Organisation) -> str:
 
 
 class DashboardFilterForm(forms.Form):
-    organisation = forms.ChoiceField(label="Organisation")
-    code = forms.ChoiceField(label="Code", required=False)
-    version = forms.ChoiceField(label="Version", required=False)
-    school = forms.ChoiceField(label="School", required=False)
-    role = forms.ChoiceField(label="Role", required=False)
+    organisation = forms.ChoiceField(label="Organisation", widget=QuickSelect)
+    code = forms.ChoiceField(label="Code", required=False, widget=QuickSelect)
+    version = forms.ChoiceField(label="Version", required=False, widget=QuickSelect)
+    school = forms.ChoiceField(label="School", required=False, widget=QuickSelect)
+    role = forms.ChoiceField(label="Role", required=False, widget=QuickSelect)
     status = forms.ChoiceField(
         label="Status (list of people)",
         required=False,
         choices=[("", "Any status"), *STATUSES.items()],
+        widget=QuickSelect,
         help_text="Narrows the list of people and the people exports; the tables always show every status.",
     )
     as_at = BoundedDateField(
@@ -66,22 +67,6 @@ class DashboardFilterForm(forms.Form):
         self._choose("school", [("", "All schools"), *school_choices])
         kinds = sorted({kind for code in codes for kind in code.audience}, key=lambda k: role_label(k))
         self._choose("role", [("", "All roles"), *((kind, role_label(kind)) for kind in kinds)])
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        self.helper.layout = Layout(
-            Row(
-                Column("organisation", css_class="col-md-4"),
-                Column("code", css_class="col-md-4"),
-                Column("version", css_class="col-md-4"),
-            ),
-            Row(
-                Column("school", css_class="col-md-3"),
-                Column("role", css_class="col-md-3"),
-                Column("status", css_class="col-md-3"),
-                Column("as_at", css_class="col-md-3"),
-            ),
-        )
 
     def _choose(self, name: str, choices: list[Any]) -> None:
         cast(forms.ChoiceField, self.fields[name]).choices = choices

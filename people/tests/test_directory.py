@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 
 from acknowledgements.models import Invitation
 from conduct.tests.factories import PersonFactory, RoleFactory
-from people.forms import QuickSelect
+from core.widgets import QuickSelect
 from people.selectors import DirectoryFilters, directory, directory_page
 
 pytestmark = pytest.mark.django_db
