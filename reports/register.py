@@ -26,6 +26,7 @@ Everything comes in five queries whatever the number of governors.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -131,17 +132,28 @@ def _role_on_board(roles: list[Role]) -> str:
     return titled or role_label(roles[0].kind)
 
 
-def _attendance(roles: list[Role], meetings: list[Meeting], present: set[int]) -> tuple[int, int]:
-    """Meetings of the body held while the person served, and how many they were present at."""
-    served = [
-        meeting
-        for meeting in meetings
-        if any(
-            role.starts_on <= meeting.held_on and (role.ends_on is None or role.ends_on >= meeting.held_on)
-            for role in roles
-        )
-    ]
-    return sum(1 for meeting in served if meeting.pk in present), len(served)
+@dataclass(frozen=True)
+class BodyMeetings:
+    """A body's meetings in the year, sorted by day, so that those held during a role are found by bisection
+    (a register lists hundreds of governors, each against every meeting of their body)."""
+
+    days: list[date]
+    ids: list[int]
+
+    @classmethod
+    def of(cls, meetings: list[Meeting]) -> BodyMeetings:
+        ordered = sorted(meetings, key=lambda meeting: (meeting.held_on, meeting.pk))
+        return cls([meeting.held_on for meeting in ordered], [meeting.pk for meeting in ordered])
+
+    def attendance(self, roles: list[Role], present: set[int]) -> tuple[int, int]:
+        """Meetings of the body held while the person served (any of ``roles``, from its first day to its last),
+        and how many they were present at."""
+        served: set[int] = set()
+        for role in roles:
+            first = bisect_left(self.days, role.starts_on)
+            last = len(self.days) if role.ends_on is None else bisect_right(self.days, role.ends_on)
+            served.update(range(first, last))
+        return sum(1 for index in served if self.ids[index] in present), len(served)
 
 
 def _stepped_down_on(roles: list[Role], today: date) -> date | None:
@@ -183,6 +195,7 @@ def register_for(organisation: Organisation, today: date, *, public: bool = Fals
     meetings_by_body: dict[int, list[Meeting]] = defaultdict(list)
     for meeting in meetings:
         meetings_by_body[meeting.board_id].append(meeting)
+    calendars = {body_id: BodyMeetings.of(meetings_by_body[body_id]) for body_id in by_body}
     present: dict[int, set[int]] = defaultdict(set)
     for person_id, meeting_id in Attendance.objects.filter(
         meeting__in=[m.pk for m in meetings], person_id__in=people_ids, status=AttendanceStatus.PRESENT
@@ -194,7 +207,7 @@ def register_for(organisation: Organisation, today: date, *, public: bool = Fals
     for body_id, people in by_body.items():
         entries = []
         for person_id, person_roles in people.items():
-            attended, held = _attendance(person_roles, meetings_by_body[body_id], present[person_id])
+            attended, held = calendars[body_id].attendance(person_roles, present[person_id])
             entry = Entry(
                 full_name=person_roles[0].person.full_name,
                 category=next((CATEGORY_LABELS.get(r.category, r.category) for r in person_roles if r.category), "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,12 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from conduct.models import Organisation, Person
+from conduct.models import Meeting, Organisation, Person, Role
 from conduct.services import add_years
 from conduct.tests.factories import PersonFactory, RoleFactory
 from core.academic_year import last_complete_academic_year
 from reports.models import JobKind
-from reports.register import register_for
+from reports.register import BodyMeetings, register_for
 from reports.tests.conftest import officer
 from reports.tests.factories import declare, meeting_with_attendance
 from reports.tests.helpers import built_in_background, query_count
@@ -424,3 +425,24 @@ def test_taking_a_boards_register_down_takes_it_off_every_public_page_above(oak,
     # Officers still see the whole tree on their own (signed-in) register page.
     officers_page = admin.get(f"{reverse('reports:register')}?organisation={trust.pk}").content.decode()
     assert "Joanne Reid" in officers_page
+
+
+def test_attendance_counts_each_meeting_held_while_any_role_lasted_once():
+    # Against the rule read directly, on random roles (overlapping, open-ended, a day either side of a meeting).
+    rng = random.Random(7)
+    start = date(2025, 9, 1)
+    for case in range(200):
+        meetings = [Meeting(pk=index + 1, held_on=start + timedelta(days=rng.randrange(0, 365))) for index in range(12)]
+        roles = []
+        for _ in range(rng.randrange(1, 4)):
+            begins = start + timedelta(days=rng.randrange(-30, 365))
+            ends = None if rng.random() < 0.4 else begins + timedelta(days=rng.randrange(0, 200))
+            roles.append(Role(starts_on=begins, ends_on=ends))
+        present = {meeting.pk for meeting in meetings if rng.random() < 0.5}
+        served = [
+            m
+            for m in meetings
+            if any(r.starts_on <= m.held_on and (r.ends_on is None or r.ends_on >= m.held_on) for r in roles)
+        ]
+        expected = (sum(1 for m in served if m.pk in present), len(served))
+        assert BodyMeetings.of(meetings).attendance(roles, present) == expected, case
