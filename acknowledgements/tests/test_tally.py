@@ -167,6 +167,16 @@ def test_on_sqlite_a_decrement_never_writes_a_row(team):
     assert Obligation.objects.count() == 0
 
 
+def test_on_postgresql_the_tally_keeps_room_for_its_counts_to_change_in_place(db):
+    """Migration 0016: the tally's pages half full, so that a count's update stays on its page (a HOT update)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no fillfactor (migration 0016)")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'acknowledgements_obligationtally'")
+        (options,) = cursor.fetchone()
+    assert "fillfactor=50" in options
+
+
 def test_bulk_updates_of_obligations_are_counted(team):
     Obligation.objects.update(due_on=date(2027, 1, 31))
     assert_tally_right()
