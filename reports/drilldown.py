@@ -151,7 +151,10 @@ def drilldown_page(
     if anchor is None and number > 1:  # by its number: the same rows, past an OFFSET
         offset = (number - 1) * per_page
         if _walks(count, pages=number):
-            rows = _walked(queryset, None, per_page + 1, offset=offset)
+            # The row before the page found by a narrow walk (ids only), then the page read from it as from a
+            # bookmark: the wide row (its joins for the record, school and code) is built for the page alone.
+            before = _walked_anchor(owed_rows(user, filters, schools), offset - 1)
+            rows = [] if before is None else _walked(queryset, before, per_page + 1)
         else:
             rows = list(queryset[offset : offset + per_page + 1])
     elif _walks(count, pages=1):
@@ -205,9 +208,8 @@ def _keyset(queryset: QuerySet, anchor: Anchor, limit: int) -> list[Any]:
     return list(reversed(rows.reverse()[:limit]))
 
 
-def _walked(queryset: QuerySet, anchor: Anchor | None, limit: int, offset: int = 0) -> list[Any]:
-    """The rows from ``anchor`` on (or from the start, past ``offset`` rows), walking the people's name index
-    (PostgreSQL only)."""
+def _walked(queryset: QuerySet, anchor: Anchor | None, limit: int) -> list[Any]:
+    """The rows from ``anchor`` on (or from the start), walking the people's name index (PostgreSQL only)."""
     inner = queryset.filter(person_id=RawSQL(f"{WALK}.id", ())).order_by()
     inner_sql, inner_params = inner.query.sql_with_params()
     forward = anchor is None or anchor.forward
@@ -225,14 +227,34 @@ def _walked(queryset: QuerySet, anchor: Anchor | None, limit: int, offset: int =
     people_table = connection.ops.quote_name(PERSON_TABLE)
     sql = (
         f'SELECT "row".* FROM {people_table} {WALK} CROSS JOIN LATERAL ({inner_sql} OFFSET 0) "row" {where} '
-        f'ORDER BY {WALK}.full_name {direction}, {WALK}.id {direction}, "row".version_id {direction} LIMIT %s OFFSET %s'
+        f'ORDER BY {WALK}.full_name {direction}, {WALK}.id {direction}, "row".version_id {direction} LIMIT %s'
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, (*inner_params, *params, limit, offset))
+        cursor.execute(sql, (*inner_params, *params, limit))
         names = tuple(column.name for column in cursor.description)
         row_type = _row_type(names)
         rows = [row_type(*values) for values in cursor.fetchall()]
     return rows if forward else rows[::-1]
+
+
+def _walked_anchor(rows: QuerySet, index: int) -> Anchor | None:
+    """The row at ``index`` (from 0) of ``rows`` (the scoped, filtered obligations) in the walk's order, as a
+    forward bookmark; None past the end. Only the obligation's ids are read for each row the walk passes."""
+    inner = rows.filter(person_id=RawSQL(f"{WALK}.id", ())).order_by().values("pk", "version_id")
+    inner_sql, inner_params = inner.query.sql_with_params()
+    people_table = connection.ops.quote_name(PERSON_TABLE)
+    sql = (
+        f'SELECT "row".pk, {WALK}.full_name, {WALK}.id, "row".version_id FROM {people_table} {WALK} '
+        f'CROSS JOIN LATERAL ({inner_sql} OFFSET 0) "row" '
+        f'ORDER BY {WALK}.full_name, {WALK}.id, "row".version_id LIMIT 1 OFFSET %s'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*inner_params, index))
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    pk, name, person_id, version_id = found
+    return Anchor(pk, name, person_id, version_id, forward=True)
 
 
 @lru_cache(maxsize=8)
