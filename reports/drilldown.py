@@ -139,8 +139,8 @@ def drilldown_page(
     num_pages = max(1, -(-count // per_page))
     number = _whole_number(params.get("page"), 1, num_pages)
     anchor = None
+    scoped = owed_rows(user, filters, schools)  # lazy: read only for a bookmark or a page opened by its number
     if number > 1:
-        scoped = owed_rows(user, filters, schools)
         anchor = _anchor(scoped, params.get("after"), forward=True) or _anchor(
             scoped, params.get("before"), forward=False
         )
@@ -153,7 +153,7 @@ def drilldown_page(
         if _walks(count, pages=number):
             # The row before the page found by a narrow walk (ids only), then the page read from it as from a
             # bookmark: the wide row (its joins for the record, school and code) is built for the page alone.
-            before = _walked_anchor(owed_rows(user, filters, schools), offset - 1)
+            before = _walked_anchor(scoped, offset - 1)
             rows = [] if before is None else _walked(queryset, before, per_page + 1)
         else:
             rows = list(queryset[offset : offset + per_page + 1])
