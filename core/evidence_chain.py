@@ -102,26 +102,32 @@ _RESERVE_SQL = (
     "ON CONFLICT (scope) DO UPDATE SET seq = core_chainhead.seq + excluded.seq, updated_at = excluded.updated_at "
     "RETURNING seq, head_hash"
 )
-# Reserve places only if nobody holds the head (PostgreSQL): no row back means it is taken (or not made yet).
-_RESERVE_IF_FREE_SQL = (
-    "UPDATE core_chainhead SET seq = seq + %s, updated_at = %s "
-    "WHERE scope = (SELECT scope FROM core_chainhead WHERE scope = %s FOR UPDATE SKIP LOCKED) "
-    "RETURNING seq, head_hash"
-)
-_START_CHAIN_SQL = (
-    "INSERT INTO core_chainhead (scope, seq, head_hash, updated_at) VALUES (%s, %s, %s, %s) "
-    "ON CONFLICT (scope) DO NOTHING RETURNING seq, head_hash"
+# Reserve places only if nobody holds the head, or make the head if the chain has none yet (PostgreSQL), in one
+# statement: no row back means another transaction holds the head (or is making it, and the insert waited for it).
+# The head is made only where this statement's snapshot sees none, so a held head is never inserted over.
+_RESERVE_OR_START_SQL = (
+    "free AS (SELECT scope FROM core_chainhead WHERE scope = %(scope)s FOR UPDATE SKIP LOCKED), "
+    "reserved AS (UPDATE core_chainhead SET seq = seq + %(count)s, updated_at = %(now)s "
+    "WHERE scope = (SELECT scope FROM free) RETURNING seq, head_hash), "
+    "started AS (INSERT INTO core_chainhead (scope, seq, head_hash, updated_at) "
+    "SELECT %(scope)s, %(count)s, %(genesis)s, %(now)s "
+    "WHERE NOT EXISTS (SELECT 1 FROM core_chainhead WHERE scope = %(scope)s) "
+    "ON CONFLICT (scope) DO NOTHING RETURNING seq, head_hash) "
+    "SELECT seq, head_hash FROM reserved UNION ALL SELECT seq, head_hash FROM started"
 )
 
 
-def _salts_cte(salts: list[EvidenceSalt]) -> tuple[str, list[Any]]:
+def _salts_cte(salts: list[EvidenceSalt]) -> tuple[str, dict[str, Any]]:
     """The salts' insert as a data-modifying CTE, to ride in the head's statement: a query less per signature."""
-    rows = ", ".join(["(%s, %s, %s)"] * len(salts))
-    sql = f"WITH salts AS (INSERT INTO {EvidenceSalt._meta.db_table} (record_type, record_id, salt) VALUES {rows}) "
-    return sql, [value for salt in salts for value in (salt.record_type, salt.record_id, salt.salt)]
+    rows = ", ".join(f"(%(type{i})s, %(id{i})s, %(salt{i})s)" for i in range(len(salts)))
+    sql = f"WITH salts AS (INSERT INTO {EvidenceSalt._meta.db_table} (record_type, record_id, salt) VALUES {rows}), "
+    params: dict[str, Any] = {}
+    for i, salt in enumerate(salts):
+        params |= {f"type{i}": salt.record_type, f"id{i}": salt.record_id, f"salt{i}": salt.salt}
+    return sql, params
 
 
-def _fetch(sql: str, params: list[Any]) -> tuple[int, str] | None:
+def _fetch(sql: str, params: list[Any] | dict[str, Any]) -> tuple[int, str] | None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -138,9 +144,8 @@ def _insert_salts_and_reserve(scope: int, salts: list[EvidenceSalt], now: dateti
         EvidenceSalt.objects.bulk_create(salts)
         return _fetch(_RESERVE_SQL, [scope, len(salts), GENESIS_HASH, now])
     cte, params = _salts_cte(salts)
-    place = _fetch(cte + _RESERVE_IF_FREE_SQL, [*params, len(salts), now, scope])
-    if place is None:  # taken, or the chain's first entries: then we make the head (and hold it)
-        place = _fetch(_START_CHAIN_SQL, [scope, len(salts), GENESIS_HASH, now])
+    params |= {"scope": scope, "count": len(salts), "now": now, "genesis": GENESIS_HASH}
+    place = _fetch(cte + _RESERVE_OR_START_SQL, params)
     if place is None:  # taken: wait a moment for it
         place = _reserve_within(scope, len(salts), now, APPEND_WAIT_MS)
     return place

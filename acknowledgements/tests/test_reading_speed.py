@@ -22,7 +22,7 @@ from acknowledgements.tests.factories import owing, sign
 from acknowledgements.tests.test_reading import first_sections, second_sections
 from conduct.models import Person
 from conduct.tests.factories import PersonFactory, RoleFactory, adopt, make_version
-from core.models import EvidenceLink, EvidenceSalt
+from core.models import ChainHead, EvidenceLink, EvidenceSalt
 
 pytestmark = pytest.mark.django_db
 
@@ -166,6 +166,25 @@ def test_the_sign_post_does_not_build_the_reading_page(two_governors, client_for
     assert second_try["Location"] == ack.get_absolute_url()
     assert Acknowledgement.objects.filter(person=who.person, version=second).count() == 1
     assert OutgoingEmail.objects.filter(acknowledgement=ack).count() == 1
+
+
+def test_the_first_signature_in_an_organisation_makes_its_chain_in_the_same_statements(db, client_for):
+    """The chain's head is made by the statement that would otherwise reserve its places: an organisation's first
+    signature costs no statement more than its later ones (the reserve and the start were two, once)."""
+    first = owing(name="Elm Trust", full_name="Ann Lee")
+    school = first.orgs["north"]
+    assert not ChainHead.objects.filter(scope=school.pk).exists()
+    client = client_for(first.person)
+    client.get(first.version.get_absolute_url())
+    url = reverse("acknowledgements:sign", args=[first.code.slug, first.version.pk])
+    response, sql = captured(client, "post", url, {"agree": "on", "typed_name": "Ann Lee"})
+    ack = Acknowledgement.objects.get(person=first.person, version=first.version)
+    assert response.status_code == 302 and ack.organisation_id == school.pk
+    assert len(sql) == (12 if connection.vendor == "postgresql" else 13) + 2, sql
+    head = ChainHead.objects.get(scope=school.pk)
+    links = EvidenceLink.objects.filter(scope=school.pk).order_by("seq")
+    assert [link.seq for link in links] == [1, 2] and head.seq == 2 and head.head_hash == links[1].link_hash
+    assert links[0].record_type == "acknowledgements.acknowledgement" and links[0].record_id == ack.pk
 
 
 def test_a_refused_signature_shows_the_page_with_the_errors_and_saves_nothing(two_governors, client_for):
