@@ -32,6 +32,7 @@ from conduct.permissions import (
     can_view_record,
     managed_people_q,
     paper_signatures_q,
+    role_kinds_under,
 )
 from conduct.selectors import current_version
 from core.academic_year import academic_year_label, academic_year_start
@@ -53,11 +54,14 @@ def reader_role_kinds(user: Person, code: Code, on: date | None = None) -> set[s
     """The audience roles the reader holds where the code applies; None if they hold none (show everything)."""
     if not getattr(user, "is_authenticated", False):
         return None
-    kinds = set(
-        Role.objects.current(on)
-        .filter(person=user, kind__in=code.audience, organisation__path__startswith=code.owner.path)
-        .values_list("kind", flat=True)
-    )
+    if on is None:  # today: from the roles read with the signed-in user
+        kinds = set(role_kinds_under(user, code.owner.path)) & set(code.audience)
+    else:
+        kinds = set(
+            Role.objects.current(on)
+            .filter(person=user, kind__in=code.audience, organisation__path__startswith=code.owner.path)
+            .values_list("kind", flat=True)
+        )
     return kinds or None
 
 

@@ -27,7 +27,7 @@ from django.utils.dateparse import parse_datetime
 
 from conduct.audit import audit_log_record
 from conduct.models import AuditAction, Branding, Organisation, Person, Role
-from conduct.permissions import can_change_branding
+from conduct.permissions import can_change_branding, with_viewer_roles
 from core.canonical import sha256_hex
 
 MIN_CONTRAST = 4.5  # WCAG 2.2 AA, text under 18pt
@@ -192,7 +192,7 @@ _PK_MARK = -1_000_000_007  # no person's id: stands in for the user's
 
 @lru_cache(maxsize=8)
 def _signed_in_user_statement(alias: str) -> tuple[str, tuple[object, ...]]:
-    people = with_viewer_branding(Person.objects.filter(pk=_PK_MARK), on=_DAY_MARK)
+    people = with_viewer_roles(with_viewer_branding(Person.objects.filter(pk=_PK_MARK), on=_DAY_MARK), on=_DAY_MARK)
     sql, params = people.query.get_compiler(using=alias).as_sql()
     if list(params).count(_PK_MARK) != 1 or _day_param(alias, _DAY_MARK) not in params:
         raise RuntimeError("The signed-in user's statement no longer has one id and a day to fill in.")
@@ -204,8 +204,9 @@ def _day_param(alias: str, day: date) -> object:
 
 
 def signed_in_user(user_id: object) -> Person | None:
-    """The person with ``user_id`` and their header branding (``with_viewer_branding``, today), in one statement
-    compiled once (the session middleware's read of the user on every request)."""
+    """The person with ``user_id``, their header branding (``with_viewer_branding``, today) and their current roles
+    (``conduct.permissions.with_viewer_roles``: their grants and reach, with no query of their own), in one
+    statement compiled once (the session middleware's read of the user on every request)."""
     pk = Person._meta.pk.to_python(user_id)
     alias = router.db_for_read(Person)
     sql, params = _signed_in_user_statement(alias)

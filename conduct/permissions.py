@@ -18,11 +18,14 @@ Only current roles count: a clerk whose term ended yesterday has no reach today.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import JSONField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, JSONArray
 from django.utils import timezone
 
 from conduct.models import (
@@ -40,6 +43,7 @@ from conduct.models import (
     VersionStatus,
     root_path,
 )
+from core.db.aggregates import JSONArrayAgg
 
 
 class Action(StrEnum):
@@ -100,26 +104,73 @@ class Grant:
 
 # Where grants_for caches a person's grants: on the user object of the request, which Person does not declare.
 GRANTS_CACHE_ATTRIBUTE = "_conduct_grants"
+# The signed-in user's current roles, read with the user (``conduct.branding.signed_in_user``): a JSON array of
+# [kind, organisation's path, path of what it governs or ""], from which grants and reach are answered with no query.
+VIEWER_ROLES_ATTRIBUTE = "viewer_roles"
+
+
+def with_viewer_roles(people: QuerySet[Person], on: date | None = None) -> QuerySet[Person]:
+    """``people`` with their roles current ``on`` (today) annotated as ``VIEWER_ROLES_ATTRIBUTE`` (null: none)."""
+    roles = (
+        Role.objects.current(on)
+        .filter(person=OuterRef("pk"))
+        .order_by()
+        .values("person")
+        .annotate(
+            rows=JSONArrayAgg(
+                JSONArray("kind", "organisation__path", Coalesce("organisation__governs__path", Value("")))
+            )
+        )
+        .values("rows")
+    )
+    return people.annotate(**{VIEWER_ROLES_ATTRIBUTE: Subquery(roles, output_field=JSONField())})
+
+
+def _viewer_roles(user: Person) -> list[tuple[str, str, str]] | None:
+    """The user's current roles as read with them (kind, path, governs path), or None if they were read otherwise."""
+    if not hasattr(user, VIEWER_ROLES_ATTRIBUTE):
+        return None
+    rows = getattr(user, VIEWER_ROLES_ATTRIBUTE)
+    if isinstance(rows, str | bytes):  # a raw statement leaves the array as the driver gives it: SQLite's text
+        rows = json.loads(rows)
+    return [(kind, path, governs) for kind, path, governs in rows or ()]
 
 
 def grants_for(user: Person) -> tuple[Grant, ...]:
-    """The officer grants a person holds today, read once per request and cached on the user."""
+    """The officer grants a person holds today, read once per request and cached on the user (no query for a user
+    signed in through ``conduct.auth_backends``: their roles came with them)."""
     if not getattr(user, "is_authenticated", False):
         return ()
     cached = getattr(user, GRANTS_CACHE_ATTRIBUTE, None)
     if cached is not None:
         return cached
-    roles = (
-        Role.objects.current(timezone.localdate())
-        .filter(person=user, kind__in=[ADMIN, CHAIR, CLERK])
-        .values_list("kind", "organisation__path", "organisation__kind", "organisation__governs__path")
-    )
+    roles = _viewer_roles(user)
+    if roles is None:
+        roles = list(
+            Role.objects.current(timezone.localdate())
+            .filter(person=user, kind__in=OFFICER_ROLE_KINDS)
+            .values_list("kind", "organisation__path", Coalesce("organisation__governs__path", Value("")))
+        )
     grants = tuple(
-        Grant(kind=kind, path=path, governs_path=(governs or "") if kind in (CHAIR, CLERK) else "")
-        for kind, path, _org_kind, governs in roles
+        Grant(kind=kind, path=path, governs_path=governs if kind in (CHAIR, CLERK) else "")
+        for kind, path, governs in roles
+        if kind in OFFICER_ROLE_KINDS
     )
     setattr(user, GRANTS_CACHE_ATTRIBUTE, grants)
     return grants
+
+
+def role_kinds_under(user: Person, path: str) -> frozenset[str]:
+    """The kinds of role ``user`` holds today in the organisation at ``path`` or below it: from the roles read with
+    the signed-in user, else one query."""
+    roles = _viewer_roles(user)
+    if roles is None:
+        return frozenset(
+            Role.objects.current()
+            .filter(person=user, organisation__path__startswith=path)
+            .values_list("kind", flat=True)
+        )
+    return frozenset(kind for kind, role_path, _governs in roles if role_path.startswith(path))
 
 
 def can(user: Person | AnonymousUser, action: Action, organisation: Organisation) -> bool:
@@ -188,10 +239,10 @@ def can_read_version(user: Person, version: CodeVersion) -> bool:
         return can(user, Action.DRAFT, owner)
     if can(user, Action.VIEW_RECORDS, owner) or can(user, Action.DRAFT, owner):
         return True
-    # Through the relation acknowledgements adds to Person, not an import of it (a lower layer).
-    if user.obligations.filter(code_id=version.code_id).exists():
+    if role_kinds_under(user, owner.path):  # read with the signed-in user: no query
         return True
-    return Role.objects.current().filter(person=user, organisation__path__startswith=owner.path).exists()
+    # Through the relation acknowledgements adds to Person, not an import of it (a lower layer).
+    return user.obligations.filter(code_id=version.code_id).exists()
 
 
 def boards_for_adoption(user: Person, code: Code) -> QuerySet[Organisation]:

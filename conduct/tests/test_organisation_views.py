@@ -609,14 +609,15 @@ def test_the_tree_page_takes_the_same_queries_for_2_organisations_as_for_6(clien
     client = client_for(officer(trust))
     address = url("organisations")
     client.get(address)  # the first request after signing in also settles the session
-    # Session, user (with the header's branding), grants, counting and reading the page's tops of trees, the
-    # organisations below them, the boards governing each, and the memberships of the schools the admin manages.
-    with django_assert_num_queries(8):
+    # Session, user (with the header's branding and their roles, hence grants), counting and reading the page's tops
+    # of trees, the organisations below them, the boards governing each, and the memberships of the schools the
+    # admin manages.
+    with django_assert_num_queries(7):
         client.get(address)
     academies(trust, 3, start=1)
     OrganisationFactory.create(name="Ash Board", slug="ash-board", kind="board", parent=trust, governs=trust)
     assert Organisation.objects.filter(path__startswith=trust.path).count() == 6
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         assert "Ash Academy 3" in client.get(address).content.decode()
 
 
@@ -633,10 +634,10 @@ def test_the_audit_log_takes_the_same_queries_for_2_entries_as_for_6(client_for,
             )
 
     entries(2)
-    # Session, user (with the header's branding), the organisation, grants, counting the entries, and a page of
-    # them with actor and organisation.
-    with django_assert_num_queries(6):
+    # Session, user (with the header's branding and their roles, hence grants), the organisation, counting the
+    # entries, and a page of them with actor and organisation.
+    with django_assert_num_queries(5):
         client.get(address)
     entries(4)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         assert len(client.get(address).context["page"].object_list) == 6

@@ -125,7 +125,7 @@ def test_version_page_queries_do_not_grow_with_organisations(client_for):
     queries(client, version.get_absolute_url())  # the first view: recorded, and the text rendered into the cache
     small = queries(client, version.get_absolute_url())
     _grow(4, admin)
-    # The session, the user (with the header's branding), the version, their grants (an admin there may read it),
-    # their roles for the code, the obligation (with whether the first view is on record) and their signatures of
-    # the code; the text and its attached files come from the cache.
-    assert queries(client, version.get_absolute_url()) == small == 7
+    # The session, the user (with the header's branding and their roles: an admin there may read it, and the
+    # code's roles they hold), the version, the obligation (with whether the first view is on record) and their
+    # signatures of the code; the text and its attached files come from the cache.
+    assert queries(client, version.get_absolute_url()) == small == 5
