@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import operator
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import reduce
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OrderBy, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -31,7 +31,7 @@ from conduct.models import (
     RoleKind,
     role_label,
 )
-from conduct.permissions import Action, audit_log_q, can_manage_people, scope_q
+from conduct.permissions import Action, audit_log_q, can_manage_people, organisations_for, scope_q
 from reminders.models import ReminderLog
 
 ROLE_STATUSES = {"current": "Current roles", "ended": "Ended roles", "all": "All roles"}
@@ -85,18 +85,26 @@ class DirectoryFilters:
     sort: str = "name"
 
 
-def _within(user: Person, filters: DirectoryFilters) -> Q:
+def _within(user: Person, filters: DirectoryFilters, *, listed: bool = False) -> Q:
     """Rows (with an organisation) where ``user`` manages people, in the filter's organisation or below it. An
     organisation the user manages all of needs no scope besides its own subtree: the same ``path LIKE`` twice
-    made PostgreSQL square its selectivity (as in ``reports.selectors.obligations_base``)."""
+    made PostgreSQL square its selectivity (as in ``reports.selectors.obligations_base``).
+
+    ``listed``: the same organisations read first (one query) and named by id, for a walk that checks thousands
+    of people one by one: each check then reads no organisation (on PostgreSQL about 30% less per person)."""
+    if listed and not (user.is_superuser and filters.organisation is None):
+        organisations = organisations_for(user, Action.MANAGE_PEOPLE)
+        if filters.organisation is not None:
+            organisations = organisations.filter(path__startswith=filters.organisation.path)
+        return Q(organisation_id__in=list(organisations.values_list("pk", flat=True)))
     if filters.organisation is None:
         return _managed(user, "organisation")
     subtree = Q(organisation__path__startswith=filters.organisation.path)
     return subtree if can_manage_people(user, filters.organisation) else subtree & _managed(user, "organisation")
 
 
-def _matching_roles(user: Person, filters: DirectoryFilters, today: date) -> QuerySet[Role]:
-    roles = Role.objects.filter(_within(user, filters))
+def _matching_roles(user: Person, filters: DirectoryFilters, today: date, *, listed: bool = False) -> QuerySet[Role]:
+    roles = Role.objects.filter(_within(user, filters, listed=listed))
     if filters.kind:
         roles = roles.filter(kind=filters.kind)
     if filters.roles == "current":
@@ -106,23 +114,28 @@ def _matching_roles(user: Person, filters: DirectoryFilters, today: date) -> Que
     return roles
 
 
-def _overdue(user: Person, filters: DirectoryFilters, today: date) -> QuerySet[Obligation]:
+def _overdue(user: Person, filters: DirectoryFilters, today: date, *, listed: bool = False) -> QuerySet[Obligation]:
     """What is overdue today through roles still held, where the user manages people (within the filter)."""
-    return Obligation.objects.open().for_current_roles(today).filter(due_on__lt=today).filter(_within(user, filters))
+    overdue = Obligation.objects.open().for_current_roles(today).filter(due_on__lt=today)
+    return overdue.filter(_within(user, filters, listed=listed))
 
 
-def directory(user: Person, filters: DirectoryFilters, today: date | None = None) -> QuerySet[Person]:
-    """The people ``user`` manages who match ``filters``, sorted (the caller paginates or exports)."""
+def directory(
+    user: Person, filters: DirectoryFilters, today: date | None = None, *, listed: bool = False
+) -> QuerySet[Person]:
+    """The people ``user`` manages who match ``filters``, sorted (the caller paginates or exports); ``listed``:
+    with the scope's organisations named by id (``_within``), for walking past many people."""
     today = today or timezone.localdate()
     people = Person.objects.filter(
-        Exists(_matching_roles(user, filters, today).filter(person_id=OuterRef("pk")).values("pk"))
+        Exists(_matching_roles(user, filters, today, listed=listed).filter(person_id=OuterRef("pk")).values("pk"))
     )
     if filters.q:
         words = filters.q.split()
         for word in words:
             people = people.filter(Q(full_name__icontains=word) | Q(email__icontains=word))
     if filters.overdue:
-        people = people.filter(Exists(_overdue(user, filters, today).filter(person_id=OuterRef("pk")).values("pk")))
+        overdue = _overdue(user, filters, today, listed=listed)
+        people = people.filter(Exists(overdue.filter(person_id=OuterRef("pk")).values("pk")))
     if filters.invitation:
         accepted = Invitation.objects.filter(person_id=OuterRef("pk"), accepted_at__isnull=False).values("pk")
         if filters.invitation == "accepted":
@@ -213,6 +226,13 @@ def _keyset(people: QuerySet[Person], anchor: int, sort: str, *, forward: bool, 
     values = people.filter(pk=anchor).values_list(*fields).first()
     if values is None:
         return None
+    return _beyond(people, values, sort, forward=forward, limit=limit)
+
+
+def _beyond(people: QuerySet[Person], values: tuple, sort: str, *, forward: bool, limit: int) -> list[Person]:
+    """Up to ``limit`` people after (``forward``) or before the place whose sort columns hold ``values``."""
+    columns = SORTS.get(sort, SORTS["name"])
+    fields = [column.lstrip("-") for column in columns]
     greater = forward != columns[0].startswith("-")  # after, in the ascending order of the columns
     terms = []  # equal on the columns before one, past the anchor on that one (the pk, last, is never null)
     for index, name in enumerate(fields):
@@ -235,6 +255,24 @@ def _keyset(people: QuerySet[Person], anchor: int, sort: str, *, forward: bool, 
     return list(parts[0].union(parts[1], all=True).order_by(*ordering)[:limit])
 
 
+def _past_offset(
+    walked: QuerySet[Person], people: QuerySet[Person], offset: int, sort: str, limit: int
+) -> list[Person]:
+    """The ``limit`` people from place ``offset`` on: the person before them found by a narrow walk of ``walked``
+    (the same people, the scope named by id; only the sort's columns read), then the page read from that person as
+    from a Next link. On PostgreSQL without parallel workers: the walk is one ordered pass, which workers only
+    split and merge back (on two CPUs, shared with the web workers, that doubled it)."""
+    fields = [column.lstrip("-") for column in SORTS.get(sort, SORTS["name"])]
+    before = walked.values_list(*fields)[offset - 1 : offset]
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        values = next(iter(before), None)
+    if values is None:
+        return []
+    return _beyond(people, values, sort, forward=True, limit=limit)
+
+
 def _anchor(value: str | int | None) -> int:
     return _whole_number(value, 0, 2**31 - 1)
 
@@ -247,10 +285,13 @@ def directory_page(
     after: str | int | None = None,
     before: str | int | None = None,
     sort: str = "name",
+    walked: Callable[[], QuerySet[Person]] | None = None,
 ) -> DirectoryPage:
     """Page ``number`` (1 if it is not a whole number of at least 1) of ``people``: one query for per_page + 1 rows,
     and one more when ``after`` (the previous page's last person, from a Next link) or ``before`` (the next page's
-    first person, from a Previous link) is given, in place of an OFFSET."""
+    first person, from a Previous link) is given, in place of an OFFSET. A page opened by its number alone is read
+    past an OFFSET: through ``walked`` (the same people, built to be walked: ``directory(..., listed=True)``) if
+    given, else ``people`` itself."""
     page, limit = _whole_number(number, 1, 100_000), per_page + 1
     preceding = _keyset(people, anchor, sort, forward=False, limit=limit) if (anchor := _anchor(before)) else None
     following = None
@@ -262,6 +303,8 @@ def directory_page(
         rows, has_next = rows[-per_page:], True  # the anchor comes after them
     else:
         offset = (page - 1) * per_page
+        if following is None and offset and walked is not None:
+            following = _past_offset(walked(), people, offset, sort, limit)
         rows = following if following is not None else list(people[offset : offset + limit])
         rows, has_next = rows[:per_page], len(rows) > per_page
     return DirectoryPage(

@@ -134,6 +134,7 @@ def directory_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         after=request.GET.get("after"),
         before=request.GET.get("before"),
         sort=filters.sort,
+        walked=lambda: directory(request.user, filters, listed=True),
     )
     rows = directory_rows(request.user, page.object_list, filters)
     query = request.GET.copy()
