@@ -20,6 +20,8 @@ from acknowledgements.models import Obligation
 from conduct.services import role_create
 from conduct.tests.factories import PersonFactory, adopt, make_version
 from reports import drilldown
+from reports.selectors import ReportFilters, people, school_map
+from reports.tests.conftest import officer
 from reports.tests.factories import days_ago, sign
 from reports.tests.helpers import query_count, status_on
 
@@ -248,3 +250,34 @@ def test_deep_pages_are_walked_only_while_the_walk_passes_fewer_people_than_a_so
     assert drilldown._walks(15_040, pages=1) and not drilldown._walks(15_040, pages=20)
     monkeypatch.setattr(drilldown, "_people_in_database", lambda: None)
     assert not drilldown._walks(15_040, pages=1)
+
+
+def test_the_walks_rows_name_the_subtree_by_id_and_are_the_same_rows(oak, elm):
+    # The walk's rows (``listed``) filter on the organisation ids the school map read, not on a join to each
+    # obligation's organisation path; for every officer and filter they are the rows the page counts and shows.
+    today, trust = timezone.localdate(), oak.orgs["trust"]
+    cases = {
+        "the trust's admin": (oak.admin, ReportFilters(organisation=trust, as_at=today)),
+        "overdue, one version": (
+            oak.admin,
+            ReportFilters(organisation=trust, as_at=today, version=oak.version, status="overdue"),
+        ),
+        "one school": (oak.admin, ReportFilters(organisation=trust, as_at=today, school=str(oak.orgs["south"].pk))),
+        "a school's own admin": (oak.school_admin, ReportFilters(organisation=oak.orgs["north"], as_at=today)),
+        # A grant covering part of the organisation: the scope's own filter still applies beside the ids.
+        "a school's admin, the trust": (oak.school_admin, ReportFilters(organisation=trust, as_at=today)),
+        "a board's clerk": (
+            officer(oak.orgs["board"], "clerk"),
+            ReportFilters(organisation=oak.orgs["board"], as_at=today),
+        ),
+    }
+    found = {}
+    for name, (user, filters) in cases.items():
+        schools = school_map(filters)
+        walked = people(user, filters, schools, listed=True)
+        if name != "a school's admin, the trust":  # (whose grant's own scope is a path)
+            assert '"conduct_organisation"."path"' not in str(walked.query), name
+        found[name] = sorted(walked.values_list("pk", flat=True))
+        assert found[name] == sorted(people(user, filters, schools).values_list("pk", flat=True)), name
+    assert found["the trust's admin"] and found["a school's own admin"] == found["a school's admin, the trust"]
+    assert set(found["one school"]) < set(found["the trust's admin"])
