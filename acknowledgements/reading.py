@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
@@ -188,21 +187,19 @@ def signatures_for_reading(
     ``current_acknowledgement``) and their latest signature of a version of the code prepared before this one.
 
     The previous one is not always ``version.previous()``: a reader who skipped a year is shown what changed
-    since the one they signed.
+    since the one they signed. "Prepared before" is decided on the versions read with the signatures
+    (``CodeVersion.prepared_before``): an EXISTS for it made compiling the query cost more than running it.
     """
     signatures = (
         Acknowledgement.objects.filter(person=person, version__code_id=version.code_id, corrections__isnull=True)
-        .annotate(
-            earlier=Exists(CodeVersion.objects.earlier_than(version).filter(pk=OuterRef("version_id"))),
-        )
-        .select_related("version__code", "recorded_by")
+        .select_related("version", "recorded_by")
         .order_by("-signed_at", "-pk")
     )
     current = previous = None
     for ack in signatures:
         if ack.version_id == version.pk:
             current = current or ack
-        elif ack.earlier:
+        elif ack.version.prepared_before(version):
             previous = previous or ack
     return current, previous
 

@@ -625,14 +625,14 @@ class CodeVersion(models.Model):
         drafted_from = next((v for v in candidates if v.pk == self.based_on_id), None)
         if drafted_from is not None:
             return drafted_from
-        earlier = [v for v in candidates if v.status != VersionStatus.DRAFT and v._prepared_before(self)]
+        earlier = [v for v in candidates if v.status != VersionStatus.DRAFT and v.prepared_before(self)]
         return max(earlier, key=CodeVersion._preparation_order, default=None)
 
     def _preparation_order(self) -> tuple[datetime, int]:
         return self.created_at, self.pk
 
-    def _prepared_before(self, other: CodeVersion) -> bool:
-        """In Python, the order ``CodeVersionQuerySet.earlier_than`` filters by."""
+    def prepared_before(self, other: CodeVersion) -> bool:
+        """In Python, the order ``CodeVersionQuerySet.earlier_than`` filters by (for versions already loaded)."""
         return self.code_id == other.code_id and self._preparation_order() < other._preparation_order()
 
 

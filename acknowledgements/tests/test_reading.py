@@ -1,9 +1,12 @@
 """The reading page: the text for the reader's role, and what changed since the version they signed."""
 
+from dataclasses import replace
+
 import pytest
 from django.urls import reverse
 
-from acknowledgements.models import Obligation
+from acknowledgements.models import Acknowledgement, Obligation
+from acknowledgements.reading import signatures_for_reading
 from acknowledgements.tests.factories import governance_sections, owing, sign
 from conduct.tests.factories import RoleFactory, adopt, clause, make_version
 
@@ -135,3 +138,18 @@ def test_the_page_a_reminder_links_to_is_the_signing_page(staff, client_for):
         "acknowledgements:version", args=[staff.code.slug, staff.version.pk]
     )
     assert 'id="sign"' in client_for(staff.person).get(staff.version.get_absolute_url()).content.decode()
+
+
+def test_the_previous_signature_is_the_latest_of_a_version_prepared_before_the_one_read(resigning):
+    # Signed 2025-2026 and, skipping 2026-2027, 2027-2028: reading 2026-2027 compares with 2025-2026 (2027-2028 was
+    # prepared after it), and reading 2027-2028 shows it signed, with 2025-2026 as the signature before it.
+    who, second = resigning
+    third = make_version(who.code, label="2027-2028", sections=second_sections(), based_on=second)
+    adopt(third, who.orgs["board"])
+    third.refresh_from_db()
+    sign(replace(who, version=third))
+    first = Acknowledgement.objects.get(person=who.person, version=who.version)
+    latest = Acknowledgement.objects.get(person=who.person, version=third)
+    assert signatures_for_reading(who.person, second) == (None, first)
+    assert signatures_for_reading(who.person, third) == (latest, first)
+    assert signatures_for_reading(who.person, who.version) == (first, None)
