@@ -435,7 +435,7 @@ def sequential_signs(
 ) -> dict:
     """One signer at a time: latency of the POST and the workers' CPU per signature, in the steady state: the
     ``warm_up`` people sign first, untimed, so that no worker's first signature (its first use of the signing
-    path's code and statements: up to 100 ms) is counted among the 20 (it had moved the figure by 10 ms)."""
+    path, whose first Celery publish alone took 147 ms) is counted among the timed ones."""
     path = sign_path(found.version)
     for person in warm_up + people:  # they read it first, as a signer does (the first view is recorded)
         request(server.port, "GET", found.version.get_absolute_url(), session=sessions[person.pk])

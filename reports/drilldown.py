@@ -148,19 +148,23 @@ def drilldown_page(
     if count == 0:
         return page
     queryset = people(user, filters, schools).values_list(*_fields(schools), named=True)
-    # What a walk reads: the same rows with the organisation's subtree named by id (``reports.selectors._scoped``).
-    walked = people(user, filters, schools, listed=True).values_list(*_fields(schools), named=True)
+
+    def walked() -> QuerySet:
+        """What a walk reads: the same rows, the organisation's subtree named by id (``reports.selectors._scoped``);
+        built only for a page that is walked."""
+        return people(user, filters, schools, listed=True).values_list(*_fields(schools), named=True)
+
     if anchor is None and number > 1:  # by its number: the same rows, past an OFFSET
         offset = (number - 1) * per_page
         if _walks(count, pages=number):
             # The row before the page found by a narrow walk (ids only), then the page read from it as from a
             # bookmark: the wide row (its joins for the record, school and code) is built for the page alone.
             before = _walked_anchor(owed_rows(user, filters, schools, listed=True), offset - 1)
-            rows = [] if before is None else _walked(walked, before, per_page + 1)
+            rows = [] if before is None else _walked(walked(), before, per_page + 1)
         else:
             rows = list(queryset[offset : offset + per_page + 1])
     elif _walks(count, pages=1):
-        rows = _walked(walked, anchor, per_page + 1)
+        rows = _walked(walked(), anchor, per_page + 1)
     elif anchor is not None:
         rows = _keyset(queryset, anchor, per_page + 1)
     else:
