@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 
-from conduct.models import Role
+from conduct.models import Role, role_label
 from people.selectors import DirectoryRow
 
 register = template.Library()
@@ -36,7 +36,7 @@ def _role(role: Role, today: date) -> str:
         else ""
     )
     title = f" ({_e(role.title)})" if role.title else ""
-    return f"<li>{_e(role.get_kind_display())}{title}, {_e(role.organisation.name)}{ended}</li>"
+    return f"<li>{_e(role_label(role.kind))}{title}, {_e(role.organisation.name)}{ended}</li>"
 
 
 def _roles(roles: list[Role], today: date) -> str:
