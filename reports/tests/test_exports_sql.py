@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tracemalloc
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -25,6 +26,8 @@ from conduct.services import role_create
 from conduct.tests.factories import CodeFactory, OrganisationFactory, PersonFactory, RoleFactory, adopt, make_version
 from reports.exports import (
     Sheet,
+    _crlf,
+    copied_csv,
     csv_chunks,
     people_columns,
     people_csv_chunks,
@@ -192,6 +195,83 @@ def test_a_network_attributes_people_to_member_schools_the_same_way(oak, elm):
         "Reviewer 2": "No school",
         "Reviewer 3": "No school",  # their school is not a member
     }
+
+
+def test_cells_holding_commas_quotes_and_line_breaks_are_the_row_by_row_csv_byte_for_byte(oak):
+    """The CSV PostgreSQL's COPY writes (``copied_csv``) quotes and ends rows as ``csv.writer`` does: a line break
+    inside a cell is kept as it is, each row's end is \\r\\n, and an empty cell is empty (not \"\")."""
+    names = {
+        "north-0": 'Jo "JJ" Smith, Jr.\nSecond line',  # a comma, quotes and a line break in one cell
+        "north-5": "Carriage\r\nreturn",
+        "south-0": '"',
+        "south-1": 'Trailing quote"',
+    }
+    for key, name in names.items():
+        Person.objects.filter(pk=oak.people[key].pk).update(full_name=name)
+    Organisation.objects.filter(pk=oak.orgs["north"].pk).update(name='North, "the old school"')
+    filters = filter_variants(oak)["whole trust, every code"]
+    expected = row_by_row_csv(oak.admin, filters)
+    text = from_sql_csv(oak.admin, filters)
+    assert text == expected
+    rows = parsed(text)
+    assert {row[0] for row in rows} >= set(names.values())
+    assert re.search(r",,|,\r\n", text) and not re.search(r'(^|,)""(,|\r\n)', text, re.M)  # empty cells empty
+    assert text.count("\r\n") == len(rows) + 1  # every row's end, and the one line break a cell holds as \r\n
+
+
+def test_row_ends_are_found_however_the_text_is_cut():
+    """``copied_csv`` converts PostgreSQL's text as it arrives: any cut gives the same text as converting it whole."""
+    text = 'a,"b\nc",d\n"e ""f""\ng",,h\n"",x\n"\n"\nlast\n'
+    whole, quoted = _crlf(text, False)
+    assert whole == 'a,"b\nc",d\r\n"e ""f""\ng",,h\r\n"",x\r\n"\n"\r\nlast\r\n' and not quoted
+    for cut in range(len(text) + 1):
+        first, inside = _crlf(text[:cut], False)
+        second, after = _crlf(text[cut:], inside)
+        assert (first + second, after) == (whole, False), cut
+    for first_cut in range(len(text) + 1):
+        for second_cut in range(first_cut, len(text) + 1):
+            parts, state = [], False
+            for piece in (text[:first_cut], text[first_cut:second_cut], text[second_cut:]):
+                converted, state = _crlf(piece, state)
+                parts.append(converted)
+            assert "".join(parts) == whole, (first_cut, second_cut)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_the_copied_csv_is_one_statement_and_stays_flat(oak):
+    filters = filter_variants(oak)["whole trust, every code"]
+
+    def copied(block_chars: int) -> tuple[int, int, int]:
+        queryset = people_table(oak.admin, filters, school_map(filters)).queryset
+        tracemalloc.start()
+        try:
+            with CaptureQueriesContext(connection) as context:
+                rows = sum(block.count("\r\n") for block in copied_csv(queryset, block_chars=block_chars))
+            return rows, len(context.captured_queries), tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    copied(2000)  # warm
+    few, queries, small = min(copied(2000) for _ in range(2))
+    add_staff(oak, 200)
+    many, queries_after, large = min(copied(2000) for _ in range(2))
+    everything, _queries, holding = copied(10**9)  # one block: every row held
+    assert many == few + 200 == everything and queries == queries_after == 1
+    assert large - small < (holding - small) / 3, (small, large, holding)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_a_copied_csv_abandoned_halfway_leaves_the_connection_usable(oak):
+    add_staff(oak, 30)
+    filters = filter_variants(oak)["whole trust, every code"]
+    blocks = copied_csv(people_table(oak.admin, filters, school_map(filters)).queryset, block_chars=1)
+    assert next(blocks).count("\r\n") == 1 and next(blocks).count("\r\n") == 1
+    blocks.close()
+    assert Person.objects.filter(pk=oak.admin.pk).exists()
+    chunks = people_csv_chunks(oak.admin, filters, school_map(filters))
+    assert next(chunks).startswith("\ufeffName,")
+    chunks.close()  # before its copy began
+    assert Person.objects.filter(pk=oak.admin.pk).exists()
 
 
 def add_staff(oak, count: int) -> None:
