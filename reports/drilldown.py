@@ -192,11 +192,12 @@ def _walks(count: int, pages: int) -> bool:
 
 def _people_in_database() -> int | None:
     """PostgreSQL's own estimate of the people table's size (kept up by autovacuum), or None if the table was never
-    analysed (then the planner is left to it, as before the walk): no count of the table."""
+    analysed or was empty when it was (then the planner is left to it, as before the walk): no count of the table.
+    An estimate of 0 people made every count "worth walking" (0 ≥ 0), whatever the rows."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [PERSON_TABLE])
         row = cursor.fetchone()
-    return None if row is None or row[0] < 0 else int(row[0])
+    return None if row is None or row[0] <= 0 else int(row[0])
 
 
 def _keyset(queryset: QuerySet, anchor: Anchor, limit: int) -> list[Any]:
