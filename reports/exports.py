@@ -364,7 +364,7 @@ def copied_csv(queryset: QuerySet, block_chars: int = CSV_BLOCK_CHARS) -> Iterat
     What ``csv.writer`` (``table_csv_chunks``) writes for the same cells, byte for byte: PostgreSQL quotes a cell
     holding a comma, a quote or a line break and doubles its quotes, as ``csv.writer``'s minimal quoting does; a
     null is written empty, as ``csv.writer`` writes None (the cells are ``NULLIF(…, '')``, since PostgreSQL writes a
-    non-null empty cell as ``""``); and each row's end, a ``\n`` from PostgreSQL, becomes ``\r\n`` (``_crlf``).
+    non-null empty cell as ``""``); and each row's end, a ``\\n`` from PostgreSQL, becomes ``\\r\\n`` (``_crlf``).
     Without a tuple built and written again for each row, the export costs about what the COPY does.
     """
     sql, params = queryset.query.sql_with_params()
@@ -391,7 +391,7 @@ def copied_csv(queryset: QuerySet, block_chars: int = CSV_BLOCK_CHARS) -> Iterat
 
 
 def _crlf(text: str, quoted: bool) -> tuple[str, bool]:
-    """``text`` of PostgreSQL's CSV with each row's ``\n`` made ``\r\n``, and whether it ends inside a quoted
+    """``text`` of PostgreSQL's CSV with each row's ``\\n`` made ``\\r\\n``, and whether it ends inside a quoted
     cell (``quoted``: whether it starts in one). A line break inside a quoted cell is the cell's own and is kept
     as it is, as ``csv.writer`` keeps it: the quotes split the text into stretches outside and inside cells in
     turn (a doubled quote inside a cell leaves an empty stretch "outside" between its two halves)."""
