@@ -357,7 +357,7 @@ def copied_rows(queryset: QuerySet, columns: int) -> Iterator[tuple]:
                 pass
 
 
-def copied_csv(queryset: QuerySet, block_chars: int = CSV_BLOCK_CHARS) -> Iterator[str]:
+def copied_csv(queryset: QuerySet, block_chars: int = CSV_BLOCK_CHARS) -> Generator[str, None, None]:
     """PostgreSQL: the rows of a query of text cells as CSV, written by ``COPY … TO STDOUT (FORMAT csv)`` itself, in
     blocks of about ``block_chars`` characters (flat memory).
 
@@ -458,7 +458,7 @@ class PeopleTable:
         with planned_for_every_row(self.queryset.db):
             yield from rows
 
-    def csv_text(self) -> Iterator[str] | None:
+    def csv_text(self) -> Generator[str, None, None] | None:
         """The rows as CSV text written by PostgreSQL (``copied_csv``), for the CSV on PostgreSQL; else None (the
         rows are written by ``table_csv_chunks``)."""
         if self.in_sql and not self.spreadsheet:
@@ -558,7 +558,7 @@ def table_csv_chunks(
             rows.close()
 
 
-def people_csv_chunks(user, filters: ReportFilters, schools: SchoolMap) -> Iterator[str]:
+def people_csv_chunks(user, filters: ReportFilters, schools: SchoolMap) -> Generator[str, None, None]:
     """The people CSV, streamed: its rows written by PostgreSQL's COPY where it can (``copied_csv``), else by
     ``csv.writer``; the same bytes either way."""
     table = people_table(user, filters, schools)
@@ -568,7 +568,7 @@ def people_csv_chunks(user, filters: ReportFilters, schools: SchoolMap) -> Itera
     return _with_header(people_columns(), text)
 
 
-def _with_header(columns: Sequence[Column], text: Iterator[str]) -> Generator[str, None, None]:
+def _with_header(columns: Sequence[Column], text: Generator[str, None, None]) -> Generator[str, None, None]:
     """The byte-order mark and the header row (as ``table_csv_chunks`` writes them), then ``text``; closing this
     closes ``text`` (a download abandoned ends the copy at once)."""
     buffer = io.StringIO()
@@ -577,8 +577,7 @@ def _with_header(columns: Sequence[Column], text: Iterator[str]) -> Generator[st
         yield "\ufeff" + buffer.getvalue()
         yield from text
     finally:
-        if isinstance(text, Generator):
-            text.close()
+        text.close()
 
 
 def people_sheet(
