@@ -240,6 +240,13 @@ def column_docs() -> dict[str, list[tuple[str, str]]]:
 # ---------------------------------------------------------------------------
 
 
+def csv_header(columns: Sequence[Column]) -> str:
+    """A CSV's first chunk: a byte-order mark, so spreadsheet programs read UTF-8 names correctly, and the header."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow([column.header for column in columns])
+    return "\ufeff" + buffer.getvalue()
+
+
 def csv_chunks(columns: Sequence[Column], rows: Iterable[Any], batch: int = CSV_BATCH_ROWS) -> Iterator[str]:
     """The CSV as text chunks of ``batch`` rows: what a StreamingHttpResponse sends.
 
@@ -248,10 +255,7 @@ def csv_chunks(columns: Sequence[Column], rows: Iterable[Any], batch: int = CSV_
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([column.header for column in columns])
-    yield "\ufeff" + buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
+    yield csv_header(columns)
     pending = 0
     cells = [column.for_csv for column in columns]
     for row in rows:
@@ -340,21 +344,29 @@ class LocalIso(Func):
         return text, (*local_params, *local_params, *params)
 
 
-def copied_rows(queryset: QuerySet, columns: int) -> Iterator[tuple]:
-    """PostgreSQL: the rows of a query of ``columns`` text cells, through COPY (NULL as None)."""
+@contextmanager
+def _copied_out(queryset: QuerySet, options: str = "") -> Iterator[Any]:
+    """PostgreSQL: ``COPY (the query) TO STDOUT`` with ``options``, logged as Django logs its own queries (so query
+    counts, and tests, see it). A reader that stops early (a download abandoned) leaves the rest read, so the copy
+    ends as usual: psycopg would cancel it instead, which aborts any transaction around it."""
     sql, params = queryset.query.sql_with_params()
     connection = connections[queryset.db]
-    if connection.queries_logged:  # as Django logs its own queries, so query counts (and tests) see this one
-        connection.queries_log.append({"sql": f"COPY ({sql}) TO STDOUT", "time": "0.000"})
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT", params) as copy:
-        copy.set_types(["text"] * columns)
+    statement = f"COPY ({sql}) TO STDOUT{options}"
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": statement, "time": "0.000"})
+    with connection.cursor() as cursor, cursor.cursor.copy(statement, params) as copy:
         try:
-            yield from copy.rows()
+            yield copy
         finally:
-            # A reader that stops early (a download abandoned): read the rest, so the copy ends as usual. psycopg
-            # would cancel it instead, which aborts any transaction around it.
             for _block in copy:
                 pass
+
+
+def copied_rows(queryset: QuerySet, columns: int) -> Iterator[tuple]:
+    """PostgreSQL: the rows of a query of ``columns`` text cells, through COPY (NULL as None)."""
+    with _copied_out(queryset) as copy:
+        copy.set_types(["text"] * columns)
+        yield from copy.rows()
 
 
 def copied_csv(queryset: QuerySet, block_chars: int = CSV_BLOCK_CHARS) -> Generator[str, None, None]:
@@ -367,27 +379,19 @@ def copied_csv(queryset: QuerySet, block_chars: int = CSV_BLOCK_CHARS) -> Genera
     non-null empty cell as ``""``); and each row's end, a ``\\n`` from PostgreSQL, becomes ``\\r\\n`` (``_crlf``).
     Without a tuple built and written again for each row, the export costs about what the COPY does.
     """
-    sql, params = queryset.query.sql_with_params()
-    connection = connections[queryset.db]
-    if connection.queries_logged:  # as Django logs its own queries, so query counts (and tests) see this one
-        connection.queries_log.append({"sql": f"COPY ({sql}) TO STDOUT (FORMAT csv)", "time": "0.000"})
     decoder = codecs.getincrementaldecoder("utf-8")()
     quoted, pending, size = False, [], 0
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
-        try:
-            for data in copy:
-                text, quoted = _crlf(decoder.decode(data), quoted)
-                pending.append(text)
-                size += len(text)
-                if size >= block_chars:
-                    yield "".join(pending)
-                    pending, size = [], 0
-            pending.append(decoder.decode(b"", final=True))  # nothing: PostgreSQL sends whole characters
-            if rest := "".join(pending):
-                yield rest
-        finally:
-            for _block in copy:  # abandoned: read the rest, so the copy ends as usual (see ``copied_rows``)
-                pass
+    with _copied_out(queryset, " (FORMAT csv)") as copy:
+        for data in copy:
+            text, quoted = _crlf(decoder.decode(data), quoted)
+            pending.append(text)
+            size += len(text)
+            if size >= block_chars:
+                yield "".join(pending)
+                pending, size = [], 0
+        pending.append(decoder.decode(b"", final=True))  # nothing: PostgreSQL sends whole characters
+        if rest := "".join(pending):
+            yield rest
 
 
 def _crlf(text: str, quoted: bool) -> tuple[str, bool]:
@@ -545,8 +549,7 @@ def table_csv_chunks(
     """``csv_chunks`` for rows that are already the cells: ``csv.writer`` writes each batch in one call."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([column.header for column in columns])
-    yield "\ufeff" + buffer.getvalue()
+    yield csv_header(columns)
     try:
         while chunk := list(islice(rows, batch)):
             buffer.seek(0)
@@ -569,12 +572,9 @@ def people_csv_chunks(user, filters: ReportFilters, schools: SchoolMap) -> Gener
 
 
 def _with_header(columns: Sequence[Column], text: Generator[str, None, None]) -> Generator[str, None, None]:
-    """The byte-order mark and the header row (as ``table_csv_chunks`` writes them), then ``text``; closing this
-    closes ``text`` (a download abandoned ends the copy at once)."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow([column.header for column in columns])
+    """``csv_header``, then ``text``; closing this closes ``text`` (a download abandoned ends the copy at once)."""
     try:
-        yield "\ufeff" + buffer.getvalue()
+        yield csv_header(columns)
         yield from text
     finally:
         text.close()

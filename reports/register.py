@@ -51,6 +51,7 @@ from conduct.models import (
 )
 from conduct.services import add_years
 from core.academic_year import academic_year_label, last_complete_academic_year
+from core.display import long_date
 from reports.forms import REGISTER_KINDS
 
 BOARD_MEETING_KINDS = (MeetingKind.FULL_BOARD, MeetingKind.EXTRAORDINARY, MeetingKind.AGM)
@@ -58,11 +59,9 @@ CATEGORY_LABELS = dict(GovernorCategory.choices)
 INTEREST_LABELS = dict(InterestKind.choices)
 
 
-@lru_cache(maxsize=4096)
-def _long_day(day: date) -> str:
-    """A day as "1 September 2025", each written once: a register writes the same few days (appointments on
-    1 September, terms ending on 31 August) hundreds of times."""
-    return f"{day:%-d %B %Y}"
+# ``long_date``, each day written once: a register writes the same few days (appointments on 1 September, terms
+# ending on 31 August) hundreds of times.
+_long_day = lru_cache(maxsize=4096)(long_date)
 
 
 @dataclass(frozen=True)

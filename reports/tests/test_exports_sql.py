@@ -43,6 +43,7 @@ from reports.tests.factories import days_ago, sign
 pytestmark = pytest.mark.django_db
 
 LONDON = ZoneInfo("Europe/London")
+NEEDS_COPY = "Needs PostgreSQL: COPY … TO STDOUT (FORMAT csv) is PostgreSQL's (CI runs these on PostgreSQL)"
 
 
 def row_by_row_csv(user, filters: ReportFilters) -> str:
@@ -237,7 +238,9 @@ def test_row_ends_are_found_however_the_text_is_cut():
             assert "".join(parts) == whole, (first_cut, second_cut)
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="Needs PostgreSQL: COPY … TO STDOUT (FORMAT csv) is PostgreSQL's"
+)
 def test_the_copied_csv_is_one_statement_and_stays_flat(oak):
     filters = filter_variants(oak)["whole trust, every code"]
 
@@ -260,7 +263,9 @@ def test_the_copied_csv_is_one_statement_and_stays_flat(oak):
     assert large - small < (holding - small) / 3, (small, large, holding)
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="Needs PostgreSQL: COPY … TO STDOUT (FORMAT csv) is PostgreSQL's"
+)
 def test_a_copied_csv_abandoned_halfway_leaves_the_connection_usable(oak):
     add_staff(oak, 30)
     filters = filter_variants(oak)["whole trust, every code"]
