@@ -4,9 +4,10 @@
   PostgreSQL's ``COPY … TO STDOUT (FORMAT csv)`` of the same query, interleaved, medians;
 - memory: the peak of Python's allocations (tracemalloc) while streaming the whole trust and one academy;
 - XLSX: the background job as a worker runs it (``reports.builders.job_run``, its rows written by helper
-  processes), beside the same workbook written by this process alone (what the job did before), the time to read
-  the rows alone, and openpyxl's floor: a write-only workbook of as many rows of constant cells of the same types,
-  by one process and by the helpers.
+  processes, ``reports.xlsx_rows``), beside the same workbook written by this process alone with openpyxl's own
+  row writer (what the job did before), the time to read the rows alone, and the floors of both writers: a
+  write-only workbook of as many rows of constant cells of the same types, written by openpyxl in this process,
+  and by the helpers.
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ class Benchmark:
             figures.xlsx_runs.append(run)
             _none, run = measured(self.xlsx_one_process)
             figures.one_process_runs.append(run)
-        say("XLSX floor: the rows alone, and openpyxl writing constant rows (one process, then the helpers)")
+        say("XLSX floor: the rows alone, and constant rows written by openpyxl alone, then by the helpers")
         figures.xlsx_read_s = self.read_spreadsheet_rows()
         figures.openpyxl_floor_s = openpyxl_floor(figures.xlsx_rows)
         figures.openpyxl_helpers_floor_s = openpyxl_floor(figures.xlsx_rows, helpers=XLSX_HELPERS)
@@ -308,15 +309,15 @@ def markdown(figures: Figures, *, command: str, when: dt.datetime) -> str:
             f"{statistics.median(figures.copy_s):.2f} s = **{ratio:.2f}×** {csv_ok} |",
             f"| peak Python allocations while streaming: whole trust / one academy | flat | "
             f"{figures.peak_mb:.1f} MB / {figures.small_peak_mb:.1f} MB ({figures.small_rows:,} rows) |",
-            f"| XLSX as the background job builds it (openpyxl write-only, {XLSX_HELPERS} helper processes), "
+            f"| XLSX as the background job builds it (openpyxl write-only; rows by {XLSX_HELPERS} helper processes, "
+            "in openpyxl's bytes), "
             f"median of {len(figures.xlsx_runs)} | "
             f"≤ {TARGET_XLSX_S:.0f} s | **{figures.xlsx_s:.1f} s** for {figures.xlsx_rows:,} rows {xlsx_ok} |",
-            f"| the same workbook written by this process alone (the job before) |  | "
-            f"{figures.xlsx_one_process_s:.1f} s |",
+            f"| the same workbook written by openpyxl alone, in this process |  | {figures.xlsx_one_process_s:.1f} s |",
             f"| its floor: reading the same rows alone |  | {figures.xlsx_read_s:.1f} s |",
             f"| its floor: openpyxl writing {figures.xlsx_rows:,} constant rows of the same cell types, one process |"
             f"  | {figures.openpyxl_floor_s:.1f} s ({floor_ok} the target) |",
-            f"| its floor: the same constant rows written by {XLSX_HELPERS} helper processes |  | "
+            f"| its floor: the same constant rows written by the job's {XLSX_HELPERS} helper processes |  | "
             f"{figures.openpyxl_helpers_floor_s:.1f} s |",
             *(
                 [
