@@ -609,10 +609,11 @@ def _counted(rows: Iterator[tuple], progress: Callable[[int], None], every: int)
 
 
 XLSX_HELPERS = 2  # processes writing a long sheet's rows beside the one reading them (2 CPUs here)
-# Below this, starting them (about 0.15 s) costs more than they save: constant rows of the people sheet's types
-# took 0.18 s in one process and 0.17 s by the helpers at 2,000 rows, 1.66 s and 0.31 s at 20,000 (3 December).
-XLSX_HELPERS_FROM_ROWS = 2_000
-XLSX_HELPER_BATCH = 2000  # rows sent to a helper at a time: a few MB in flight at most
+# Below this, starting them (about 0.2 s) costs more than they save: constant rows of the people sheet's types
+# took 0.17 s in this process and 0.34 s by the helpers at 10,000 rows, 0.38 s either way at 20,000, 1.97 s and
+# 1.45 s at 142,000 (3 December); the whole trust's job 4.7–5.0 s in this process, 4.2–4.3 s with helpers.
+XLSX_HELPERS_FROM_ROWS = 20_000
+XLSX_HELPER_BATCH = 2000  # rows written at a time (sent to a helper): a few MB in flight at most
 XLSX_COMPRESSION = 1  # zlib level: a 115 MB sheet takes 0.4 CPU-seconds instead of 1.1 (level 6), 18% larger
 
 
@@ -628,6 +629,9 @@ class Sheet:
     rows: Iterable[Any]
     cells: bool = False  # the rows are already the cells' values, in column order (``PeopleTable.rows``)
     helpers: int = 0  # processes writing the rows (``reports.xlsx_rows``); only for rows that are cells
+    # Rows that are cells are written by ``reports.xlsx_rows.RowWriter`` (in this process, or in the helpers);
+    # this sends each through openpyxl's own ``append`` instead: the reference tests and benchmarks compare with.
+    by_openpyxl: bool = False
 
     def values(self) -> Iterable[Sequence[Any]]:
         if self.cells:
@@ -639,9 +643,10 @@ def xlsx_file(sheets: Sequence[Sheet]) -> tempfile.SpooledTemporaryFile:
     """A workbook with a bold, frozen header row and set column widths, in a temporary file.
 
     Written in openpyxl's write-only mode, so rows stream from the iterable to
-    disk rather than building the whole sheet in memory; a sheet with ``helpers``
-    has its rows written by that many processes (``reports.xlsx_rows``), straight
-    into the workbook's ZIP as they come.
+    disk rather than building the whole sheet in memory. A sheet whose rows are
+    cells has them written in openpyxl's bytes by ``reports.xlsx_rows.RowWriter``
+    (by ``helpers`` processes, or by this one), straight into the workbook's ZIP
+    as they come.
     """
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
@@ -661,10 +666,10 @@ def xlsx_file(sheets: Sequence[Sheet]) -> tempfile.SpooledTemporaryFile:
                 headers = [column.header for column in sheet.columns]
                 styles = styles_registered(worksheet, headers)  # the helpers number their styles the same way
                 worksheet.append(header_cells(worksheet, headers))
-                if sheet.helpers and sheet.cells:
+                if sheet.cells and not sheet.by_openpyxl:
                     # the name openpyxl gives the n-th sheet's part as it saves (its ``_id`` is its position)
                     stream = archive.sheet_stream(f"xl/worksheets/sheet{number}.xml")
-                    rows_by_helpers(worksheet, headers, styles, iter(sheet.rows), sheet.helpers, stream)
+                    rows_streamed(worksheet, headers, styles, iter(sheet.rows), sheet.helpers, stream)
                 else:
                     for values in sheet.values():
                         worksheet.append(values)
@@ -704,20 +709,32 @@ def sheet_files_remove(workbook: Any) -> None:
             writer.cleanup()
 
 
-def rows_by_helpers(
-    worksheet: Any, headers: list[str], styles: Any, rows: Iterator[Sequence[Any]], count: int, out: IO[bytes]
+def rows_streamed(
+    worksheet: Any, headers: list[str], styles: Any, rows: Iterator[Sequence[Any]], helpers: int, out: IO[bytes]
 ) -> None:
-    """The sheet's rows written by ``count`` helper processes, in order after its header row, into ``out``.
+    """The sheet's rows, in order after its header row, into ``out``: written by ``helpers`` helper processes, or
+    by this process if none (``reports.xlsx_rows.RowWriter`` either way).
 
     openpyxl first writes the sheet with its header alone (its head, the header row and its tail); ``out`` gets
-    that head, the helpers' rows as they come (deflated meanwhile, while the helpers work), then the tail.
+    that head, the rows as they are written (deflated meanwhile, while any helpers work), then the tail.
     """
+    from reports.xlsx_rows import RowWriter
+
     worksheet.close()
     head, tail = sheet_data_split(Path(worksheet._writer.out).read_bytes())
-    with out, RowHelpers(count, headers, styles) as helpers:
+    batches = numbered_batches(rows, XLSX_HELPER_BATCH, first=2)
+    with out:
         out.write(head)
-        for xml in helpers.written(numbered_batches(rows, XLSX_HELPER_BATCH, first=2)):
-            out.write(xml)
+        if helpers:
+            with RowHelpers(helpers, headers, styles) as writers:
+                for xml in writers.written(batches):
+                    out.write(xml)
+        else:
+            writer = RowWriter(headers)
+            if writer.styles != styles:
+                raise RuntimeError("The row writer numbers its styles differently from this workbook.")
+            for first, batch in batches:
+                out.write(writer.rows_xml(first, batch))
         out.write(tail)
 
 

@@ -1,6 +1,7 @@
-"""A long people sheet written by helper processes (``reports.xlsx_rows``) is the workbook one process writes,
-byte for byte; a job uses them from ``XLSX_HELPERS_FROM_ROWS`` rows; a helper that fails, or a job lost halfway,
-ends them all and leaves no file behind. On SQLite and on PostgreSQL (run with DATABASE_URL)."""
+"""A people sheet written by ``reports.xlsx_rows.RowWriter``, in this process or in helper processes, is the
+workbook openpyxl writes through its own ``append``, byte for byte; a job uses helpers from
+``XLSX_HELPERS_FROM_ROWS`` rows; a helper that fails, or a job lost halfway, ends them all and leaves no file
+behind. On SQLite and on PostgreSQL (run with DATABASE_URL)."""
 
 from __future__ import annotations
 
@@ -64,20 +65,24 @@ def all_ended(helpers: list[RowHelpers]) -> bool:
     return bool(helpers) and all(process.poll() is not None for each in helpers for process in each.processes)
 
 
-def test_helpers_write_the_workbook_one_process_writes_byte_for_byte(oak, elm, started):
+def test_this_process_and_the_helpers_write_the_workbook_openpyxl_writes_byte_for_byte(oak, elm, started):
     hostile(oak)
     on_the_edges(oak)
     add_staff(oak, 15)  # 31 rows: 11 batches of 3, the last one short, shared by both helpers
     filters = filter_variants(oak)["whole trust, every code"]
     schools = school_map(filters)
-    alone = xlsx_file([people_sheet(oak.admin, filters, schools)])
+    by_openpyxl = people_sheet(oak.admin, filters, schools)
+    by_openpyxl.by_openpyxl = True  # every row through openpyxl's own append: the reference
+    reference_parts = parts(xlsx_file([by_openpyxl]))
+    alone = xlsx_file([people_sheet(oak.admin, filters, schools)])  # RowWriter in this process
     helped = xlsx_file([people_sheet(oak.admin, filters, schools, helpers=2)])
     assert len(started) == 1 and all_ended(started)
-    alone_parts, helped_parts = parts(alone), parts(helped)
-    assert alone_parts.keys() == helped_parts.keys()
-    for name in alone_parts:
-        if name != "docProps/core.xml":  # it holds the time it was saved
-            assert helped_parts[name] == alone_parts[name], name
+    for written in (parts(alone), parts(helped)):
+        assert written.keys() == reference_parts.keys()
+        for name in reference_parts:
+            if name != "docProps/core.xml":  # it holds the time it was saved
+                assert written[name] == reference_parts[name], name
+    helped_parts = parts(helped)
     sheet_xml = helped_parts[SHEET_XML]
     assert b'r="N2"' in sheet_xml and b"<is><t></t></is>" not in sheet_xml  # a blank is no cell, not an empty one
     assert b'inlineStr"/>' not in sheet_xml and b'inlineStr"></c>' not in sheet_xml
