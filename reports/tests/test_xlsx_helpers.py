@@ -170,3 +170,20 @@ def test_helpers_numbering_styles_otherwise_are_refused(started):
     ):
         list(helpers.written(iter([(2, [("Ann", date(2026, 9, 1))])])))
     assert all_ended(started)
+
+
+def test_a_people_sheet_written_while_you_wait_goes_through_the_row_writer(oak, monkeypatch):
+    from reports.xlsx_rows import RowWriter
+
+    written: list[int] = []
+    original = RowWriter.rows_xml
+
+    def counted(self, first, rows):
+        rows = list(rows)
+        written.append(len(rows))
+        return original(self, first, rows)
+
+    monkeypatch.setattr(RowWriter, "rows_xml", counted)
+    filters = filter_variants(oak)["whole trust, every code"]
+    handle = xlsx_file([people_sheet(oak.admin, filters, school_map(filters))])  # no helpers: this process
+    assert sum(written) == len(values(handle)) - 1 > 3  # every row but the header
