@@ -1,16 +1,17 @@
-"""A long sheet's rows written by helper processes, each cell as openpyxl's write-only sheet writes it.
+"""A people sheet's rows, each cell as openpyxl's write-only sheet writes it, in this process or in helpers.
 
 openpyxl spends 6–14 µs of Python on every cell it writes (lxml's incremental writer, an element at a time):
-142,100 rows of 14 cells take it 20–50 s, far beyond the 10 s a whole trust's export may take. The rows of a sheet
-do not depend on one another, so helper processes write batches of rows side by side, and the parent places
-their XML between the sheet's ``<sheetData>`` tags in order (``reports.exports.xlsx_file``).
+142,100 rows of 14 cells take it 14–50 s, beyond the 10 s a whole trust's export may take. ``RowWriter`` writes the
+cells a people sheet holds (text, dates and London times, blanks) from templates of exactly the bytes openpyxl's
+row writer gives them (``FastRows``: about 1 µs a cell), and hands any row holding anything else (a number, a
+formula, an error word, a character a sheet cannot hold, a text too long for a cell) to openpyxl's own row writer
+(``WorksheetWriter.write_row``, the code a write-only sheet runs for every ``append``), which writes or refuses it
+as it always would. reports/tests/test_xlsx_fast_rows.py compares the two byte for byte, and
+reports/tests/test_xlsx_helpers.py the workbooks with the one openpyxl writes alone.
 
-A helper writes the cells a people sheet holds (text, dates and London times, blanks) from templates of exactly
-the bytes openpyxl's row writer gives them (``FastRows``: about 1.5 µs a cell), and hands any row holding anything
-else (a number, a formula, an error word, a character a sheet cannot hold, a text too long for a cell) to
-openpyxl's own row writer (``WorksheetWriter.write_row``, the code a write-only sheet runs for every ``append``),
-which writes or refuses it as it always would. reports/tests/test_xlsx_helpers.py compares the two byte for byte,
-and the sheets one process writes (openpyxl alone) with the helpers'.
+The rows of a sheet do not depend on one another, so for a long sheet helper processes write batches of rows side
+by side, and the parent places their XML between the sheet's ``<sheetData>`` tags in order
+(``reports.exports.xlsx_file``); a short one is written by the process writing the workbook.
 
 A helper is ``python -m reports.xlsx_rows``: a fresh interpreter that imports openpyxl and nothing of Django (no
 fork of a process holding database connections, and it works under Celery's prefork pool, whose daemonic
@@ -144,8 +145,8 @@ class FastRows:
 
 
 class RowWriter:
-    """A helper's writer, turning batches of rows into ``<row>`` elements: ``FastRows``, and openpyxl's row writer
-    on a sheet of its own for the rest."""
+    """Batches of rows as ``<row>`` elements (in a helper, or in the process writing a sheet while you wait):
+    ``FastRows``, and openpyxl's row writer on a sheet of its own for the rest."""
 
     def __init__(self, headers: Sequence[str]) -> None:
         self.workbook = Workbook(write_only=True)
