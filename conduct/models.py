@@ -360,6 +360,10 @@ class RoleQuerySet(models.QuerySet):
         return self.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=since))
 
 
+# What the directory's filters read of a role (its scope, kind and dates), included in the indexes it walks.
+ROLE_WALK_COLUMNS = ["organisation", "kind", "starts_on", "ends_on"]
+
+
 class Role(models.Model):
     """A person's role in an organisation for a period (a term of office for governors)."""
 
@@ -377,12 +381,40 @@ class Role(models.Model):
         max_length=200, blank=True, help_text="Why the role ended (left, term ended, moved), as the officer gave it."
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The person's sort columns, copied here by the database (migration 0013's triggers: on every insert or update
+    # of a role, from the person's row; on every change to those columns of a person, to their roles), never by
+    # Python: whatever the ORM writes into them is replaced (null only until the database fills them in). They let
+    # the people directory find page N's first person by walking one covering index of the roles in reach
+    # (``people.selectors.directory_walk``) instead of probing each person's roles in turn: on 50,000 people page
+    # 200 by its number 5 ms against 22 ms. Nullable, even the texts: SQLite adds a nullable column without a default
+    # in place, where any other would make Django rebuild the table (and lose the triggers on and about it).
+    person_full_name = models.CharField(max_length=200, null=True, editable=False)  # noqa: DJ001
+    person_email = models.CharField(max_length=254, null=True, editable=False)  # noqa: DJ001
+    person_last_login = models.DateTimeField(null=True, editable=False)
+    person_date_joined = models.DateTimeField(null=True, editable=False)
 
     objects = RoleQuerySet.as_manager()
 
     class Meta:
         ordering = ["organisation__path", "kind", "starts_on"]
-        indexes = [models.Index(fields=["organisation", "kind"]), models.Index(fields=["person", "kind"])]
+        indexes = [
+            models.Index(fields=["organisation", "kind"]),
+            models.Index(fields=["person", "kind"]),
+            # The directory's walks, one a sort (``people.selectors.directory_walk``): in the sort's order, with what
+            # a role's filters read included (PostgreSQL reads them from the index alone; SQLite ignores INCLUDE).
+            models.Index(
+                fields=["person_full_name", "person"],
+                include=[*ROLE_WALK_COLUMNS, "person_email", "person_last_login"],
+                name="role_walk_by_name",
+            ),
+            models.Index(fields=["person_email"], include=[*ROLE_WALK_COLUMNS, "person"], name="role_walk_by_email"),
+            models.Index(
+                fields=["person_last_login", "person"], include=ROLE_WALK_COLUMNS, name="role_walk_by_last_login"
+            ),
+            models.Index(
+                fields=["person_date_joined", "person"], include=ROLE_WALK_COLUMNS, name="role_walk_by_joined"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["person", "organisation", "kind", "starts_on"], name="role_unique_spell"),
             models.CheckConstraint(

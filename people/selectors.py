@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import reduce
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OrderBy, OuterRef, Q, QuerySet
@@ -120,43 +121,77 @@ def _overdue(user: Person, filters: DirectoryFilters, today: date, *, listed: bo
     return overdue.filter(_within(user, filters, listed=listed))
 
 
-def directory(
-    user: Person, filters: DirectoryFilters, today: date | None = None, *, listed: bool = False
-) -> QuerySet[Person]:
-    """The people ``user`` manages who match ``filters``, sorted (the caller paginates or exports); ``listed``:
-    with the scope's organisations named by id (``_within``), for walking past many people."""
-    today = today or timezone.localdate()
-    people = Person.objects.filter(
-        Exists(_matching_roles(user, filters, today, listed=listed).filter(person_id=OuterRef("pk")).values("pk"))
-    )
-    if filters.q:
-        words = filters.q.split()
-        for word in words:
-            people = people.filter(Q(full_name__icontains=word) | Q(email__icontains=word))
+def _person_terms(user: Person, filters: DirectoryFilters, today: date, *, listed: bool, on_roles: bool) -> list[Q]:
+    """The filters about the person (search words, overdue, invitation, never signed in), as conditions on the
+    people (``on_roles`` False) or on their roles, through the person's columns the roles copy (True)."""
+
+    def column(name: str) -> str:
+        return f"person_{name}" if on_roles else name
+
+    person = OuterRef("person_id" if on_roles else "pk")
+    terms = [
+        Q(**{f"{column('full_name')}__icontains": word}) | Q(**{f"{column('email')}__icontains": word})
+        for word in filters.q.split()
+    ]
     if filters.overdue:
         overdue = _overdue(user, filters, today, listed=listed)
-        people = people.filter(Exists(overdue.filter(person_id=OuterRef("pk")).values("pk")))
+        terms.append(Q(Exists(overdue.filter(person_id=person).values("pk"))))
     if filters.invitation:
-        accepted = Invitation.objects.filter(person_id=OuterRef("pk"), accepted_at__isnull=False).values("pk")
+        accepted = Exists(Invitation.objects.filter(person_id=person, accepted_at__isnull=False).values("pk"))
         if filters.invitation == "accepted":
-            people = people.filter(Exists(accepted))
+            terms.append(Q(accepted))
         else:
-            pending = Invitation.objects.filter(person_id=OuterRef("pk"), accepted_at__isnull=True).values("pk")
-            people = people.filter(Exists(pending)).exclude(Exists(accepted))
+            pending = Exists(Invitation.objects.filter(person_id=person, accepted_at__isnull=True).values("pk"))
+            terms.append(Q(pending) & ~Q(accepted))
     if filters.never_signed_in:
-        people = people.filter(last_login__isnull=True)
+        terms.append(Q(**{f"{column('last_login')}__isnull": True}))
+    return terms
+
+
+def directory(user: Person, filters: DirectoryFilters, today: date | None = None) -> QuerySet[Person]:
+    """The people ``user`` manages who match ``filters``, sorted (the caller paginates or exports)."""
+    today = today or timezone.localdate()
+    people = Person.objects.filter(
+        Exists(_matching_roles(user, filters, today).filter(person_id=OuterRef("pk")).values("pk"))
+    )
+    for term in _person_terms(user, filters, today, listed=False, on_roles=False):
+        people = people.filter(term)
     return people.order_by(*_ordering(filters.sort))
 
 
-def _ordering(sort: str) -> list[OrderBy]:
-    """The ORDER BY of a sort, with the nulls placed as ``NULLABLE`` says."""
+def directory_walk(user: Person, filters: DirectoryFilters, today: date | None = None) -> QuerySet[Any]:
+    """The sort's columns of each person ``directory`` lists, in its order, one row a person, read from their roles
+    in reach (which copy those columns, ``conduct.Role.person_full_name`` and the rest) with the scope's
+    organisations named by id: for finding the person at a place far down the list (a page opened by its number)
+    by walking one covering index on PostgreSQL rather than probing every person's roles on the way."""
+    today = today or timezone.localdate()
+    roles = _matching_roles(user, filters, today, listed=True)
+    for term in _person_terms(user, filters, today, listed=True, on_roles=True):
+        roles = roles.filter(term)
+    columns = [_role_column(name) for name in _sort_fields(filters.sort)]
+    # The sort's columns end with one unique to a person (the pk, or the email), so distinct rows are people.
+    return roles.values_list(*columns).distinct().order_by(*_ordering(filters.sort, on_roles=True))
+
+
+def _sort_fields(sort: str) -> list[str]:
+    return [column.lstrip("-") for column in SORTS.get(sort, SORTS["name"])]
+
+
+def _role_column(name: str) -> str:
+    """A person's column as a role copies it: ``person_id`` for the pk, ``person_<name>`` for the others."""
+    return "person_id" if name == "pk" else f"person_{name}"
+
+
+def _ordering(sort: str, *, on_roles: bool = False) -> list[OrderBy]:
+    """The ORDER BY of a sort, with the nulls placed as ``NULLABLE`` says (``on_roles``: of the roles' copies)."""
     ordering = []
     for column in SORTS.get(sort, SORTS["name"]):
         name = column.lstrip("-")
+        field_name = _role_column(name) if on_roles else name
         if column.startswith("-"):
-            ordering.append(F(name).desc(nulls_first=True) if name in NULLABLE else F(name).desc())
+            ordering.append(F(field_name).desc(nulls_first=True) if name in NULLABLE else F(field_name).desc())
         else:
-            ordering.append(F(name).asc(nulls_last=True) if name in NULLABLE else F(name).asc())
+            ordering.append(F(field_name).asc(nulls_last=True) if name in NULLABLE else F(field_name).asc())
     return ordering
 
 
@@ -221,9 +256,7 @@ def _keyset(people: QuerySet[Person], anchor: int, sort: str, *, forward: bool, 
     """Up to ``limit`` people after ``anchor`` (a pk among ``people``) in the page's order (``forward``, for a Next
     link), or before it nearest first (for a Previous link); None if ``anchor`` is not among them. Its sort values
     are read in one query, scoped like the page, so nobody outside it serves as a bookmark."""
-    columns = SORTS.get(sort, SORTS["name"])
-    fields = [column.lstrip("-") for column in columns]
-    values = people.filter(pk=anchor).values_list(*fields).first()
+    values = people.filter(pk=anchor).values_list(*_sort_fields(sort)).first()
     if values is None:
         return None
     return _beyond(people, values, sort, forward=forward, limit=limit)
@@ -255,15 +288,12 @@ def _beyond(people: QuerySet[Person], values: tuple, sort: str, *, forward: bool
     return list(parts[0].union(parts[1], all=True).order_by(*ordering)[:limit])
 
 
-def _past_offset(
-    walked: QuerySet[Person], people: QuerySet[Person], offset: int, sort: str, limit: int
-) -> list[Person]:
-    """The ``limit`` people from place ``offset`` on: the person before them found by a narrow walk of ``walked``
-    (the same people, the scope named by id; only the sort's columns read), then the page read from that person as
-    from a Next link. On PostgreSQL without parallel workers: the walk is one ordered pass, which workers only
-    split and merge back (on two CPUs, shared with the web workers, that doubled it)."""
-    fields = [column.lstrip("-") for column in SORTS.get(sort, SORTS["name"])]
-    before = walked.values_list(*fields)[offset - 1 : offset]
+def _past_offset(walked: QuerySet[Any], people: QuerySet[Person], offset: int, sort: str, limit: int) -> list[Person]:
+    """The ``limit`` people from place ``offset`` on: the sort's columns of the person before them read from
+    ``walked`` (``directory_walk`` of the same filters), then the page read from that person as from a Next link.
+    On PostgreSQL without parallel workers: the walk is one ordered pass, which workers only split and merge back
+    (on two CPUs, shared with the web workers, that doubled it)."""
+    before = walked[offset - 1 : offset]
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
@@ -285,13 +315,13 @@ def directory_page(
     after: str | int | None = None,
     before: str | int | None = None,
     sort: str = "name",
-    walked: Callable[[], QuerySet[Person]] | None = None,
+    walked: Callable[[], QuerySet[Any]] | None = None,
 ) -> DirectoryPage:
     """Page ``number`` (1 if it is not a whole number of at least 1) of ``people``: one query for per_page + 1 rows,
     and one more when ``after`` (the previous page's last person, from a Next link) or ``before`` (the next page's
     first person, from a Previous link) is given, in place of an OFFSET. A page opened by its number alone is read
-    past an OFFSET: through ``walked`` (the same people, built to be walked: ``directory(..., listed=True)``) if
-    given, else ``people`` itself."""
+    past an OFFSET: from the place ``walked`` (``directory_walk`` of the same filters) gives, if given, else from
+    ``people`` itself."""
     page, limit = _whole_number(number, 1, 100_000), per_page + 1
     preceding = _keyset(people, anchor, sort, forward=False, limit=limit) if (anchor := _anchor(before)) else None
     following = None

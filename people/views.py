@@ -55,6 +55,7 @@ from people.selectors import (
     directory_export_rows,
     directory_page,
     directory_rows,
+    directory_walk,
     gias_rows,
     person_page,
 )
@@ -134,7 +135,7 @@ def directory_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         after=request.GET.get("after"),
         before=request.GET.get("before"),
         sort=filters.sort,
-        walked=lambda: directory(request.user, filters, listed=True),
+        walked=lambda: directory_walk(request.user, filters),
     )
     rows = directory_rows(request.user, page.object_list, filters)
     query = request.GET.copy()
