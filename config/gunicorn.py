@@ -5,6 +5,8 @@ Every value comes from the environment (through the strict readers of ``config.e
 - ``GUNICORN_BIND`` (default ``0.0.0.0:$PORT``, ``PORT`` 8000);
 - ``GUNICORN_WORKERS`` (default 2 per CPU + 1) and ``GUNICORN_THREADS`` (default 2; with more than one the worker
   class is ``gthread``, so a slow client or a request waiting on a row lock does not hold a whole process);
+- ``GUNICORN_WORKER_CONNECTIONS`` (default threads + 1, at least threads): the connections a threaded worker holds
+  open at once, those waiting for a thread and the kept-alive ones included (see below);
 - ``GUNICORN_TIMEOUT`` (seconds a worker may be silent before it is restarted, default 30; no page takes more:
   PDFs, archives and spreadsheets are made by the Celery workers), ``GUNICORN_GRACEFUL_TIMEOUT`` (30) and
   ``GUNICORN_KEEPALIVE`` (5);
@@ -60,6 +62,11 @@ max_requests = env_int("GUNICORN_MAX_REQUESTS", 2000, minimum=0)
 max_requests_jitter = env_int("GUNICORN_MAX_REQUESTS_JITTER", 200, minimum=0)
 preload_app = env_bool("GUNICORN_PRELOAD", True)
 backlog = env_int("GUNICORN_BACKLOG", 2048, minimum=64)
+# A gthread worker accepts connections while it has fewer than this open and queues them for its threads; at
+# gunicorn's default (1,000) one worker took most of a burst of 200 signers while others sat idle (from run to run
+# 48 to 97 signatures a second). One more than its threads leaves the rest in the listen queue for the next worker
+# with a thread free; a kept-alive connection beyond that one is closed after its response (gunicorn's rule).
+worker_connections = env_int("GUNICORN_WORKER_CONNECTIONS", threads + 1, minimum=threads)
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 GC_THRESHOLD = _gc_threshold()

@@ -22,6 +22,7 @@ VARIABLES = (
     "GUNICORN_PRELOAD",
     "GUNICORN_GC_THRESHOLD",
     "GUNICORN_MAX_REQUESTS",
+    "GUNICORN_WORKER_CONNECTIONS",
 )
 
 
@@ -44,6 +45,16 @@ def test_defaults_are_threaded_workers_per_cpu_with_preloading_and_a_timeout(mon
     assert config.timeout == 30 and config.graceful_timeout == 30 and config.preload_app is True
     assert config.max_requests == 2000 and config.max_requests_jitter == 200
     assert config.GC_THRESHOLD == (50000, 20, 100)
+    # A threaded worker takes one connection more than it has threads, not gunicorn's 1,000: the rest of a burst
+    # waits in the listen queue for whichever worker frees a thread first.
+    assert config.worker_connections == config.threads + 1 == 3
+
+
+def test_the_connections_a_worker_holds_follow_its_threads_and_never_fall_below_them(monkeypatch):
+    assert load(monkeypatch, GUNICORN_THREADS="4").worker_connections == 5
+    assert load(monkeypatch, GUNICORN_THREADS="4", GUNICORN_WORKER_CONNECTIONS="40").worker_connections == 40
+    with pytest.raises(ImproperlyConfigured, match="GUNICORN_WORKER_CONNECTIONS"):
+        load(monkeypatch, GUNICORN_THREADS="4", GUNICORN_WORKER_CONNECTIONS="3")
 
 
 def test_values_come_from_the_environment(monkeypatch):
