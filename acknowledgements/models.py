@@ -86,6 +86,13 @@ class Obligation(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     superseded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The person's name, copied here by the database (migration 0017's triggers: on insert and whenever the person
+    # changes, from the person's row; on every correction of a person's name, to their obligations), never by
+    # Python; null only until the database fills it in (nullable so that SQLite adds it in place, see
+    # ``conduct.Role.person_full_name``). It lets the drill-down find the row before a page opened by its number by
+    # walking one index of the obligations in the page's order (``reports.drilldown``) instead of probing each
+    # person's obligations in turn: page 20 of the trust's overdue, 50,000 people, 2.4 ms against 12.
+    person_full_name = models.CharField(max_length=200, null=True, editable=False)  # noqa: DJ001
 
     objects = ObligationQuerySet.as_manager()
 
@@ -97,6 +104,22 @@ class Obligation(models.Model):
             models.Index(fields=["due_on"], condition=Q(acknowledged_at__isnull=True), name="obligation_open_due"),
             # Owed and signed per adoption (the code's history) from the index alone.
             models.Index(fields=["adoption", "acknowledged_at"], name="obligation_adoption_signed"),
+            # The drill-down's walk in its order (name, person, version), with what its filters read included
+            # (PostgreSQL reads them from the index alone; SQLite ignores INCLUDE).
+            models.Index(
+                fields=["person_full_name", "person", "version"],
+                include=[
+                    "id",
+                    "code",
+                    "organisation",
+                    "role",
+                    "owed_from",
+                    "due_on",
+                    "acknowledged_at",
+                    "superseded_at",
+                ],
+                name="obligation_walk_by_name",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["person", "version"], name="obligation_once_per_person_version"),

@@ -11,7 +11,9 @@ person's obligations (a LATERAL subquery behind ``OFFSET 0``, which the planner 
 is then a few index probes per row shown, whatever the planner estimates of the status conditions. Left to itself it
 estimated an overdue list at 540 rows for 7,546 and, in a database of 15 trusts, sorted all of a trust's 15,000
 overdue obligations for every page. A sparse list (few rows among many people) is left to the planner: sorting a few
-hundred rows is cheaper than walking the index past thousands of people who are not in it.
+hundred rows is cheaper than walking the index past thousands of people who are not in it. A page opened by its
+number finds the row before it first, in the obligations' own index in the page's order (``_walked_anchor``: each
+obligation keeps a copy of its person's name), then reads the page from that row as a Next link would.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.http import urlencode
@@ -245,22 +247,21 @@ def _walked(queryset: QuerySet, anchor: Anchor | None, limit: int) -> list[Any]:
 
 
 def _walked_anchor(rows: QuerySet, index: int) -> Anchor | None:
-    """The row at ``index`` (from 0) of ``rows`` (the scoped, filtered obligations) in the walk's order, as a
-    forward bookmark; None past the end. Only the obligation's ids are read for each row the walk passes."""
-    inner = rows.filter(person_id=RawSQL(f"{WALK}.id", ())).order_by().values("pk", "version_id")
-    inner_sql, inner_params = inner.query.sql_with_params()
-    people_table = connection.ops.quote_name(PERSON_TABLE)
-    sql = (
-        f'SELECT "row".pk, {WALK}.full_name, {WALK}.id, "row".version_id FROM {people_table} {WALK} '
-        f'CROSS JOIN LATERAL ({inner_sql} OFFSET 0) "row" '
-        f'ORDER BY {WALK}.full_name, {WALK}.id, "row".version_id LIMIT 1 OFFSET %s'
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (*inner_params, index))
-        found = cursor.fetchone()
-    if found is None:
+    """The row at ``index`` (from 0) of ``rows`` (the scoped, filtered obligations) in the page's order, as a
+    forward bookmark; None past the end. Ordered by the obligations' own copy of the person's name
+    (``Obligation.person_full_name``), so PostgreSQL walks one index of the obligations in that order, reading only
+    what the filters need from it, rather than walking the people and probing each one's obligations; without
+    parallel workers, which only split one ordered pass and merge it back."""
+    found = rows.order_by("person_full_name", "person_id", "version_id").values_list(
+        "pk", "person_full_name", "person_id", "version_id"
+    )[index : index + 1]
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        values = next(iter(found), None)
+    if values is None:
         return None
-    pk, name, person_id, version_id = found
+    pk, name, person_id, version_id = values
     return Anchor(pk, name, person_id, version_id, forward=True)
 
 
