@@ -69,8 +69,8 @@ SITE_NAME = env_str("SITE_NAME", "Codes of Conduct")
 _google_id, _google_secret = env_str("GOOGLE_CLIENT_ID", ""), env_str("GOOGLE_CLIENT_SECRET", "")
 _ms_id, _ms_secret = env_str("MICROSOFT_CLIENT_ID", ""), env_str("MICROSOFT_CLIENT_SECRET", "")
 
-# SQLite has no covering indexes: it builds the role walks' indexes (``conduct.Role``) on their keys alone, which is
-# all it needs; PostgreSQL, the production database, reads their included columns.
+# SQLite has no covering indexes: it builds the walks' indexes (``conduct.Role``, ``acknowledgements.Obligation``) on
+# their keys alone, which is all it needs; PostgreSQL, the production database, reads their included columns.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 INSTALLED_APPS = [

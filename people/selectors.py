@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from functools import reduce
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Count, Exists, F, OrderBy, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -33,6 +33,7 @@ from conduct.models import (
     role_label,
 )
 from conduct.permissions import Action, audit_log_q, can_manage_people, organisations_for, scope_q
+from core.db.reads import first_in_one_pass
 from reminders.models import ReminderLog
 
 ROLE_STATUSES = {"current": "Current roles", "ended": "Ended roles", "all": "All roles"}
@@ -290,14 +291,9 @@ def _beyond(people: QuerySet[Person], values: tuple, sort: str, *, forward: bool
 
 def _past_offset(walked: QuerySet[Any], people: QuerySet[Person], offset: int, sort: str, limit: int) -> list[Person]:
     """The ``limit`` people from place ``offset`` on: the sort's columns of the person before them read from
-    ``walked`` (``directory_walk`` of the same filters), then the page read from that person as from a Next link.
-    On PostgreSQL without parallel workers: the walk is one ordered pass, which workers only split and merge back
-    (on two CPUs, shared with the web workers, that doubled it)."""
-    before = walked[offset - 1 : offset]
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-        values = next(iter(before), None)
+    ``walked`` (``directory_walk`` of the same filters) in one pass, then the page read from that person as from a
+    Next link."""
+    values = first_in_one_pass(walked[offset - 1 : offset])
     if values is None:
         return []
     return _beyond(people, values, sort, forward=True, limit=limit)

@@ -24,12 +24,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.http import urlencode
 
 from conduct.models import Person
+from core.db.reads import first_in_one_pass
 from reports.selectors import (
     ATTRIBUTED,
     PEOPLE_FIELDS,
@@ -250,15 +251,10 @@ def _walked_anchor(rows: QuerySet, index: int) -> Anchor | None:
     """The row at ``index`` (from 0) of ``rows`` (the scoped, filtered obligations) in the page's order, as a
     forward bookmark; None past the end. Ordered by the obligations' own copy of the person's name
     (``Obligation.person_full_name``), so PostgreSQL walks one index of the obligations in that order, reading only
-    what the filters need from it, rather than walking the people and probing each one's obligations; without
-    parallel workers, which only split one ordered pass and merge it back."""
-    found = rows.order_by("person_full_name", "person_id", "version_id").values_list(
-        "pk", "person_full_name", "person_id", "version_id"
-    )[index : index + 1]
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-        values = next(iter(found), None)
+    what the filters need from it, rather than walking the people and probing each one's obligations."""
+    ordered = rows.order_by("person_full_name", "person_id", "version_id")
+    found = ordered.values_list("pk", "person_full_name", "person_id", "version_id")[index : index + 1]
+    values = first_in_one_pass(found)
     if values is None:
         return None
     pk, name, person_id, version_id = values
